@@ -1,0 +1,10 @@
+//! Wire types of the tenant's HTTP APIs, shared by the Worker and the SPA.
+//!
+//! One module per area. Request types reject unknown fields so a typo in a
+//! Management API call is a 400 naming the field, never a silently ignored
+//! setting; response types are plain data.
+
+pub mod discovery;
+pub mod error;
+pub mod management;
+pub mod token;

@@ -1,0 +1,222 @@
+//! Auth0 Management API v2 resources: clients, resource servers (APIs) and
+//! client grants.
+//!
+//! Resources are what the API returns; `*Create` / `*Update` are request
+//! bodies of POST / PATCH. Requests deny unknown fields: Auth0 answers an
+//! unknown property with a payload validation error, and so do we.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Auth0's application types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppType {
+    /// Machine to Machine.
+    NonInteractive,
+    /// Single Page Application.
+    Spa,
+    RegularWeb,
+    Native,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JwtConfiguration {
+    pub alg: String,
+    pub lifetime_in_seconds: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Client {
+    pub client_id: String,
+    pub name: String,
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_type: Option<AppType>,
+    pub is_first_party: bool,
+    pub token_endpoint_auth_method: String,
+    pub grant_types: Vec<String>,
+    pub callbacks: Vec<String>,
+    pub allowed_logout_urls: Vec<String>,
+    pub web_origins: Vec<String>,
+    pub allowed_origins: Vec<String>,
+    pub client_metadata: BTreeMap<String, String>,
+    pub jwt_configuration: JwtConfiguration,
+    /// Present only in the response that created the secret: it is stored
+    /// hashed and can never be read back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Always false: a tenant-scoped client.
+    pub global: bool,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientCreate {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub app_type: Option<AppType>,
+    #[serde(default)]
+    pub is_first_party: Option<bool>,
+    #[serde(default)]
+    pub token_endpoint_auth_method: Option<String>,
+    #[serde(default)]
+    pub grant_types: Option<Vec<String>>,
+    #[serde(default)]
+    pub callbacks: Option<Vec<String>>,
+    #[serde(default)]
+    pub allowed_logout_urls: Option<Vec<String>>,
+    #[serde(default)]
+    pub web_origins: Option<Vec<String>>,
+    #[serde(default)]
+    pub allowed_origins: Option<Vec<String>>,
+    #[serde(default)]
+    pub client_metadata: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub jwt_configuration: Option<JwtConfigurationUpdate>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_type: Option<AppType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_first_party: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_types: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callbacks: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_logout_urls: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_origins: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_origins: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_metadata: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_configuration: Option<JwtConfigurationUpdate>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwtConfigurationUpdate {
+    #[serde(default)]
+    pub alg: Option<String>,
+    #[serde(default)]
+    pub lifetime_in_seconds: Option<u64>,
+}
+
+/// A permission an API defines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceServerScope {
+    pub value: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// An API (OAuth 2.0 resource server) that tokens are issued for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceServer {
+    pub id: String,
+    pub name: String,
+    /// The `audience` clients ask tokens for; immutable.
+    pub identifier: String,
+    pub scopes: Vec<ResourceServerScope>,
+    /// "RS256" or "EdDSA".
+    pub signing_alg: String,
+    /// Access token lifetime in seconds.
+    pub token_lifetime: u64,
+    pub allow_offline_access: bool,
+    pub skip_consent_for_verifiable_first_party_clients: bool,
+    /// Role-based access control: limit user tokens to the user's permissions.
+    pub enforce_policies: bool,
+    /// The tenant's own Management API is a system API: read-only.
+    pub is_system: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceServerCreate {
+    pub identifier: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub scopes: Option<Vec<ResourceServerScope>>,
+    #[serde(default)]
+    pub signing_alg: Option<String>,
+    #[serde(default)]
+    pub token_lifetime: Option<u64>,
+    #[serde(default)]
+    pub allow_offline_access: Option<bool>,
+    #[serde(default)]
+    pub skip_consent_for_verifiable_first_party_clients: Option<bool>,
+    #[serde(default)]
+    pub enforce_policies: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceServerUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<ResourceServerScope>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_alg: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_lifetime: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_offline_access: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_consent_for_verifiable_first_party_clients: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enforce_policies: Option<bool>,
+}
+
+/// Authorizes a client to get tokens for an API with some of its scopes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientGrant {
+    pub id: String,
+    pub client_id: String,
+    pub audience: String,
+    pub scope: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientGrantCreate {
+    pub client_id: String,
+    pub audience: String,
+    pub scope: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientGrantUpdate {
+    pub scope: Vec<String>,
+}
+
+/// A page of a listing with `include_totals=true` (Auth0's offset paging).
+/// Serialized with the resource's plural name as the items key, e.g.
+/// `{"clients": [...], "start": 0, "limit": 50, "length": 2, "total": 2}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub start: u64,
+    pub limit: u64,
+    pub length: u64,
+    pub total: u64,
+}

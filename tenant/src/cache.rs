@@ -1,0 +1,75 @@
+//! Isolate memory: what the token endpoint would otherwise read from the
+//! store on every request (signing keys, API settings), each entry kept for
+//! a bounded time so changes made elsewhere are picked up.
+//!
+//! Workers run one request at a time per isolate thread, so interior
+//! mutability without locks is enough; no borrow is held across an await.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::keys::Keyring;
+use crate::resource_servers::ResourceServerRecord;
+
+/// Upper bound on cached APIs, so a flood of distinct audiences cannot grow
+/// isolate memory without limit.
+const MAX_RESOURCE_SERVERS: usize = 1024;
+
+#[derive(Default)]
+pub struct Cache {
+    keyring: RefCell<Option<(u64, Rc<Keyring>)>>,
+    last_unknown_kid_reload: Cell<Option<u64>>,
+    resource_servers: RefCell<HashMap<String, (u64, Rc<ResourceServerRecord>)>>,
+}
+
+impl Cache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub(crate) fn keyring(&self, now: u64, ttl: u64) -> Option<Rc<Keyring>> {
+        match &*self.keyring.borrow() {
+            Some((at, keyring)) if now.saturating_sub(*at) < ttl => Some(keyring.clone()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn set_keyring(&self, now: u64, keyring: Rc<Keyring>) {
+        *self.keyring.borrow_mut() = Some((now, keyring));
+    }
+
+    pub(crate) fn may_reload_for_unknown_kid(&self, now: u64, interval: u64) -> bool {
+        match self.last_unknown_kid_reload.get() {
+            Some(at) if now.saturating_sub(at) < interval => false,
+            _ => {
+                self.last_unknown_kid_reload.set(Some(now));
+                true
+            }
+        }
+    }
+
+    pub(crate) fn resource_server(
+        &self,
+        identifier: &str,
+        now: u64,
+        ttl: u64,
+    ) -> Option<Rc<ResourceServerRecord>> {
+        match self.resource_servers.borrow().get(identifier) {
+            Some((at, record)) if now.saturating_sub(*at) < ttl => Some(record.clone()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn set_resource_server(&self, now: u64, record: Rc<ResourceServerRecord>) {
+        let mut map = self.resource_servers.borrow_mut();
+        if map.len() >= MAX_RESOURCE_SERVERS {
+            map.clear();
+        }
+        map.insert(record.identifier.clone(), (now, record));
+    }
+
+    pub(crate) fn forget_resource_server(&self, identifier: &str) {
+        self.resource_servers.borrow_mut().remove(identifier);
+    }
+}

@@ -1,0 +1,767 @@
+//! Whole flows through the tenant, as a machine-to-machine app and an
+//! administrator would run them, on the in-memory store.
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use jwt_compact::alg::{Hs256, Hs256Key};
+use jwt_compact::{Algorithm, AlgorithmSignature};
+use serde_json::{json, Value};
+use shared::management::{
+    AppType, ClientCreate, ClientGrantCreate, ClientUpdate, ResourceServerCreate,
+    ResourceServerScope, ResourceServerUpdate,
+};
+use shared::token::TokenResponse;
+
+use crate::error::{Error, OAuthErrorCode};
+use crate::management::Paging;
+use crate::testing::{block_on, World, BOOTSTRAP_ID, BOOTSTRAP_SECRET, ISSUER, NOW};
+
+const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
+const API: &str = "https://api.example/things";
+
+fn paging() -> Paging {
+    Paging::from_query(&[]).unwrap()
+}
+
+fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
+    serde_urlencoded::to_string(pairs).unwrap().into_bytes()
+}
+
+struct App {
+    client_id: String,
+    client_secret: String,
+}
+
+fn create_api(world: &World, identifier: &str, alg: &str) {
+    block_on(world.tenant().create_resource_server(ResourceServerCreate {
+        identifier: identifier.into(),
+        name: Some("Things".into()),
+        scopes: Some(vec![
+            ResourceServerScope {
+                value: "read:things".into(),
+                description: "Read".into(),
+            },
+            ResourceServerScope {
+                value: "write:things".into(),
+                description: "Write".into(),
+            },
+        ]),
+        signing_alg: Some(alg.into()),
+        token_lifetime: Some(3600),
+        ..Default::default()
+    }))
+    .unwrap();
+}
+
+fn create_m2m_app(world: &World, auth_method: Option<&str>) -> App {
+    let client = block_on(world.tenant().create_client(ClientCreate {
+        name: "Billing worker".into(),
+        app_type: Some(AppType::NonInteractive),
+        token_endpoint_auth_method: auth_method.map(str::to_string),
+        ..Default::default()
+    }))
+    .unwrap();
+    App {
+        client_id: client.client_id,
+        client_secret: client
+            .client_secret
+            .expect("confidential clients get a secret"),
+    }
+}
+
+fn grant(world: &World, app: &App, audience: &str, scope: &[&str]) {
+    block_on(world.tenant().create_client_grant(ClientGrantCreate {
+        client_id: app.client_id.clone(),
+        audience: audience.into(),
+        scope: scope.iter().map(|s| s.to_string()).collect(),
+    }))
+    .unwrap();
+}
+
+fn request_token(world: &World, app: &App, extra: &[(&str, &str)]) -> Result<TokenResponse, Error> {
+    let mut pairs = vec![
+        ("grant_type", "client_credentials"),
+        ("client_id", app.client_id.as_str()),
+        ("client_secret", app.client_secret.as_str()),
+    ];
+    pairs.extend_from_slice(extra);
+    block_on(world.tenant().token(None, FORM, &form(&pairs)))
+}
+
+fn decode_part(token: &str, index: usize) -> Value {
+    let part = token.split('.').nth(index).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+fn encode_part(value: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap())
+}
+
+fn assert_oauth_error(
+    result: Result<impl std::fmt::Debug, Error>,
+    status: u16,
+    code: OAuthErrorCode,
+) {
+    match result {
+        Err(Error::OAuth {
+            status: s, code: c, ..
+        }) if s == status && c == code => {}
+        other => panic!("expected {status} {code:?}, got {other:?}"),
+    }
+}
+
+fn management_token(world: &World) -> String {
+    let app = App {
+        client_id: BOOTSTRAP_ID.into(),
+        client_secret: BOOTSTRAP_SECRET.into(),
+    };
+    let audience = format!("{ISSUER}api/v2/");
+    request_token(world, &app, &[("audience", &audience)])
+        .unwrap()
+        .access_token
+}
+
+#[test]
+fn an_m2m_app_gets_a_token_for_its_api_and_the_api_accepts_it() {
+    for alg in ["EdDSA", "RS256"] {
+        let world = World::new();
+        create_api(&world, API, alg);
+        let app = create_m2m_app(&world, None);
+        grant(&world, &app, API, &["read:things", "write:things"]);
+
+        let response = request_token(&world, &app, &[("audience", API)]).unwrap();
+        assert_eq!(response.token_type, "Bearer");
+        assert_eq!(response.expires_in, 3600);
+        assert_eq!(response.scope.as_deref(), Some("read:things write:things"));
+
+        let header = decode_part(&response.access_token, 0);
+        assert_eq!(header["alg"], alg);
+        assert_eq!(header["typ"], "at+jwt");
+        let claims = decode_part(&response.access_token, 1);
+        assert_eq!(claims["iss"], ISSUER);
+        assert_eq!(claims["sub"], format!("{}@clients", app.client_id));
+        assert_eq!(claims["aud"], API);
+        assert_eq!(claims["azp"], app.client_id);
+        assert_eq!(claims["client_id"], app.client_id);
+        assert_eq!(claims["gty"], "client-credentials");
+        assert_eq!(claims["iat"], NOW);
+        assert_eq!(claims["exp"], NOW + 3600);
+        assert!(claims["jti"].as_str().is_some_and(|j| j.len() >= 16));
+
+        let jwks = block_on(world.tenant().jwks()).unwrap();
+        assert!(jwks
+            .keys
+            .iter()
+            .any(|k| k.kid == header["kid"] && k.alg == alg));
+
+        let verified = block_on(
+            world
+                .tenant()
+                .verify_bearer(Some(&format!("Bearer {}", response.access_token)), None),
+        )
+        .unwrap();
+        assert_eq!(verified.payload, claims);
+        assert!(verified.has_scope("write:things"));
+    }
+}
+
+#[test]
+fn an_app_can_ask_for_fewer_scopes_but_not_more() {
+    let world = World::new();
+    create_api(&world, API, "EdDSA");
+    let app = create_m2m_app(&world, None);
+    grant(&world, &app, API, &["read:things"]);
+
+    let response =
+        request_token(&world, &app, &[("audience", API), ("scope", "read:things")]).unwrap();
+    assert_eq!(response.scope.as_deref(), Some("read:things"));
+    assert_oauth_error(
+        request_token(
+            &world,
+            &app,
+            &[("audience", API), ("scope", "read:things write:things")],
+        ),
+        403,
+        OAuthErrorCode::AccessDenied,
+    );
+}
+
+#[test]
+fn a_scope_removed_from_the_api_is_no_longer_granted() {
+    let world = World::new();
+    create_api(&world, API, "EdDSA");
+    let app = create_m2m_app(&world, None);
+    grant(&world, &app, API, &["read:things", "write:things"]);
+    let api_id = block_on(world.tenant().get_resource_server(API))
+        .unwrap()
+        .id;
+    block_on(world.tenant().update_resource_server(
+        &api_id,
+        ResourceServerUpdate {
+            scopes: Some(vec![ResourceServerScope {
+                value: "read:things".into(),
+                description: String::new(),
+            }]),
+            ..Default::default()
+        },
+    ))
+    .unwrap();
+    let response = request_token(&world, &app, &[("audience", API)]).unwrap();
+    assert_eq!(response.scope.as_deref(), Some("read:things"));
+}
+
+#[test]
+fn client_authentication_failures_are_invalid_client() {
+    let world = World::new();
+    create_api(&world, API, "EdDSA");
+    let app = create_m2m_app(&world, None);
+    let other = create_m2m_app(&world, None);
+    grant(&world, &app, API, &["read:things"]);
+
+    let wrong = App {
+        client_id: app.client_id.clone(),
+        client_secret: "x".repeat(64),
+    };
+    assert_oauth_error(
+        request_token(&world, &wrong, &[("audience", API)]),
+        401,
+        OAuthErrorCode::InvalidClient,
+    );
+    let swapped = App {
+        client_id: app.client_id.clone(),
+        client_secret: other.client_secret.clone(),
+    };
+    assert_oauth_error(
+        request_token(&world, &swapped, &[("audience", API)]),
+        401,
+        OAuthErrorCode::InvalidClient,
+    );
+    let unknown = App {
+        client_id: "A".repeat(32),
+        client_secret: app.client_secret.clone(),
+    };
+    assert_oauth_error(
+        request_token(&world, &unknown, &[("audience", API)]),
+        401,
+        OAuthErrorCode::InvalidClient,
+    );
+
+    // Registered for client_secret_post: Basic is refused, with a challenge.
+    let basic = format!(
+        "Basic {}",
+        STANDARD.encode(format!("{}:{}", app.client_id, app.client_secret))
+    );
+    let body = form(&[("grant_type", "client_credentials"), ("audience", API)]);
+    let result = block_on(world.tenant().token(Some(&basic), FORM, &body));
+    assert!(matches!(
+        result,
+        Err(Error::OAuth {
+            status: 401,
+            code: OAuthErrorCode::InvalidClient,
+            challenge: Some(_),
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_basic_client_authenticates_with_the_authorization_header() {
+    let world = World::new();
+    create_api(&world, API, "EdDSA");
+    let app = create_m2m_app(&world, Some("client_secret_basic"));
+    grant(&world, &app, API, &["read:things"]);
+    let basic = format!(
+        "Basic {}",
+        STANDARD.encode(format!("{}:{}", app.client_id, app.client_secret))
+    );
+    let body = form(&[("grant_type", "client_credentials"), ("audience", API)]);
+    let response = block_on(world.tenant().token(Some(&basic), FORM, &body)).unwrap();
+    assert_eq!(decode_part(&response.access_token, 1)["azp"], app.client_id);
+    // The same secret in the body is the wrong method for this client.
+    assert_oauth_error(
+        request_token(&world, &app, &[("audience", API)]),
+        401,
+        OAuthErrorCode::InvalidClient,
+    );
+}
+
+#[test]
+fn unknown_audiences_and_missing_grants_are_access_denied() {
+    let world = World::new();
+    create_api(&world, API, "EdDSA");
+    let app = create_m2m_app(&world, None);
+    assert_oauth_error(
+        request_token(&world, &app, &[("audience", "https://nowhere.example")]),
+        403,
+        OAuthErrorCode::AccessDenied,
+    );
+    assert_oauth_error(
+        request_token(&world, &app, &[("audience", API)]),
+        403,
+        OAuthErrorCode::AccessDenied,
+    );
+    assert_oauth_error(
+        request_token(&world, &app, &[]),
+        400,
+        OAuthErrorCode::InvalidRequest,
+    );
+    assert_oauth_error(
+        request_token(
+            &world,
+            &app,
+            &[("audience", API), ("organization", "org_1")],
+        ),
+        400,
+        OAuthErrorCode::InvalidRequest,
+    );
+}
+
+#[test]
+fn other_grant_types_are_unsupported() {
+    let world = World::new();
+    let body = form(&[
+        ("grant_type", "password"),
+        ("username", "a"),
+        ("password", "b"),
+    ]);
+    assert_oauth_error(
+        block_on(world.tenant().token(None, FORM, &body)),
+        400,
+        OAuthErrorCode::UnsupportedGrantType,
+    );
+    assert_oauth_error(
+        block_on(world.tenant().token(None, FORM, b"")),
+        400,
+        OAuthErrorCode::InvalidRequest,
+    );
+}
+
+#[test]
+fn a_warm_grant_reads_the_store_twice_and_writes_nothing_however_big_the_tenant() {
+    let mut world = World::new();
+    create_api(&world, API, "EdDSA");
+    let app = create_m2m_app(&world, None);
+    grant(&world, &app, API, &["read:things"]);
+    request_token(&world, &app, &[("audience", API)]).unwrap();
+
+    world.store.reset_counts();
+    request_token(&world, &app, &[("audience", API)]).unwrap();
+    let small = world.store.counts();
+    assert_eq!(
+        (small.reads, small.writes, small.lists),
+        (2, 0, 0),
+        "{small:?}"
+    );
+
+    for _ in 0..2_000 {
+        let other = create_m2m_app(&world, None);
+        grant(&world, &other, API, &["read:things"]);
+    }
+    world.cold_isolate();
+    request_token(&world, &app, &[("audience", API)]).unwrap();
+    world.store.reset_counts();
+    request_token(&world, &app, &[("audience", API)]).unwrap();
+    assert_eq!(world.store.counts(), small);
+}
+
+#[test]
+fn isolates_share_keys_through_the_store() {
+    let mut world = World::new();
+    create_api(&world, API, "RS256");
+    let app = create_m2m_app(&world, None);
+    grant(&world, &app, API, &["read:things"]);
+    let first = request_token(&world, &app, &[("audience", API)]).unwrap();
+    world.cold_isolate();
+    let second = request_token(&world, &app, &[("audience", API)]).unwrap();
+    assert_eq!(
+        decode_part(&first.access_token, 0)["kid"],
+        decode_part(&second.access_token, 0)["kid"]
+    );
+    let jwks = block_on(world.tenant().jwks()).unwrap();
+    assert_eq!(jwks.keys.len(), 2, "one key per algorithm");
+    for key in &jwks.keys {
+        let json = serde_json::to_value(key).unwrap();
+        for private in ["d", "p", "q", "dp", "dq", "qi"] {
+            assert!(json.get(private).is_none(), "{private} published");
+        }
+    }
+}
+
+#[test]
+fn forged_and_stale_tokens_are_refused() {
+    let world = World::new();
+    create_api(&world, API, "EdDSA");
+    let app = create_m2m_app(&world, None);
+    grant(&world, &app, API, &["read:things"]);
+    let token = request_token(&world, &app, &[("audience", API)])
+        .unwrap()
+        .access_token;
+    let header = decode_part(&token, 0);
+    let claims = decode_part(&token, 1);
+    let signature = token.rsplit('.').next().unwrap();
+    let verify = |token: &str| block_on(world.tenant().verify_access_token(token, None));
+
+    // alg "none" with no signature.
+    let mut none = header.clone();
+    none["alg"] = json!("none");
+    let forged = format!("{}.{}.", encode_part(&none), encode_part(&claims));
+    assert!(verify(&forged).is_err());
+
+    // HS256 keyed with the public key (algorithm confusion).
+    let jwks = block_on(world.tenant().jwks()).unwrap();
+    let public = jwks.keys.iter().find(|k| k.kid == header["kid"]).unwrap();
+    let mut hs = header.clone();
+    hs["alg"] = json!("HS256");
+    let input = format!("{}.{}", encode_part(&hs), encode_part(&claims));
+    let key = Hs256Key::new(serde_json::to_vec(public).unwrap());
+    let mac = Hs256.sign(&key, input.as_bytes());
+    assert!(verify(&format!(
+        "{input}.{}",
+        URL_SAFE_NO_PAD.encode(mac.as_bytes())
+    ))
+    .is_err());
+
+    // A modified payload under the original signature.
+    let mut tampered = claims.clone();
+    tampered["scope"] = json!("read:things write:things");
+    assert!(verify(&format!(
+        "{}.{}.{signature}",
+        encode_part(&header),
+        encode_part(&tampered)
+    ))
+    .is_err());
+
+    // An unknown kid.
+    let mut unknown = header.clone();
+    unknown["kid"] = json!("nope");
+    assert!(verify(&format!(
+        "{}.{}.{signature}",
+        encode_part(&unknown),
+        encode_part(&claims)
+    ))
+    .is_err());
+
+    // Another audience, and the Management API's audience check.
+    assert!(block_on(
+        world
+            .tenant()
+            .verify_access_token(&token, Some("https://other.example"))
+    )
+    .is_err());
+    let mgmt = block_on(
+        world
+            .tenant()
+            .authorize_management(Some(&format!("Bearer {token}")), "read:clients"),
+    );
+    assert!(matches!(mgmt, Err(Error::Management { status: 401, .. })));
+
+    // Oversized and malformed.
+    assert!(verify(&"a".repeat(10_000)).is_err());
+    assert!(verify("a.b").is_err());
+
+    // Still valid one second before expiry, refused at expiry.
+    world.clock.advance(3599);
+    assert!(verify(&token).is_ok());
+    world.clock.advance(1);
+    assert!(matches!(
+        verify(&token),
+        Err(Error::OAuth {
+            code: OAuthErrorCode::InvalidToken,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_token_from_another_tenant_is_refused() {
+    let ours = World::new();
+    let theirs = World::new();
+    for world in [&ours, &theirs] {
+        create_api(world, API, "EdDSA");
+    }
+    let app = create_m2m_app(&theirs, None);
+    grant(&theirs, &app, API, &["read:things"]);
+    let token = request_token(&theirs, &app, &[("audience", API)])
+        .unwrap()
+        .access_token;
+    block_on(ours.tenant().jwks()).unwrap();
+    assert!(block_on(ours.tenant().verify_access_token(&token, None)).is_err());
+}
+
+#[test]
+fn the_api_pins_its_algorithm() {
+    let world = World::new();
+    create_api(&world, API, "EdDSA");
+    let app = create_m2m_app(&world, None);
+    grant(&world, &app, API, &["read:things"]);
+    let token = request_token(&world, &app, &[("audience", API)])
+        .unwrap()
+        .access_token;
+    let api_id = block_on(world.tenant().get_resource_server(API))
+        .unwrap()
+        .id;
+    block_on(world.tenant().update_resource_server(
+        &api_id,
+        ResourceServerUpdate {
+            signing_alg: Some("RS256".into()),
+            ..Default::default()
+        },
+    ))
+    .unwrap();
+    assert!(block_on(world.tenant().verify_access_token(&token, None)).is_err());
+    let token = request_token(&world, &app, &[("audience", API)])
+        .unwrap()
+        .access_token;
+    assert_eq!(decode_part(&token, 0)["alg"], "RS256");
+    assert!(block_on(world.tenant().verify_access_token(&token, None)).is_ok());
+}
+
+#[test]
+fn the_management_api_checks_each_scope() {
+    let world = World::new();
+    let admin = management_token(&world);
+    let bearer = format!("Bearer {admin}");
+    for (scope, _) in crate::management::SCOPES {
+        assert!(block_on(world.tenant().authorize_management(Some(&bearer), scope)).is_ok());
+    }
+
+    let reader = create_m2m_app(&world, None);
+    grant(
+        &world,
+        &reader,
+        &format!("{ISSUER}api/v2/"),
+        &["read:clients"],
+    );
+    let token = request_token(
+        &world,
+        &reader,
+        &[("audience", &format!("{ISSUER}api/v2/"))],
+    )
+    .unwrap()
+    .access_token;
+    let bearer = format!("Bearer {token}");
+    assert!(block_on(
+        world
+            .tenant()
+            .authorize_management(Some(&bearer), "read:clients")
+    )
+    .is_ok());
+    let refused = block_on(
+        world
+            .tenant()
+            .authorize_management(Some(&bearer), "create:clients"),
+    );
+    assert!(matches!(
+        refused,
+        Err(Error::Management {
+            status: 403,
+            error_code: "insufficient_scope",
+            ..
+        })
+    ));
+    let missing = block_on(world.tenant().authorize_management(None, "read:clients"));
+    assert!(matches!(
+        missing,
+        Err(Error::Management { status: 401, .. })
+    ));
+}
+
+#[test]
+fn the_bootstrap_client_only_reaches_the_management_api() {
+    let world = World::new();
+    create_api(&world, API, "EdDSA");
+    let bootstrap = App {
+        client_id: BOOTSTRAP_ID.into(),
+        client_secret: BOOTSTRAP_SECRET.into(),
+    };
+    assert_oauth_error(
+        request_token(&world, &bootstrap, &[("audience", API)]),
+        403,
+        OAuthErrorCode::AccessDenied,
+    );
+    let wrong = App {
+        client_id: BOOTSTRAP_ID.into(),
+        client_secret: "wrong".into(),
+    };
+    let audience = format!("{ISSUER}api/v2/");
+    assert_oauth_error(
+        request_token(&world, &wrong, &[("audience", &audience)]),
+        401,
+        OAuthErrorCode::InvalidClient,
+    );
+}
+
+#[test]
+fn deleting_a_client_deletes_its_grants_and_its_access() {
+    let world = World::new();
+    create_api(&world, API, "EdDSA");
+    let app = create_m2m_app(&world, None);
+    grant(&world, &app, API, &["read:things"]);
+    block_on(world.tenant().delete_client(&app.client_id)).unwrap();
+    let grants = block_on(
+        world
+            .tenant()
+            .list_client_grants(paging(), Some(&app.client_id), None),
+    )
+    .unwrap();
+    assert!(grants.items.is_empty());
+    assert!(world
+        .store
+        .snapshot()
+        .keys()
+        .all(|k| !k.contains("client_grant")));
+    assert_oauth_error(
+        request_token(&world, &app, &[("audience", API)]),
+        401,
+        OAuthErrorCode::InvalidClient,
+    );
+}
+
+#[test]
+fn deleting_an_api_deletes_the_grants_to_it() {
+    let world = World::new();
+    create_api(&world, API, "EdDSA");
+    create_api(&world, "https://api.example/other", "EdDSA");
+    let app = create_m2m_app(&world, None);
+    grant(&world, &app, API, &["read:things"]);
+    grant(&world, &app, "https://api.example/other", &["read:things"]);
+    let api_id = block_on(world.tenant().get_resource_server(API))
+        .unwrap()
+        .id;
+    block_on(world.tenant().delete_resource_server(&api_id)).unwrap();
+    let grants = block_on(
+        world
+            .tenant()
+            .list_client_grants(paging(), Some(&app.client_id), None),
+    )
+    .unwrap();
+    assert_eq!(grants.items.len(), 1);
+    assert_eq!(grants.items[0].audience, "https://api.example/other");
+    assert_oauth_error(
+        request_token(&world, &app, &[("audience", API)]),
+        403,
+        OAuthErrorCode::AccessDenied,
+    );
+}
+
+#[test]
+fn rejected_management_requests_write_nothing() {
+    let world = World::new();
+    create_api(&world, API, "EdDSA");
+    let app = create_m2m_app(&world, None);
+    grant(&world, &app, API, &["read:things"]);
+    let before = world.store.snapshot();
+    let tenant = world.tenant();
+    let attempts: Vec<Result<(), Error>> = vec![
+        block_on(tenant.create_client(ClientCreate {
+            name: String::new(),
+            ..Default::default()
+        }))
+        .map(drop),
+        block_on(tenant.create_client(ClientCreate {
+            name: "spa".into(),
+            token_endpoint_auth_method: Some("none".into()),
+            grant_types: Some(vec!["client_credentials".into()]),
+            ..Default::default()
+        }))
+        .map(drop),
+        block_on(tenant.create_client(ClientCreate {
+            name: "x".into(),
+            callbacks: Some(vec!["not a url".into()]),
+            ..Default::default()
+        }))
+        .map(drop),
+        block_on(tenant.update_client(
+            &app.client_id,
+            ClientUpdate {
+                grant_types: Some(vec!["password".into()]),
+                ..Default::default()
+            },
+        ))
+        .map(drop),
+        block_on(tenant.create_resource_server(ResourceServerCreate {
+            identifier: API.into(),
+            ..Default::default()
+        }))
+        .map(drop),
+        block_on(tenant.create_resource_server(ResourceServerCreate {
+            identifier: "https://new.example".into(),
+            signing_alg: Some("HS256".into()),
+            ..Default::default()
+        }))
+        .map(drop),
+        block_on(tenant.create_client_grant(ClientGrantCreate {
+            client_id: app.client_id.clone(),
+            audience: API.into(),
+            scope: vec!["read:things".into()],
+        }))
+        .map(drop),
+        block_on(tenant.create_client_grant(ClientGrantCreate {
+            client_id: app.client_id.clone(),
+            audience: "https://api.example/none".into(),
+            scope: vec![],
+        }))
+        .map(drop),
+        block_on(tenant.update_resource_server(
+            crate::resource_servers::MANAGEMENT_API_ID,
+            ResourceServerUpdate {
+                name: Some("mine".into()),
+                ..Default::default()
+            },
+        ))
+        .map(drop),
+    ];
+    for (index, attempt) in attempts.into_iter().enumerate() {
+        let err = attempt.expect_err(&format!("attempt {index} should fail"));
+        assert!((400..500).contains(&err.status()), "attempt {index}: {err}");
+    }
+    assert_eq!(world.store.snapshot(), before);
+}
+
+#[test]
+fn a_failing_store_is_unavailable_not_a_panic() {
+    let world = World::new();
+    create_api(&world, API, "EdDSA");
+    let app = create_m2m_app(&world, None);
+    grant(&world, &app, API, &["read:things"]);
+    world.store.set_failing(true);
+    let result = request_token(&world, &app, &[("audience", API)]);
+    assert!(matches!(result, Err(Error::Unavailable(_))));
+    assert!(matches!(
+        block_on(world.tenant().list_clients(paging())),
+        Err(Error::Unavailable(_))
+    ));
+}
+
+#[test]
+fn listings_page_through_every_item_once() {
+    let world = World::new();
+    let mut created: Vec<String> = (0..7)
+        .map(|_| create_m2m_app(&world, None).client_id)
+        .collect();
+    created.sort();
+    let mut seen = Vec::new();
+    for page in 0..4 {
+        let paging = Paging::from_query(&[
+            ("page".into(), page.to_string()),
+            ("per_page".into(), "2".into()),
+            ("include_totals".into(), "true".into()),
+        ])
+        .unwrap();
+        let listing = block_on(world.tenant().list_clients(paging)).unwrap();
+        assert_eq!(listing.total, 7);
+        seen.extend(listing.items.into_iter().map(|c| c.client_id));
+    }
+    seen.sort();
+    assert_eq!(seen, created);
+}
+
+#[test]
+fn secrets_are_shown_once_and_stored_hashed() {
+    let world = World::new();
+    let app = create_m2m_app(&world, None);
+    let stored = serde_json::to_string(&world.store.snapshot()).unwrap();
+    assert!(!stored.contains(&app.client_secret));
+    let fetched = block_on(world.tenant().get_client(&app.client_id)).unwrap();
+    assert_eq!(fetched.client_secret, None);
+}

@@ -1,0 +1,114 @@
+//! The tenant: OAuth 2.0 / OpenID Connect and Auth0 Management API rules as
+//! pure Rust, written against a [`store::Store`], a [`clock::Clock`], an
+//! [`random::Rng`] and an RSA backend ([`keys::RsaBackend`]). Nothing here
+//! knows about HTTP or Workers: the `tenant-worker` crate translates requests
+//! into calls on [`Tenant`] and implements the store on Workers KV.
+
+use std::fmt;
+
+pub mod access_token;
+pub mod cache;
+pub mod client_grants;
+pub mod clients;
+pub mod clock;
+pub mod discovery;
+pub mod error;
+pub mod keys;
+pub mod management;
+pub mod random;
+pub mod resource_servers;
+pub mod secret;
+pub mod store;
+pub mod token;
+
+#[cfg(test)]
+mod flows;
+#[cfg(test)]
+mod testing;
+
+pub use error::{Error, Family, Result};
+
+use cache::Cache;
+use clock::Clock;
+use keys::RsaBackend;
+use random::Rng;
+use store::Store;
+
+/// Per-deployment settings.
+#[derive(Clone)]
+pub struct Config {
+    issuer: String,
+    pub bootstrap: Option<BootstrapClient>,
+}
+
+impl Config {
+    /// `issuer` is normalized to end with exactly one `/`, the form used in
+    /// discovery and in every token's `iss`.
+    pub fn new(issuer: &str, bootstrap: Option<BootstrapClient>) -> Self {
+        Self {
+            issuer: format!("{}/", issuer.trim_end_matches('/')),
+            bootstrap,
+        }
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+}
+
+/// The machine-to-machine client configured by deployment secrets, granted
+/// every Management API scope. It is not stored: rotating it is a
+/// `wrangler secret put`.
+#[derive(Clone)]
+pub struct BootstrapClient {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl fmt::Debug for BootstrapClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BootstrapClient")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// One request's view of the tenant.
+pub struct Tenant<'a, S, K> {
+    pub(crate) store: &'a S,
+    pub(crate) rsa: &'a K,
+    pub(crate) clock: &'a dyn Clock,
+    pub(crate) rng: &'a dyn Rng,
+    pub(crate) cache: &'a Cache,
+    pub(crate) config: &'a Config,
+}
+
+impl<'a, S: Store, K: RsaBackend> Tenant<'a, S, K> {
+    pub fn new(
+        store: &'a S,
+        rsa: &'a K,
+        clock: &'a dyn Clock,
+        rng: &'a dyn Rng,
+        cache: &'a Cache,
+        config: &'a Config,
+    ) -> Self {
+        Self {
+            store,
+            rsa,
+            clock,
+            rng,
+            cache,
+            config,
+        }
+    }
+
+    pub fn issuer(&self) -> &str {
+        self.config.issuer()
+    }
+
+    /// The Management API's identifier: `{issuer}api/v2/`.
+    pub fn management_audience(&self) -> String {
+        format!("{}api/v2/", self.issuer())
+    }
+}

@@ -1,0 +1,247 @@
+//! What every Management API operation shares: bearer authorization with
+//! per-route scopes, JSON bodies, and Auth0's offset paging.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use shared::management::Totals;
+
+use crate::access_token::VerifiedAccessToken;
+use crate::error::{Error, Result};
+use crate::keys::RsaBackend;
+use crate::store::Store;
+use crate::Tenant;
+
+/// Every scope of the Management API, granted to the bootstrap client.
+pub const SCOPES: &[(&str, &str)] = &[
+    ("read:clients", "Read Clients"),
+    ("create:clients", "Create Clients"),
+    ("update:clients", "Update Clients"),
+    ("delete:clients", "Delete Clients"),
+    ("update:client_keys", "Update Client Keys"),
+    ("read:tenant_settings", "Read Tenant Settings"),
+    ("update:tenant_settings", "Update Tenant Settings"),
+    ("read:resource_servers", "Read Resource Servers"),
+    ("create:resource_servers", "Create Resource Servers"),
+    ("update:resource_servers", "Update Resource Servers"),
+    ("delete:resource_servers", "Delete Resource Servers"),
+    ("read:client_grants", "Read Client Grants"),
+    ("create:client_grants", "Create Client Grants"),
+    ("update:client_grants", "Update Client Grants"),
+    ("delete:client_grants", "Delete Client Grants"),
+];
+
+/// Largest request body any endpoint accepts.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
+    /// Authorizes a Management API call: a valid access token for the
+    /// Management API audience (401 otherwise) holding `scope` (403).
+    pub async fn authorize_management(
+        &self,
+        authorization: Option<&str>,
+        scope: &str,
+    ) -> Result<VerifiedAccessToken> {
+        let audience = self.management_audience();
+        let token = self
+            .verify_bearer(authorization, Some(&audience))
+            .await
+            .map_err(|err| match err {
+                Error::OAuth { description, .. } => {
+                    Error::management(401, "invalid_token", description)
+                }
+                other => other,
+            })?;
+        if !token.has_scope(scope) {
+            return Err(Error::management(
+                403,
+                "insufficient_scope",
+                format!("Insufficient scope, expected any of: {scope}"),
+            ));
+        }
+        Ok(token)
+    }
+}
+
+/// Parses a Management API JSON body into its request type, turning serde's
+/// complaint into Auth0's payload validation message naming the field.
+pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::invalid_body(
+            "Payload validation error: body is empty",
+        ));
+    }
+    serde_json::from_slice(body).map_err(|err| {
+        let detail = err.to_string();
+        let detail = detail.split(" at line ").next().unwrap_or(&detail);
+        Error::invalid_body(format!("Payload validation error: {detail}"))
+    })
+}
+
+/// `page`, `per_page` and `include_totals` of a listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    pub page: u64,
+    pub per_page: u64,
+    pub include_totals: bool,
+}
+
+impl Paging {
+    pub const DEFAULT_PER_PAGE: u64 = 50;
+    pub const MAX_PER_PAGE: u64 = 100;
+
+    /// From the listing's query pairs; unknown pairs are left to the caller.
+    pub fn from_query(pairs: &[(String, String)]) -> Result<Self> {
+        let mut paging = Paging {
+            page: 0,
+            per_page: Self::DEFAULT_PER_PAGE,
+            include_totals: false,
+        };
+        for (name, value) in pairs {
+            let invalid = || {
+                Error::management(
+                    400,
+                    "invalid_query_string",
+                    format!("Query validation error: invalid value for {name}: '{value}'"),
+                )
+            };
+            match name.as_str() {
+                "page" => paging.page = value.parse().map_err(|_| invalid())?,
+                "per_page" => {
+                    paging.per_page = value
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=Self::MAX_PER_PAGE).contains(n))
+                        .ok_or_else(invalid)?
+                }
+                "include_totals" => {
+                    paging.include_totals = match value.as_str() {
+                        "true" => true,
+                        "false" => false,
+                        _ => return Err(invalid()),
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(paging)
+    }
+
+    /// The slice of `total` items this page covers.
+    pub fn range(&self, total: usize) -> std::ops::Range<usize> {
+        let start = (self.page.saturating_mul(self.per_page) as usize).min(total);
+        let end = start.saturating_add(self.per_page as usize).min(total);
+        start..end
+    }
+}
+
+/// One page of a listing, rendered as Auth0 does: a bare array, or with
+/// `include_totals` an object with the items under the resource's name.
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub paging: Paging,
+    pub total: usize,
+}
+
+impl<T: Serialize> Listing<T> {
+    pub fn to_json(&self, items_key: &str) -> serde_json::Value {
+        let items = serde_json::to_value(&self.items).expect("DTOs serialize");
+        if !self.paging.include_totals {
+            return items;
+        }
+        let totals = Totals {
+            start: self.paging.range(self.total).start as u64,
+            limit: self.paging.per_page,
+            length: self.items.len() as u64,
+            total: self.total as u64,
+        };
+        let mut object = serde_json::to_value(totals).expect("DTOs serialize");
+        object[items_key] = items;
+        object
+    }
+}
+
+/// Rejects characters Auth0 does not allow in names and free text.
+pub(crate) fn check_text(field: &str, value: &str, min: usize, max: usize) -> Result<()> {
+    let len = value.chars().count();
+    if len < min || len > max {
+        return Err(Error::invalid_body(format!(
+            "Payload validation error: '{field}' must be {min} to {max} characters long"
+        )));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() || c == '<' || c == '>')
+    {
+        return Err(Error::invalid_body(format!(
+            "Payload validation error: '{field}' contains characters that are not allowed"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(query: &str) -> Vec<(String, String)> {
+        serde_urlencoded::from_str(query).unwrap()
+    }
+
+    #[test]
+    fn paging_defaults_and_bounds() {
+        let paging = Paging::from_query(&[]).unwrap();
+        assert_eq!(
+            (paging.page, paging.per_page, paging.include_totals),
+            (0, 50, false)
+        );
+        assert!(Paging::from_query(&pairs("per_page=101")).is_err());
+        assert!(Paging::from_query(&pairs("per_page=0")).is_err());
+        assert!(Paging::from_query(&pairs("page=-1")).is_err());
+        assert!(Paging::from_query(&pairs("include_totals=yes")).is_err());
+        let paging = Paging::from_query(&pairs("page=2&per_page=2&include_totals=true")).unwrap();
+        assert_eq!(paging.range(5), 4..5);
+        assert_eq!(paging.range(3), 3..3);
+    }
+
+    #[test]
+    fn huge_page_numbers_do_not_overflow() {
+        let paging = Paging::from_query(&pairs(&format!("page={}", u64::MAX))).unwrap();
+        assert_eq!(paging.range(10), 10..10);
+    }
+
+    #[test]
+    fn listing_with_totals_names_the_items() {
+        let listing = Listing {
+            items: vec![1, 2],
+            paging: Paging::from_query(&pairs("page=1&per_page=2&include_totals=true")).unwrap(),
+            total: 5,
+        };
+        let json = listing.to_json("clients");
+        assert_eq!(json["clients"], serde_json::json!([1, 2]));
+        assert_eq!(
+            (json["start"].as_u64(), json["limit"].as_u64()),
+            (Some(2), Some(2))
+        );
+        assert_eq!(
+            (json["length"].as_u64(), json["total"].as_u64()),
+            (Some(2), Some(5))
+        );
+    }
+
+    #[test]
+    fn body_errors_name_the_field() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Body {
+            name: String,
+        }
+        let err = parse_body::<Body>(br#"{"name":"a","colour":"red"}"#).unwrap_err();
+        assert!(err.to_string().contains("colour"), "{err}");
+        let err = parse_body::<Body>(br#"{}"#).unwrap_err();
+        assert!(err.to_string().contains("name"), "{err}");
+        let err = parse_body::<Body>(br#"{"name":5}"#).unwrap_err();
+        assert_eq!(err.status(), 400);
+        assert!(parse_body::<Body>(b"  ").is_err());
+    }
+}

@@ -1,0 +1,85 @@
+//! Randomness for every identifier and secret, from an injected source.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+
+pub trait Rng {
+    fn fill(&self, dest: &mut [u8]);
+}
+
+/// The operating system's CSPRNG (`crypto.getRandomValues` in Workers).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OsRng;
+
+impl Rng for OsRng {
+    fn fill(&self, dest: &mut [u8]) {
+        // A CSPRNG that cannot produce bytes leaves nothing safe to do.
+        getrandom::getrandom(dest).expect("the platform CSPRNG is unavailable");
+    }
+}
+
+const ALPHANUMERIC: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// `len` characters from [0-9A-Za-z], uniformly (rejection sampling).
+pub fn alphanumeric(rng: &dyn Rng, len: usize) -> String {
+    let mut out = String::with_capacity(len);
+    let mut buf = [0u8; 64];
+    while out.len() < len {
+        rng.fill(&mut buf);
+        for byte in buf {
+            // 248 = 4 * 62: keep only bytes that map uniformly.
+            if byte < 248 && out.len() < len {
+                out.push(ALPHANUMERIC[(byte % 62) as usize] as char);
+            }
+        }
+    }
+    out
+}
+
+/// `bytes` random bytes, base64url without padding.
+pub fn token(rng: &dyn Rng, bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rng.fill(&mut buf);
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// A deterministic generator for tests (xorshift; NOT cryptographic).
+#[derive(Debug)]
+pub struct SeededRng(std::cell::Cell<u64>);
+
+impl SeededRng {
+    pub fn new(seed: u64) -> Self {
+        Self(std::cell::Cell::new(seed.max(1)))
+    }
+}
+
+impl Rng for SeededRng {
+    fn fill(&self, dest: &mut [u8]) {
+        let mut x = self.0.get();
+        for byte in dest {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *byte = (x >> 24) as u8;
+        }
+        self.0.set(x);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alphanumeric_has_the_requested_length_and_alphabet() {
+        let id = alphanumeric(&OsRng, 32);
+        assert_eq!(id.len(), 32);
+        assert!(id.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert_ne!(id, alphanumeric(&OsRng, 32));
+    }
+
+    #[test]
+    fn token_of_48_bytes_is_64_characters() {
+        assert_eq!(token(&OsRng, 48).len(), 64);
+    }
+}

@@ -1,0 +1,340 @@
+//! APIs (resource servers): what tokens are issued for.
+//!
+//! Stored under `resource_server/{identifier}` because the token endpoint
+//! looks them up by `audience`; `resource_server_id/{id}` maps the
+//! Management API's ids to identifiers. The tenant's own Management API is a
+//! system API that exists for every issuer and is never stored.
+
+use std::collections::HashSet;
+use std::rc::Rc;
+
+use serde::{Deserialize, Serialize};
+use shared::management::{
+    ResourceServer, ResourceServerCreate, ResourceServerScope, ResourceServerUpdate,
+};
+
+use crate::error::{Error, Result};
+use crate::keys::{RsaBackend, SigningAlg};
+use crate::management::{self, check_text, Listing, Paging};
+use crate::store::{self, Store};
+use crate::{random, Tenant};
+
+const PREFIX: &str = "resource_server/";
+const ID_PREFIX: &str = "resource_server_id/";
+/// How long an isolate trusts its copy of an API's settings.
+pub const RESOURCE_SERVER_TTL_SECONDS: u64 = 60;
+pub const MANAGEMENT_API_ID: &str = "management-api";
+pub const DEFAULT_TOKEN_LIFETIME: u64 = 86_400;
+/// Auth0's upper bound: 30 days.
+pub const MAX_TOKEN_LIFETIME: u64 = 2_592_000;
+pub const MAX_IDENTIFIER_LEN: usize = 256;
+pub const MAX_SCOPES: usize = 200;
+const NOT_FOUND: &str = "The resource server does not exist";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceServerRecord {
+    pub id: String,
+    pub name: String,
+    pub identifier: String,
+    pub scopes: Vec<ResourceServerScope>,
+    pub signing_alg: SigningAlg,
+    pub token_lifetime: u64,
+    pub allow_offline_access: bool,
+    pub skip_consent_for_verifiable_first_party_clients: bool,
+    pub enforce_policies: bool,
+    #[serde(default)]
+    pub is_system: bool,
+}
+
+impl ResourceServerRecord {
+    /// The tenant's Management API.
+    pub fn management(identifier: String) -> Self {
+        Self {
+            id: MANAGEMENT_API_ID.to_string(),
+            name: "Management API".to_string(),
+            identifier,
+            scopes: management::SCOPES
+                .iter()
+                .map(|(value, description)| ResourceServerScope {
+                    value: value.to_string(),
+                    description: description.to_string(),
+                })
+                .collect(),
+            signing_alg: SigningAlg::Rs256,
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            allow_offline_access: false,
+            skip_consent_for_verifiable_first_party_clients: false,
+            enforce_policies: false,
+            is_system: true,
+        }
+    }
+
+    pub fn defines_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s.value == scope)
+    }
+
+    pub fn to_dto(&self) -> ResourceServer {
+        ResourceServer {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            identifier: self.identifier.clone(),
+            scopes: self.scopes.clone(),
+            signing_alg: self.signing_alg.as_str().to_string(),
+            token_lifetime: self.token_lifetime,
+            allow_offline_access: self.allow_offline_access,
+            skip_consent_for_verifiable_first_party_clients: self
+                .skip_consent_for_verifiable_first_party_clients,
+            enforce_policies: self.enforce_policies,
+            is_system: self.is_system,
+        }
+    }
+}
+
+fn key(identifier: &str) -> String {
+    format!("{PREFIX}{identifier}")
+}
+
+fn id_key(id: &str) -> String {
+    format!("{ID_PREFIX}{id}")
+}
+
+fn parse_signing_alg(value: &str) -> Result<SigningAlg> {
+    SigningAlg::parse(value).ok_or_else(|| {
+        Error::invalid_body(format!(
+            "Payload validation error: 'signing_alg' must be one of RS256, EdDSA (got '{value}')"
+        ))
+    })
+}
+
+fn check_token_lifetime(lifetime: u64) -> Result<u64> {
+    if !(60..=MAX_TOKEN_LIFETIME).contains(&lifetime) {
+        return Err(Error::invalid_body(format!(
+            "Payload validation error: 'token_lifetime' must be between 60 and {MAX_TOKEN_LIFETIME}"
+        )));
+    }
+    Ok(lifetime)
+}
+
+fn check_scopes(scopes: &[ResourceServerScope]) -> Result<()> {
+    if scopes.len() > MAX_SCOPES {
+        return Err(Error::invalid_body(format!(
+            "Payload validation error: 'scopes' may hold at most {MAX_SCOPES} items"
+        )));
+    }
+    let mut seen = HashSet::new();
+    for scope in scopes {
+        // RFC 6749 §3.3 scope-token: printable ASCII except space, " and \.
+        let valid = !scope.value.is_empty()
+            && scope.value.len() <= 280
+            && scope
+                .value
+                .bytes()
+                .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\');
+        if !valid {
+            return Err(Error::invalid_body(format!(
+                "Payload validation error: 'scopes' value '{}' is not a valid scope",
+                scope.value
+            )));
+        }
+        if !seen.insert(scope.value.as_str()) {
+            return Err(Error::invalid_body(format!(
+                "Payload validation error: 'scopes' value '{}' is duplicated",
+                scope.value
+            )));
+        }
+        check_text("scopes.description", &scope.description, 0, 500)?;
+    }
+    Ok(())
+}
+
+fn check_identifier(identifier: &str) -> Result<()> {
+    if identifier.is_empty()
+        || identifier.len() > MAX_IDENTIFIER_LEN
+        || identifier
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(Error::invalid_body(format!(
+            "Payload validation error: 'identifier' must be 1 to {MAX_IDENTIFIER_LEN} characters without spaces"
+        )));
+    }
+    Ok(())
+}
+
+impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
+    /// The API a token is requested for, from isolate memory while fresh.
+    /// Misses are not cached, so a new API is usable at once.
+    pub async fn resource_server_by_identifier(
+        &self,
+        identifier: &str,
+    ) -> Result<Option<Rc<ResourceServerRecord>>> {
+        let now = self.clock.now();
+        if let Some(record) =
+            self.cache
+                .resource_server(identifier, now, RESOURCE_SERVER_TTL_SECONDS)
+        {
+            return Ok(Some(record));
+        }
+        let record = if identifier == self.management_audience() {
+            Some(ResourceServerRecord::management(identifier.to_string()))
+        } else if identifier.len() > MAX_IDENTIFIER_LEN {
+            None
+        } else {
+            store::get_json::<ResourceServerRecord>(self.store, &key(identifier)).await?
+        };
+        Ok(record.map(|record| {
+            let record = Rc::new(record);
+            self.cache.set_resource_server(now, record.clone());
+            record
+        }))
+    }
+
+    /// By id, or by identifier as Auth0 also accepts.
+    async fn find_resource_server(&self, id_or_identifier: &str) -> Result<ResourceServerRecord> {
+        if id_or_identifier == MANAGEMENT_API_ID {
+            return Ok(ResourceServerRecord::management(self.management_audience()));
+        }
+        let identifier = if id_or_identifier.len() > MAX_IDENTIFIER_LEN {
+            None
+        } else {
+            self.store.get(&id_key(id_or_identifier)).await?
+        };
+        let identifier = identifier.as_deref().unwrap_or(id_or_identifier);
+        if identifier == self.management_audience() {
+            return Ok(ResourceServerRecord::management(identifier.to_string()));
+        }
+        if identifier.len() > MAX_IDENTIFIER_LEN {
+            return Err(Error::not_found("inexistent_resource_server", NOT_FOUND));
+        }
+        store::get_json(self.store, &key(identifier))
+            .await?
+            .ok_or_else(|| Error::not_found("inexistent_resource_server", NOT_FOUND))
+    }
+
+    pub async fn create_resource_server(
+        &self,
+        request: ResourceServerCreate,
+    ) -> Result<ResourceServer> {
+        check_identifier(&request.identifier)?;
+        let name = request.name.unwrap_or_else(|| request.identifier.clone());
+        check_text("name", &name, 1, 200)?;
+        let scopes = request.scopes.unwrap_or_default();
+        check_scopes(&scopes)?;
+        let signing_alg = match &request.signing_alg {
+            Some(alg) => parse_signing_alg(alg)?,
+            None => SigningAlg::Rs256,
+        };
+        let token_lifetime =
+            check_token_lifetime(request.token_lifetime.unwrap_or(DEFAULT_TOKEN_LIFETIME))?;
+        if request.identifier == self.management_audience()
+            || self.store.get(&key(&request.identifier)).await?.is_some()
+        {
+            return Err(Error::conflict(
+                "A resource server with the same identifier already exists",
+            ));
+        }
+        let record = ResourceServerRecord {
+            id: random::alphanumeric(self.rng, 24),
+            name,
+            identifier: request.identifier,
+            scopes,
+            signing_alg,
+            token_lifetime,
+            allow_offline_access: request.allow_offline_access.unwrap_or(false),
+            skip_consent_for_verifiable_first_party_clients: request
+                .skip_consent_for_verifiable_first_party_clients
+                .unwrap_or(true),
+            enforce_policies: request.enforce_policies.unwrap_or(false),
+            is_system: false,
+        };
+        store::put_json(self.store, &key(&record.identifier), &record).await?;
+        self.store
+            .put(&id_key(&record.id), &record.identifier)
+            .await?;
+        Ok(record.to_dto())
+    }
+
+    pub async fn get_resource_server(&self, id: &str) -> Result<ResourceServer> {
+        Ok(self.find_resource_server(id).await?.to_dto())
+    }
+
+    pub async fn list_resource_servers(&self, paging: Paging) -> Result<Listing<ResourceServer>> {
+        let keys = store::list_all(self.store, PREFIX).await?;
+        // The system API comes first, as in Auth0.
+        let total = keys.len() + 1;
+        let mut items = Vec::new();
+        for index in paging.range(total) {
+            if index == 0 {
+                items.push(ResourceServerRecord::management(self.management_audience()).to_dto());
+            } else if let Some(record) =
+                store::get_json::<ResourceServerRecord>(self.store, &keys[index - 1]).await?
+            {
+                items.push(record.to_dto());
+            }
+        }
+        Ok(Listing {
+            items,
+            paging,
+            total,
+        })
+    }
+
+    pub async fn update_resource_server(
+        &self,
+        id: &str,
+        update: ResourceServerUpdate,
+    ) -> Result<ResourceServer> {
+        let mut record = self.find_resource_server(id).await?;
+        if record.is_system {
+            return Err(Error::management(
+                403,
+                "operation_not_supported",
+                "The Management API cannot be changed",
+            ));
+        }
+        if let Some(name) = update.name {
+            check_text("name", &name, 1, 200)?;
+            record.name = name;
+        }
+        if let Some(scopes) = update.scopes {
+            check_scopes(&scopes)?;
+            record.scopes = scopes;
+        }
+        if let Some(alg) = update.signing_alg {
+            record.signing_alg = parse_signing_alg(&alg)?;
+        }
+        if let Some(lifetime) = update.token_lifetime {
+            record.token_lifetime = check_token_lifetime(lifetime)?;
+        }
+        if let Some(value) = update.allow_offline_access {
+            record.allow_offline_access = value;
+        }
+        if let Some(value) = update.skip_consent_for_verifiable_first_party_clients {
+            record.skip_consent_for_verifiable_first_party_clients = value;
+        }
+        if let Some(value) = update.enforce_policies {
+            record.enforce_policies = value;
+        }
+        store::put_json(self.store, &key(&record.identifier), &record).await?;
+        self.cache.forget_resource_server(&record.identifier);
+        Ok(record.to_dto())
+    }
+
+    /// Deletes an API and every grant to it.
+    pub async fn delete_resource_server(&self, id: &str) -> Result<()> {
+        let record = self.find_resource_server(id).await?;
+        if record.is_system {
+            return Err(Error::management(
+                403,
+                "operation_not_supported",
+                "The Management API cannot be deleted",
+            ));
+        }
+        self.delete_client_grants_for_audience(&record.identifier)
+            .await?;
+        self.store.delete(&key(&record.identifier)).await?;
+        self.store.delete(&id_key(&record.id)).await?;
+        self.cache.forget_resource_server(&record.identifier);
+        Ok(())
+    }
+}

@@ -1,0 +1,166 @@
+//! Test fixtures: a tenant over an in-memory store, a fixed clock and an RSA
+//! backend on the `rsa` crate (the Worker uses WebCrypto instead).
+
+use std::sync::OnceLock;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
+use rsa::signature::{SignatureEncoding, Signer, Verifier};
+use rsa::traits::{PrivateKeyParts, PublicKeyParts};
+use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::cache::Cache;
+use crate::clock::FixedClock;
+use crate::error::{Error, Result};
+use crate::keys::{RsaBackend, RsaKeyPair, SigningKeyRecord};
+use crate::random::OsRng;
+use crate::store::MemoryStore;
+use crate::{BootstrapClient, Config, Tenant};
+
+pub const ISSUER: &str = "https://tenant.example/";
+pub const BOOTSTRAP_ID: &str = "bootstrapbootstrapbootstrap00000";
+pub const BOOTSTRAP_SECRET: &str =
+    "bootstrap-secret-bootstrap-secret-bootstrap-secret-0123456789ab";
+pub const NOW: u64 = 1_800_000_000;
+
+#[derive(Serialize, Deserialize)]
+struct PrivateJwk {
+    n: String,
+    e: String,
+    d: String,
+    p: String,
+    q: String,
+}
+
+fn b64(n: &BigUint) -> String {
+    URL_SAFE_NO_PAD.encode(n.to_bytes_be())
+}
+
+fn unb64(s: &str) -> Result<BigUint> {
+    URL_SAFE_NO_PAD
+        .decode(s)
+        .map(|bytes| BigUint::from_bytes_be(&bytes))
+        .map_err(|_| Error::unavailable("bad jwk"))
+}
+
+/// RS256 with the pure-Rust `rsa` crate. Generating a key is slow, so every
+/// test shares one unless it asks for a fresh one.
+#[derive(Default)]
+pub struct TestRsa {
+    pub fresh_keys: bool,
+}
+
+fn shared_key() -> &'static RsaPrivateKey {
+    static KEY: OnceLock<RsaPrivateKey> = OnceLock::new();
+    KEY.get_or_init(|| RsaPrivateKey::new(&mut rand_core_rng(), 2048).expect("rsa keygen"))
+}
+
+fn rand_core_rng() -> impl rsa::rand_core::CryptoRngCore {
+    rsa::rand_core::OsRng
+}
+
+impl RsaBackend for TestRsa {
+    async fn generate(&self) -> Result<RsaKeyPair> {
+        let key = if self.fresh_keys {
+            RsaPrivateKey::new(&mut rand_core_rng(), 2048).expect("rsa keygen")
+        } else {
+            shared_key().clone()
+        };
+        let primes = key.primes();
+        let jwk = PrivateJwk {
+            n: b64(key.n()),
+            e: b64(key.e()),
+            d: b64(key.d()),
+            p: b64(&primes[0]),
+            q: b64(&primes[1]),
+        };
+        Ok(RsaKeyPair {
+            private_jwk: serde_json::to_string(&jwk).unwrap(),
+            n: jwk.n,
+            e: jwk.e,
+        })
+    }
+
+    async fn sign(&self, key: &SigningKeyRecord, message: &[u8]) -> Result<Vec<u8>> {
+        let jwk: PrivateJwk = serde_json::from_str(key.private_material()).unwrap();
+        let private = RsaPrivateKey::from_components(
+            unb64(&jwk.n)?,
+            unb64(&jwk.e)?,
+            unb64(&jwk.d)?,
+            vec![unb64(&jwk.p)?, unb64(&jwk.q)?],
+        )
+        .map_err(|_| Error::unavailable("bad rsa key"))?;
+        Ok(SigningKey::<Sha256>::new(private).sign(message).to_vec())
+    }
+
+    async fn verify(
+        &self,
+        key: &SigningKeyRecord,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<bool> {
+        let (Some(n), Some(e)) = (&key.public.n, &key.public.e) else {
+            return Ok(false);
+        };
+        let public = RsaPublicKey::new(unb64(n)?, unb64(e)?)
+            .map_err(|_| Error::unavailable("bad rsa key"))?;
+        let Ok(signature) = Signature::try_from(signature) else {
+            return Ok(false);
+        };
+        Ok(VerifyingKey::<Sha256>::new(public)
+            .verify(message, &signature)
+            .is_ok())
+    }
+}
+
+/// Everything a tenant runs on, owned by the test.
+pub struct World {
+    pub store: MemoryStore,
+    pub rsa: TestRsa,
+    pub clock: FixedClock,
+    pub rng: OsRng,
+    pub cache: Cache,
+    pub config: Config,
+}
+
+impl World {
+    pub fn new() -> Self {
+        Self {
+            store: MemoryStore::new(),
+            rsa: TestRsa::default(),
+            clock: FixedClock::at(NOW),
+            rng: OsRng,
+            cache: Cache::new(),
+            config: Config::new(
+                ISSUER,
+                Some(BootstrapClient {
+                    client_id: BOOTSTRAP_ID.into(),
+                    client_secret: BOOTSTRAP_SECRET.into(),
+                }),
+            ),
+        }
+    }
+
+    pub fn tenant(&self) -> Tenant<'_, MemoryStore, TestRsa> {
+        Tenant::new(
+            &self.store,
+            &self.rsa,
+            &self.clock,
+            &self.rng,
+            &self.cache,
+            &self.config,
+        )
+    }
+
+    /// A new isolate: same store, empty memory.
+    pub fn cold_isolate(&mut self) {
+        self.cache = Cache::new();
+    }
+}
+
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    futures::executor::block_on(future)
+}

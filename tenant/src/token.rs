@@ -1,0 +1,472 @@
+//! The token endpoint (RFC 6749 §3.2) and its client credentials grant
+//! (§4.4), with Auth0's `audience` parameter selecting the API.
+//!
+//! Cost on the hot path: one store read for the client and one for its
+//! grant; the API's settings and the signing key come from isolate memory.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use shared::token::TokenResponse;
+
+use crate::access_token::{AccessTokenGrant, Audience};
+use crate::clients::{AuthMethod, ClientRecord};
+use crate::error::{Challenge, Error, OAuthErrorCode, Result};
+use crate::keys::RsaBackend;
+use crate::store::Store;
+use crate::{management, secret, Tenant};
+
+/// The parameters of a token request, from either body encoding.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TokenRequest {
+    pub grant_type: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub audience: Option<String>,
+    pub scope: Option<String>,
+    pub organization: Option<String>,
+}
+
+impl TokenRequest {
+    /// Parses `application/x-www-form-urlencoded` (RFC 6749 §3.2) or, as
+    /// Auth0 also accepts, `application/json`.
+    pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Self> {
+        let essence = content_type
+            .and_then(|ct| ct.split(';').next())
+            .map(|ct| ct.trim().to_ascii_lowercase());
+        match essence.as_deref() {
+            Some("application/x-www-form-urlencoded") => Self::from_form(body),
+            Some("application/json") => Self::from_json(body),
+            _ => Err(Error::invalid_request(
+                "Content-Type must be application/x-www-form-urlencoded or application/json",
+            )),
+        }
+    }
+
+    fn from_form(body: &[u8]) -> Result<Self> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+            .map_err(|_| Error::invalid_request("The request body is not valid form encoding"))?;
+        let mut request = Self::default();
+        for (name, value) in pairs {
+            request.set(&name, Some(value))?;
+        }
+        Ok(request)
+    }
+
+    fn from_json(body: &[u8]) -> Result<Self> {
+        let value: serde_json::Value = serde_json::from_slice(body)
+            .map_err(|_| Error::invalid_request("The request body is not valid JSON"))?;
+        let object = value
+            .as_object()
+            .ok_or_else(|| Error::invalid_request("The request body must be a JSON object"))?;
+        let mut request = Self::default();
+        for (name, value) in object {
+            let value = match value {
+                // Auth0 SDKs send `"organization": null`: null is absent.
+                serde_json::Value::Null => None,
+                serde_json::Value::String(s) => Some(s.clone()),
+                _ if request.slot(name).is_some() => {
+                    return Err(Error::invalid_request(format!("{name} must be a string")))
+                }
+                _ => None,
+            };
+            request.set(name, value)?;
+        }
+        Ok(request)
+    }
+
+    fn slot(&mut self, name: &str) -> Option<&mut Option<String>> {
+        Some(match name {
+            "grant_type" => &mut self.grant_type,
+            "client_id" => &mut self.client_id,
+            "client_secret" => &mut self.client_secret,
+            "audience" => &mut self.audience,
+            "scope" => &mut self.scope,
+            "organization" => &mut self.organization,
+            _ => return None,
+        })
+    }
+
+    /// RFC 6749 §3.1: empty parameters are omitted, repeated ones refused,
+    /// unknown ones ignored.
+    fn set(&mut self, name: &str, value: Option<String>) -> Result<()> {
+        let Some(slot) = self.slot(name) else {
+            return Ok(());
+        };
+        if slot.is_some() {
+            return Err(Error::invalid_request(format!(
+                "{name} must not be repeated"
+            )));
+        }
+        *slot = value.filter(|v| !v.is_empty());
+        Ok(())
+    }
+}
+
+/// How the client authenticated (RFC 6749 §2.3.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAuthentication {
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub method: AuthMethod,
+}
+
+impl ClientAuthentication {
+    /// From the `Authorization` header and the body. Using Basic and a body
+    /// secret at once is refused (§2.3: one method per request).
+    pub fn from_request(authorization: Option<&str>, request: &TokenRequest) -> Result<Self> {
+        let basic = authorization.and_then(|h| {
+            let (scheme, credentials) = h.trim().split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("basic")
+                .then(|| credentials.trim())
+        });
+        if let Some(credentials) = basic {
+            if request.client_secret.is_some() {
+                return Err(Error::invalid_request(
+                    "Use one client authentication method: HTTP Basic or client_secret in the body",
+                ));
+            }
+            let (client_id, client_secret) = parse_basic(credentials)?;
+            if request
+                .client_id
+                .as_ref()
+                .is_some_and(|id| *id != client_id)
+            {
+                return Err(Error::invalid_request(
+                    "client_id in the body differs from the one in the Authorization header",
+                ));
+            }
+            return Ok(Self {
+                client_id,
+                client_secret: Some(client_secret),
+                method: AuthMethod::ClientSecretBasic,
+            });
+        }
+        let client_id = request
+            .client_id
+            .clone()
+            .ok_or_else(|| Error::invalid_client("Client authentication is required", None))?;
+        let method = if request.client_secret.is_some() {
+            AuthMethod::ClientSecretPost
+        } else {
+            AuthMethod::None
+        };
+        Ok(Self {
+            client_id,
+            client_secret: request.client_secret.clone(),
+            method,
+        })
+    }
+
+    fn challenge(&self) -> Option<Challenge> {
+        (self.method == AuthMethod::ClientSecretBasic).then_some(Challenge::Basic)
+    }
+
+    fn failed(&self) -> Error {
+        Error::invalid_client("Client authentication failed", self.challenge())
+    }
+}
+
+/// `base64(urlencode(id) ":" urlencode(secret))`, RFC 6749 §2.3.1.
+fn parse_basic(credentials: &str) -> Result<(String, String)> {
+    let malformed =
+        || Error::invalid_client("Malformed HTTP Basic credentials", Some(Challenge::Basic));
+    let decoded = STANDARD.decode(credentials).map_err(|_| malformed())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
+    let unescape = |part: &str| -> Result<String> {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(&format!("v={part}")).map_err(|_| malformed())?;
+        Ok(pairs.into_iter().next().map(|(_, v)| v).unwrap_or_default())
+    };
+    let id = unescape(id)?;
+    if id.is_empty() {
+        return Err(malformed());
+    }
+    Ok((id, unescape(secret)?))
+}
+
+/// Space-separated scope tokens, deduplicated in order.
+fn scope_tokens(scope: &str) -> Vec<&str> {
+    let mut tokens: Vec<&str> = Vec::new();
+    for token in scope.split(' ').filter(|s| !s.is_empty()) {
+        if !tokens.contains(&token) {
+            tokens.push(token);
+        }
+    }
+    tokens
+}
+
+/// The client a request authenticated as, and the scopes it holds for the
+/// requested audience.
+enum AuthenticatedClient {
+    Bootstrap,
+    Registered(Box<ClientRecord>),
+}
+
+impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
+    /// `POST /oauth/token`.
+    pub async fn token(
+        &self,
+        authorization: Option<&str>,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<TokenResponse> {
+        let request = TokenRequest::parse(content_type, body)?;
+        match request.grant_type.as_deref() {
+            None => Err(Error::invalid_request(
+                "Missing required parameter: grant_type",
+            )),
+            Some("client_credentials") => self.client_credentials(authorization, request).await,
+            Some(other) => Err(Error::oauth(
+                400,
+                OAuthErrorCode::UnsupportedGrantType,
+                format!("Unsupported grant type: {other}"),
+            )),
+        }
+    }
+
+    async fn authenticate_client(
+        &self,
+        auth: &ClientAuthentication,
+    ) -> Result<AuthenticatedClient> {
+        let presented = auth.client_secret.as_deref();
+        if let Some(bootstrap) = &self.config.bootstrap {
+            if bootstrap.client_id == auth.client_id {
+                return match presented {
+                    Some(s) if secret::equals(&bootstrap.client_secret, s) => {
+                        Ok(AuthenticatedClient::Bootstrap)
+                    }
+                    _ => Err(auth.failed()),
+                };
+            }
+        }
+        let client = self
+            .client(&auth.client_id)
+            .await?
+            .ok_or_else(|| auth.failed())?;
+        let verified = match (&client.secret_hash, presented) {
+            (Some(hash), Some(presented)) => secret::verify(hash, presented),
+            _ => false,
+        };
+        if !verified {
+            return Err(auth.failed());
+        }
+        if client.token_endpoint_auth_method != auth.method {
+            return Err(Error::invalid_client(
+                format!(
+                    "The client must authenticate with {}",
+                    client.token_endpoint_auth_method.as_str()
+                ),
+                auth.challenge(),
+            ));
+        }
+        Ok(AuthenticatedClient::Registered(Box::new(client)))
+    }
+
+    /// RFC 6749 §4.4.
+    async fn client_credentials(
+        &self,
+        authorization: Option<&str>,
+        request: TokenRequest,
+    ) -> Result<TokenResponse> {
+        if request.organization.is_some() {
+            return Err(Error::invalid_request(
+                "Organizations are not supported by this tenant yet; omit the organization parameter",
+            ));
+        }
+        let audience = request
+            .audience
+            .as_deref()
+            .ok_or_else(|| Error::invalid_request("Missing required parameter: audience"))?;
+        let auth = ClientAuthentication::from_request(authorization, &request)?;
+        let client = self.authenticate_client(&auth).await?;
+        if let AuthenticatedClient::Registered(client) = &client {
+            if !client.allows_grant("client_credentials") {
+                return Err(Error::oauth(
+                    403,
+                    OAuthErrorCode::UnauthorizedClient,
+                    "Grant type 'client_credentials' not allowed for the client.",
+                ));
+            }
+        }
+        let api = self
+            .resource_server_by_identifier(audience)
+            .await?
+            .ok_or_else(|| Error::access_denied(format!("Service not found: {audience}")))?;
+        let not_authorized = || {
+            Error::access_denied(format!(
+                "Client is not authorized to access \"{audience}\". You need to create a \"client-grant\" associated to this API."
+            ))
+        };
+        let granted: Vec<String> = match &client {
+            AuthenticatedClient::Bootstrap if api.is_system => management::SCOPES
+                .iter()
+                .map(|(scope, _)| scope.to_string())
+                .collect(),
+            AuthenticatedClient::Bootstrap => return Err(not_authorized()),
+            AuthenticatedClient::Registered(client) => self
+                .client_grant_for(&client.client_id, &api.identifier)
+                .await?
+                .ok_or_else(not_authorized)?
+                .scope
+                .into_iter()
+                // A scope the API no longer defines is no longer granted.
+                .filter(|s| api.defines_scope(s))
+                .collect(),
+        };
+        let scope = match request.scope.as_deref() {
+            None => granted.join(" "),
+            Some(requested) => {
+                let requested = scope_tokens(requested);
+                let missing: Vec<&str> = requested
+                    .iter()
+                    .copied()
+                    .filter(|s| !granted.iter().any(|g| g == s))
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(Error::access_denied(format!(
+                        "Client has not been granted scopes: {}",
+                        missing.join(" ")
+                    )));
+                }
+                requested.join(" ")
+            }
+        };
+        let access_token = self
+            .mint_access_token(AccessTokenGrant {
+                client_id: &auth.client_id,
+                subject: format!("{}@clients", auth.client_id),
+                audience: Audience::One(api.identifier.clone()),
+                scope: scope.clone(),
+                gty: Some("client-credentials"),
+                lifetime: api.token_lifetime,
+                alg: api.signing_alg,
+            })
+            .await?;
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer".to_string(),
+            expires_in: api.token_lifetime,
+            scope: (!scope.is_empty()).then_some(scope),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
+    const JSON: Option<&str> = Some("application/json; charset=utf-8");
+
+    #[test]
+    fn form_and_json_bodies_parse_to_the_same_request() {
+        let form = TokenRequest::parse(
+            FORM,
+            b"grant_type=client_credentials&client_id=abc&client_secret=s%2Bx&audience=https%3A%2F%2Fapi",
+        )
+        .unwrap();
+        let json = TokenRequest::parse(
+            JSON,
+            br#"{"grant_type":"client_credentials","client_id":"abc","client_secret":"s+x","audience":"https://api","organization":null}"#,
+        )
+        .unwrap();
+        assert_eq!(form, json);
+        assert_eq!(form.client_secret.as_deref(), Some("s+x"));
+        assert_eq!(form.organization, None);
+    }
+
+    #[test]
+    fn repeated_parameters_are_refused_and_empty_ones_omitted() {
+        let err = TokenRequest::parse(FORM, b"grant_type=a&grant_type=b").unwrap_err();
+        assert_eq!(err.status(), 400);
+        let request =
+            TokenRequest::parse(FORM, b"grant_type=client_credentials&scope=&x=1").unwrap();
+        assert_eq!(request.scope, None);
+    }
+
+    #[test]
+    fn bodies_that_are_not_requests_are_invalid_requests() {
+        for (content_type, body) in [
+            (JSON, &b"{"[..]),
+            (JSON, b"[]"),
+            (JSON, br#"{"audience": 5}"#),
+            (Some("text/plain"), b"grant_type=client_credentials"),
+            (None, b"grant_type=client_credentials"),
+        ] {
+            let err = TokenRequest::parse(content_type, body).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    Error::OAuth {
+                        code: OAuthErrorCode::InvalidRequest,
+                        status: 400,
+                        ..
+                    }
+                ),
+                "{content_type:?} {err}"
+            );
+        }
+        // Unknown members of any type are ignored.
+        assert!(TokenRequest::parse(JSON, br#"{"extra": {"deep": [1]}}"#).is_ok());
+    }
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let header = format!("Basic {}", STANDARD.encode("my%20id:p%3Ass+word"));
+        let auth =
+            ClientAuthentication::from_request(Some(&header), &TokenRequest::default()).unwrap();
+        assert_eq!(auth.client_id, "my id");
+        assert_eq!(auth.client_secret.as_deref(), Some("p:ss word"));
+        assert_eq!(auth.method, AuthMethod::ClientSecretBasic);
+    }
+
+    #[test]
+    fn basic_and_a_body_secret_together_are_refused() {
+        let header = format!("Basic {}", STANDARD.encode("id:secret"));
+        let request = TokenRequest {
+            client_secret: Some("secret".into()),
+            ..Default::default()
+        };
+        let err = ClientAuthentication::from_request(Some(&header), &request).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::OAuth {
+                code: OAuthErrorCode::InvalidRequest,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn malformed_basic_credentials_are_invalid_client_with_a_challenge() {
+        for credentials in [
+            "!!!",
+            "bm9jb2xvbg==", /* "nocolon" */
+            "OnNlY3JldA==", /* ":secret" */
+        ] {
+            let err = ClientAuthentication::from_request(
+                Some(&format!("Basic {credentials}")),
+                &TokenRequest::default(),
+            )
+            .unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    Error::OAuth {
+                        status: 401,
+                        challenge: Some(Challenge::Basic),
+                        ..
+                    }
+                ),
+                "{credentials}"
+            );
+        }
+    }
+
+    #[test]
+    fn scope_tokens_split_on_spaces_and_dedupe() {
+        assert_eq!(scope_tokens(" a  b a "), vec!["a", "b"]);
+    }
+}
