@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what is missing to build, serve and test the tenant, and nothing
+# that is already there. Needs only Debian, Rust (rustup) and Node 20; every
+# download comes from a package registry (crates.io, npm, Debian).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=versions.sh
+source "$ROOT/scripts/versions.sh"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { echo "setup: $*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+fi
+
+# No --locked: the CLIs' own lockfiles pin crates this registry may lack.
+if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]]; then
+    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
+    cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION"
+fi
+if [[ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$WORKER_BUILD_VERSION" ]]; then
+    say "installing worker-build $WORKER_BUILD_VERSION (a few minutes, once)"
+    cargo install worker-build --version "=$WORKER_BUILD_VERSION"
+fi
+
+# npm ci when node_modules is missing or older than the lockfile.
+stamp="node_modules/.edge-tenant-lock"
+if [[ ! -f "$stamp" ]] || ! cmp -s package-lock.json "$stamp"; then
+    say "installing npm packages (wrangler, binaryen, test libraries)"
+    npm ci --no-audit --no-fund
+    cp package-lock.json "$stamp"
+fi
+
+if [[ "${1:-}" == "--browser" ]] && ! command -v chromium >/dev/null 2>&1; then
+    say "installing Chromium for the browser tests"
+    if [[ $(id -u) -eq 0 ]]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+fi

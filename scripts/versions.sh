@@ -1,0 +1,4 @@
+# Pinned tool versions, sourced by the other scripts. The wasm-bindgen CLI
+# must equal the wasm-bindgen crate pinned in Cargo.toml / Cargo.lock.
+WASM_BINDGEN_VERSION="0.2.130"
+WORKER_BUILD_VERSION="0.8.7"

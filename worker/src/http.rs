@@ -1,0 +1,128 @@
+//! HTTP plumbing shared by the handlers: bodies with a size limit, JSON
+//! responses with the right caching headers, and the one place errors become
+//! responses.
+
+use serde::Serialize;
+use tenant::management::MAX_BODY_BYTES;
+use tenant::{Error, Family, Result};
+use worker::{console_error, Headers, Request, Response, Url};
+
+pub fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
+}
+
+pub fn internal(err: worker::Error) -> Error {
+    Error::unavailable(format!("worker: {err}"))
+}
+
+/// The request body, refused with 413 past [`MAX_BODY_BYTES`]; the declared
+/// length is checked before anything is read.
+pub async fn read_body(req: &mut Request, family: Family) -> Result<Vec<u8>> {
+    let too_large = || {
+        Error::bad_request(
+            family,
+            413,
+            format!("The request body exceeds {MAX_BODY_BYTES} bytes"),
+        )
+    };
+    let declared = header(req, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    let body = req
+        .bytes()
+        .await
+        .map_err(|_| Error::bad_request(family, 400, "The request body could not be read"))?;
+    if body.len() > MAX_BODY_BYTES {
+        return Err(too_large());
+    }
+    Ok(body)
+}
+
+/// A Management API body: JSON, by its declared media type.
+pub async fn read_json_body(req: &mut Request) -> Result<Vec<u8>> {
+    let is_json = header(req, "content-type")
+        .and_then(|ct| ct.split(';').next().map(|e| e.trim().to_ascii_lowercase()))
+        .is_some_and(|essence| essence == "application/json");
+    if !is_json {
+        return Err(Error::bad_request(
+            Family::Management,
+            415,
+            "Content-Type must be application/json",
+        ));
+    }
+    read_body(req, Family::Management).await
+}
+
+pub fn query_pairs(url: &Url) -> Vec<(String, String)> {
+    url.query_pairs()
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect()
+}
+
+/// How a response may be cached.
+#[derive(Clone, Copy)]
+pub enum Caching {
+    /// Tokens, secrets, anything per-caller (RFC 6749 §5.1).
+    NoStore,
+    /// Public metadata, for this many seconds.
+    Public(u32),
+}
+
+pub fn json<T: Serialize + ?Sized>(status: u16, body: &T, caching: Caching) -> Result<Response> {
+    let body = serde_json::to_vec(body).map_err(|e| Error::unavailable(e.to_string()))?;
+    let headers = Headers::new();
+    let set = |name: &str, value: &str| headers.set(name, value).map_err(internal);
+    set("Content-Type", "application/json; charset=utf-8")?;
+    match caching {
+        Caching::NoStore => {
+            set("Cache-Control", "no-store")?;
+            set("Pragma", "no-cache")?;
+        }
+        Caching::Public(seconds) => {
+            set("Cache-Control", &format!("public, max-age={seconds}"))?;
+            // Public metadata may be read by any origin (OIDC Discovery §4).
+            set("Access-Control-Allow-Origin", "*")?;
+        }
+    }
+    Ok(Response::builder()
+        .with_status(status)
+        .with_headers(headers)
+        .fixed(body))
+}
+
+pub fn no_content() -> Result<Response> {
+    let response = Response::builder().with_status(204).empty();
+    response
+        .headers()
+        .set("Cache-Control", "no-store")
+        .map_err(internal)?;
+    Ok(response)
+}
+
+/// The only place an error becomes a response. Details of unavailability are
+/// logged (they never contain secrets) and kept off the wire.
+pub fn error_response(err: &Error, family: Family) -> Response {
+    if let Error::Unavailable(detail) = err {
+        console_error!("unavailable: {detail}");
+    }
+    let wire = err.to_wire(family);
+    let headers = Headers::new();
+    let _ = headers.set("Content-Type", "application/json; charset=utf-8");
+    let _ = headers.set("Cache-Control", "no-store");
+    for (name, value) in &wire.headers {
+        let _ = headers.set(name, value);
+    }
+    Response::builder()
+        .with_status(wire.status)
+        .with_headers(headers)
+        .fixed(wire.body.into_bytes())
+}
+
+/// 405 with the methods the resource does allow.
+pub fn method_not_allowed(family: Family, allow: &str) -> Response {
+    let err = Error::bad_request(family, 405, format!("Method not allowed; use {allow}"));
+    let response = error_response(&err, family);
+    let _ = response.headers().set("Allow", allow);
+    response
+}

@@ -1,0 +1,110 @@
+//! The Cloudflare Worker: translates HTTP into calls on the `tenant` crate
+//! and implements its store on Workers KV. No OAuth rule lives here.
+
+use tenant::cache::Cache;
+use tenant::clock::Clock;
+use tenant::random::OsRng;
+use tenant::{BootstrapClient, Config, Tenant};
+use worker::{console_warn, event, Context, Env, Request, Response, Url};
+
+mod http;
+mod kv;
+mod management;
+mod oauth;
+mod routes;
+mod webcrypto;
+
+use kv::KvTenantStore;
+use webcrypto::WebCryptoRsa;
+
+/// The KV namespace binding that holds the tenant.
+const KV_BINDING: &str = "TENANT";
+/// Shortest bootstrap secret accepted, as for any client secret.
+const MIN_BOOTSTRAP_SECRET_LEN: usize = 32;
+
+struct WorkerClock;
+
+impl Clock for WorkerClock {
+    fn now(&self) -> u64 {
+        worker::Date::now().as_millis() / 1000
+    }
+}
+
+thread_local! {
+    /// Isolate memory shared by the requests this isolate serves.
+    static CACHE: &'static Cache = Box::leak(Box::new(Cache::new()));
+}
+
+/// What a request needs to reach the tenant.
+pub struct Deployment {
+    store: KvTenantStore,
+    config: Config,
+    cache: &'static Cache,
+}
+
+impl Deployment {
+    fn from_env(env: &Env, url: &Url) -> tenant::Result<Self> {
+        let store = KvTenantStore(env.kv(KV_BINDING).map_err(http::internal)?);
+        let issuer =
+            string_binding(env, "ISSUER").unwrap_or_else(|| url.origin().ascii_serialization());
+        let bootstrap = match (
+            string_binding(env, "BOOTSTRAP_CLIENT_ID"),
+            string_binding(env, "BOOTSTRAP_CLIENT_SECRET"),
+        ) {
+            (Some(client_id), Some(client_secret))
+                if client_secret.len() >= MIN_BOOTSTRAP_SECRET_LEN =>
+            {
+                Some(BootstrapClient {
+                    client_id,
+                    client_secret,
+                })
+            }
+            (None, None) => None,
+            _ => {
+                console_warn!(
+                    "bootstrap client disabled: BOOTSTRAP_CLIENT_ID and a BOOTSTRAP_CLIENT_SECRET of at least {MIN_BOOTSTRAP_SECRET_LEN} characters are required"
+                );
+                None
+            }
+        };
+        Ok(Self {
+            store,
+            config: Config::new(&issuer, bootstrap),
+            cache: CACHE.with(|cache| *cache),
+        })
+    }
+
+    pub fn tenant(&self) -> Tenant<'_, KvTenantStore, WebCryptoRsa> {
+        Tenant::new(
+            &self.store,
+            &WebCryptoRsa,
+            &WorkerClock,
+            &OsRng,
+            self.cache,
+            &self.config,
+        )
+    }
+}
+
+/// A var or secret binding, when set and not blank.
+fn string_binding(env: &Env, name: &str) -> Option<String> {
+    env.secret(name)
+        .map(|s| s.to_string())
+        .or_else(|_| env.var(name).map(|v| v.to_string()))
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+#[event(fetch)]
+async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let url = req.url()?;
+    let family = routes::family(url.path());
+    let response = match Deployment::from_env(&env, &url) {
+        Ok(deployment) => routes::handle(&mut req, &url, &deployment).await,
+        Err(err) => Err(err),
+    };
+    let response = response.unwrap_or_else(|err| http::error_response(&err, family));
+    let _ = response.headers().set("X-Content-Type-Options", "nosniff");
+    Ok(response)
+}
