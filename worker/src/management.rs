@@ -12,13 +12,13 @@ use crate::webcrypto::WebCryptoRsa;
 type Tenant<'a> = tenant::Tenant<'a, KvTenantStore, WebCryptoRsa>;
 
 #[derive(Clone, Copy)]
-pub enum Resource {
+pub enum Collection {
     Clients,
     ResourceServers,
     ClientGrants,
 }
 
-impl Resource {
+impl Collection {
     pub fn parse(collection: &str) -> Option<Self> {
         match collection {
             "clients" => Some(Self::Clients),
@@ -42,7 +42,7 @@ pub async fn handle(
     req: &mut Request,
     url: &Url,
     tenant: &Tenant<'_>,
-    resource: Resource,
+    collection: Collection,
     method: Method,
     id: Option<&str>,
 ) -> Result<Response> {
@@ -59,53 +59,53 @@ pub async fn handle(
             ))
         }
     };
-    let scope = format!("{verb}:{}", resource.scope_noun());
+    let scope = format!("{verb}:{}", collection.scope_noun());
     let authorization = http::header(req, "authorization");
     tenant
         .authorize_management(authorization.as_deref(), &scope)
         .await?;
 
     let query = http::query_pairs(url);
-    match (resource, verb, id) {
-        (Resource::Clients, "read", None) => {
+    match (collection, verb, id) {
+        (Collection::Clients, "read", None) => {
             let listing = tenant.list_clients(Paging::from_query(&query)?).await?;
             ok(&listing.to_json("clients"))
         }
-        (Resource::Clients, "read", Some(id)) => ok(&tenant.get_client(id).await?),
-        (Resource::Clients, "create", None) => {
+        (Collection::Clients, "read", Some(id)) => ok(&tenant.get_client(id).await?),
+        (Collection::Clients, "create", None) => {
             let body = parse_body(&http::read_json_body(req).await?)?;
             created(&tenant.create_client(body).await?)
         }
-        (Resource::Clients, "update", Some(id)) => {
+        (Collection::Clients, "update", Some(id)) => {
             let body = parse_body(&http::read_json_body(req).await?)?;
             ok(&tenant.update_client(id, body).await?)
         }
-        (Resource::Clients, "delete", Some(id)) => {
+        (Collection::Clients, "delete", Some(id)) => {
             tenant.delete_client(id).await?;
             http::no_content()
         }
-        (Resource::ResourceServers, "read", None) => {
+        (Collection::ResourceServers, "read", None) => {
             let listing = tenant
                 .list_resource_servers(Paging::from_query(&query)?)
                 .await?;
             ok(&listing.to_json("resource_servers"))
         }
-        (Resource::ResourceServers, "read", Some(id)) => {
+        (Collection::ResourceServers, "read", Some(id)) => {
             ok(&tenant.get_resource_server(id).await?)
         }
-        (Resource::ResourceServers, "create", None) => {
+        (Collection::ResourceServers, "create", None) => {
             let body = parse_body(&http::read_json_body(req).await?)?;
             created(&tenant.create_resource_server(body).await?)
         }
-        (Resource::ResourceServers, "update", Some(id)) => {
+        (Collection::ResourceServers, "update", Some(id)) => {
             let body = parse_body(&http::read_json_body(req).await?)?;
             ok(&tenant.update_resource_server(id, body).await?)
         }
-        (Resource::ResourceServers, "delete", Some(id)) => {
+        (Collection::ResourceServers, "delete", Some(id)) => {
             tenant.delete_resource_server(id).await?;
             http::no_content()
         }
-        (Resource::ClientGrants, "read", None) => {
+        (Collection::ClientGrants, "read", None) => {
             let filter = |name: &str| {
                 query
                     .iter()
@@ -121,16 +121,16 @@ pub async fn handle(
                 .await?;
             ok(&listing.to_json("client_grants"))
         }
-        (Resource::ClientGrants, "read", Some(id)) => ok(&tenant.get_client_grant(id).await?),
-        (Resource::ClientGrants, "create", None) => {
+        (Collection::ClientGrants, "read", Some(id)) => ok(&tenant.get_client_grant(id).await?),
+        (Collection::ClientGrants, "create", None) => {
             let body = parse_body(&http::read_json_body(req).await?)?;
             created(&tenant.create_client_grant(body).await?)
         }
-        (Resource::ClientGrants, "update", Some(id)) => {
+        (Collection::ClientGrants, "update", Some(id)) => {
             let body = parse_body(&http::read_json_body(req).await?)?;
             ok(&tenant.update_client_grant(id, body).await?)
         }
-        (Resource::ClientGrants, "delete", Some(id)) => {
+        (Collection::ClientGrants, "delete", Some(id)) => {
             tenant.delete_client_grant(id).await?;
             http::no_content()
         }

@@ -50,8 +50,8 @@ pub async fn handle(req: &mut Request, url: &Url, deployment: &Deployment) -> Re
         ["api", "whoami"] => Ok(http::method_not_allowed(family, "GET, HEAD")),
         ["api", "v2", collection, rest @ ..] if rest.len() <= 1 => {
             let id = rest.first().map(|id| decode(id));
-            let resource = management::Resource::parse(collection).ok_or_else(not_found)?;
-            management::handle(req, url, &tenant, resource, method, id.as_deref()).await
+            let collection = management::Collection::parse(collection).ok_or_else(not_found)?;
+            management::handle(req, url, &tenant, collection, method, id.as_deref()).await
         }
         _ => Err(Error::bad_request(
             family,
