@@ -20,7 +20,7 @@ pub fn provider_metadata(issuer: &str) -> ProviderMetadata {
         scopes_supported: strings(&["openid", "profile", "email", "offline_access"]),
         response_types_supported: strings(&["token", "id_token", "id_token token"]),
         response_modes_supported: strings(&["fragment", "form_post"]),
-        grant_types_supported: strings(&["client_credentials", "implicit"]),
+        grant_types_supported: strings(&["client_credentials"]),
         subject_types_supported: strings(&["public"]),
         id_token_signing_alg_values_supported: SigningAlg::ALL
             .iter()

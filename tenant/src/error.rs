@@ -124,6 +124,16 @@ impl Error {
         }
     }
 
+    /// RFC 6750 §3.1: a protected resource was called without a token.
+    pub fn missing_token() -> Self {
+        Self::OAuth {
+            status: 401,
+            code: OAuthErrorCode::InvalidRequest,
+            description: "Missing bearer token".into(),
+            challenge: Some(Challenge::Bearer),
+        }
+    }
+
     pub fn management(status: u16, error_code: &'static str, message: impl Into<String>) -> Self {
         Self::Management {
             status,
@@ -195,6 +205,10 @@ impl Error {
                         "WWW-Authenticate",
                         r#"Basic realm="oauth", charset="UTF-8""#.to_string(),
                     )),
+                    // RFC 6750 §3.1: no error code when no token was sent.
+                    Some(Challenge::Bearer) if *code == OAuthErrorCode::InvalidRequest => {
+                        headers.push(("WWW-Authenticate", "Bearer".to_string()))
+                    }
                     Some(Challenge::Bearer) => headers.push((
                         "WWW-Authenticate",
                         format!(
@@ -330,6 +344,16 @@ mod tests {
             assert_eq!(wire.status, 503);
             assert!(!wire.body.contains("client/abc"));
         }
+    }
+
+    #[test]
+    fn a_missing_token_gets_a_bare_bearer_challenge() {
+        let wire = Error::missing_token().to_wire(Family::Resource);
+        assert_eq!(wire.status, 401);
+        assert_eq!(
+            wire.headers,
+            vec![("WWW-Authenticate", "Bearer".to_string())]
+        );
     }
 
     #[test]

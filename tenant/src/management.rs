@@ -70,11 +70,22 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
             "Payload validation error: body is empty",
         ));
     }
-    serde_json::from_slice(body).map_err(|err| {
-        let detail = err.to_string();
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let detail = err.inner().to_string();
         let detail = detail.split(" at line ").next().unwrap_or(&detail);
-        Error::invalid_body(format!("Payload validation error: {detail}"))
-    })
+        let message = if path == "." {
+            format!("Payload validation error: {detail}")
+        } else {
+            format!("Payload validation error: '{path}': {detail}")
+        };
+        Error::invalid_body(message)
+    })?;
+    deserializer.end().map_err(|_| {
+        Error::invalid_body("Payload validation error: trailing characters after the JSON body")
+    })?;
+    Ok(value)
 }
 
 /// `page`, `per_page` and `include_totals` of a listing.
@@ -242,6 +253,8 @@ mod tests {
         assert!(err.to_string().contains("name"), "{err}");
         let err = parse_body::<Body>(br#"{"name":5}"#).unwrap_err();
         assert_eq!(err.status(), 400);
+        assert!(err.to_string().contains("'name'"), "{err}");
+        assert!(parse_body::<Body>(br#"{"name":"a"} {}"#).is_err());
         assert!(parse_body::<Body>(b"  ").is_err());
     }
 }
