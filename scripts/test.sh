@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what is missing, then runs every check and test: formatting,
+# lints (host and wasm), host unit tests of the domain, the release build,
+# the deploy bundle (dry run), and the end-to-end tests against real
+# `wrangler dev` instances.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$PATH"
+export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+
+step() { echo; echo "==> $*"; }
+
+step "setup"
+bash scripts/setup.sh
+
+step "format and lints"
+cargo fmt --all -- --check
+cargo clippy -p shared -p tenant --all-targets -- -D warnings
+cargo clippy -p tenant-worker -p frontend --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+step "host unit tests (domain)"
+cargo test -p shared -p tenant
+
+step "release build (worker + SPA)"
+EDGE_TENANT_PREBUILT=0 bash scripts/build.sh
+
+step "deploy bundle (wrangler deploy --dry-run)"
+EDGE_TENANT_PREBUILT=1 node_modules/.bin/wrangler deploy --dry-run --outdir target/deploy-dry-run
+
+step "end-to-end tests (wrangler dev + workerd + local KV)"
+EDGE_TENANT_PREBUILT=1 node --test --test-concurrency=1 tests/e2e/
