@@ -1,0 +1,446 @@
+// End-to-end harness: runs the built worker under `wrangler dev` (local
+// workerd) with fresh state and fresh bootstrap credentials, and offers small
+// HTTP helpers for the token endpoint and the Management API.
+//
+// Run from the repo root after building the worker:
+//   node --test --test-concurrency=1 tests/e2e/
+//
+// One tenant per test file: startup takes seconds, so files start it in
+// `before` and stop it in `after`; tests inside a file create their own
+// clients and APIs with random names so they do not depend on each other.
+
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+const STARTUP_TIMEOUT_MS = 120_000;
+const POLL_INTERVAL_MS = 250;
+const KEPT_OUTPUT_LINES = 200;
+
+/** Every Management API scope; the bootstrap client holds all of them. */
+export const MANAGEMENT_SCOPES = [
+  'read:clients',
+  'create:clients',
+  'update:clients',
+  'delete:clients',
+  'update:client_keys',
+  'read:resource_servers',
+  'create:resource_servers',
+  'update:resource_servers',
+  'delete:resource_servers',
+  'read:client_grants',
+  'create:client_grants',
+  'update:client_grants',
+  'delete:client_grants',
+  'read:tenant_settings',
+  'update:tenant_settings',
+];
+
+// ---------------------------------------------------------------------------
+// Process lifecycle
+
+/** Process groups of tenants still running, killed if this process exits. */
+const running = new Map(); // pid -> stateDir
+
+function killGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+function cleanupAllSync() {
+  for (const [pid, stateDir] of running) {
+    killGroup(pid, 'SIGKILL');
+    try {
+      rmSync(stateDir, { recursive: true, force: true });
+    } catch {
+      // Best effort.
+    }
+  }
+  running.clear();
+}
+
+let exitHandlersInstalled = false;
+function installExitHandlers() {
+  if (exitHandlersInstalled) return;
+  exitHandlersInstalled = true;
+  // A crashed or interrupted test run must never leave wrangler/workerd
+  // running: 'exit' handlers may only do synchronous work, which is enough to
+  // SIGKILL the process groups.
+  process.on('exit', cleanupAllSync);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.once(signal, () => {
+      cleanupAllSync();
+      process.kill(process.pid, signal);
+    });
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+export function randomAlphanumeric(length) {
+  let out = '';
+  for (let i = 0; i < length; i++) out += ALPHANUMERIC[crypto.randomInt(ALPHANUMERIC.length)];
+  return out;
+}
+
+/** Keeps the last `max` lines of a stream of chunks. */
+class TailBuffer {
+  constructor(max) {
+    this.max = max;
+    this.lines = [];
+    this.partial = '';
+  }
+  push(prefix, chunk) {
+    const text = this.partial + chunk.toString('utf8');
+    const parts = text.split('\n');
+    this.partial = parts.pop();
+    for (const line of parts) this.lines.push(`${prefix} ${line}`);
+    if (this.lines.length > this.max) this.lines.splice(0, this.lines.length - this.max);
+  }
+  toString() {
+    return [...this.lines, this.partial].join('\n');
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Starts a fresh tenant under `wrangler dev` and waits until it answers
+ * discovery. Returns `{ baseUrl, issuer, bootstrap: { clientId, clientSecret },
+ * stop, output }`.
+ */
+export async function startTenant() {
+  installExitHandlers();
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'edge-tenant-e2e-'));
+  const bootstrap = {
+    clientId: randomAlphanumeric(32),
+    clientSecret: crypto.randomBytes(48).toString('base64url'),
+  };
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const issuer = `${baseUrl}/`;
+
+  // E2E_WRANGLER lets the suite run with another wrangler binary (or a
+  // stand-in that accepts the same arguments); normally the project's own.
+  const wrangler = process.env.E2E_WRANGLER || path.join(repoRoot, 'node_modules', '.bin', 'wrangler');
+  const args = [
+    'dev',
+    '--ip', '127.0.0.1',
+    '--port', String(port),
+    // Not the default 9229, so a stray debugger or a previous run cannot make
+    // startup fail or attach to the wrong process.
+    '--inspector-port', String(inspectorPort),
+    '--persist-to', stateDir,
+    '--var', `BOOTSTRAP_CLIENT_ID:${bootstrap.clientId}`,
+    '--var', `BOOTSTRAP_CLIENT_SECRET:${bootstrap.clientSecret}`,
+    '--show-interactive-dev-session=false',
+    '--log-level', 'warn',
+  ];
+  const child = spawn(wrangler, args, {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: 'false',
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      EDGE_TENANT_PREBUILT: '1',
+      CI: 'true',
+      // Plain text in the captured output printed when startup fails.
+      NO_COLOR: '1',
+    },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.set(child.pid, stateDir);
+
+  const output = new TailBuffer(KEPT_OUTPUT_LINES);
+  child.stdout.on('data', (chunk) => output.push('[wrangler]', chunk));
+  child.stderr.on('data', (chunk) => output.push('[wrangler!]', chunk));
+  let exited = null;
+  const exitPromise = new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve(exited);
+    });
+  });
+  let spawnError = null;
+  child.on('error', (err) => {
+    spawnError = err;
+  });
+
+  let stopped = false;
+  async function stop() {
+    if (stopped) return;
+    stopped = true;
+    if (exited === null) {
+      killGroup(child.pid, 'SIGTERM');
+      const timer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), 5_000);
+      await exitPromise;
+      clearTimeout(timer);
+    }
+    // workerd may outlive wrangler in the same group; make sure it is gone.
+    killGroup(child.pid, 'SIGKILL');
+    running.delete(child.pid);
+    await rm(stateDir, { recursive: true, force: true });
+  }
+
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  let lastProblem = 'no answer yet';
+  for (;;) {
+    if (spawnError || exited) {
+      await stop();
+      throw new Error(
+        `wrangler dev ended before the tenant answered (${spawnError ?? JSON.stringify(exited)})\n` +
+          `--- last output ---\n${output}`,
+      );
+    }
+    try {
+      const res = await fetch(`${baseUrl}/.well-known/openid-configuration`, {
+        signal: AbortSignal.timeout(5_000),
+      });
+      await res.arrayBuffer();
+      if (res.status === 200) break;
+      lastProblem = `HTTP ${res.status}`;
+    } catch (err) {
+      lastProblem = err.cause?.code ?? err.message;
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(
+        `tenant did not answer discovery within ${STARTUP_TIMEOUT_MS / 1000}s (last: ${lastProblem})\n` +
+          `--- last output ---\n${output}`,
+      );
+    }
+    await sleep(POLL_INTERVAL_MS);
+  }
+
+  return { baseUrl, issuer, bootstrap, stop, output: () => output.toString() };
+}
+
+// ---------------------------------------------------------------------------
+// HTTP helpers
+
+async function readResponse(res) {
+  const text = await res.text();
+  let body;
+  if (text.length > 0) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+  }
+  return { status: res.status, headers: res.headers, body, text };
+}
+
+/** RFC 6749 §2.3.1: form-urlencode id and secret, then Basic. */
+export function basicAuthorization(clientId, clientSecret) {
+  const formEncode = (value) => new URLSearchParams({ v: value }).toString().slice(2);
+  const pair = `${formEncode(clientId)}:${formEncode(clientSecret)}`;
+  return `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`;
+}
+
+/**
+ * POSTs to the token endpoint. `options`:
+ * - `form`: object sent as application/x-www-form-urlencoded
+ * - `json`: value sent as application/json
+ * - `raw` + `contentType`: a body sent as is
+ * - `basic`: `{ clientId, clientSecret }` for an HTTP Basic header
+ * - `headers`, `method`: extra headers, another method
+ * Returns `{ status, headers, body, text }`, body parsed as JSON when it is.
+ */
+export async function tokenRequest(baseUrl, options = {}) {
+  const headers = new Headers(options.headers ?? {});
+  let body;
+  if (options.form !== undefined) {
+    headers.set('content-type', 'application/x-www-form-urlencoded');
+    body = new URLSearchParams(options.form).toString();
+  } else if (options.json !== undefined) {
+    headers.set('content-type', 'application/json');
+    body = JSON.stringify(options.json);
+  } else if (options.raw !== undefined) {
+    if (options.contentType) headers.set('content-type', options.contentType);
+    body = options.raw;
+  }
+  if (options.basic) {
+    headers.set('authorization', basicAuthorization(options.basic.clientId, options.basic.clientSecret));
+  }
+  const res = await fetch(`${baseUrl}/oauth/token`, {
+    method: options.method ?? 'POST',
+    headers,
+    body,
+  });
+  return readResponse(res);
+}
+
+/** A client_credentials token request; throws unless it succeeds. */
+export async function getAccessToken(baseUrl, { clientId, clientSecret, audience, scope, basic = false }) {
+  const params = { grant_type: 'client_credentials', audience };
+  if (scope !== undefined) params.scope = scope;
+  const res = basic
+    ? await tokenRequest(baseUrl, { form: params, basic: { clientId, clientSecret } })
+    : await tokenRequest(baseUrl, { form: { ...params, client_id: clientId, client_secret: clientSecret } });
+  if (res.status !== 200 || typeof res.body?.access_token !== 'string') {
+    throw new Error(`token request for ${audience} failed: HTTP ${res.status} ${res.text}`);
+  }
+  return res.body;
+}
+
+export function managementAudience(tenant) {
+  return `${tenant.issuer}api/v2/`;
+}
+
+/** A Management API access token for the bootstrap client. */
+export async function mgmtToken(tenant, scopes) {
+  const body = await getAccessToken(tenant.baseUrl, {
+    clientId: tenant.bootstrap.clientId,
+    clientSecret: tenant.bootstrap.clientSecret,
+    audience: managementAudience(tenant),
+    scope: scopes === undefined ? undefined : [].concat(scopes).join(' '),
+  });
+  return body.access_token;
+}
+
+/**
+ * Calls the tenant with a bearer token (`token` may be null for none) and a
+ * JSON body. Returns `{ status, headers, body, text }`.
+ */
+export async function api(tenant, token, method, urlPath, body, extraHeaders = {}) {
+  const headers = new Headers(extraHeaders);
+  if (token != null) headers.set('authorization', `Bearer ${token}`);
+  let payload;
+  if (body !== undefined) {
+    headers.set('content-type', 'application/json');
+    payload = typeof body === 'string' ? body : JSON.stringify(body);
+  }
+  const res = await fetch(`${tenant.baseUrl}${urlPath}`, { method, headers, body: payload });
+  return readResponse(res);
+}
+
+// ---------------------------------------------------------------------------
+// Provisioning through the Management API
+
+export function randomName(prefix) {
+  return `${prefix}-${randomAlphanumeric(10).toLowerCase()}`;
+}
+
+function expectStatus(res, status, what) {
+  if (res.status !== status) {
+    throw new Error(`${what}: expected HTTP ${status}, got ${res.status} ${res.text}`);
+  }
+  return res.body;
+}
+
+/** Creates an API (resource server); `overrides` are merged into the body. */
+export async function createApi(tenant, token, overrides = {}) {
+  const name = randomName('api');
+  const res = await api(tenant, token, 'POST', '/api/v2/resource-servers', {
+    name,
+    identifier: `https://${name}.example.test/`,
+    scopes: [
+      { value: 'read:things', description: 'Read things' },
+      { value: 'write:things', description: 'Write things' },
+    ],
+    ...overrides,
+  });
+  return expectStatus(res, 201, 'create resource server');
+}
+
+/** Creates a machine-to-machine client; the response holds its secret. */
+export async function createM2MClient(tenant, token, overrides = {}) {
+  const res = await api(tenant, token, 'POST', '/api/v2/clients', {
+    name: randomName('m2m'),
+    app_type: 'non_interactive',
+    ...overrides,
+  });
+  return expectStatus(res, 201, 'create client');
+}
+
+export async function createGrant(tenant, token, clientId, audience, scope) {
+  const res = await api(tenant, token, 'POST', '/api/v2/client-grants', {
+    client_id: clientId,
+    audience,
+    scope,
+  });
+  return expectStatus(res, 201, 'create client grant');
+}
+
+/**
+ * An API, a client and a grant of `grantScopes` on it, ready for the
+ * client_credentials flow.
+ */
+export async function provisionM2M(tenant, token, { apiOverrides = {}, clientOverrides = {}, grantScopes = ['read:things'] } = {}) {
+  const resourceServer = await createApi(tenant, token, apiOverrides);
+  const client = await createM2MClient(tenant, token, clientOverrides);
+  const grant = await createGrant(tenant, token, client.client_id, resourceServer.identifier, grantScopes);
+  return { resourceServer, client, grant };
+}
+
+// ---------------------------------------------------------------------------
+// Tokens
+
+const jwksByIssuer = new Map();
+
+/** The tenant's discovery document, fetched once. */
+export async function discoveryDocument(tenant) {
+  const res = await fetch(`${tenant.baseUrl}/.well-known/openid-configuration`);
+  if (res.status !== 200) throw new Error(`discovery: HTTP ${res.status}`);
+  return res.json();
+}
+
+/** A jose remote key set on the JWKS URI the tenant advertises. */
+export async function tenantJwks(tenant) {
+  let jwks = jwksByIssuer.get(tenant.issuer);
+  if (!jwks) {
+    const doc = await discoveryDocument(tenant);
+    jwks = createRemoteJWKSet(new URL(doc.jwks_uri));
+    jwksByIssuer.set(tenant.issuer, jwks);
+  }
+  return jwks;
+}
+
+/**
+ * Verifies a client_credentials access token the way an API would (RFC 9068):
+ * signature against the tenant's JWKS with the API's algorithm pinned,
+ * issuer, audience and `typ`. Returns `{ payload, protectedHeader }`.
+ */
+export async function verifyAccessToken(tenant, accessToken, { audience, algorithm }) {
+  const jwks = await tenantJwks(tenant);
+  return jwtVerify(accessToken, jwks, {
+    issuer: tenant.issuer,
+    audience,
+    algorithms: [algorithm],
+    typ: 'at+jwt',
+  });
+}
+
+export { decodeJwt, decodeProtectedHeader };
+
+/** base64url of a JSON value, for hand-made JWTs. */
+export function b64urlJson(value) {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
