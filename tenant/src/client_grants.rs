@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use shared::management::{ClientGrant, ClientGrantCreate, ClientGrantUpdate};
 
 use crate::clients::is_well_formed_client_id;
-use crate::error::{Error, Result};
+use crate::error::{echo, Error, Result};
 use crate::keys::RsaBackend;
 use crate::management::{Listing, Paging};
 use crate::resource_servers::{ResourceServerRecord, MAX_SCOPES};
@@ -119,7 +119,10 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
             .ok_or_else(|| {
                 Error::not_found(
                     "inexistent_resource_server",
-                    format!("No resource server found for audience {}", request.audience),
+                    format!(
+                        "No resource server found for audience {}",
+                        echo(&request.audience)
+                    ),
                 )
             })?;
         let scope = dedup(request.scope);

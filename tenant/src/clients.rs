@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use shared::management::{AppType, Client, ClientCreate, ClientUpdate, JwtConfiguration};
 
 use crate::clock::rfc3339;
-use crate::error::{Error, Result};
+use crate::error::{echo, Error, Result};
 use crate::keys::{RsaBackend, SigningAlg};
 use crate::management::{check_text, Listing, Paging};
 use crate::store::{self, Store};
@@ -46,7 +46,7 @@ impl AuthMethod {
             "client_secret_post" => Ok(Self::ClientSecretPost),
             "client_secret_basic" => Ok(Self::ClientSecretBasic),
             other => Err(Error::invalid_body(format!(
-                "Payload validation error: 'token_endpoint_auth_method' must be one of none, client_secret_post, client_secret_basic (got '{other}')"
+                "Payload validation error: 'token_endpoint_auth_method' must be one of none, client_secret_post, client_secret_basic (got '{}')", echo(other)
             ))),
         }
     }
@@ -157,7 +157,8 @@ impl ClientRecord {
         for grant in &self.grant_types {
             if !GRANT_TYPES.contains(&grant.as_str()) {
                 return Err(Error::invalid_body(format!(
-                    "Payload validation error: 'grant_types' value '{grant}' is not supported"
+                    "Payload validation error: 'grant_types' value '{}' is not supported",
+                    echo(grant)
                 )));
             }
         }
@@ -189,7 +190,7 @@ impl ClientRecord {
                     .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
             if !valid_name || value.chars().count() > 255 {
                 return Err(Error::invalid_body(format!(
-                    "Payload validation error: 'client_metadata.{name}' is not allowed (names: [A-Za-z0-9_-], 255 characters; values: 255 characters)"
+                    "Payload validation error: 'client_metadata.{}' is not allowed (names: [A-Za-z0-9_-], 255 characters; values: 255 characters)", echo(name)
                 )));
             }
         }
@@ -226,7 +227,8 @@ fn check_uris(field: &str, uris: &[String]) -> Result<()> {
             || uri.chars().any(|c| c.is_whitespace() || c.is_control())
         {
             return Err(Error::invalid_body(format!(
-                "Payload validation error: '{field}' value '{uri}' is not an absolute URL"
+                "Payload validation error: '{field}' value '{}' is not an absolute URL",
+                echo(uri)
             )));
         }
     }

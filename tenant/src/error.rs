@@ -268,6 +268,16 @@ fn management_body(status: u16, message: &str, error_code: &str) -> String {
     .expect("serializing a struct of strings cannot fail")
 }
 
+/// A caller-supplied value quoted in an error message, cut short so an
+/// error never echoes a whole request body back.
+pub fn echo(value: &str) -> String {
+    const MAX_CHARS: usize = 128;
+    match value.char_indices().nth(MAX_CHARS) {
+        Some((cut, _)) => format!("{}…", &value[..cut]),
+        None => value.to_string(),
+    }
+}
+
 /// An error rendered for the wire: status, extra headers and a JSON body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WireError {
@@ -344,6 +354,13 @@ mod tests {
             assert_eq!(wire.status, 503);
             assert!(!wire.body.contains("client/abc"));
         }
+    }
+
+    #[test]
+    fn echoed_values_are_bounded() {
+        assert_eq!(echo("short"), "short");
+        let long = "é".repeat(10_000);
+        assert_eq!(echo(&long).chars().count(), 129);
     }
 
     #[test]

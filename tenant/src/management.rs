@@ -6,7 +6,7 @@ use serde::Serialize;
 use shared::management::Totals;
 
 use crate::access_token::VerifiedAccessToken;
-use crate::error::{Error, Result};
+use crate::error::{echo, Error, Result};
 use crate::keys::RsaBackend;
 use crate::store::Store;
 use crate::Tenant;
@@ -112,7 +112,11 @@ impl Paging {
                 Error::management(
                     400,
                     "invalid_query_string",
-                    format!("Query validation error: invalid value for {name}: '{value}'"),
+                    format!(
+                        "Query validation error: invalid value for {}: '{}'",
+                        echo(name),
+                        echo(value)
+                    ),
                 )
             };
             match name.as_str() {

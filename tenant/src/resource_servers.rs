@@ -13,7 +13,7 @@ use shared::management::{
     ResourceServer, ResourceServerCreate, ResourceServerScope, ResourceServerUpdate,
 };
 
-use crate::error::{Error, Result};
+use crate::error::{echo, Error, Result};
 use crate::keys::{RsaBackend, SigningAlg};
 use crate::management::{self, check_text, Listing, Paging};
 use crate::store::{self, Store};
@@ -101,7 +101,8 @@ fn id_key(id: &str) -> String {
 fn parse_signing_alg(value: &str) -> Result<SigningAlg> {
     SigningAlg::parse(value).ok_or_else(|| {
         Error::invalid_body(format!(
-            "Payload validation error: 'signing_alg' must be one of RS256, EdDSA (got '{value}')"
+            "Payload validation error: 'signing_alg' must be one of RS256, EdDSA (got '{}')",
+            echo(value)
         ))
     })
 }
@@ -133,13 +134,13 @@ fn check_scopes(scopes: &[ResourceServerScope]) -> Result<()> {
         if !valid {
             return Err(Error::invalid_body(format!(
                 "Payload validation error: 'scopes' value '{}' is not a valid scope",
-                scope.value
+                echo(&scope.value)
             )));
         }
         if !seen.insert(scope.value.as_str()) {
             return Err(Error::invalid_body(format!(
                 "Payload validation error: 'scopes' value '{}' is duplicated",
-                scope.value
+                echo(&scope.value)
             )));
         }
         check_text("scopes.description", &scope.description, 0, 500)?;

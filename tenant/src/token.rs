@@ -10,7 +10,7 @@ use shared::token::TokenResponse;
 
 use crate::access_token::{AccessTokenGrant, Audience};
 use crate::clients::{AuthMethod, ClientRecord};
-use crate::error::{Challenge, Error, OAuthErrorCode, Result};
+use crate::error::{echo, Challenge, Error, OAuthErrorCode, Result};
 use crate::keys::RsaBackend;
 use crate::store::Store;
 use crate::{management, secret, Tenant};
@@ -221,7 +221,7 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
             Some(other) => Err(Error::oauth(
                 400,
                 OAuthErrorCode::UnsupportedGrantType,
-                format!("Unsupported grant type: {other}"),
+                format!("Unsupported grant type: {}", echo(other)),
             )),
         }
     }
@@ -293,10 +293,13 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
         let api = self
             .resource_server_by_identifier(audience)
             .await?
-            .ok_or_else(|| Error::access_denied(format!("Service not found: {audience}")))?;
+            .ok_or_else(|| {
+                Error::access_denied(format!("Service not found: {}", echo(audience)))
+            })?;
         let not_authorized = || {
             Error::access_denied(format!(
-                "Client is not authorized to access \"{audience}\". You need to create a \"client-grant\" associated to this API."
+                "Client is not authorized to access \"{}\". You need to create a \"client-grant\" associated to this API.",
+                echo(audience)
             ))
         };
         let granted: Vec<String> = match &client {

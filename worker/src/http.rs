@@ -2,6 +2,7 @@
 //! responses with the right caching headers, and the one place errors become
 //! responses.
 
+use futures_util::StreamExt;
 use serde::Serialize;
 use tenant::management::MAX_BODY_BYTES;
 use tenant::{Error, Family, Result};
@@ -29,12 +30,18 @@ pub async fn read_body(req: &mut Request, family: Family) -> Result<Vec<u8>> {
     if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
         return Err(too_large());
     }
-    let body = req
-        .bytes()
-        .await
-        .map_err(|_| Error::bad_request(family, 400, "The request body could not be read"))?;
-    if body.len() > MAX_BODY_BYTES {
-        return Err(too_large());
+    // A body sent without a declared length is read only up to the limit.
+    let mut body = Vec::new();
+    let Ok(mut stream) = req.stream() else {
+        return Ok(body); // no body at all
+    };
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk
+            .map_err(|_| Error::bad_request(family, 400, "The request body could not be read"))?;
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
     }
     Ok(body)
 }
