@@ -7,4 +7,5 @@
 pub mod discovery;
 pub mod error;
 pub mod management;
+pub mod registration;
 pub mod token;

@@ -47,6 +47,12 @@ pub struct Client {
     /// hashed and can never be read back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
+    /// While the secret replaced by the last rotation is still accepted: when
+    /// it stops being accepted (RFC 3339). The secret itself is never shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_client_secret_expires_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_uri: Option<String>,
     /// Always false: a tenant-scoped client.
     pub global: bool,
     /// RFC 3339 creation time.
@@ -108,6 +114,10 @@ pub struct ClientUpdate {
     pub client_metadata: Option<BTreeMap<String, String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwt_configuration: Option<JwtConfigurationUpdate>,
+    /// A custom secret (at least 32 printable ASCII characters); needs
+    /// `update:client_keys` as well as `update:clients`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -219,4 +229,41 @@ pub struct Totals {
     pub limit: u64,
     pub length: u64,
     pub total: u64,
+}
+
+/// Tenant settings (`/api/v2/tenants/settings`), the subset this tenant has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantSettings {
+    pub friendly_name: String,
+    pub support_email: String,
+    pub flags: TenantFlags,
+    /// Seconds a rotated-out client secret keeps working by default.
+    pub client_secret_rotation_grace_period: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantFlags {
+    /// Open `POST /oidc/register` (OIDC Dynamic Client Registration).
+    pub enable_dynamic_client_registration: bool,
+}
+
+/// PATCH body: only what is present changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantSettingsUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub friendly_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flags: Option<TenantFlagsUpdate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret_rotation_grace_period: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantFlagsUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_dynamic_client_registration: Option<bool>,
 }

@@ -254,7 +254,7 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
 }
 
 /// The token of an `Authorization: Bearer` header (RFC 6750 §2.1).
-fn bearer_token(authorization: Option<&str>) -> Result<&str> {
+pub(crate) fn bearer_token(authorization: Option<&str>) -> Result<&str> {
     let header = authorization.ok_or_else(Error::missing_token)?;
     let (scheme, token) = header
         .trim()

@@ -107,12 +107,10 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
     }
 
     pub async fn create_client_grant(&self, request: ClientGrantCreate) -> Result<ClientGrant> {
-        if self.client(&request.client_id).await?.is_none() {
-            return Err(Error::not_found(
-                "inexistent_client",
-                "The client does not exist",
-            ));
-        }
+        let client = self
+            .client(&request.client_id)
+            .await?
+            .ok_or_else(|| Error::not_found("inexistent_client", "The client does not exist"))?;
         let api = self
             .resource_server_by_identifier(&request.audience)
             .await?
@@ -125,6 +123,13 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
                     ),
                 )
             })?;
+        if api.is_system && client.is_third_party() {
+            return Err(Error::management(
+                403,
+                "operation_not_supported",
+                "Third-party clients cannot be granted access to the Management API",
+            ));
+        }
         let scope = dedup(request.scope);
         check_scope(&api, &scope)?;
         if self

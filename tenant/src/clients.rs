@@ -13,8 +13,9 @@ use crate::clock::rfc3339;
 use crate::error::{echo, Error, Result};
 use crate::keys::{RsaBackend, SigningAlg};
 use crate::management::{check_text, Listing, Paging};
+use crate::settings::check_grace_period;
 use crate::store::{self, Store};
-use crate::{random, secret, Tenant};
+use crate::{random, redirect_uri, secret, Tenant};
 
 const PREFIX: &str = "client/";
 pub const CLIENT_ID_LEN: usize = 32;
@@ -40,7 +41,7 @@ impl AuthMethod {
         }
     }
 
-    fn parse(value: &str) -> Result<Self> {
+    pub(crate) fn parse(value: &str) -> Result<Self> {
         match value {
             "none" => Ok(Self::None),
             "client_secret_post" => Ok(Self::ClientSecretPost),
@@ -77,15 +78,116 @@ pub struct ClientRecord {
     pub jwt_configuration: JwtConfiguration,
     /// `secret::hash` of the client secret; `None` for public clients.
     pub secret_hash: Option<String>,
+    /// The secret replaced by the last rotation, accepted until
+    /// `previous_secret_expires_at` (exclusive).
+    #[serde(default)]
+    pub previous_secret_hash: Option<String>,
+    #[serde(default)]
+    pub previous_secret_expires_at: Option<u64>,
+    #[serde(default)]
+    pub logo_uri: Option<String>,
+    /// Set for clients that registered themselves (RFC 7591).
+    #[serde(default)]
+    pub registration: Option<Registration>,
     pub created_at: u64,
 }
 
+/// What a dynamically registered client holds beyond an Auth0 client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    /// `secret::hash` of the RFC 7592 registration access token.
+    pub access_token_hash: String,
+    pub response_types: Vec<String>,
+    pub client_uri: Option<String>,
+    pub policy_uri: Option<String>,
+    pub tos_uri: Option<String>,
+    pub contacts: Vec<String>,
+    pub scope: Option<String>,
+}
+
 impl ClientRecord {
+    /// A first-party client with Auth0's defaults for its type.
+    pub(crate) fn new(client_id: String, app_type: Option<AppType>, now: u64) -> Self {
+        Self {
+            client_id,
+            name: String::new(),
+            description: String::new(),
+            app_type,
+            is_first_party: true,
+            token_endpoint_auth_method: AuthMethod::ClientSecretPost,
+            grant_types: default_grant_types(app_type),
+            callbacks: Vec::new(),
+            allowed_logout_urls: Vec::new(),
+            web_origins: Vec::new(),
+            allowed_origins: Vec::new(),
+            client_metadata: BTreeMap::new(),
+            jwt_configuration: JwtConfiguration {
+                alg: SigningAlg::Rs256.as_str().to_string(),
+                lifetime_in_seconds: 36_000,
+            },
+            secret_hash: None,
+            previous_secret_hash: None,
+            previous_secret_expires_at: None,
+            logo_uri: None,
+            registration: None,
+            created_at: now,
+        }
+    }
+
     pub fn allows_grant(&self, grant_type: &str) -> bool {
         self.grant_types.iter().any(|g| g == grant_type)
     }
 
+    /// Whether `presented` is the client's secret, or its previous secret
+    /// while that is inside its grace period. Both comparisons always run,
+    /// in constant time.
+    pub fn verify_secret(&self, presented: &str, now: u64) -> bool {
+        let current = self
+            .secret_hash
+            .as_deref()
+            .is_some_and(|hash| secret::verify(hash, presented));
+        let previous = self
+            .previous_secret_hash
+            .as_deref()
+            .is_some_and(|hash| secret::verify(hash, presented));
+        let previous_valid = self.previous_secret_expires_at.is_some_and(|at| now < at);
+        current | (previous & previous_valid)
+    }
+
+    /// Replaces the secret; the old one keeps working for `grace` seconds.
+    fn replace_secret(&mut self, hash: String, now: u64, grace: u64) {
+        let old = self.secret_hash.replace(hash);
+        match old {
+            Some(old) if grace > 0 => {
+                self.previous_secret_hash = Some(old);
+                self.previous_secret_expires_at = Some(now + grace);
+            }
+            _ => self.revoke_previous_secret(),
+        }
+    }
+
+    fn revoke_previous_secret(&mut self) {
+        self.previous_secret_hash = None;
+        self.previous_secret_expires_at = None;
+    }
+
+    /// Drops a previous secret whose grace period is over.
+    fn forget_expired_secret(&mut self, now: u64) {
+        if self.previous_secret_expires_at.is_some_and(|at| now >= at) {
+            self.revoke_previous_secret();
+        }
+    }
+
+    pub fn is_third_party(&self) -> bool {
+        !self.is_first_party
+    }
+
     pub fn to_dto(&self, client_secret: Option<String>) -> Client {
+        let previous_client_secret_expires_at = self
+            .previous_secret_hash
+            .as_ref()
+            .and(self.previous_secret_expires_at)
+            .map(rfc3339);
         Client {
             client_id: self.client_id.clone(),
             name: self.name.clone(),
@@ -101,11 +203,14 @@ impl ClientRecord {
             client_metadata: self.client_metadata.clone(),
             jwt_configuration: self.jwt_configuration.clone(),
             client_secret,
+            previous_client_secret_expires_at,
+            logo_uri: self.logo_uri.clone(),
             global: false,
             created_at: rfc3339(self.created_at),
         }
     }
 
+    /// Applies the settings of a PATCH; `client_secret` is the caller's.
     fn apply(&mut self, update: ClientUpdate) -> Result<()> {
         if let Some(name) = update.name {
             self.name = name;
@@ -151,7 +256,7 @@ impl ClientRecord {
         Ok(())
     }
 
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         check_text("name", &self.name, 1, 128)?;
         check_text("description", &self.description, 0, 140)?;
         for grant in &self.grant_types {
@@ -169,8 +274,20 @@ impl ClientRecord {
                 "Payload validation error: a client with token_endpoint_auth_method 'none' cannot use the client_credentials grant",
             ));
         }
+        if self.callbacks.len() > MAX_URIS {
+            return Err(Error::invalid_body(format!(
+                "Payload validation error: 'callbacks' may hold at most {MAX_URIS} items"
+            )));
+        }
+        for uri in &self.callbacks {
+            redirect_uri::check(uri).map_err(|reason| {
+                Error::invalid_body(format!(
+                    "Payload validation error: 'callbacks' value '{}' {reason}",
+                    echo(uri)
+                ))
+            })?;
+        }
         for (field, uris) in [
-            ("callbacks", &self.callbacks),
             ("allowed_logout_urls", &self.allowed_logout_urls),
             ("web_origins", &self.web_origins),
             ("allowed_origins", &self.allowed_origins),
@@ -235,6 +352,18 @@ fn check_uris(field: &str, uris: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// A custom secret must be as hard to guess as a generated one is likely to
+/// be: at least 32 printable ASCII characters, no spaces.
+fn check_custom_secret(secret: &str) -> Result<()> {
+    let printable = secret.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    if secret.len() < 32 || secret.len() > 512 || !printable {
+        return Err(Error::invalid_body(
+            "Payload validation error: 'client_secret' must be 32 to 512 printable ASCII characters without spaces",
+        ));
+    }
+    Ok(())
+}
+
 fn default_grant_types(app_type: Option<AppType>) -> Vec<String> {
     let grants: &[&str] = match app_type {
         Some(AppType::NonInteractive) => &["client_credentials"],
@@ -269,6 +398,10 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
         store::get_json(self.store, &key(client_id)).await
     }
 
+    pub(crate) async fn save_client(&self, record: &ClientRecord) -> Result<()> {
+        store::put_json(self.store, &key(&record.client_id), record).await
+    }
+
     async fn existing_client(&self, client_id: &str) -> Result<ClientRecord> {
         self.client(client_id)
             .await?
@@ -279,30 +412,14 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
     pub async fn create_client(&self, request: ClientCreate) -> Result<Client> {
         let app_type = request.app_type;
         let public = matches!(app_type, Some(AppType::Spa) | Some(AppType::Native));
-        let mut record = ClientRecord {
-            client_id: random::alphanumeric(self.rng, CLIENT_ID_LEN),
-            name: String::new(),
-            description: String::new(),
+        let mut record = ClientRecord::new(
+            random::alphanumeric(self.rng, CLIENT_ID_LEN),
             app_type,
-            is_first_party: true,
-            token_endpoint_auth_method: if public {
-                AuthMethod::None
-            } else {
-                AuthMethod::ClientSecretPost
-            },
-            grant_types: default_grant_types(app_type),
-            callbacks: Vec::new(),
-            allowed_logout_urls: Vec::new(),
-            web_origins: Vec::new(),
-            allowed_origins: Vec::new(),
-            client_metadata: BTreeMap::new(),
-            jwt_configuration: JwtConfiguration {
-                alg: SigningAlg::Rs256.as_str().to_string(),
-                lifetime_in_seconds: 36_000,
-            },
-            secret_hash: None,
-            created_at: self.clock.now(),
-        };
+            self.clock.now(),
+        );
+        if public {
+            record.token_endpoint_auth_method = AuthMethod::None;
+        }
         record.apply(ClientUpdate {
             name: Some(request.name),
             description: request.description,
@@ -316,6 +433,7 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
             allowed_origins: request.allowed_origins,
             client_metadata: request.client_metadata,
             jwt_configuration: request.jwt_configuration,
+            client_secret: None,
         })?;
         record.validate()?;
         let client_secret = (record.token_endpoint_auth_method != AuthMethod::None)
@@ -345,23 +463,87 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
     }
 
     /// Applies a PATCH. A client that becomes confidential gets a secret,
-    /// returned in this response only; one that becomes public loses it.
-    pub async fn update_client(&self, client_id: &str, update: ClientUpdate) -> Result<Client> {
+    /// returned in this response only; one that becomes public loses it. A
+    /// custom `client_secret` replaces the secret as a rotation does, which
+    /// the caller may only do with `update:client_keys`.
+    pub async fn update_client(
+        &self,
+        client_id: &str,
+        mut update: ClientUpdate,
+        may_set_secret: bool,
+    ) -> Result<Client> {
+        let custom_secret = update.client_secret.take();
+        if custom_secret.is_some() && !may_set_secret {
+            return Err(Error::management(
+                403,
+                "insufficient_scope",
+                "Insufficient scope, expected all of: update:clients, update:client_keys",
+            ));
+        }
         let mut record = self.existing_client(client_id).await?;
         record.apply(update)?;
         record.validate()?;
+        let now = self.clock.now();
         let mut new_secret = None;
-        match (record.token_endpoint_auth_method, &record.secret_hash) {
-            (AuthMethod::None, Some(_)) => record.secret_hash = None,
-            (AuthMethod::ClientSecretPost | AuthMethod::ClientSecretBasic, None) => {
+        match (record.token_endpoint_auth_method, custom_secret) {
+            (AuthMethod::None, Some(_)) => {
+                return Err(Error::invalid_body(
+                    "Payload validation error: a client with token_endpoint_auth_method 'none' has no secret",
+                ))
+            }
+            (AuthMethod::None, None) => {
+                record.secret_hash = None;
+                record.revoke_previous_secret();
+            }
+            (_, Some(custom)) => {
+                check_custom_secret(&custom)?;
+                let grace = self.settings().await?.client_secret_rotation_grace_period;
+                record.replace_secret(secret::hash(self.rng, &custom), now, grace);
+            }
+            (_, None) if record.secret_hash.is_none() => {
                 let generated = secret::generate(self.rng);
                 record.secret_hash = Some(secret::hash(self.rng, &generated));
                 new_secret = Some(generated);
             }
-            _ => {}
+            (_, None) => {}
         }
+        record.forget_expired_secret(now);
         store::put_json(self.store, &key(client_id), &record).await?;
         Ok(record.to_dto(new_secret))
+    }
+
+    /// `POST /api/v2/clients/{id}/rotate-secret`: a new secret, shown in this
+    /// response only. The old one keeps working for `grace` seconds (the
+    /// tenant's default when not given), then is refused.
+    pub async fn rotate_client_secret(
+        &self,
+        client_id: &str,
+        grace: Option<u64>,
+    ) -> Result<Client> {
+        let mut record = self.existing_client(client_id).await?;
+        if record.token_endpoint_auth_method == AuthMethod::None {
+            return Err(Error::invalid_body(
+                "A client with token_endpoint_auth_method 'none' has no secret to rotate",
+            ));
+        }
+        let grace = match grace {
+            Some(seconds) => check_grace_period("previous_secret_grace_period", seconds)?,
+            None => self.settings().await?.client_secret_rotation_grace_period,
+        };
+        let generated = secret::generate(self.rng);
+        record.replace_secret(secret::hash(self.rng, &generated), self.clock.now(), grace);
+        store::put_json(self.store, &key(client_id), &record).await?;
+        Ok(record.to_dto(Some(generated)))
+    }
+
+    /// `DELETE /api/v2/clients/{id}/previous-secret`: ends a grace period now.
+    pub async fn revoke_previous_client_secret(&self, client_id: &str) -> Result<()> {
+        let mut record = self.existing_client(client_id).await?;
+        if record.previous_secret_hash.is_none() {
+            return Ok(());
+        }
+        record.revoke_previous_secret();
+        store::put_json(self.store, &key(client_id), &record).await
     }
 
     /// Deletes a client and every grant it holds.

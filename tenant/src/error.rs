@@ -24,6 +24,11 @@ pub enum OAuthErrorCode {
     InsufficientScope,
     ServerError,
     TemporarilyUnavailable,
+    /// RFC 7591 §3.2.2.
+    InvalidRedirectUri,
+    InvalidClientMetadata,
+    /// Auth0's code for a throttled request (429).
+    TooManyRequests,
 }
 
 impl OAuthErrorCode {
@@ -40,6 +45,9 @@ impl OAuthErrorCode {
             Self::InsufficientScope => "insufficient_scope",
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::InvalidRedirectUri => "invalid_redirect_uri",
+            Self::InvalidClientMetadata => "invalid_client_metadata",
+            Self::TooManyRequests => "too_many_requests",
         }
     }
 }
@@ -98,6 +106,19 @@ impl Error {
 
     pub fn invalid_request(description: impl Into<String>) -> Self {
         Self::oauth(400, OAuthErrorCode::InvalidRequest, description)
+    }
+
+    pub fn invalid_client_metadata(description: impl Into<String>) -> Self {
+        Self::oauth(400, OAuthErrorCode::InvalidClientMetadata, description)
+    }
+
+    pub fn invalid_redirect_uri(description: impl Into<String>) -> Self {
+        Self::oauth(400, OAuthErrorCode::InvalidRedirectUri, description)
+    }
+
+    /// 429: the caller is over a rate limit; retry after the window.
+    pub fn too_many_requests(description: impl Into<String>) -> Self {
+        Self::oauth(429, OAuthErrorCode::TooManyRequests, description)
     }
 
     pub fn access_denied(description: impl Into<String>) -> Self {
@@ -239,8 +260,11 @@ impl Error {
                 "The service is temporarily unavailable, please retry",
             ),
         };
-        if status == 503 {
-            headers.push(("Retry-After", "1".to_string()));
+        match status {
+            503 => headers.push(("Retry-After", "1".to_string())),
+            // Rate limits are counted over windows of a minute.
+            429 => headers.push(("Retry-After", "60".to_string())),
+            _ => {}
         }
         WireError {
             status,

@@ -8,7 +8,7 @@ use jwt_compact::{Algorithm, AlgorithmSignature};
 use serde_json::{json, Value};
 use shared::management::{
     AppType, ClientCreate, ClientGrantCreate, ClientUpdate, ResourceServerCreate,
-    ResourceServerScope, ResourceServerUpdate,
+    ResourceServerScope, ResourceServerUpdate, TenantFlagsUpdate, TenantSettingsUpdate,
 };
 use shared::token::TokenResponse;
 
@@ -677,6 +677,7 @@ fn rejected_management_requests_write_nothing() {
                 grant_types: Some(vec!["password".into()]),
                 ..Default::default()
             },
+            true,
         ))
         .map(drop),
         block_on(tenant.create_resource_server(ResourceServerCreate {
@@ -764,4 +765,288 @@ fn secrets_are_shown_once_and_stored_hashed() {
     assert!(!stored.contains(&app.client_secret));
     let fetched = block_on(world.tenant().get_client(&app.client_id)).unwrap();
     assert_eq!(fetched.client_secret, None);
+}
+
+fn enable_registration(world: &World) {
+    block_on(world.tenant().update_tenant_settings(TenantSettingsUpdate {
+        flags: Some(TenantFlagsUpdate {
+            enable_dynamic_client_registration: Some(true),
+        }),
+        ..Default::default()
+    }))
+    .unwrap();
+}
+
+fn rotate(world: &World, app: &App, grace: Option<u64>) -> App {
+    let client = block_on(world.tenant().rotate_client_secret(&app.client_id, grace)).unwrap();
+    App {
+        client_id: client.client_id,
+        client_secret: client
+            .client_secret
+            .expect("a rotation returns the new secret"),
+    }
+}
+
+#[test]
+fn a_rotation_without_grace_retires_the_old_secret_at_once() {
+    let world = World::new();
+    create_api(&world, API, "EdDSA");
+    let old = create_m2m_app(&world, None);
+    grant(&world, &old, API, &["read:things"]);
+    let new = rotate(&world, &old, None);
+    assert_ne!(new.client_secret, old.client_secret);
+    assert!(request_token(&world, &new, &[("audience", API)]).is_ok());
+    assert_oauth_error(
+        request_token(&world, &old, &[("audience", API)]),
+        401,
+        OAuthErrorCode::InvalidClient,
+    );
+    let client = block_on(world.tenant().get_client(&old.client_id)).unwrap();
+    assert_eq!(client.previous_client_secret_expires_at, None);
+}
+
+#[test]
+fn the_old_secret_works_through_its_grace_period_and_not_after() {
+    let world = World::new();
+    create_api(&world, API, "EdDSA");
+    let old = create_m2m_app(&world, None);
+    grant(&world, &old, API, &["read:things"]);
+    let new = rotate(&world, &old, Some(600));
+    let client = block_on(world.tenant().get_client(&old.client_id)).unwrap();
+    assert_eq!(
+        client.previous_client_secret_expires_at.as_deref(),
+        Some(crate::clock::rfc3339(NOW + 600).as_str())
+    );
+    world.clock.advance(599);
+    assert!(request_token(&world, &old, &[("audience", API)]).is_ok());
+    assert!(request_token(&world, &new, &[("audience", API)]).is_ok());
+    world.clock.advance(1);
+    assert_oauth_error(
+        request_token(&world, &old, &[("audience", API)]),
+        401,
+        OAuthErrorCode::InvalidClient,
+    );
+    assert!(request_token(&world, &new, &[("audience", API)]).is_ok());
+}
+
+#[test]
+fn the_tenant_default_grace_applies_and_can_be_revoked_early() {
+    let world = World::new();
+    create_api(&world, API, "EdDSA");
+    block_on(world.tenant().update_tenant_settings(TenantSettingsUpdate {
+        client_secret_rotation_grace_period: Some(3600),
+        ..Default::default()
+    }))
+    .unwrap();
+    let old = create_m2m_app(&world, None);
+    grant(&world, &old, API, &["read:things"]);
+    rotate(&world, &old, None);
+    assert!(request_token(&world, &old, &[("audience", API)]).is_ok());
+    block_on(world.tenant().revoke_previous_client_secret(&old.client_id)).unwrap();
+    assert_oauth_error(
+        request_token(&world, &old, &[("audience", API)]),
+        401,
+        OAuthErrorCode::InvalidClient,
+    );
+    assert!(block_on(
+        world
+            .tenant()
+            .rotate_client_secret(&old.client_id, Some(8 * 24 * 3600))
+    )
+    .is_err());
+}
+
+#[test]
+fn a_custom_secret_needs_update_client_keys_and_32_printable_characters() {
+    let world = World::new();
+    create_api(&world, API, "EdDSA");
+    let app = create_m2m_app(&world, None);
+    grant(&world, &app, API, &["read:things"]);
+    let custom = "my-own-very-long-secret-0123456789-abcdef".to_string();
+    let update = |secret: &str, may: bool| {
+        block_on(world.tenant().update_client(
+            &app.client_id,
+            ClientUpdate {
+                client_secret: Some(secret.to_string()),
+                ..Default::default()
+            },
+            may,
+        ))
+    };
+    assert!(matches!(
+        update(&custom, false),
+        Err(Error::Management { status: 403, .. })
+    ));
+    assert!(matches!(
+        update("too-short", true),
+        Err(Error::Management { status: 400, .. })
+    ));
+    assert!(matches!(
+        update("with spaces with spaces with spaces with spaces", true),
+        Err(Error::Management { status: 400, .. })
+    ));
+    let client = update(&custom, true).unwrap();
+    assert_eq!(client.client_secret, None, "a custom secret is not echoed");
+    let with_custom = App {
+        client_id: app.client_id.clone(),
+        client_secret: custom,
+    };
+    assert!(request_token(&world, &with_custom, &[("audience", API)]).is_ok());
+    assert!(request_token(&world, &app, &[("audience", API)]).is_err());
+}
+
+#[test]
+fn tenant_settings_merge_and_registration_is_off_by_default() {
+    let world = World::new();
+    let settings = block_on(world.tenant().get_tenant_settings()).unwrap();
+    assert!(!settings.flags.enable_dynamic_client_registration);
+    assert_eq!(settings.client_secret_rotation_grace_period, 0);
+    let refused = block_on(
+        world
+            .tenant()
+            .register_client(br#"{"redirect_uris":["https://a.example/cb"]}"#),
+    );
+    assert!(matches!(
+        refused,
+        Err(Error::OAuth {
+            status: 403,
+            code: OAuthErrorCode::AccessDenied,
+            ..
+        })
+    ));
+    assert!(world
+        .store
+        .snapshot()
+        .keys()
+        .all(|k| !k.starts_with("client/")));
+
+    block_on(world.tenant().update_tenant_settings(TenantSettingsUpdate {
+        friendly_name: Some("Acme".into()),
+        ..Default::default()
+    }))
+    .unwrap();
+    enable_registration(&world);
+    let settings = block_on(world.tenant().get_tenant_settings()).unwrap();
+    assert_eq!(settings.friendly_name, "Acme");
+    assert!(settings.flags.enable_dynamic_client_registration);
+}
+
+#[test]
+fn a_registered_client_is_third_party_and_manages_only_its_own_registration() {
+    let world = World::new();
+    create_api(&world, API, "EdDSA");
+    enable_registration(&world);
+    let info = block_on(world.tenant().register_client(
+        br#"{"client_name":"My Dynamic Application","redirect_uris":["https://application.example.com/callback"]}"#,
+    ))
+    .unwrap();
+    assert_eq!(info.client_secret_expires_at, Some(0));
+    assert_eq!(
+        info.registration_client_uri,
+        format!("{ISSUER}oidc/register/{}", info.client_id)
+    );
+    let token = info.registration_access_token.clone().unwrap();
+    let app = App {
+        client_id: info.client_id.clone(),
+        client_secret: info.client_secret.clone().unwrap(),
+    };
+    let client = block_on(world.tenant().get_client(&app.client_id)).unwrap();
+    assert!(!client.is_first_party);
+
+    // An admin authorizes it for an API; it can never reach the Management API.
+    grant(&world, &app, API, &["read:things"]);
+    assert!(request_token(&world, &app, &[("audience", API)]).is_ok());
+    let mgmt_grant = block_on(world.tenant().create_client_grant(ClientGrantCreate {
+        client_id: app.client_id.clone(),
+        audience: format!("{ISSUER}api/v2/"),
+        scope: vec!["read:clients".into()],
+    }));
+    assert!(matches!(
+        mgmt_grant,
+        Err(Error::Management { status: 403, .. })
+    ));
+
+    // RFC 7592 with its registration access token, and only with it.
+    let bearer = format!("Bearer {token}");
+    let read = block_on(
+        world
+            .tenant()
+            .read_registration(&app.client_id, Some(&bearer)),
+    )
+    .unwrap();
+    assert_eq!(read.client_name, "My Dynamic Application");
+    assert_eq!(read.client_secret, None);
+    for wrong in [
+        None,
+        Some("Bearer nope".to_string()),
+        Some(format!("Bearer {}", app.client_secret)),
+    ] {
+        let result = block_on(
+            world
+                .tenant()
+                .read_registration(&app.client_id, wrong.as_deref()),
+        );
+        assert!(
+            matches!(result, Err(Error::OAuth { status: 401, .. })),
+            "{wrong:?}"
+        );
+    }
+    let other = block_on(
+        world
+            .tenant()
+            .register_client(br#"{"redirect_uris":["https://b.example/cb"]}"#),
+    )
+    .unwrap();
+    let cross = block_on(
+        world
+            .tenant()
+            .read_registration(&other.client_id, Some(&bearer)),
+    );
+    assert!(matches!(cross, Err(Error::OAuth { status: 401, .. })));
+
+    let body = serde_json::json!({
+        "client_id": app.client_id,
+        "client_name": "Renamed",
+        "redirect_uris": ["https://application.example.com/new"],
+    });
+    let updated = block_on(world.tenant().update_registration(
+        &app.client_id,
+        Some(&bearer),
+        body.to_string().as_bytes(),
+    ))
+    .unwrap();
+    assert_eq!(updated.client_name, "Renamed");
+    assert_eq!(
+        updated.redirect_uris,
+        vec!["https://application.example.com/new"]
+    );
+    assert!(
+        request_token(&world, &app, &[("audience", API)]).is_ok(),
+        "the secret is kept"
+    );
+    let bad = serde_json::json!({"client_id": app.client_id, "redirect_uris": ["http://evil.example/cb"]});
+    assert!(block_on(world.tenant().update_registration(
+        &app.client_id,
+        Some(&bearer),
+        bad.to_string().as_bytes()
+    ))
+    .is_err());
+
+    block_on(
+        world
+            .tenant()
+            .delete_registration(&app.client_id, Some(&bearer)),
+    )
+    .unwrap();
+    assert_oauth_error(
+        request_token(&world, &app, &[("audience", API)]),
+        401,
+        OAuthErrorCode::InvalidClient,
+    );
+    let gone = block_on(
+        world
+            .tenant()
+            .read_registration(&app.client_id, Some(&bearer)),
+    );
+    assert!(matches!(gone, Err(Error::OAuth { status: 401, .. })));
 }

@@ -16,8 +16,11 @@ pub mod error;
 pub mod keys;
 pub mod management;
 pub mod random;
+pub mod redirect_uri;
+pub mod registration;
 pub mod resource_servers;
 pub mod secret;
+pub mod settings;
 pub mod store;
 pub mod token;
 

@@ -245,10 +245,8 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
             .client(&auth.client_id)
             .await?
             .ok_or_else(|| auth.failed())?;
-        let verified = match (&client.secret_hash, presented) {
-            (Some(hash), Some(presented)) => secret::verify(hash, presented),
-            _ => false,
-        };
+        let verified =
+            presented.is_some_and(|presented| client.verify_secret(presented, self.clock.now()));
         if !verified {
             return Err(auth.failed());
         }
@@ -302,6 +300,13 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
                 echo(audience)
             ))
         };
+        if api.is_system
+            && matches!(&client, AuthenticatedClient::Registered(c) if c.is_third_party())
+        {
+            return Err(Error::access_denied(
+                "Third-party clients cannot access the Management API",
+            ));
+        }
         let granted: Vec<String> = match &client {
             AuthenticatedClient::Bootstrap if api.is_system => management::SCOPES
                 .iter()

@@ -46,12 +46,16 @@ pub async fn read_body(req: &mut Request, family: Family) -> Result<Vec<u8>> {
     Ok(body)
 }
 
+/// Whether the declared media type is JSON.
+pub fn has_json_body(req: &Request) -> bool {
+    header(req, "content-type")
+        .and_then(|ct| ct.split(';').next().map(|e| e.trim().to_ascii_lowercase()))
+        .is_some_and(|essence| essence == "application/json")
+}
+
 /// A Management API body: JSON, by its declared media type.
 pub async fn read_json_body(req: &mut Request) -> Result<Vec<u8>> {
-    let is_json = header(req, "content-type")
-        .and_then(|ct| ct.split(';').next().map(|e| e.trim().to_ascii_lowercase()))
-        .is_some_and(|essence| essence == "application/json");
-    if !is_json {
+    if !has_json_body(req) {
         return Err(Error::bad_request(
             Family::Management,
             415,

@@ -5,12 +5,13 @@ use tenant::cache::Cache;
 use tenant::clock::Clock;
 use tenant::random::OsRng;
 use tenant::{BootstrapClient, Config, Tenant};
-use worker::{console_warn, event, Context, Env, Request, Response, Url};
+use worker::{console_warn, event, Context, Env, RateLimiter, Request, Response, Url};
 
 mod http;
 mod kv;
 mod management;
 mod oauth;
+mod registration;
 mod routes;
 mod webcrypto;
 
@@ -19,6 +20,8 @@ use webcrypto::WebCryptoRsa;
 
 /// The KV namespace binding that holds the tenant.
 const KV_BINDING: &str = "TENANT";
+/// The rate limiting binding for `POST /oidc/register`.
+const REGISTRATION_LIMITER: &str = "REGISTRATION_RATE_LIMITER";
 /// Shortest bootstrap secret accepted, as for any client secret.
 const MIN_BOOTSTRAP_SECRET_LEN: usize = 32;
 
@@ -40,6 +43,8 @@ pub struct Deployment {
     store: KvTenantStore,
     config: Config,
     cache: &'static Cache,
+    /// Throttles open registration per client IP; absent when unbound.
+    registration_limiter: Option<RateLimiter>,
 }
 
 impl Deployment {
@@ -71,6 +76,7 @@ impl Deployment {
             store,
             config: Config::new(&issuer, bootstrap),
             cache: CACHE.with(|cache| *cache),
+            registration_limiter: env.rate_limiter(REGISTRATION_LIMITER).ok(),
         })
     }
 

@@ -11,107 +11,181 @@ use crate::webcrypto::WebCryptoRsa;
 
 type Tenant<'a> = tenant::Tenant<'a, KvTenantStore, WebCryptoRsa>;
 
-#[derive(Clone, Copy)]
-pub enum Collection {
-    Clients,
-    ResourceServers,
-    ClientGrants,
+/// One Management API operation: its route and the scope it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Operation {
+    ListClients,
+    CreateClient,
+    GetClient(String),
+    UpdateClient(String),
+    DeleteClient(String),
+    RotateClientSecret(String),
+    RevokePreviousClientSecret(String),
+    ListResourceServers,
+    CreateResourceServer,
+    GetResourceServer(String),
+    UpdateResourceServer(String),
+    DeleteResourceServer(String),
+    ListClientGrants,
+    CreateClientGrant,
+    GetClientGrant(String),
+    UpdateClientGrant(String),
+    DeleteClientGrant(String),
+    GetTenantSettings,
+    UpdateTenantSettings,
 }
 
-impl Collection {
-    pub fn parse(collection: &str) -> Option<Self> {
-        match collection {
-            "clients" => Some(Self::Clients),
-            "resource-servers" => Some(Self::ResourceServers),
-            "client-grants" => Some(Self::ClientGrants),
-            _ => None,
-        }
-    }
-
-    /// The scope suffix, as in `read:client_grants`.
-    fn scope_noun(self) -> &'static str {
+impl Operation {
+    fn scope(&self) -> &'static str {
+        use Operation::*;
         match self {
-            Self::Clients => "clients",
-            Self::ResourceServers => "resource_servers",
-            Self::ClientGrants => "client_grants",
+            ListClients | GetClient(_) => "read:clients",
+            CreateClient => "create:clients",
+            UpdateClient(_) => "update:clients",
+            DeleteClient(_) => "delete:clients",
+            RotateClientSecret(_) | RevokePreviousClientSecret(_) => "update:client_keys",
+            ListResourceServers | GetResourceServer(_) => "read:resource_servers",
+            CreateResourceServer => "create:resource_servers",
+            UpdateResourceServer(_) => "update:resource_servers",
+            DeleteResourceServer(_) => "delete:resource_servers",
+            ListClientGrants | GetClientGrant(_) => "read:client_grants",
+            CreateClientGrant => "create:client_grants",
+            UpdateClientGrant(_) => "update:client_grants",
+            DeleteClientGrant(_) => "delete:client_grants",
+            GetTenantSettings => "read:tenant_settings",
+            UpdateTenantSettings => "update:tenant_settings",
         }
     }
+}
+
+/// The operation a method and the path segments after `/api/v2/` name: a
+/// 404 for an unknown path, a 405 (with what is allowed) for a known path.
+fn route(method: &Method, segments: &[String]) -> std::result::Result<Operation, Response> {
+    use Operation::*;
+    let read = matches!(method, Method::Get | Method::Head);
+    let not_allowed = |allow: &str| http::method_not_allowed(Family::Management, allow);
+    let id = |i: usize| segments[i].clone();
+    let path: Vec<&str> = segments.iter().map(String::as_str).collect();
+    Ok(match (path.as_slice(), method) {
+        (["clients"], _) if read => ListClients,
+        (["clients"], Method::Post) => CreateClient,
+        (["clients"], _) => return Err(not_allowed("GET, POST")),
+        (["clients", _], _) if read => GetClient(id(1)),
+        (["clients", _], Method::Patch) => UpdateClient(id(1)),
+        (["clients", _], Method::Delete) => DeleteClient(id(1)),
+        (["clients", _], _) => return Err(not_allowed("GET, PATCH, DELETE")),
+        (["clients", _, "rotate-secret"], Method::Post) => RotateClientSecret(id(1)),
+        (["clients", _, "rotate-secret"], _) => return Err(not_allowed("POST")),
+        (["clients", _, "previous-secret"], Method::Delete) => RevokePreviousClientSecret(id(1)),
+        (["clients", _, "previous-secret"], _) => return Err(not_allowed("DELETE")),
+        (["resource-servers"], _) if read => ListResourceServers,
+        (["resource-servers"], Method::Post) => CreateResourceServer,
+        (["resource-servers"], _) => return Err(not_allowed("GET, POST")),
+        (["resource-servers", _], _) if read => GetResourceServer(id(1)),
+        (["resource-servers", _], Method::Patch) => UpdateResourceServer(id(1)),
+        (["resource-servers", _], Method::Delete) => DeleteResourceServer(id(1)),
+        (["resource-servers", _], _) => return Err(not_allowed("GET, PATCH, DELETE")),
+        (["client-grants"], _) if read => ListClientGrants,
+        (["client-grants"], Method::Post) => CreateClientGrant,
+        (["client-grants"], _) => return Err(not_allowed("GET, POST")),
+        (["client-grants", _], _) if read => GetClientGrant(id(1)),
+        (["client-grants", _], Method::Patch) => UpdateClientGrant(id(1)),
+        (["client-grants", _], Method::Delete) => DeleteClientGrant(id(1)),
+        (["client-grants", _], _) => return Err(not_allowed("GET, PATCH, DELETE")),
+        (["tenants", "settings"], _) if read => GetTenantSettings,
+        (["tenants", "settings"], Method::Patch) => UpdateTenantSettings,
+        (["tenants", "settings"], _) => return Err(not_allowed("GET, PATCH")),
+        _ => {
+            return Err(http::error_response(
+                &Error::bad_request(Family::Management, 404, "Not Found"),
+                Family::Management,
+            ))
+        }
+    })
+}
+
+/// `previous_secret_grace_period` of a rotation, when given.
+fn grace_period(query: &[(String, String)]) -> Result<Option<u64>> {
+    query
+        .iter()
+        .find(|(name, _)| name == "previous_secret_grace_period")
+        .map(|(_, value)| {
+            value.parse().map_err(|_| {
+                Error::management(
+                    400,
+                    "invalid_query_string",
+                    "Query validation error: previous_secret_grace_period must be a number of seconds",
+                )
+            })
+        })
+        .transpose()
 }
 
 pub async fn handle(
     req: &mut Request,
     url: &Url,
     tenant: &Tenant<'_>,
-    collection: Collection,
-    method: Method,
-    id: Option<&str>,
+    segments: &[String],
 ) -> Result<Response> {
-    let verb = match (&method, id) {
-        (Method::Get | Method::Head, _) => "read",
-        (Method::Post, None) => "create",
-        (Method::Patch, Some(_)) => "update",
-        (Method::Delete, Some(_)) => "delete",
-        (_, None) => return Ok(http::method_not_allowed(Family::Management, "GET, POST")),
-        (_, Some(_)) => {
-            return Ok(http::method_not_allowed(
-                Family::Management,
-                "GET, PATCH, DELETE",
-            ))
-        }
+    let operation = match route(&req.method(), segments) {
+        Ok(operation) => operation,
+        Err(response) => return Ok(response),
     };
-    let scope = format!("{verb}:{}", collection.scope_noun());
     let authorization = http::header(req, "authorization");
-    tenant
-        .authorize_management(authorization.as_deref(), &scope)
+    let token = tenant
+        .authorize_management(authorization.as_deref(), operation.scope())
         .await?;
-
     let query = http::query_pairs(url);
-    match (collection, verb, id) {
-        (Collection::Clients, "read", None) => {
+    let filter = |name: &str| {
+        query
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+
+    use Operation::*;
+    match operation {
+        ListClients => {
             let listing = tenant.list_clients(Paging::from_query(&query)?).await?;
             ok(&listing.to_json("clients"))
         }
-        (Collection::Clients, "read", Some(id)) => ok(&tenant.get_client(id).await?),
-        (Collection::Clients, "create", None) => {
-            let body = parse_body(&http::read_json_body(req).await?)?;
-            created(&tenant.create_client(body).await?)
+        CreateClient => created(&tenant.create_client(json_body(req).await?).await?),
+        GetClient(id) => ok(&tenant.get_client(&id).await?),
+        UpdateClient(id) => {
+            let may_set_secret = token.has_scope("update:client_keys");
+            let body = json_body(req).await?;
+            ok(&tenant.update_client(&id, body, may_set_secret).await?)
         }
-        (Collection::Clients, "update", Some(id)) => {
-            let body = parse_body(&http::read_json_body(req).await?)?;
-            ok(&tenant.update_client(id, body).await?)
-        }
-        (Collection::Clients, "delete", Some(id)) => {
-            tenant.delete_client(id).await?;
+        DeleteClient(id) => {
+            tenant.delete_client(&id).await?;
             http::no_content()
         }
-        (Collection::ResourceServers, "read", None) => {
+        RotateClientSecret(id) => ok(&tenant
+            .rotate_client_secret(&id, grace_period(&query)?)
+            .await?),
+        RevokePreviousClientSecret(id) => {
+            tenant.revoke_previous_client_secret(&id).await?;
+            http::no_content()
+        }
+        ListResourceServers => {
             let listing = tenant
                 .list_resource_servers(Paging::from_query(&query)?)
                 .await?;
             ok(&listing.to_json("resource_servers"))
         }
-        (Collection::ResourceServers, "read", Some(id)) => {
-            ok(&tenant.get_resource_server(id).await?)
+        CreateResourceServer => {
+            created(&tenant.create_resource_server(json_body(req).await?).await?)
         }
-        (Collection::ResourceServers, "create", None) => {
-            let body = parse_body(&http::read_json_body(req).await?)?;
-            created(&tenant.create_resource_server(body).await?)
+        GetResourceServer(id) => ok(&tenant.get_resource_server(&id).await?),
+        UpdateResourceServer(id) => {
+            let body = json_body(req).await?;
+            ok(&tenant.update_resource_server(&id, body).await?)
         }
-        (Collection::ResourceServers, "update", Some(id)) => {
-            let body = parse_body(&http::read_json_body(req).await?)?;
-            ok(&tenant.update_resource_server(id, body).await?)
-        }
-        (Collection::ResourceServers, "delete", Some(id)) => {
-            tenant.delete_resource_server(id).await?;
+        DeleteResourceServer(id) => {
+            tenant.delete_resource_server(&id).await?;
             http::no_content()
         }
-        (Collection::ClientGrants, "read", None) => {
-            let filter = |name: &str| {
-                query
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, v)| v.as_str())
-            };
+        ListClientGrants => {
             let listing = tenant
                 .list_client_grants(
                     Paging::from_query(&query)?,
@@ -121,21 +195,23 @@ pub async fn handle(
                 .await?;
             ok(&listing.to_json("client_grants"))
         }
-        (Collection::ClientGrants, "read", Some(id)) => ok(&tenant.get_client_grant(id).await?),
-        (Collection::ClientGrants, "create", None) => {
-            let body = parse_body(&http::read_json_body(req).await?)?;
-            created(&tenant.create_client_grant(body).await?)
+        CreateClientGrant => created(&tenant.create_client_grant(json_body(req).await?).await?),
+        GetClientGrant(id) => ok(&tenant.get_client_grant(&id).await?),
+        UpdateClientGrant(id) => {
+            let body = json_body(req).await?;
+            ok(&tenant.update_client_grant(&id, body).await?)
         }
-        (Collection::ClientGrants, "update", Some(id)) => {
-            let body = parse_body(&http::read_json_body(req).await?)?;
-            ok(&tenant.update_client_grant(id, body).await?)
-        }
-        (Collection::ClientGrants, "delete", Some(id)) => {
-            tenant.delete_client_grant(id).await?;
+        DeleteClientGrant(id) => {
+            tenant.delete_client_grant(&id).await?;
             http::no_content()
         }
-        _ => Err(Error::bad_request(Family::Management, 404, "Not Found")),
+        GetTenantSettings => ok(&tenant.get_tenant_settings().await?),
+        UpdateTenantSettings => ok(&tenant.update_tenant_settings(json_body(req).await?).await?),
     }
+}
+
+async fn json_body<T: serde::de::DeserializeOwned>(req: &mut Request) -> Result<T> {
+    parse_body(&http::read_json_body(req).await?)
 }
 
 fn ok<T: serde::Serialize + ?Sized>(body: &T) -> Result<Response> {

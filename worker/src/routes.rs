@@ -3,7 +3,7 @@
 use tenant::{Error, Family, Result};
 use worker::{Method, Request, Response, Url};
 
-use crate::{http, management, oauth, Deployment};
+use crate::{http, management, oauth, registration, Deployment};
 
 /// The error format a path answers in.
 pub fn family(path: &str) -> Family {
@@ -48,10 +48,16 @@ pub async fn handle(req: &mut Request, url: &Url, deployment: &Deployment) -> Re
         ["oauth", "token"] => Ok(http::method_not_allowed(family, "POST")),
         ["api", "whoami"] if read => oauth::whoami(req, &tenant).await,
         ["api", "whoami"] => Ok(http::method_not_allowed(family, "GET, HEAD")),
-        ["api", "v2", collection, rest @ ..] if rest.len() <= 1 => {
-            let id = rest.first().map(|id| decode(id));
-            let collection = management::Collection::parse(collection).ok_or_else(not_found)?;
-            management::handle(req, url, &tenant, collection, method, id.as_deref()).await
+        ["oidc", "register"] if method == Method::Post => {
+            registration::register(req, &tenant, deployment).await
+        }
+        ["oidc", "register"] => Ok(http::method_not_allowed(family, "POST")),
+        ["oidc", "register", client_id] => {
+            registration::manage(req, &tenant, method, &decode(client_id)).await
+        }
+        ["api", "v2", rest @ ..] if !rest.is_empty() && rest.len() <= 3 => {
+            let segments: Vec<String> = rest.iter().map(|s| decode(s)).collect();
+            management::handle(req, url, &tenant, &segments).await
         }
         _ => Err(Error::bad_request(
             family,
@@ -59,8 +65,4 @@ pub async fn handle(req: &mut Request, url: &Url, deployment: &Deployment) -> Re
             format!("No endpoint at {path}"),
         )),
     }
-}
-
-fn not_found() -> Error {
-    Error::bad_request(Family::Management, 404, "Not Found")
 }

@@ -1,0 +1,80 @@
+//! `POST /oidc/register` (RFC 7591) and `/oidc/register/{client_id}`
+//! (RFC 7592).
+
+use tenant::{Error, Family, Result};
+use worker::{console_warn, Method, Request, Response};
+
+use crate::http::{self, Caching};
+use crate::kv::KvTenantStore;
+use crate::webcrypto::WebCryptoRsa;
+use crate::Deployment;
+
+type Tenant<'a> = tenant::Tenant<'a, KvTenantStore, WebCryptoRsa>;
+
+/// Open registration, throttled per client IP before anything is read, so a
+/// flood costs neither KV reads nor writes.
+pub async fn register(
+    req: &mut Request,
+    tenant: &Tenant<'_>,
+    deployment: &Deployment,
+) -> Result<Response> {
+    match &deployment.registration_limiter {
+        Some(limiter) => {
+            let ip = http::header(req, "cf-connecting-ip").unwrap_or_else(|| "unknown".into());
+            let outcome = limiter
+                .limit(format!("register:{ip}"))
+                .await
+                .map_err(http::internal)?;
+            if !outcome.success {
+                return Err(Error::too_many_requests(
+                    "Too many client registrations from this address; retry later",
+                ));
+            }
+        }
+        None => console_warn!(
+            "open registration is not rate limited: no REGISTRATION_RATE_LIMITER binding"
+        ),
+    }
+    let body = json_body(req).await?;
+    let information = tenant.register_client(&body).await?;
+    http::json(201, &information, Caching::NoStore)
+}
+
+/// RFC 7592: the client's own registration, with its registration token.
+pub async fn manage(
+    req: &mut Request,
+    tenant: &Tenant<'_>,
+    method: Method,
+    client_id: &str,
+) -> Result<Response> {
+    let authorization = http::header(req, "authorization");
+    let authorization = authorization.as_deref();
+    match method {
+        Method::Get | Method::Head => {
+            let information = tenant.read_registration(client_id, authorization).await?;
+            http::json(200, &information, Caching::NoStore)
+        }
+        Method::Put => {
+            let body = json_body(req).await?;
+            let information = tenant
+                .update_registration(client_id, authorization, &body)
+                .await?;
+            http::json(200, &information, Caching::NoStore)
+        }
+        Method::Delete => {
+            tenant.delete_registration(client_id, authorization).await?;
+            http::no_content()
+        }
+        _ => Ok(http::method_not_allowed(Family::OAuth, "GET, PUT, DELETE")),
+    }
+}
+
+/// A registration body: JSON by its media type (RFC 7591 §3.1).
+async fn json_body(req: &mut Request) -> Result<Vec<u8>> {
+    if !http::has_json_body(req) {
+        return Err(Error::invalid_client_metadata(
+            "Content-Type must be application/json",
+        ));
+    }
+    http::read_body(req, Family::OAuth).await
+}
