@@ -166,6 +166,25 @@ impl ClientRecord {
         }
     }
 
+    /// Makes the secret agree with the auth method: a public client holds
+    /// none; a confidential one without a secret gets a new one, returned
+    /// so the caller can show it once.
+    pub(crate) fn settle_secret(&mut self, rng: &dyn crate::random::Rng) -> Option<String> {
+        match (self.token_endpoint_auth_method, &self.secret_hash) {
+            (AuthMethod::None, _) => {
+                self.secret_hash = None;
+                self.revoke_previous_secret();
+                None
+            }
+            (_, None) => {
+                let generated = secret::generate(rng);
+                self.secret_hash = Some(secret::hash(rng, &generated));
+                Some(generated)
+            }
+            (_, Some(_)) => None,
+        }
+    }
+
     fn revoke_previous_secret(&mut self) {
         self.previous_secret_hash = None;
         self.previous_secret_expires_at = None;
@@ -436,9 +455,7 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
             client_secret: None,
         })?;
         record.validate()?;
-        let client_secret = (record.token_endpoint_auth_method != AuthMethod::None)
-            .then(|| secret::generate(self.rng));
-        record.secret_hash = client_secret.as_deref().map(|s| secret::hash(self.rng, s));
+        let client_secret = record.settle_secret(self.rng);
         store::put_json(self.store, &key(&record.client_id), &record).await?;
         Ok(record.to_dto(client_secret))
     }
@@ -484,29 +501,17 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
         record.apply(update)?;
         record.validate()?;
         let now = self.clock.now();
-        let mut new_secret = None;
-        match (record.token_endpoint_auth_method, custom_secret) {
-            (AuthMethod::None, Some(_)) => {
+        if let Some(custom) = custom_secret {
+            if record.token_endpoint_auth_method == AuthMethod::None {
                 return Err(Error::invalid_body(
                     "Payload validation error: a client with token_endpoint_auth_method 'none' has no secret",
-                ))
+                ));
             }
-            (AuthMethod::None, None) => {
-                record.secret_hash = None;
-                record.revoke_previous_secret();
-            }
-            (_, Some(custom)) => {
-                check_custom_secret(&custom)?;
-                let grace = self.settings().await?.client_secret_rotation_grace_period;
-                record.replace_secret(secret::hash(self.rng, &custom), now, grace);
-            }
-            (_, None) if record.secret_hash.is_none() => {
-                let generated = secret::generate(self.rng);
-                record.secret_hash = Some(secret::hash(self.rng, &generated));
-                new_secret = Some(generated);
-            }
-            (_, None) => {}
+            check_custom_secret(&custom)?;
+            let grace = self.settings().await?.client_secret_rotation_grace_period;
+            record.replace_secret(secret::hash(self.rng, &custom), now, grace);
         }
+        let new_secret = record.settle_secret(self.rng);
         record.forget_expired_secret(now);
         store::put_json(self.store, &key(client_id), &record).await?;
         Ok(record.to_dto(new_secret))

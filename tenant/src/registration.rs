@@ -389,9 +389,7 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
         );
         let access_token = random::token(self.rng, REGISTRATION_TOKEN_BYTES);
         metadata.apply(&mut record, secret::hash(self.rng, &access_token));
-        let client_secret = (record.token_endpoint_auth_method != AuthMethod::None)
-            .then(|| secret::generate(self.rng));
-        record.secret_hash = client_secret.as_deref().map(|s| secret::hash(self.rng, s));
+        let client_secret = record.settle_secret(self.rng);
         self.save_client(&record).await?;
         Ok(self.client_information(&record, client_secret, Some(access_token)))
     }
@@ -477,20 +475,7 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
             .map(|r| r.access_token_hash)
             .unwrap_or_default();
         metadata.apply(&mut record, access_token_hash);
-        let mut client_secret = None;
-        match (record.token_endpoint_auth_method, &record.secret_hash) {
-            (AuthMethod::None, Some(_)) => {
-                record.secret_hash = None;
-                record.previous_secret_hash = None;
-                record.previous_secret_expires_at = None;
-            }
-            (AuthMethod::ClientSecretPost | AuthMethod::ClientSecretBasic, None) => {
-                let generated = secret::generate(self.rng);
-                record.secret_hash = Some(secret::hash(self.rng, &generated));
-                client_secret = Some(generated);
-            }
-            _ => {}
-        }
+        let client_secret = record.settle_secret(self.rng);
         self.save_client(&record).await?;
         Ok(self.client_information(&record, client_secret, None))
     }
