@@ -444,3 +444,78 @@ export { decodeJwt, decodeProtectedHeader };
 export function b64urlJson(value) {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }
+
+// ---------------------------------------------------------------------------
+// Client lifecycle: tenant settings, dynamic registration, limited tokens
+
+/** PATCHes the tenant settings; throws unless it succeeds. Returns them. */
+export async function updateTenantSettings(tenant, token, patch) {
+  const res = await api(tenant, token, 'PATCH', '/api/v2/tenants/settings', patch);
+  return expectStatus(res, 200, 'update tenant settings');
+}
+
+/** Turns open dynamic client registration on (or off). */
+export async function setDynamicRegistration(tenant, token, enabled = true) {
+  return updateTenantSettings(tenant, token, { flags: { enable_dynamic_client_registration: enabled } });
+}
+
+/**
+ * POST /oidc/register (RFC 7591) without a token, as any app may. `metadata`
+ * is sent as JSON; `options.raw` + `options.contentType` send a body as is.
+ * Every call counts against the per-IP registration rate limit (60 a minute
+ * per server instance), whatever the outcome. Returns `{ status, headers,
+ * body, text }`.
+ */
+export async function registerClient(tenant, metadata, options = {}) {
+  const headers = new Headers(options.headers ?? {});
+  let body;
+  if (options.raw !== undefined) {
+    if (options.contentType) headers.set('content-type', options.contentType);
+    body = options.raw;
+  } else {
+    headers.set('content-type', 'application/json');
+    body = JSON.stringify(metadata);
+  }
+  const res = await fetch(`${tenant.baseUrl}/oidc/register`, { method: 'POST', headers, body });
+  return readResponse(res);
+}
+
+/**
+ * A request to a registration's RFC 7592 `registration_client_uri` (an
+ * absolute URL), with `token` as the bearer (null for none) and an optional
+ * JSON body.
+ */
+export async function registrationRequest(registrationClientUri, method, token, body) {
+  const headers = new Headers();
+  if (token != null) headers.set('authorization', `Bearer ${token}`);
+  let payload;
+  if (body !== undefined) {
+    headers.set('content-type', 'application/json');
+    payload = typeof body === 'string' ? body : JSON.stringify(body);
+  }
+  const res = await fetch(registrationClientUri, { method, headers, body: payload });
+  return readResponse(res);
+}
+
+/** The number of clients the Management API lists (include_totals). */
+export async function countClients(tenant, token) {
+  const res = await api(tenant, token, 'GET', '/api/v2/clients?include_totals=true&per_page=1');
+  const body = expectStatus(res, 200, 'count clients');
+  if (!Number.isInteger(body?.total)) throw new Error(`count clients: no total in ${res.text}`);
+  return body.total;
+}
+
+/**
+ * A new M2M client granted only `scopes` on the Management API, and a
+ * Management API token for it: `{ client, token }`.
+ */
+export async function limitedManagementClient(tenant, adminToken, scopes) {
+  const client = await createM2MClient(tenant, adminToken);
+  await createGrant(tenant, adminToken, client.client_id, managementAudience(tenant), [].concat(scopes));
+  const body = await getAccessToken(tenant.baseUrl, {
+    clientId: client.client_id,
+    clientSecret: client.client_secret,
+    audience: managementAudience(tenant),
+  });
+  return { client, token: body.access_token };
+}
