@@ -1,5 +1,6 @@
 //! The route table: which handler serves which method and path.
 
+use tenant::error::echo;
 use tenant::{Error, Family, Result};
 use worker::{Method, Request, Response, Url};
 
@@ -62,7 +63,7 @@ pub async fn handle(req: &mut Request, url: &Url, deployment: &Deployment) -> Re
         _ => Err(Error::bad_request(
             family,
             404,
-            format!("No endpoint at {path}"),
+            format!("No endpoint at {}", echo(path)),
         )),
     }
 }
