@@ -12,7 +12,7 @@ export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 step() { echo; echo "==> $*"; }
 
 step "setup"
-bash scripts/setup.sh
+bash scripts/setup.sh --browser
 
 step "format and lints"
 cargo fmt --all -- --check
