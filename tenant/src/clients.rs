@@ -456,7 +456,7 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
         })?;
         record.validate()?;
         let client_secret = record.settle_secret(self.rng);
-        store::put_json(self.store, &key(&record.client_id), &record).await?;
+        self.save_client(&record).await?;
         Ok(record.to_dto(client_secret))
     }
 
@@ -513,7 +513,7 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
         }
         let new_secret = record.settle_secret(self.rng);
         record.forget_expired_secret(now);
-        store::put_json(self.store, &key(client_id), &record).await?;
+        self.save_client(&record).await?;
         Ok(record.to_dto(new_secret))
     }
 
@@ -537,7 +537,7 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
         };
         let generated = secret::generate(self.rng);
         record.replace_secret(secret::hash(self.rng, &generated), self.clock.now(), grace);
-        store::put_json(self.store, &key(client_id), &record).await?;
+        self.save_client(&record).await?;
         Ok(record.to_dto(Some(generated)))
     }
 
@@ -548,7 +548,7 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
             return Ok(());
         }
         record.revoke_previous_secret();
-        store::put_json(self.store, &key(client_id), &record).await
+        self.save_client(&record).await
     }
 
     /// Deletes a client and every grant it holds.
