@@ -115,6 +115,16 @@ impl Members<'_> {
     }
 }
 
+fn check_supported(name: &str, values: &[String], supported: &[&str]) -> Result<()> {
+    match values.iter().find(|v| !supported.contains(&v.as_str())) {
+        Some(value) => Err(Error::invalid_client_metadata(format!(
+            "{name} '{}' is not supported",
+            echo(value)
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// A URL shown to people (logo, home page, policy, terms): https, or http on
 /// a loopback host, like a redirect URI.
 fn check_web_uri(name: &str, uri: &Option<String>) -> Result<()> {
@@ -178,14 +188,7 @@ impl ClientMetadata {
                 grants.into_iter().map(String::from).collect()
             }
         };
-        for grant in &grant_types {
-            if !GRANT_TYPES.contains(&grant.as_str()) {
-                return Err(Error::invalid_client_metadata(format!(
-                    "grant_type '{}' is not supported",
-                    echo(grant)
-                )));
-            }
-        }
+        check_supported("grant_type", &grant_types, GRANT_TYPES)?;
         let allows = |grant: &str| grant_types.iter().any(|g| g == grant);
         if allows("client_credentials") && !confidential {
             return Err(Error::invalid_client_metadata(
@@ -206,13 +209,8 @@ impl ClientMetadata {
                 types.into_iter().map(String::from).collect()
             }
         };
+        check_supported("response_type", &response_types, RESPONSE_TYPES)?;
         for response_type in &response_types {
-            if !RESPONSE_TYPES.contains(&response_type.as_str()) {
-                return Err(Error::invalid_client_metadata(format!(
-                    "response_type '{}' is not supported",
-                    echo(response_type)
-                )));
-            }
             // RFC 7591 §2.1: response types need their grant types.
             let parts: Vec<&str> = response_type.split(' ').collect();
             let needs_code = parts.contains(&"code");
