@@ -14,7 +14,7 @@ use crate::keys::RsaBackend;
 use crate::management::{Listing, Paging};
 use crate::resource_servers::{ResourceServerRecord, MAX_SCOPES};
 use crate::store::{self, Store};
-use crate::{random, Tenant};
+use crate::Tenant;
 
 const PREFIX: &str = "client_grant/";
 const ID_PREFIX: &str = "client_grant_id/";
@@ -142,7 +142,10 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
             ));
         }
         let record = ClientGrantRecord {
-            id: format!("cgr_{}", random::alphanumeric(self.rng, 16)),
+            id: format!(
+                "cgr_{}",
+                store::derived_id("client_grant", &[&request.client_id, &api.identifier], 16)
+            ),
             client_id: request.client_id,
             audience: api.identifier.clone(),
             scope,

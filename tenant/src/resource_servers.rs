@@ -17,7 +17,7 @@ use crate::error::{echo, Error, Result};
 use crate::keys::{RsaBackend, SigningAlg};
 use crate::management::{self, check_text, Listing, Paging};
 use crate::store::{self, Store};
-use crate::{random, Tenant};
+use crate::Tenant;
 
 const PREFIX: &str = "resource_server/";
 const ID_PREFIX: &str = "resource_server_id/";
@@ -235,7 +235,7 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
             ));
         }
         let record = ResourceServerRecord {
-            id: random::alphanumeric(self.rng, 24),
+            id: store::derived_id("resource_server", &[&request.identifier], 24),
             name,
             identifier: request.identifier,
             scopes,

@@ -60,6 +60,24 @@ pub(crate) async fn list_all(store: &impl Store, prefix: &str) -> Result<Vec<Str
     }
 }
 
+/// An id derived from a record's natural key. KV has no compare-and-swap,
+/// so two requests racing to create the same record both write; with the id
+/// derived rather than drawn, they write the same keys and leave no orphan.
+pub(crate) fn derived_id(kind: &str, natural_key: &[&str], len: usize) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(kind.as_bytes());
+    for part in natural_key {
+        hasher.update([0]);
+        hasher.update(part.as_bytes());
+    }
+    let mut id = URL_SAFE_NO_PAD.encode(hasher.finalize());
+    id.truncate(len);
+    id
+}
+
 /// Counts of the operations a store has served.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OperationCounts {

@@ -15,6 +15,10 @@ use crate::keys::RsaBackend;
 use crate::store::Store;
 use crate::{management, secret, Tenant};
 
+/// A well-formed hash no secret matches, compared against for unknown clients.
+const UNKNOWN_CLIENT_HASH: &str =
+    "sha256$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
 /// The parameters of a token request, from either body encoding.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct TokenRequest {
@@ -241,10 +245,12 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
                 };
             }
         }
-        let client = self
-            .client(&auth.client_id)
-            .await?
-            .ok_or_else(|| auth.failed())?;
+        let Some(client) = self.client(&auth.client_id).await? else {
+            // Spend what a known client costs, so timing does not tell
+            // which client ids exist.
+            secret::verify(UNKNOWN_CLIENT_HASH, presented.unwrap_or_default());
+            return Err(auth.failed());
+        };
         let verified =
             presented.is_some_and(|presented| client.verify_secret(presented, self.clock.now()));
         if !verified {
@@ -471,6 +477,22 @@ mod tests {
                 "{credentials}"
             );
         }
+    }
+
+    #[test]
+    fn the_unknown_client_hash_is_well_formed_and_matches_nothing() {
+        // A malformed hash would return early and defeat its purpose.
+        let parts: Vec<&str> = UNKNOWN_CLIENT_HASH.split('$').collect();
+        assert_eq!(parts.len(), 3);
+        assert_eq!(
+            STANDARD
+                .decode(format!("{}==", parts[1]))
+                .map(|b| b.len())
+                .ok(),
+            Some(16)
+        );
+        assert!(!secret::verify(UNKNOWN_CLIENT_HASH, ""));
+        assert!(!secret::verify(UNKNOWN_CLIENT_HASH, "anything"));
     }
 
     #[test]
