@@ -75,7 +75,6 @@ pub struct AccessTokenGrant<'a> {
 #[derive(Debug, Clone)]
 pub struct VerifiedAccessToken {
     pub claims: AccessTokenClaims,
-    pub expires_at: i64,
     /// The payload exactly as signed, for APIs that echo it.
     pub payload: serde_json::Value,
 }
@@ -247,7 +246,6 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
             .unwrap_or_default();
         Ok(VerifiedAccessToken {
             claims: custom,
-            expires_at: claims.expiration.map(|t| t.timestamp()).unwrap_or_default(),
             payload,
         })
     }

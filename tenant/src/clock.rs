@@ -7,19 +7,6 @@ pub trait Clock {
     fn now(&self) -> u64;
 }
 
-/// The host's clock.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0)
-    }
-}
-
 /// A clock that stands still until told to move.
 #[derive(Debug, Default)]
 pub struct FixedClock(Cell<u64>);

@@ -43,29 +43,6 @@ pub fn token(rng: &dyn Rng, bytes: usize) -> String {
     URL_SAFE_NO_PAD.encode(buf)
 }
 
-/// A deterministic generator for tests (xorshift; NOT cryptographic).
-#[derive(Debug)]
-pub struct SeededRng(std::cell::Cell<u64>);
-
-impl SeededRng {
-    pub fn new(seed: u64) -> Self {
-        Self(std::cell::Cell::new(seed.max(1)))
-    }
-}
-
-impl Rng for SeededRng {
-    fn fill(&self, dest: &mut [u8]) {
-        let mut x = self.0.get();
-        for byte in dest {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            *byte = (x >> 24) as u8;
-        }
-        self.0.set(x);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -116,14 +116,6 @@ impl MemoryStore {
         self.failing.set(failing);
     }
 
-    pub fn len(&self) -> usize {
-        self.entries.borrow().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.borrow().is_empty()
-    }
-
     /// A copy of every entry, to assert that nothing was written.
     pub fn snapshot(&self) -> BTreeMap<String, String> {
         self.entries.borrow().clone()
