@@ -239,12 +239,18 @@ pub struct TenantSettings {
     pub flags: TenantFlags,
     /// Seconds a rotated-out client secret keeps working by default.
     pub client_secret_rotation_grace_period: u64,
+    /// The API an `/authorize` request without `audience` is for; empty for
+    /// none (Auth0's "Default Audience").
+    pub default_audience: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TenantFlags {
     /// Open `POST /oidc/register` (OIDC Dynamic Client Registration).
     pub enable_dynamic_client_registration: bool,
+    /// Hide the hosted signup form: users are only created through the
+    /// Management API.
+    pub disable_signup: bool,
 }
 
 /// PATCH body: only what is present changes.
@@ -259,6 +265,8 @@ pub struct TenantSettingsUpdate {
     pub flags: Option<TenantFlagsUpdate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret_rotation_grace_period: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_audience: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -266,4 +274,128 @@ pub struct TenantSettingsUpdate {
 pub struct TenantFlagsUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_dynamic_client_registration: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_signup: Option<bool>,
+}
+
+/// The database connection every user belongs to.
+pub const DATABASE_CONNECTION: &str = "Username-Password-Authentication";
+
+/// A user, in the shape of Auth0's `GET /api/v2/users/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub user_id: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub name: String,
+    pub nickname: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+    pub blocked: bool,
+    pub identities: Vec<UserIdentity>,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_login: Option<String>,
+    pub logins_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserIdentity {
+    pub connection: String,
+    pub provider: String,
+    /// The id within the provider: `user_id` without `auth0|`.
+    pub user_id: String,
+    #[serde(rename = "isSocial")]
+    pub is_social: bool,
+}
+
+/// `POST /api/v2/users`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserCreate {
+    pub connection: String,
+    pub email: String,
+    pub password: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// Accepted for compatibility; this tenant sends no email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_email: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<bool>,
+}
+
+/// `PATCH /api/v2/users/{id}`: only what is present changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_email: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<bool>,
+}
+
+/// A permission (an API's scope) assigned to a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Permission {
+    pub permission_name: String,
+    pub description: String,
+    pub resource_server_name: String,
+    pub resource_server_identifier: String,
+    pub sources: Vec<PermissionSource>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PermissionSource {
+    pub source_id: String,
+    pub source_name: String,
+    /// `DIRECT`: assigned to the user, not through a role.
+    pub source_type: String,
+}
+
+/// Body of `POST` and `DELETE /api/v2/users/{id}/permissions`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionsRequest {
+    pub permissions: Vec<PermissionRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionRef {
+    pub resource_server_identifier: String,
+    pub permission_name: String,
 }

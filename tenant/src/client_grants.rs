@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use shared::management::{ClientGrant, ClientGrantCreate, ClientGrantUpdate};
 
 use crate::clients::is_well_formed_client_id;
+use crate::crypto::CryptoBackend;
 use crate::error::{echo, Error, Result};
-use crate::keys::RsaBackend;
 use crate::management::{Listing, Paging};
 use crate::resource_servers::{ResourceServerRecord, MAX_SCOPES};
 use crate::store::{self, Store};
@@ -85,7 +85,7 @@ fn dedup(scope: Vec<String>) -> Vec<String> {
     unique
 }
 
-impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     /// The grant the token endpoint checks: one store read.
     pub async fn client_grant_for(
         &self,

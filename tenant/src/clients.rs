@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use shared::management::{AppType, Client, ClientCreate, ClientUpdate, JwtConfiguration};
 
 use crate::clock::rfc3339;
+use crate::crypto::CryptoBackend;
 use crate::error::{echo, Error, Result};
-use crate::keys::{RsaBackend, SigningAlg};
+use crate::keys::SigningAlg;
 use crate::management::{check_text, Listing, Paging};
 use crate::settings::check_grace_period;
 use crate::store::{self, Store};
@@ -409,7 +410,44 @@ pub fn is_well_formed_client_id(client_id: &str) -> bool {
     client_id.len() == CLIENT_ID_LEN && client_id.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+    /// The id of the tenant's own application: derived from the issuer, so
+    /// every isolate agrees on it without storing anything.
+    pub fn app_client_id(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!("app\0{}", self.issuer()).as_bytes());
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()[..CLIENT_ID_LEN]
+            .to_string()
+    }
+
+    /// The tenant's own application: the SPA this deployment serves at the
+    /// issuer's origin. A first-party public client with the implicit grant,
+    /// built in rather than stored, so it cannot be broken or deleted
+    /// through the Management API.
+    pub fn app_client(&self) -> ClientRecord {
+        let origin = self.config.origin();
+        let mut record = ClientRecord::new(self.app_client_id(), Some(AppType::Spa), 0);
+        record.name = "Edge Tenant".to_string();
+        record.description = "The tenant's own single-page app: sample client and Dashboard".into();
+        record.token_endpoint_auth_method = AuthMethod::None;
+        record.grant_types = vec!["implicit".to_string()];
+        record.callbacks = vec![format!("{origin}/callback")];
+        record.allowed_logout_urls = vec![format!("{origin}/")];
+        record.web_origins = vec![origin];
+        record
+    }
+
+    /// A client people sign in to: the built-in app or a stored client.
+    pub async fn interactive_client(&self, client_id: &str) -> Result<Option<ClientRecord>> {
+        if client_id == self.app_client_id() {
+            return Ok(Some(self.app_client()));
+        }
+        self.client(client_id).await
+    }
+
     pub async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>> {
         if !is_well_formed_client_id(client_id) {
             return Ok(None);

@@ -771,6 +771,7 @@ fn enable_registration(world: &World) {
     block_on(world.tenant().update_tenant_settings(TenantSettingsUpdate {
         flags: Some(TenantFlagsUpdate {
             enable_dynamic_client_registration: Some(true),
+            ..Default::default()
         }),
         ..Default::default()
     }))

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shared::discovery::{Jwk, JwkSet};
 
+use crate::crypto::CryptoBackend;
 use crate::error::{Error, Result};
 use crate::store::{self, Store};
 use crate::Tenant;
@@ -80,29 +81,6 @@ impl fmt::Debug for SigningKeyRecord {
             .field("private", &"<redacted>")
             .finish()
     }
-}
-
-/// A new RSA key pair from the backend.
-pub struct RsaKeyPair {
-    pub private_jwk: String,
-    /// Modulus and public exponent, base64url (RFC 7518 §6.3.1).
-    pub n: String,
-    pub e: String,
-}
-
-/// RS256 (RSASSA-PKCS1-v1_5 with SHA-256, 2048-bit keys). Pure-Rust RSA
-/// costs ~22 ms per signature in wasm, so the Worker implements this with
-/// WebCrypto, native code in workerd; host tests use the `rsa` crate.
-#[allow(async_fn_in_trait)]
-pub trait RsaBackend {
-    async fn generate(&self) -> Result<RsaKeyPair>;
-    async fn sign(&self, key: &SigningKeyRecord, message: &[u8]) -> Result<Vec<u8>>;
-    async fn verify(
-        &self,
-        key: &SigningKeyRecord,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<bool>;
 }
 
 /// A signing key ready to use: Ed25519 keys are parsed once per isolate.
@@ -180,7 +158,7 @@ pub fn thumbprint(jwk: &Jwk) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 
-impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     /// The key set, from isolate memory while fresh.
     pub async fn keyring(&self) -> Result<Rc<Keyring>> {
         let now = self.clock.now();
@@ -234,7 +212,7 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
                 (jwk, URL_SAFE_NO_PAD.encode(seed))
             }
             SigningAlg::Rs256 => {
-                let pair = self.rsa.generate().await?;
+                let pair = self.crypto.generate().await?;
                 let jwk = Jwk {
                     kty: "RSA".into(),
                     kid: String::new(),
@@ -291,7 +269,7 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
             (Some(signing), SigningAlg::EdDsa) => {
                 Ok(Ed25519.sign(signing, message).as_bytes().into_owned())
             }
-            (_, SigningAlg::Rs256) => self.rsa.sign(&key.record, message).await,
+            (_, SigningAlg::Rs256) => self.crypto.sign(&key.record, message).await,
             (None, SigningAlg::EdDsa) => Err(Error::unavailable("Ed25519 key not loaded")),
         }
     }
@@ -310,7 +288,7 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
                 };
                 Ok(Ed25519.verify_signature(&signature, &signing.verifying_key(), message))
             }
-            (_, SigningAlg::Rs256) => self.rsa.verify(&key.record, message, signature).await,
+            (_, SigningAlg::Rs256) => self.crypto.verify(&key.record, message, signature).await,
             (None, SigningAlg::EdDsa) => Err(Error::unavailable("Ed25519 key not loaded")),
         }
     }

@@ -1,31 +1,39 @@
 //! The tenant: OAuth 2.0 / OpenID Connect and Auth0 Management API rules as
 //! pure Rust, written against a [`store::Store`], a [`clock::Clock`], an
-//! [`random::Rng`] and an RSA backend ([`keys::RsaBackend`]). Nothing here
+//! [`random::Rng`] and a native crypto backend ([`crypto::CryptoBackend`]). Nothing here
 //! knows about HTTP or Workers: the `tenant-worker` crate translates requests
 //! into calls on [`Tenant`] and implements the store on Workers KV.
 
 use std::fmt;
 
 pub mod access_token;
+pub mod authorize;
 pub mod cache;
 pub mod client_grants;
 pub mod clients;
 pub mod clock;
+pub mod crypto;
 pub mod discovery;
 pub mod error;
+pub mod id_token;
 pub mod keys;
 pub mod management;
+pub mod password;
 pub mod random;
 pub mod redirect_uri;
 pub mod registration;
 pub mod resource_servers;
 pub mod secret;
+pub mod sessions;
 pub mod settings;
 pub mod store;
 pub mod token;
+pub mod users;
 
 #[cfg(test)]
 mod flows;
+#[cfg(test)]
+mod sign_in_flows;
 #[cfg(test)]
 mod testing;
 
@@ -33,7 +41,7 @@ pub use error::{Error, Family, Result};
 
 use cache::Cache;
 use clock::Clock;
-use keys::RsaBackend;
+use crypto::CryptoBackend;
 use random::Rng;
 use store::Store;
 
@@ -42,6 +50,8 @@ use store::Store;
 pub struct Config {
     issuer: String,
     pub bootstrap: Option<BootstrapClient>,
+    /// PBKDF2 iterations for new password hashes.
+    pub password_iterations: u32,
 }
 
 impl Config {
@@ -51,11 +61,19 @@ impl Config {
         Self {
             issuer: format!("{}/", issuer.trim_end_matches('/')),
             bootstrap,
+            password_iterations: password::ITERATIONS,
         }
     }
 
     pub fn issuer(&self) -> &str {
         &self.issuer
+    }
+
+    /// The issuer's origin: where the tenant's own SPA is served.
+    pub fn origin(&self) -> String {
+        url::Url::parse(&self.issuer)
+            .map(|url| url.origin().ascii_serialization())
+            .unwrap_or_else(|_| self.issuer.trim_end_matches('/').to_string())
     }
 }
 
@@ -80,17 +98,17 @@ impl fmt::Debug for BootstrapClient {
 /// One request's view of the tenant.
 pub struct Tenant<'a, S, K> {
     pub(crate) store: &'a S,
-    pub(crate) rsa: &'a K,
+    pub(crate) crypto: &'a K,
     pub(crate) clock: &'a dyn Clock,
     pub(crate) rng: &'a dyn Rng,
     pub(crate) cache: &'a Cache,
     pub(crate) config: &'a Config,
 }
 
-impl<'a, S: Store, K: RsaBackend> Tenant<'a, S, K> {
+impl<'a, S: Store, K: CryptoBackend> Tenant<'a, S, K> {
     pub fn new(
         store: &'a S,
-        rsa: &'a K,
+        crypto: &'a K,
         clock: &'a dyn Clock,
         rng: &'a dyn Rng,
         cache: &'a Cache,
@@ -98,7 +116,7 @@ impl<'a, S: Store, K: RsaBackend> Tenant<'a, S, K> {
     ) -> Self {
         Self {
             store,
-            rsa,
+            crypto,
             clock,
             rng,
             cache,

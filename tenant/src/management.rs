@@ -6,8 +6,8 @@ use serde::Serialize;
 use shared::management::Totals;
 
 use crate::access_token::VerifiedAccessToken;
+use crate::crypto::CryptoBackend;
 use crate::error::{echo, Error, Result};
-use crate::keys::RsaBackend;
 use crate::store::Store;
 use crate::Tenant;
 
@@ -28,12 +28,16 @@ pub const SCOPES: &[(&str, &str)] = &[
     ("create:client_grants", "Create Client Grants"),
     ("update:client_grants", "Update Client Grants"),
     ("delete:client_grants", "Delete Client Grants"),
+    ("read:users", "Read Users"),
+    ("create:users", "Create Users"),
+    ("update:users", "Update Users"),
+    ("delete:users", "Delete Users"),
 ];
 
 /// Largest request body any endpoint accepts.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     /// Authorizes a Management API call: a valid access token for the
     /// Management API audience (401 otherwise) holding `scope` (403).
     pub async fn authorize_management(

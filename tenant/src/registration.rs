@@ -13,8 +13,8 @@ use shared::registration::ClientInformation;
 
 use crate::access_token::bearer_token;
 use crate::clients::{AuthMethod, ClientRecord, Registration, CLIENT_ID_LEN, GRANT_TYPES};
+use crate::crypto::CryptoBackend;
 use crate::error::{echo, Error, Result};
-use crate::keys::RsaBackend;
 use crate::store::Store;
 use crate::{random, redirect_uri, secret, Tenant};
 
@@ -335,7 +335,7 @@ const SERVER_MEMBERS: &[&str] = &[
     "client_id_issued_at",
 ];
 
-impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     pub fn registration_client_uri(&self, client_id: &str) -> String {
         format!("{}oidc/register/{client_id}", self.issuer())
     }

@@ -13,8 +13,9 @@ use shared::management::{
     ResourceServer, ResourceServerCreate, ResourceServerScope, ResourceServerUpdate,
 };
 
+use crate::crypto::CryptoBackend;
 use crate::error::{echo, Error, Result};
-use crate::keys::{RsaBackend, SigningAlg};
+use crate::keys::SigningAlg;
 use crate::management::{self, check_text, Listing, Paging};
 use crate::store::{self, Store};
 use crate::Tenant;
@@ -162,7 +163,7 @@ fn check_identifier(identifier: &str) -> Result<()> {
     Ok(())
 }
 
-impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     /// The API a token is requested for, from isolate memory while fresh.
     /// Misses are not cached, so a new API is usable at once.
     pub async fn resource_server_by_identifier(

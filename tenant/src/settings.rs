@@ -3,9 +3,10 @@
 use serde::{Deserialize, Serialize};
 use shared::management::{TenantFlags, TenantSettings, TenantSettingsUpdate};
 
+use crate::crypto::CryptoBackend;
 use crate::error::{Error, Result};
-use crate::keys::RsaBackend;
 use crate::management::check_text;
+use crate::resource_servers::MAX_IDENTIFIER_LEN;
 use crate::store::{self, Store};
 use crate::Tenant;
 
@@ -20,6 +21,8 @@ pub struct TenantSettingsRecord {
     pub support_email: String,
     pub enable_dynamic_client_registration: bool,
     pub client_secret_rotation_grace_period: u64,
+    pub default_audience: String,
+    pub disable_signup: bool,
 }
 
 impl TenantSettingsRecord {
@@ -29,8 +32,10 @@ impl TenantSettingsRecord {
             support_email: self.support_email.clone(),
             flags: TenantFlags {
                 enable_dynamic_client_registration: self.enable_dynamic_client_registration,
+                disable_signup: self.disable_signup,
             },
             client_secret_rotation_grace_period: self.client_secret_rotation_grace_period,
+            default_audience: self.default_audience.clone(),
         }
     }
 }
@@ -60,7 +65,7 @@ fn check_email(email: &str) -> Result<()> {
     Ok(())
 }
 
-impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     /// The settings, defaults when none were ever saved (one store read).
     pub async fn settings(&self) -> Result<TenantSettingsRecord> {
         Ok(store::get_json(self.store, KEY).await?.unwrap_or_default())
@@ -84,11 +89,19 @@ impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
             check_email(&email)?;
             record.support_email = email;
         }
-        if let Some(flag) = update
-            .flags
-            .and_then(|f| f.enable_dynamic_client_registration)
-        {
-            record.enable_dynamic_client_registration = flag;
+        if let Some(flags) = update.flags {
+            if let Some(flag) = flags.enable_dynamic_client_registration {
+                record.enable_dynamic_client_registration = flag;
+            }
+            if let Some(flag) = flags.disable_signup {
+                record.disable_signup = flag;
+            }
+        }
+        if let Some(audience) = update.default_audience {
+            // Any API identifier, or empty for none; an unknown API is
+            // reported when a sign-in uses it, as Auth0 does.
+            check_text("default_audience", &audience, 0, MAX_IDENTIFIER_LEN)?;
+            record.default_audience = audience;
         }
         if let Some(grace) = update.client_secret_rotation_grace_period {
             record.client_secret_rotation_grace_period =

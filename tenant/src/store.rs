@@ -24,6 +24,9 @@ pub struct KeyPage {
 pub trait Store {
     async fn get(&self, key: &str) -> Result<Option<String>>;
     async fn put(&self, key: &str, value: &str) -> Result<()>;
+    /// A put the store may forget after `ttl_seconds` (at least 60). The
+    /// record must carry its own expiry too: the store's is only cleanup.
+    async fn put_expiring(&self, key: &str, value: &str, ttl_seconds: u64) -> Result<()>;
     async fn delete(&self, key: &str) -> Result<()>;
     /// Keys starting with `prefix`, in lexicographic order, a page at a time.
     async fn list(&self, prefix: &str, cursor: Option<&str>) -> Result<KeyPage>;
@@ -44,6 +47,16 @@ pub(crate) async fn get_json<T: DeserializeOwned>(
 pub(crate) async fn put_json<T: Serialize>(store: &impl Store, key: &str, value: &T) -> Result<()> {
     let raw = serde_json::to_string(value).expect("records serialize to JSON");
     store.put(key, &raw).await
+}
+
+pub(crate) async fn put_json_expiring<T: Serialize>(
+    store: &impl Store,
+    key: &str,
+    value: &T,
+    ttl_seconds: u64,
+) -> Result<()> {
+    let raw = serde_json::to_string(value).expect("records serialize to JSON");
+    store.put_expiring(key, &raw, ttl_seconds.max(60)).await
 }
 
 /// Every key under `prefix`, following cursors.
@@ -144,6 +157,11 @@ impl Store for MemoryStore {
             .borrow_mut()
             .insert(key.to_string(), value.to_string());
         Ok(())
+    }
+
+    /// Kept until deleted: the records' own expiry is what tests observe.
+    async fn put_expiring(&self, key: &str, value: &str, _ttl_seconds: u64) -> Result<()> {
+        self.put(key, value).await
     }
 
     async fn delete(&self, key: &str) -> Result<()> {

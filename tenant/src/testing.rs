@@ -14,8 +14,9 @@ use sha2::Sha256;
 
 use crate::cache::Cache;
 use crate::clock::FixedClock;
+use crate::crypto::{CryptoBackend, RsaKeyPair};
 use crate::error::{Error, Result};
-use crate::keys::{RsaBackend, RsaKeyPair, SigningKeyRecord};
+use crate::keys::SigningKeyRecord;
 use crate::random::OsRng;
 use crate::store::MemoryStore;
 use crate::{BootstrapClient, Config, Tenant};
@@ -49,7 +50,7 @@ fn unb64(s: &str) -> Result<BigUint> {
 /// RS256 with the pure-Rust `rsa` crate. Generating a key is slow, so every
 /// test shares one unless it asks for a fresh one.
 #[derive(Default)]
-pub struct TestRsa {
+pub struct TestCrypto {
     pub fresh_keys: bool,
 }
 
@@ -62,7 +63,7 @@ fn rand_core_rng() -> impl rsa::rand_core::CryptoRngCore {
     rsa::rand_core::OsRng
 }
 
-impl RsaBackend for TestRsa {
+impl CryptoBackend for TestCrypto {
     async fn generate(&self) -> Result<RsaKeyPair> {
         let key = if self.fresh_keys {
             RsaPrivateKey::new(&mut rand_core_rng(), 2048).expect("rsa keygen")
@@ -114,12 +115,23 @@ impl RsaBackend for TestRsa {
             .verify(message, &signature)
             .is_ok())
     }
+
+    async fn pbkdf2_sha256(
+        &self,
+        password: &[u8],
+        salt: &[u8],
+        iterations: u32,
+    ) -> Result<[u8; 32]> {
+        Ok(pbkdf2::pbkdf2_hmac_array::<Sha256, 32>(
+            password, salt, iterations,
+        ))
+    }
 }
 
 /// Everything a tenant runs on, owned by the test.
 pub struct World {
     pub store: MemoryStore,
-    pub rsa: TestRsa,
+    pub crypto: TestCrypto,
     pub clock: FixedClock,
     pub rng: OsRng,
     pub cache: Cache,
@@ -130,24 +142,28 @@ impl World {
     pub fn new() -> Self {
         Self {
             store: MemoryStore::new(),
-            rsa: TestRsa::default(),
+            crypto: TestCrypto::default(),
             clock: FixedClock::at(NOW),
             rng: OsRng,
             cache: Cache::new(),
-            config: Config::new(
-                ISSUER,
-                Some(BootstrapClient {
-                    client_id: BOOTSTRAP_ID.into(),
-                    client_secret: BOOTSTRAP_SECRET.into(),
-                }),
-            ),
+            config: Config {
+                // Cheap hashes keep tests fast; the count is in each hash.
+                password_iterations: 1000,
+                ..Config::new(
+                    ISSUER,
+                    Some(BootstrapClient {
+                        client_id: BOOTSTRAP_ID.into(),
+                        client_secret: BOOTSTRAP_SECRET.into(),
+                    }),
+                )
+            },
         }
     }
 
-    pub fn tenant(&self) -> Tenant<'_, MemoryStore, TestRsa> {
+    pub fn tenant(&self) -> Tenant<'_, MemoryStore, TestCrypto> {
         Tenant::new(
             &self.store,
-            &self.rsa,
+            &self.crypto,
             &self.clock,
             &self.rng,
             &self.cache,

@@ -10,8 +10,8 @@ use shared::token::TokenResponse;
 
 use crate::access_token::{AccessTokenGrant, Audience};
 use crate::clients::{AuthMethod, ClientRecord};
+use crate::crypto::CryptoBackend;
 use crate::error::{echo, Challenge, Error, OAuthErrorCode, Result};
-use crate::keys::RsaBackend;
 use crate::store::Store;
 use crate::{management, secret, Tenant};
 
@@ -208,7 +208,7 @@ enum AuthenticatedClient {
     Registered(Box<ClientRecord>),
 }
 
-impl<S: Store, K: RsaBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     /// `POST /oauth/token`.
     pub async fn token(
         &self,

@@ -1,0 +1,35 @@
+//! The native cryptography a tenant needs from its runtime: RS256 and
+//! PBKDF2. In wasm, pure-Rust RSA costs ~22 ms per signature and PBKDF2 at a
+//! useful iteration count far more, so the Worker implements this trait with
+//! WebCrypto (native code in workerd); host tests use pure-Rust crates.
+
+use crate::error::Result;
+use crate::keys::SigningKeyRecord;
+
+/// A new RSA key pair from the backend.
+pub struct RsaKeyPair {
+    pub private_jwk: String,
+    /// Modulus and public exponent, base64url (RFC 7518 §6.3.1).
+    pub n: String,
+    pub e: String,
+}
+
+/// RS256 is RSASSA-PKCS1-v1_5 with SHA-256 over 2048-bit keys.
+#[allow(async_fn_in_trait)]
+pub trait CryptoBackend {
+    async fn generate(&self) -> Result<RsaKeyPair>;
+    async fn sign(&self, key: &SigningKeyRecord, message: &[u8]) -> Result<Vec<u8>>;
+    async fn verify(
+        &self,
+        key: &SigningKeyRecord,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<bool>;
+    /// PBKDF2-HMAC-SHA256 (RFC 8018 §5.2), 32 bytes of output.
+    async fn pbkdf2_sha256(
+        &self,
+        password: &[u8],
+        salt: &[u8],
+        iterations: u32,
+    ) -> Result<[u8; 32]>;
+}
