@@ -491,6 +491,15 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         }
     }
 
+    /// The login or signup page for the request in `query`, or why there
+    /// is none.
+    pub async fn login_page(&self, query: &str) -> Result<Outcome> {
+        match self.authorize_request(query).await? {
+            Ok(request) => Ok(Outcome::Login(self.login_prompt(&request).await?)),
+            Err(refusal) => Ok(refusal.into()),
+        }
+    }
+
     /// The login form: `email` and `password` for the request in `query`.
     pub async fn login(&self, query: &str, email: &str, password: &str) -> Result<FormResult> {
         let request = match self.authorize_request(query).await? {

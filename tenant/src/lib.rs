@@ -128,6 +128,11 @@ impl<'a, S: Store, K: CryptoBackend> Tenant<'a, S, K> {
         self.config.issuer()
     }
 
+    /// Where the tenant's own pages and SPA are served.
+    pub fn origin(&self) -> String {
+        self.config.origin()
+    }
+
     /// The Management API's identifier: `{issuer}api/v2/`.
     pub fn management_audience(&self) -> String {
         format!("{}api/v2/", self.issuer())

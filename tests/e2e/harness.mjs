@@ -43,6 +43,10 @@ export const MANAGEMENT_SCOPES = [
   'delete:client_grants',
   'read:tenant_settings',
   'update:tenant_settings',
+  'read:users',
+  'create:users',
+  'update:users',
+  'delete:users',
 ];
 
 // ---------------------------------------------------------------------------

@@ -31,6 +31,16 @@ impl Store for KvTenantStore {
             .map_err(|e| unavailable("put", e))
     }
 
+    async fn put_expiring(&self, key: &str, value: &str, ttl_seconds: u64) -> Result<()> {
+        self.0
+            .put(key, value)
+            .map_err(|e| unavailable("put", e))?
+            .expiration_ttl(ttl_seconds.max(60))
+            .execute()
+            .await
+            .map_err(|e| unavailable("put", e))
+    }
+
     async fn delete(&self, key: &str) -> Result<()> {
         self.0
             .delete(key)

@@ -11,17 +11,22 @@ mod http;
 mod kv;
 mod management;
 mod oauth;
+mod pages;
 mod registration;
 mod routes;
+mod sign_in;
 mod webcrypto;
 
 use kv::KvTenantStore;
-use webcrypto::WebCryptoRsa;
+use webcrypto::WebCrypto;
 
 /// The KV namespace binding that holds the tenant.
 const KV_BINDING: &str = "TENANT";
 /// The rate limiting binding for `POST /oidc/register`.
 const REGISTRATION_LIMITER: &str = "REGISTRATION_RATE_LIMITER";
+/// Rate limiting bindings for login and signup attempts.
+const LOGIN_IP_LIMITER: &str = "LOGIN_IP_RATE_LIMITER";
+const LOGIN_ACCOUNT_LIMITER: &str = "LOGIN_ACCOUNT_RATE_LIMITER";
 /// Shortest bootstrap secret accepted, as for any client secret.
 const MIN_BOOTSTRAP_SECRET_LEN: usize = 32;
 
@@ -45,6 +50,15 @@ pub struct Deployment {
     cache: &'static Cache,
     /// Throttles open registration per client IP; absent when unbound.
     registration_limiter: Option<RateLimiter>,
+    login_limiters: LoginLimiters,
+}
+
+/// Throttles login and signup attempts; each is absent when unbound.
+pub struct LoginLimiters {
+    /// Keyed by client IP.
+    pub per_ip: Option<RateLimiter>,
+    /// Keyed by the email tried, whatever the IP.
+    pub per_account: Option<RateLimiter>,
 }
 
 impl Deployment {
@@ -77,13 +91,17 @@ impl Deployment {
             config: Config::new(&issuer, bootstrap),
             cache: CACHE.with(|cache| *cache),
             registration_limiter: env.rate_limiter(REGISTRATION_LIMITER).ok(),
+            login_limiters: LoginLimiters {
+                per_ip: env.rate_limiter(LOGIN_IP_LIMITER).ok(),
+                per_account: env.rate_limiter(LOGIN_ACCOUNT_LIMITER).ok(),
+            },
         })
     }
 
-    pub fn tenant(&self) -> Tenant<'_, KvTenantStore, WebCryptoRsa> {
+    pub fn tenant(&self) -> Tenant<'_, KvTenantStore, WebCrypto> {
         Tenant::new(
             &self.store,
-            &WebCryptoRsa,
+            &WebCrypto,
             &WorkerClock,
             &OsRng,
             self.cache,

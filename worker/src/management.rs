@@ -7,9 +7,9 @@ use worker::{Method, Request, Response, Url};
 
 use crate::http::{self, Caching};
 use crate::kv::KvTenantStore;
-use crate::webcrypto::WebCryptoRsa;
+use crate::webcrypto::WebCrypto;
 
-type Tenant<'a> = tenant::Tenant<'a, KvTenantStore, WebCryptoRsa>;
+type Tenant<'a> = tenant::Tenant<'a, KvTenantStore, WebCrypto>;
 
 /// One Management API operation: its route and the scope it needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +33,15 @@ enum Operation {
     DeleteClientGrant(String),
     GetTenantSettings,
     UpdateTenantSettings,
+    ListUsers,
+    CreateUser,
+    GetUser(String),
+    UpdateUser(String),
+    DeleteUser(String),
+    UsersByEmail,
+    GetUserPermissions(String),
+    AddUserPermissions(String),
+    RemoveUserPermissions(String),
 }
 
 impl Operation {
@@ -54,6 +63,10 @@ impl Operation {
             DeleteClientGrant(_) => "delete:client_grants",
             GetTenantSettings => "read:tenant_settings",
             UpdateTenantSettings => "update:tenant_settings",
+            ListUsers | GetUser(_) | UsersByEmail | GetUserPermissions(_) => "read:users",
+            CreateUser => "create:users",
+            UpdateUser(_) | AddUserPermissions(_) | RemoveUserPermissions(_) => "update:users",
+            DeleteUser(_) => "delete:users",
         }
     }
 }
@@ -95,6 +108,19 @@ fn route(method: &Method, segments: &[String]) -> std::result::Result<Operation,
         (["tenants", "settings"], _) if read => GetTenantSettings,
         (["tenants", "settings"], Method::Patch) => UpdateTenantSettings,
         (["tenants", "settings"], _) => return Err(not_allowed("GET, PATCH")),
+        (["users"], _) if read => ListUsers,
+        (["users"], Method::Post) => CreateUser,
+        (["users"], _) => return Err(not_allowed("GET, POST")),
+        (["users", _], _) if read => GetUser(id(1)),
+        (["users", _], Method::Patch) => UpdateUser(id(1)),
+        (["users", _], Method::Delete) => DeleteUser(id(1)),
+        (["users", _], _) => return Err(not_allowed("GET, PATCH, DELETE")),
+        (["users", _, "permissions"], _) if read => GetUserPermissions(id(1)),
+        (["users", _, "permissions"], Method::Post) => AddUserPermissions(id(1)),
+        (["users", _, "permissions"], Method::Delete) => RemoveUserPermissions(id(1)),
+        (["users", _, "permissions"], _) => return Err(not_allowed("GET, POST, DELETE")),
+        (["users-by-email"], _) if read => UsersByEmail,
+        (["users-by-email"], _) => return Err(not_allowed("GET")),
         _ => {
             return Err(http::error_response(
                 &Error::bad_request(Family::Management, 404, "Not Found"),
@@ -207,6 +233,41 @@ pub async fn handle(
         }
         GetTenantSettings => ok(&tenant.get_tenant_settings().await?),
         UpdateTenantSettings => ok(&tenant.update_tenant_settings(json_body(req).await?).await?),
+        ListUsers => {
+            let listing = tenant
+                .list_users(Paging::from_query(&query)?, filter("q"))
+                .await?;
+            ok(&listing.to_json("users"))
+        }
+        CreateUser => created(&tenant.create_user(json_body(req).await?).await?),
+        GetUser(id) => ok(&tenant.get_user(&id).await?),
+        UpdateUser(id) => {
+            let body = json_body(req).await?;
+            ok(&tenant.update_user(&id, body).await?)
+        }
+        DeleteUser(id) => {
+            tenant.delete_user(&id).await?;
+            http::no_content()
+        }
+        UsersByEmail => ok(&tenant
+            .users_by_email(filter("email").unwrap_or_default())
+            .await?),
+        GetUserPermissions(id) => {
+            let listing = tenant
+                .user_permissions(&id, Paging::from_query(&query)?)
+                .await?;
+            ok(&listing.to_json("permissions"))
+        }
+        AddUserPermissions(id) => {
+            let body = json_body(req).await?;
+            tenant.add_user_permissions(&id, body).await?;
+            created(&serde_json::json!({}))
+        }
+        RemoveUserPermissions(id) => {
+            let body = json_body(req).await?;
+            tenant.remove_user_permissions(&id, body).await?;
+            http::no_content()
+        }
     }
 }
 

@@ -6,9 +6,9 @@ use worker::{Request, Response};
 
 use crate::http::{self, Caching};
 use crate::kv::KvTenantStore;
-use crate::webcrypto::WebCryptoRsa;
+use crate::webcrypto::WebCrypto;
 
-type Tenant<'a> = tenant::Tenant<'a, KvTenantStore, WebCryptoRsa>;
+type Tenant<'a> = tenant::Tenant<'a, KvTenantStore, WebCrypto>;
 
 /// `/.well-known/openid-configuration` and RFC 8414's
 /// `/.well-known/oauth-authorization-server`: the same document.

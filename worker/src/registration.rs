@@ -6,10 +6,10 @@ use worker::{console_warn, Method, Request, Response};
 
 use crate::http::{self, Caching};
 use crate::kv::KvTenantStore;
-use crate::webcrypto::WebCryptoRsa;
+use crate::webcrypto::WebCrypto;
 use crate::Deployment;
 
-type Tenant<'a> = tenant::Tenant<'a, KvTenantStore, WebCryptoRsa>;
+type Tenant<'a> = tenant::Tenant<'a, KvTenantStore, WebCrypto>;
 
 /// Open registration, throttled per client IP before anything is read, so a
 /// flood costs neither KV reads nor writes.

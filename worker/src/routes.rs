@@ -4,17 +4,23 @@ use tenant::error::echo;
 use tenant::{Error, Family, Result};
 use worker::{Method, Request, Response, Url};
 
-use crate::{http, management, oauth, registration, Deployment};
+use crate::pages::{self, Form};
+use crate::{http, management, oauth, registration, sign_in, Deployment};
 
 /// The error format a path answers in.
 pub fn family(path: &str) -> Family {
     if path.starts_with("/api/v2/") || path == "/api/v2" {
         Family::Management
-    } else if path.starts_with("/api/") {
+    } else if path.starts_with("/api/") || path == "/userinfo" {
         Family::Resource
     } else {
         Family::OAuth
     }
+}
+
+/// A page's errors are pages too, never JSON.
+fn page(result: Result<Response>) -> Result<Response> {
+    Ok(result.unwrap_or_else(|err| pages::from_error(&err)))
 }
 
 /// A decoded path segment (ids may carry URL-encoded identifiers).
@@ -49,6 +55,30 @@ pub async fn handle(req: &mut Request, url: &Url, deployment: &Deployment) -> Re
         ["oauth", "token"] => Ok(http::method_not_allowed(family, "POST")),
         ["api", "whoami"] if read => oauth::whoami(req, &tenant).await,
         ["api", "whoami"] => Ok(http::method_not_allowed(family, "GET, HEAD")),
+        ["authorize"] if read || method == Method::Post => {
+            page(sign_in::authorize(req, url, &tenant).await)
+        }
+        ["authorize"] => Ok(http::method_not_allowed(family, "GET, POST")),
+        ["u", "login"] if read => page(sign_in::login_page(req, url, &tenant, Form::Login).await),
+        ["u", "signup"] if read => page(sign_in::login_page(req, url, &tenant, Form::Signup).await),
+        ["u", "login"] if method == Method::Post => {
+            page(sign_in::login_submit(req, url, &tenant, deployment, Form::Login).await)
+        }
+        ["u", "signup"] if method == Method::Post => {
+            page(sign_in::login_submit(req, url, &tenant, deployment, Form::Signup).await)
+        }
+        ["u", "login" | "signup"] => Ok(http::method_not_allowed(family, "GET, POST")),
+        ["u", "consent"] if method == Method::Post => {
+            page(sign_in::consent_submit(req, url, &tenant).await)
+        }
+        ["u", "consent"] => Ok(http::method_not_allowed(family, "POST")),
+        ["v2", "logout"] if read => page(sign_in::logout(req, url, &tenant).await),
+        ["v2", "logout"] => Ok(http::method_not_allowed(family, "GET")),
+        ["userinfo"] if read || method == Method::Post => sign_in::userinfo(req, &tenant).await,
+        ["userinfo"] if method == Method::Options => sign_in::preflight("GET, POST"),
+        ["userinfo"] => Ok(http::method_not_allowed(family, "GET, POST")),
+        ["app-config.json"] if read => sign_in::app_config(&tenant),
+        ["app-config.json"] => Ok(http::method_not_allowed(family, "GET")),
         ["oidc", "register"] if method == Method::Post => {
             registration::register(req, &tenant, deployment).await
         }
