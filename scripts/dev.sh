@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, then serves the tenant (API + SPA) on
-# http://127.0.0.1:8787 with local KV persisted under .wrangler/state.
+# http://127.0.0.1:8787 with local KV persisted under .wrangler/state, and
+# provisions the sample API and a demo user whose login it prints.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -16,9 +17,41 @@ if [[ ! -f .dev.vars ]]; then
     echo "dev: wrote new bootstrap client credentials to $ROOT/.dev.vars"
 fi
 port="${PORT:-8787}"
-echo "dev: bootstrap client credentials (BOOTSTRAP_CLIENT_ID / BOOTSTRAP_CLIENT_SECRET) are in $ROOT/.dev.vars"
-echo "dev: Management API token: POST http://127.0.0.1:$port/oauth/token with grant_type=client_credentials,"
-echo "dev:   those credentials and audience=http://127.0.0.1:$port/api/v2/"
+base_url="http://127.0.0.1:$port"
 
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
-exec node_modules/.bin/wrangler dev --ip 127.0.0.1 --port "$port" --persist-to .wrangler/state
+node_modules/.bin/wrangler dev --ip 127.0.0.1 --port "$port" --persist-to .wrangler/state &
+wrangler_pid=$!
+trap 'kill "$wrangler_pid" 2>/dev/null || true' EXIT INT TERM
+
+# Wait for the first build and start (the first build can take minutes).
+for _ in $(seq 1 900); do
+    if node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' \
+        "$base_url/.well-known/openid-configuration"; then
+        break
+    fi
+    kill -0 "$wrangler_pid" 2>/dev/null || { wait "$wrangler_pid"; exit 1; }
+    sleep 1
+done
+
+# shellcheck disable=SC1091
+set -a && source .dev.vars && set +a
+login="$(node scripts/provision-dev.mjs "$base_url" "$BOOTSTRAP_CLIENT_ID" "$BOOTSTRAP_CLIENT_SECRET" | tail -n 1)"
+email="$(node -e 'console.log(JSON.parse(process.argv[1]).email)' "$login")"
+password="$(node -e 'console.log(JSON.parse(process.argv[1]).password)' "$login")"
+
+cat <<EOT
+
+================================================================================
+ Edge Tenant is running at $base_url/
+
+ Sign in:   open $base_url/ and click "Sign in"
+            email     $email
+            password  $password   (new on every start)
+
+ Management API: POST $base_url/oauth/token with grant_type=client_credentials,
+   audience=$base_url/api/v2/ and the bootstrap client in $ROOT/.dev.vars
+================================================================================
+
+EOT
+wait "$wrangler_pid"

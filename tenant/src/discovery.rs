@@ -17,10 +17,10 @@ pub fn provider_metadata(issuer: &str) -> ProviderMetadata {
         registration_endpoint: format!("{issuer}oidc/register"),
         jwks_uri: format!("{issuer}.well-known/jwks.json"),
         userinfo_endpoint: format!("{issuer}userinfo"),
-        scopes_supported: strings(&["openid", "profile", "email", "offline_access"]),
+        scopes_supported: strings(&["openid", "profile", "email"]),
         response_types_supported: strings(&["token", "id_token", "id_token token"]),
         response_modes_supported: strings(&["fragment", "form_post"]),
-        grant_types_supported: strings(&["client_credentials"]),
+        grant_types_supported: strings(&["client_credentials", "implicit"]),
         subject_types_supported: strings(&["public"]),
         id_token_signing_alg_values_supported: SigningAlg::ALL
             .iter()
@@ -33,14 +33,20 @@ pub fn provider_metadata(issuer: &str) -> ProviderMetadata {
         claims_supported: strings(&[
             "aud",
             "auth_time",
+            "at_hash",
             "email",
             "email_verified",
             "exp",
+            "family_name",
+            "given_name",
             "iat",
             "iss",
             "name",
+            "nickname",
             "nonce",
+            "picture",
             "sub",
+            "updated_at",
         ]),
         request_uri_parameter_supported: false,
     }

@@ -16,8 +16,10 @@ use crate::random::Rng;
 
 const SCHEME: &str = "pbkdf2-sha256";
 const SALT_BYTES: usize = 16;
-/// The most iterations workerd's PBKDF2 accepts.
+/// The most iterations workerd's PBKDF2 accepts, and the default.
 pub const ITERATIONS: u32 = 100_000;
+/// The fewest a deployment may configure (`PASSWORD_ITERATIONS`).
+pub const MIN_ITERATIONS: u32 = 10_000;
 pub const MIN_LENGTH: usize = 8;
 /// Long enough for any passphrase, short enough that hashing stays cheap.
 pub const MAX_LENGTH: usize = 128;

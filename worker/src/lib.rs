@@ -86,9 +86,20 @@ impl Deployment {
                 None
             }
         };
+        let mut config = Config::new(&issuer, bootstrap);
+        // Fewer iterations only for plans whose CPU limit cannot afford the
+        // default; never more than workerd allows.
+        if let Some(iterations) =
+            string_binding(env, "PASSWORD_ITERATIONS").and_then(|v| v.parse::<u32>().ok())
+        {
+            config.password_iterations = iterations.clamp(
+                tenant::password::MIN_ITERATIONS,
+                tenant::password::ITERATIONS,
+            );
+        }
         Ok(Self {
             store,
-            config: Config::new(&issuer, bootstrap),
+            config,
             cache: CACHE.with(|cache| *cache),
             registration_limiter: env.rate_limiter(REGISTRATION_LIMITER).ok(),
             login_limiters: LoginLimiters {
