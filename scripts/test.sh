@@ -16,11 +16,11 @@ bash scripts/setup.sh --browser
 
 step "format and lints"
 cargo fmt --all -- --check
-cargo clippy -p shared -p tenant --all-targets -- -D warnings
+cargo clippy -p shared -p tenant -p frontend --all-targets -- -D warnings
 cargo clippy -p tenant-worker -p frontend --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 step "host unit tests (domain)"
-cargo test -p shared -p tenant
+cargo test -p shared -p tenant -p frontend
 
 step "release build (worker + SPA)"
 EDGE_TENANT_PREBUILT=0 bash scripts/build.sh

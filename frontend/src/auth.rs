@@ -1,0 +1,1470 @@
+//! The sample client's side of the OpenID Connect implicit flow
+//! (`response_type=id_token token`), free of any web API so it is tested on
+//! the host:
+//!
+//! 1. [`AuthRequest::generate`] makes a fresh `state` and `nonce`, and
+//!    [`authorize_url`] builds the sign-in link carrying them.
+//! 2. [`begin_callback`] reads the `/callback` URL fragment
+//!    ([`parse_fragment`]), checks it answers this browser's request
+//!    ([`check_state`]) and turns an error response into an [`AuthError`].
+//! 3. [`finish_sign_in`] validates the ID token against the tenant's JWK Set
+//!    ([`validate_id_token`]: signature, `iss`, `aud`/`azp`, `exp`, `iat`,
+//!    `nonce`, `at_hash`) and decodes the access token's claims for display.
+//!
+//! Every failure is one [`AuthError`], whose `Display` is a sentence for the
+//! person signing in. The time is always passed in, so tests are exact.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jwt_compact::alg::{Ed25519, Rsa, RsaPublicKey, StrongKey};
+use jwt_compact::jwk::JsonWebKey;
+use jwt_compact::{AlgorithmExt as _, Empty, UntrustedToken, ValidationError};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use shared::discovery::{Jwk, JwkSet};
+use subtle::ConstantTimeEq;
+
+/// `sessionStorage` key of the pending [`AuthRequest`].
+pub const AUTH_REQUEST_KEY: &str = "edge_tenant.auth_request";
+/// Path of the redirect URI on the SPA's origin.
+pub const CALLBACK_PATH: &str = "/callback";
+/// The implicit flow returning both an ID token and an access token.
+pub const RESPONSE_TYPE: &str = "id_token token";
+/// The scopes the sample client asks for.
+pub const SCOPE: &str = "openid profile email";
+/// Tolerated clock difference between this browser and the tenant.
+pub const CLOCK_SKEW_SECONDS: i64 = 60;
+/// Bytes of randomness in each of `state` and `nonce` (256 bits).
+const RANDOM_BYTES: usize = 32;
+
+/// Characters left as they are in a query value: RFC 3986 "unreserved".
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A sign-in this browser started: stored in `sessionStorage` under
+/// [`AUTH_REQUEST_KEY`] when the link is built, consumed by the callback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthRequest {
+    pub state: String,
+    pub nonce: String,
+}
+
+impl AuthRequest {
+    /// `state` and `nonce` from the given random bytes, base64url-encoded.
+    pub fn from_random_bytes(state: &[u8], nonce: &[u8]) -> Self {
+        AuthRequest {
+            state: URL_SAFE_NO_PAD.encode(state),
+            nonce: URL_SAFE_NO_PAD.encode(nonce),
+        }
+    }
+
+    /// A fresh request with 256 bits from the operating system's CSPRNG
+    /// (`crypto.getRandomValues` in the browser) in each value.
+    pub fn generate() -> Result<Self, AuthError> {
+        let mut bytes = [0u8; 2 * RANDOM_BYTES];
+        getrandom::getrandom(&mut bytes).map_err(|e| AuthError::Random(e.to_string()))?;
+        let (state, nonce) = bytes.split_at(RANDOM_BYTES);
+        Ok(Self::from_random_bytes(state, nonce))
+    }
+
+    /// The form kept in `sessionStorage`.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("two strings always serialize")
+    }
+
+    /// Reads the stored form; anything unreadable counts as no request.
+    pub fn from_json(json: &str) -> Option<Self> {
+        serde_json::from_str(json).ok()
+    }
+}
+
+fn encode_query_value(value: &str) -> impl fmt::Display + '_ {
+    utf8_percent_encode(value, QUERY_VALUE)
+}
+
+/// The redirect URI for the SPA served at `origin` (`scheme://host[:port]`).
+pub fn callback_url(origin: &str) -> String {
+    format!("{}{CALLBACK_PATH}", origin.trim_end_matches('/'))
+}
+
+/// The sign-in link: the authorization request of the implicit flow.
+pub fn authorize_url(
+    authorization_endpoint: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    request: &AuthRequest,
+) -> String {
+    let separator = if authorization_endpoint.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    format!(
+        "{authorization_endpoint}{separator}response_type={}&client_id={}&redirect_uri={}\
+         &scope={}&state={}&nonce={}",
+        encode_query_value(RESPONSE_TYPE),
+        encode_query_value(client_id),
+        encode_query_value(redirect_uri),
+        encode_query_value(SCOPE),
+        encode_query_value(&request.state),
+        encode_query_value(&request.nonce),
+    )
+}
+
+/// The sign-out link: the tenant's `/v2/logout`, returning to `return_to`.
+pub fn logout_url(issuer: &str, client_id: &str, return_to: &str) -> String {
+    let slash = if issuer.ends_with('/') { "" } else { "/" };
+    format!(
+        "{issuer}{slash}v2/logout?client_id={}&returnTo={}",
+        encode_query_value(client_id),
+        encode_query_value(return_to),
+    )
+}
+
+/// What the tenant put in the `/callback` fragment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallbackResponse {
+    Tokens(TokenResponse),
+    Error(ErrorResponse),
+}
+
+impl CallbackResponse {
+    /// The `state` the tenant echoed, if any.
+    pub fn state(&self) -> Option<&str> {
+        match self {
+            CallbackResponse::Tokens(t) => t.state.as_deref(),
+            CallbackResponse::Error(e) => e.state.as_deref(),
+        }
+    }
+}
+
+/// A successful implicit-flow response (OIDC Core 3.2.2.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: Option<u64>,
+    pub scope: Option<String>,
+    pub id_token: String,
+    pub state: Option<String>,
+}
+
+/// An error response (RFC 6749 4.2.2.1, OIDC Core 3.1.2.6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorResponse {
+    pub error: String,
+    pub error_description: Option<String>,
+    pub state: Option<String>,
+}
+
+/// Parses the URL fragment (with or without its leading `#`) as
+/// `application/x-www-form-urlencoded`.
+pub fn parse_fragment(fragment: &str) -> Result<CallbackResponse, AuthError> {
+    let fragment = fragment.strip_prefix('#').unwrap_or(fragment);
+    if fragment.is_empty() {
+        return Err(AuthError::NoResponse);
+    }
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(fragment)
+        .map_err(|_| AuthError::Malformed("it is not valid form-encoded text".into()))?;
+    for (i, (name, _)) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|(earlier, _)| earlier == name) {
+            return Err(AuthError::Malformed(format!(
+                "the parameter \"{name}\" appears more than once"
+            )));
+        }
+    }
+    let take = |name: &str| -> Option<String> {
+        pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    let state = take("state");
+
+    if let Some(error) = take("error") {
+        return Ok(CallbackResponse::Error(ErrorResponse {
+            error,
+            error_description: take("error_description").filter(|d| !d.is_empty()),
+            state,
+        }));
+    }
+
+    let access_token = take("access_token");
+    let id_token = take("id_token");
+    if access_token.is_none() && id_token.is_none() && state.is_none() {
+        // e.g. `/callback#top`: not a response from the tenant at all.
+        return Err(AuthError::NoResponse);
+    }
+    let required = |value: Option<String>, name: &str| {
+        value
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| AuthError::Malformed(format!("it has no {name}")))
+    };
+    let expires_in = match take("expires_in") {
+        None => None,
+        Some(v) => Some(v.parse::<u64>().map_err(|_| {
+            AuthError::Malformed("its expires_in is not a number of seconds".into())
+        })?),
+    };
+    Ok(CallbackResponse::Tokens(TokenResponse {
+        access_token: required(access_token, "access_token")?,
+        token_type: required(take("token_type"), "token_type")?,
+        expires_in,
+        scope: take("scope"),
+        id_token: required(id_token, "id_token")?,
+        state,
+    }))
+}
+
+/// Checks that the response answers the request this browser stored.
+/// The comparison takes the same time wherever the values first differ.
+pub fn check_state(stored: Option<&AuthRequest>, returned: Option<&str>) -> Result<(), AuthError> {
+    let stored = stored.ok_or(AuthError::NoStoredRequest)?;
+    let returned = returned
+        .filter(|s| !s.is_empty())
+        .ok_or(AuthError::StateMissing)?;
+    if constant_time_eq(&stored.state, returned) {
+        Ok(())
+    } else {
+        Err(AuthError::StateMismatch)
+    }
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+/// A response that answers this browser's request and carries tokens,
+/// not yet validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingSignIn {
+    pub tokens: TokenResponse,
+    /// The nonce this browser sent; the ID token must carry it.
+    pub nonce: String,
+}
+
+/// Reads the `/callback` fragment and matches it with the stored request
+/// (already removed from storage by the caller: it is one-time).
+pub fn begin_callback(
+    fragment: &str,
+    stored: Option<&AuthRequest>,
+) -> Result<PendingSignIn, AuthError> {
+    let response = parse_fragment(fragment)?;
+    check_state(stored, response.state())?;
+    let Some(stored) = stored else {
+        return Err(AuthError::NoStoredRequest);
+    };
+    match response {
+        CallbackResponse::Error(e) => Err(AuthError::Provider {
+            error: e.error,
+            description: e.error_description,
+        }),
+        CallbackResponse::Tokens(tokens) => {
+            if !tokens.token_type.eq_ignore_ascii_case("Bearer") {
+                return Err(AuthError::UnsupportedTokenType(tokens.token_type));
+            }
+            Ok(PendingSignIn {
+                tokens,
+                nonce: stored.nonce.clone(),
+            })
+        }
+    }
+}
+
+/// What the ID token must say to be accepted.
+#[derive(Debug, Clone, Copy)]
+pub struct IdTokenExpectations<'a> {
+    /// The discovered issuer, compared exactly (it ends with `/`).
+    pub issuer: &'a str,
+    /// This app's client_id: the audience.
+    pub client_id: &'a str,
+    /// The nonce this browser sent.
+    pub nonce: &'a str,
+}
+
+/// A validated sign-in, kept in memory only.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignedIn {
+    pub id_token: String,
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: Option<u64>,
+    pub scope: Option<String>,
+    /// The ID token's claims, validated.
+    pub id_claims: Map<String, Value>,
+    /// The access token's claims, decoded without validation for display
+    /// (the SPA is not its audience); `None` when it is not a JWT.
+    pub access_claims: Option<Map<String, Value>>,
+}
+
+impl SignedIn {
+    /// The `name` claim.
+    pub fn name(&self) -> Option<&str> {
+        self.id_claims.get("name").and_then(Value::as_str)
+    }
+
+    /// The `email` claim.
+    pub fn email(&self) -> Option<&str> {
+        self.id_claims.get("email").and_then(Value::as_str)
+    }
+
+    /// The `sub` claim (always present once validated).
+    pub fn subject(&self) -> &str {
+        self.id_claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+}
+
+/// Validates the pending response's ID token and returns the sign-in.
+pub fn finish_sign_in(
+    pending: PendingSignIn,
+    jwks: &JwkSet,
+    issuer: &str,
+    client_id: &str,
+    now: i64,
+) -> Result<SignedIn, AuthError> {
+    let tokens = pending.tokens;
+    let id_claims = validate_id_token(
+        &tokens.id_token,
+        Some(&tokens.access_token),
+        jwks,
+        &IdTokenExpectations {
+            issuer,
+            client_id,
+            nonce: &pending.nonce,
+        },
+        now,
+    )?;
+    let access_claims = decode_claims_unverified(&tokens.access_token).ok();
+    Ok(SignedIn {
+        id_token: tokens.id_token,
+        access_token: tokens.access_token,
+        token_type: tokens.token_type,
+        expires_in: tokens.expires_in,
+        scope: tokens.scope,
+        id_claims,
+        access_claims,
+    })
+}
+
+/// The JOSE header members this client reads.
+#[derive(Deserialize)]
+struct JoseHeader {
+    alg: Option<String>,
+    kid: Option<String>,
+}
+
+/// Validates an ID token (OIDC Core 3.2.2.11) and returns its claims.
+///
+/// `now` is the current time in seconds since the Unix epoch. When
+/// `access_token` is given, the token's `at_hash` must be present and match.
+pub fn validate_id_token(
+    id_token: &str,
+    access_token: Option<&str>,
+    jwks: &JwkSet,
+    expected: &IdTokenExpectations<'_>,
+    now: i64,
+) -> Result<Map<String, Value>, AuthError> {
+    let mut segments = id_token.split('.');
+    let (Some(header), Some(payload), Some(_signature), None) = (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) else {
+        return Err(AuthError::MalformedIdToken(
+            "it does not have three parts".into(),
+        ));
+    };
+    let header: JoseHeader = decode_segment(header)
+        .ok_or_else(|| AuthError::MalformedIdToken("its header is unreadable".into()))?;
+    let alg = header.alg.unwrap_or_default();
+    if alg != "RS256" && alg != "EdDSA" {
+        return Err(AuthError::UnsupportedAlgorithm(alg));
+    }
+    let kid = header.kid.ok_or(AuthError::MissingKeyId)?;
+    let key = jwks
+        .keys
+        .iter()
+        .find(|k| k.kid == kid)
+        .ok_or_else(|| AuthError::UnknownKey(kid.clone()))?;
+    if key.alg != alg {
+        return Err(AuthError::KeyAlgorithmMismatch {
+            alg,
+            key_alg: key.alg.clone(),
+        });
+    }
+    verify_signature(id_token, &alg, key)?;
+
+    let claims: Map<String, Value> = decode_segment(payload)
+        .ok_or_else(|| AuthError::MalformedIdToken("its claims are unreadable".into()))?;
+    check_claims(&claims, access_token, expected, now)?;
+    Ok(claims)
+}
+
+fn verify_signature(id_token: &str, alg: &str, key: &Jwk) -> Result<(), AuthError> {
+    let untrusted =
+        UntrustedToken::new(id_token).map_err(|e| AuthError::MalformedIdToken(e.to_string()))?;
+    let result = match alg {
+        "RS256" => {
+            let public_key = rsa_key(key)?;
+            Rsa::rs256()
+                .validator::<Empty>(public_key.as_ref())
+                .validate(&untrusted)
+                .map(drop)
+        }
+        "EdDSA" => {
+            let public_key = ed25519_key(key)?;
+            Ed25519
+                .validator::<Empty>(&public_key)
+                .validate(&untrusted)
+                .map(drop)
+        }
+        other => return Err(AuthError::UnsupportedAlgorithm(other.to_owned())),
+    };
+    result.map_err(|e| match e {
+        ValidationError::InvalidSignature
+        | ValidationError::InvalidSignatureLen { .. }
+        | ValidationError::MalformedSignature(_) => AuthError::BadSignature,
+        other => AuthError::MalformedIdToken(other.to_string()),
+    })
+}
+
+fn key_member<'a>(
+    key: &'a Jwk,
+    value: &'a Option<String>,
+    name: &str,
+) -> Result<Vec<u8>, AuthError> {
+    let value = value
+        .as_deref()
+        .ok_or_else(|| AuthError::InvalidKey(format!("key {} has no \"{name}\"", key.kid)))?;
+    URL_SAFE_NO_PAD.decode(value).map_err(|_| {
+        AuthError::InvalidKey(format!("key {}'s \"{name}\" is not base64url", key.kid))
+    })
+}
+
+/// An RSA public key of at least 2048 bits from an RSA JWK.
+fn rsa_key(key: &Jwk) -> Result<StrongKey<RsaPublicKey>, AuthError> {
+    if key.kty != "RSA" {
+        return Err(AuthError::InvalidKey(format!(
+            "key {} is of type {}, not RSA",
+            key.kid, key.kty
+        )));
+    }
+    let jwk = JsonWebKey::Rsa {
+        modulus: Cow::Owned(key_member(key, &key.n, "n")?),
+        public_exponent: Cow::Owned(key_member(key, &key.e, "e")?),
+        private_parts: None,
+    };
+    let public_key = RsaPublicKey::try_from(&jwk)
+        .map_err(|e| AuthError::InvalidKey(format!("key {}: {e}", key.kid)))?;
+    StrongKey::try_from(public_key)
+        .map_err(|_| AuthError::InvalidKey(format!("key {} is shorter than 2048 bits", key.kid)))
+}
+
+/// An Ed25519 public key from an OKP JWK.
+fn ed25519_key(key: &Jwk) -> Result<ed25519_dalek::VerifyingKey, AuthError> {
+    if key.kty != "OKP" || key.crv.as_deref() != Some("Ed25519") {
+        return Err(AuthError::InvalidKey(format!(
+            "key {} is not an Ed25519 key",
+            key.kid
+        )));
+    }
+    let x: [u8; 32] = key_member(key, &key.x, "x")?
+        .try_into()
+        .map_err(|_| AuthError::InvalidKey(format!("key {}'s \"x\" is not 32 bytes", key.kid)))?;
+    ed25519_dalek::VerifyingKey::from_bytes(&x)
+        .map_err(|_| AuthError::InvalidKey(format!("key {} is not a valid Ed25519 key", key.kid)))
+}
+
+/// A JSON value from one base64url segment of a compact JWS.
+fn decode_segment<T: serde::de::DeserializeOwned>(segment: &str) -> Option<T> {
+    let bytes = URL_SAFE_NO_PAD.decode(segment).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// A NumericDate claim (seconds; fractions are dropped).
+fn numeric_date(claims: &Map<String, Value>, name: &str) -> Option<i64> {
+    let value = claims.get(name)?;
+    value
+        .as_i64()
+        .or_else(|| value.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
+}
+
+fn check_claims(
+    claims: &Map<String, Value>,
+    access_token: Option<&str>,
+    expected: &IdTokenExpectations<'_>,
+    now: i64,
+) -> Result<(), AuthError> {
+    let string_claim = |name: &str| claims.get(name).and_then(Value::as_str);
+
+    match string_claim("iss") {
+        Some(iss) if iss == expected.issuer => {}
+        found => {
+            return Err(AuthError::IssuerMismatch {
+                expected: expected.issuer.to_owned(),
+                found: found.unwrap_or_default().to_owned(),
+            })
+        }
+    }
+
+    let audience_ok = match claims.get("aud") {
+        Some(Value::String(aud)) => aud == expected.client_id,
+        Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(expected.client_id)),
+        _ => false,
+    };
+    if !audience_ok {
+        return Err(AuthError::AudienceMismatch);
+    }
+    if let Some(azp) = claims.get("azp") {
+        if azp.as_str() != Some(expected.client_id) {
+            return Err(AuthError::AuthorizedPartyMismatch);
+        }
+    }
+
+    if string_claim("sub").is_none_or(str::is_empty) {
+        return Err(AuthError::MissingClaim("sub"));
+    }
+    let exp = numeric_date(claims, "exp").ok_or(AuthError::MissingClaim("exp"))?;
+    if now >= exp.saturating_add(CLOCK_SKEW_SECONDS) {
+        return Err(AuthError::Expired { exp, now });
+    }
+    numeric_date(claims, "iat").ok_or(AuthError::MissingClaim("iat"))?;
+
+    match string_claim("nonce") {
+        Some(nonce) if constant_time_eq(nonce, expected.nonce) => {}
+        _ => return Err(AuthError::NonceMismatch),
+    }
+
+    if let Some(access_token) = access_token {
+        match string_claim("at_hash") {
+            Some(found) if constant_time_eq(found, &at_hash(access_token)) => {}
+            Some(_) => return Err(AuthError::AtHashMismatch),
+            None => return Err(AuthError::MissingClaim("at_hash")),
+        }
+    }
+    Ok(())
+}
+
+/// `at_hash` of an access token (OIDC Core 3.2.2.9, for RS256 and EdDSA
+/// alike): base64url of the left half of SHA-256 of its ASCII text.
+pub fn at_hash(access_token: &str) -> String {
+    let digest = Sha256::digest(access_token.as_bytes());
+    URL_SAFE_NO_PAD.encode(&digest[..16])
+}
+
+/// The claims of a JWT, decoded WITHOUT checking its signature; for display.
+pub fn decode_claims_unverified(token: &str) -> Result<Map<String, Value>, AuthError> {
+    let payload = token
+        .split('.')
+        .nth(1)
+        .ok_or_else(|| AuthError::MalformedIdToken("it is not a JWT".into()))?;
+    decode_segment(payload)
+        .ok_or_else(|| AuthError::MalformedIdToken("its claims are unreadable".into()))
+}
+
+/// Why signing in did not work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthError {
+    /// `/callback` was opened without a sign-in response.
+    NoResponse,
+    /// The fragment could not be understood.
+    Malformed(String),
+    /// The tenant answered with an OAuth error.
+    Provider {
+        error: String,
+        description: Option<String>,
+    },
+    /// This browser has no pending sign-in (other tab, reused or expired).
+    NoStoredRequest,
+    /// The response carries no `state`.
+    StateMissing,
+    /// The response's `state` is not the one this browser sent.
+    StateMismatch,
+    /// `token_type` is not `Bearer`.
+    UnsupportedTokenType(String),
+    /// No randomness was available for `state` and `nonce`.
+    Random(String),
+    /// The ID token is not a readable compact JWS.
+    MalformedIdToken(String),
+    /// The ID token's `alg` is not RS256 or EdDSA (`none`, HS256, ...).
+    UnsupportedAlgorithm(String),
+    /// The ID token's header has no `kid`.
+    MissingKeyId,
+    /// No key in the JWK Set has the ID token's `kid`.
+    UnknownKey(String),
+    /// The ID token's `alg` is not the `alg` of the key it names.
+    KeyAlgorithmMismatch {
+        alg: String,
+        key_alg: String,
+    },
+    /// The published key is unusable.
+    InvalidKey(String),
+    /// The signature does not verify with the named key.
+    BadSignature,
+    IssuerMismatch {
+        expected: String,
+        found: String,
+    },
+    AudienceMismatch,
+    AuthorizedPartyMismatch,
+    Expired {
+        exp: i64,
+        now: i64,
+    },
+    MissingClaim(&'static str),
+    NonceMismatch,
+    AtHashMismatch,
+}
+
+const SIGN_IN_AGAIN: &str = "Please sign in again.";
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuthError::NoResponse => write!(
+                f,
+                "This page expects the answer to a sign-in, but the address has none. \
+                 Please start from the home page and choose \"Sign in\"."
+            ),
+            AuthError::Malformed(why) => write!(
+                f,
+                "The sign-in response could not be read: {why}. {SIGN_IN_AGAIN}"
+            ),
+            AuthError::Provider { error, description } => {
+                let summary = match error.as_str() {
+                    "access_denied" => {
+                        "You declined the request, or the tenant refused to let you sign in \
+                         (access_denied)."
+                    }
+                    "login_required" => {
+                        "You are not signed in at the tenant, and it was asked not to show \
+                         a sign-in page (login_required)."
+                    }
+                    "consent_required" => {
+                        "The tenant needs you to approve this app's access first \
+                         (consent_required)."
+                    }
+                    "interaction_required" => {
+                        "The tenant needs you to take an action on its sign-in page first \
+                         (interaction_required)."
+                    }
+                    "invalid_scope" => {
+                        "This app asked for permissions the tenant does not grant \
+                         (invalid_scope)."
+                    }
+                    "unauthorized_client" => {
+                        "This app is not allowed to sign people in this way \
+                         (unauthorized_client)."
+                    }
+                    "unsupported_response_type" => {
+                        "The tenant does not support the way this app signs people in \
+                         (unsupported_response_type)."
+                    }
+                    "server_error" | "temporarily_unavailable" => {
+                        "The tenant could not handle the sign-in just now; please try again \
+                         in a moment."
+                    }
+                    _ => "",
+                };
+                if summary.is_empty() {
+                    write!(f, "The tenant refused the sign-in ({error}).")?;
+                } else {
+                    f.write_str(summary)?;
+                }
+                if let Some(description) = description {
+                    write!(f, " The tenant said: \u{201c}{description}\u{201d}")?;
+                }
+                Ok(())
+            }
+            AuthError::NoStoredRequest => write!(
+                f,
+                "This browser has no sign-in in progress to match this response (it may have \
+                 been started in another tab, or already been used). {SIGN_IN_AGAIN}"
+            ),
+            AuthError::StateMissing => write!(
+                f,
+                "The sign-in response did not say which request it answers (no state). \
+                 {SIGN_IN_AGAIN}"
+            ),
+            AuthError::StateMismatch => write!(
+                f,
+                "The sign-in response did not match this browser's request (state mismatch). \
+                 {SIGN_IN_AGAIN}"
+            ),
+            AuthError::UnsupportedTokenType(t) => write!(
+                f,
+                "The tenant returned a \"{t}\" token, but this app only uses Bearer tokens. \
+                 {SIGN_IN_AGAIN}"
+            ),
+            AuthError::Random(why) => write!(
+                f,
+                "This browser could not produce the random values a sign-in needs ({why})."
+            ),
+            AuthError::MalformedIdToken(why) => write!(
+                f,
+                "The identity token from the tenant is not well formed ({why}). {SIGN_IN_AGAIN}"
+            ),
+            AuthError::UnsupportedAlgorithm(alg) if alg.is_empty() || alg == "none" => write!(
+                f,
+                "The identity token is not signed (alg \"none\"), so it cannot be trusted."
+            ),
+            AuthError::UnsupportedAlgorithm(alg) => write!(
+                f,
+                "The identity token is signed with {alg}, which this app does not accept \
+                 (only RS256 and EdDSA)."
+            ),
+            AuthError::MissingKeyId => write!(
+                f,
+                "The identity token does not say which key signed it (no kid), so it cannot \
+                 be checked."
+            ),
+            AuthError::UnknownKey(kid) => write!(
+                f,
+                "The identity token was signed with a key the tenant does not publish \
+                 (kid \"{kid}\"). {SIGN_IN_AGAIN}"
+            ),
+            AuthError::KeyAlgorithmMismatch { alg, key_alg } => write!(
+                f,
+                "The identity token claims to be signed with {alg}, but the key it names is \
+                 for {key_alg}, so it cannot be trusted."
+            ),
+            AuthError::InvalidKey(why) => write!(
+                f,
+                "The tenant's published signing key cannot be used: {why}."
+            ),
+            AuthError::BadSignature => write!(
+                f,
+                "The identity token's signature is not valid: it was not signed by the \
+                 tenant, or it was altered."
+            ),
+            AuthError::IssuerMismatch { expected, found } => write!(
+                f,
+                "The identity token was issued by \"{found}\", not by this tenant \
+                 (\"{expected}\")."
+            ),
+            AuthError::AudienceMismatch => write!(
+                f,
+                "The identity token was issued for another application, not this one \
+                 (audience mismatch)."
+            ),
+            AuthError::AuthorizedPartyMismatch => write!(
+                f,
+                "The identity token was requested by another application, not this one \
+                 (azp mismatch)."
+            ),
+            AuthError::Expired { .. } => write!(
+                f,
+                "The identity token has expired. Check this device's clock, then sign in again."
+            ),
+            AuthError::MissingClaim(name) => write!(
+                f,
+                "The identity token lacks the required \"{name}\" claim. {SIGN_IN_AGAIN}"
+            ),
+            AuthError::NonceMismatch => write!(
+                f,
+                "The identity token was not issued for this browser's sign-in (nonce mismatch). \
+                 {SIGN_IN_AGAIN}"
+            ),
+            AuthError::AtHashMismatch => write!(
+                f,
+                "The access token does not belong with the identity token (at_hash mismatch). \
+                 {SIGN_IN_AGAIN}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for AuthError {}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::OnceLock;
+
+    use ed25519_dalek::{Signer as _, SigningKey};
+    use jwt_compact::alg::{Hs256, Hs256Key, ModulusBits, RsaPrivateKey};
+    use jwt_compact::{Algorithm as _, AlgorithmSignature as _};
+    use serde_json::json;
+
+    use super::*;
+
+    const ISSUER: &str = "http://127.0.0.1:8787/";
+    const CLIENT_ID: &str = "Xq3kR8vN2pL6tY9wB4mC7zD1fH5jG0sA";
+    const NOW: i64 = 1_750_000_000;
+    const NONCE: &str = "n-0S6_WzA2Mj";
+    const STATE: &str = "af0ifjsldkj";
+    const ED_KID: &str = "ed-2025";
+    const RSA_KID: &str = "rsa-2025";
+
+    struct Keys {
+        ed: SigningKey,
+        rsa: RsaPrivateKey,
+        jwks: JwkSet,
+    }
+
+    fn random_ed25519() -> SigningKey {
+        let mut seed = [0u8; 32];
+        getrandom::getrandom(&mut seed).unwrap();
+        SigningKey::from_bytes(&seed)
+    }
+
+    fn rsa_jwk(kid: &str, key: &RsaPrivateKey) -> Jwk {
+        let public = key.to_public_key();
+        let JsonWebKey::Rsa {
+            modulus,
+            public_exponent,
+            ..
+        } = JsonWebKey::from(&public)
+        else {
+            unreachable!("an RSA key converts to an RSA JWK")
+        };
+        Jwk {
+            kty: "RSA".into(),
+            kid: kid.into(),
+            alg: "RS256".into(),
+            use_: "sig".into(),
+            crv: None,
+            x: None,
+            n: Some(URL_SAFE_NO_PAD.encode(modulus)),
+            e: Some(URL_SAFE_NO_PAD.encode(public_exponent)),
+        }
+    }
+
+    fn ed_jwk(kid: &str, key: &SigningKey) -> Jwk {
+        Jwk {
+            kty: "OKP".into(),
+            kid: kid.into(),
+            alg: "EdDSA".into(),
+            use_: "sig".into(),
+            crv: Some("Ed25519".into()),
+            x: Some(URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes())),
+            n: None,
+            e: None,
+        }
+    }
+
+    /// The tenant's keys, generated once per test run (RSA is slow).
+    fn keys() -> &'static Keys {
+        static KEYS: OnceLock<Keys> = OnceLock::new();
+        KEYS.get_or_init(|| {
+            let ed = random_ed25519();
+            let (rsa, _) = Rsa::generate(&mut rand_core::OsRng, ModulusBits::TwoKibibytes)
+                .expect("RSA key generation");
+            let rsa = rsa.into_inner();
+            let jwks = JwkSet {
+                keys: vec![rsa_jwk(RSA_KID, &rsa), ed_jwk(ED_KID, &ed)],
+            };
+            Keys { ed, rsa, jwks }
+        })
+    }
+
+    fn b64_json(value: &Value) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap())
+    }
+
+    /// A compact JWS with exactly the given header, signed by `sign`.
+    fn jws(header: Value, claims: &Value, sign: impl FnOnce(&[u8]) -> Vec<u8>) -> String {
+        let signing_input = format!("{}.{}", b64_json(&header), b64_json(claims));
+        let signature = sign(signing_input.as_bytes());
+        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    }
+
+    fn sign_ed(key: &SigningKey, kid: &str, claims: &Value) -> String {
+        jws(
+            json!({"alg": "EdDSA", "kid": kid, "typ": "JWT"}),
+            claims,
+            |input| key.sign(input).to_bytes().to_vec(),
+        )
+    }
+
+    fn sign_rsa(key: &RsaPrivateKey, kid: &str, claims: &Value) -> String {
+        jws(
+            json!({"alg": "RS256", "kid": kid, "typ": "JWT"}),
+            claims,
+            |input| Rsa::rs256().sign(key, input).as_bytes().into_owned(),
+        )
+    }
+
+    /// An access token as the tenant issues it (a JWT the SPA only reads).
+    fn access_token() -> String {
+        sign_ed(
+            &keys().ed,
+            ED_KID,
+            &json!({
+                "iss": ISSUER,
+                "sub": "auth0|abc123",
+                "aud": "https://api.example.com",
+                "scope": "openid profile email",
+                "exp": NOW + 86_400,
+                "iat": NOW - 5,
+            }),
+        )
+    }
+
+    fn id_claims() -> Value {
+        json!({
+            "iss": ISSUER,
+            "sub": "auth0|abc123",
+            "aud": CLIENT_ID,
+            "exp": NOW + 36_000,
+            "iat": NOW - 5,
+            "auth_time": NOW - 10,
+            "nonce": NONCE,
+            "at_hash": at_hash(&access_token()),
+            "name": "Ada Lovelace",
+            "nickname": "ada",
+            "email": "ada@example.com",
+            "email_verified": true,
+            "updated_at": "2025-06-15T12:00:00.000Z",
+        })
+    }
+
+    fn with(mut claims: Value, name: &str, value: Value) -> Value {
+        claims[name] = value;
+        claims
+    }
+
+    fn expectations() -> IdTokenExpectations<'static> {
+        IdTokenExpectations {
+            issuer: ISSUER,
+            client_id: CLIENT_ID,
+            nonce: NONCE,
+        }
+    }
+
+    fn validate(id_token: &str) -> Result<Map<String, Value>, AuthError> {
+        validate_id_token(
+            id_token,
+            Some(&access_token()),
+            &keys().jwks,
+            &expectations(),
+            NOW,
+        )
+    }
+
+    fn stored() -> AuthRequest {
+        AuthRequest {
+            state: STATE.into(),
+            nonce: NONCE.into(),
+        }
+    }
+
+    fn encode(value: &str) -> String {
+        utf8_percent_encode(value, QUERY_VALUE).to_string()
+    }
+
+    fn token_fragment(id_token: &str, state: &str) -> String {
+        format!(
+            "#access_token={}&token_type=Bearer&expires_in=86400&scope=openid%20profile%20email\
+             &id_token={}&state={}",
+            access_token(),
+            id_token,
+            encode(state)
+        )
+    }
+
+    // --- building the links ---
+
+    #[test]
+    fn authorize_url_carries_every_parameter_encoded() {
+        let request = AuthRequest {
+            state: "s+/=&".into(),
+            nonce: "n 1".into(),
+        };
+        let url = authorize_url(
+            "http://127.0.0.1:8787/authorize",
+            CLIENT_ID,
+            "http://localhost:8787/callback",
+            &request,
+        );
+        assert_eq!(
+            url,
+            format!(
+                "http://127.0.0.1:8787/authorize?response_type=id_token%20token\
+                 &client_id={CLIENT_ID}&redirect_uri=http%3A%2F%2Flocalhost%3A8787%2Fcallback\
+                 &scope=openid%20profile%20email&state=s%2B%2F%3D%26&nonce=n%201"
+            )
+        );
+    }
+
+    #[test]
+    fn authorize_url_appends_to_an_existing_query() {
+        let url = authorize_url("https://t.example/authorize?x=1", "c", "r", &stored());
+        assert!(url.starts_with("https://t.example/authorize?x=1&response_type="));
+    }
+
+    #[test]
+    fn callback_and_logout_urls() {
+        assert_eq!(
+            callback_url("http://127.0.0.1:8787"),
+            "http://127.0.0.1:8787/callback"
+        );
+        assert_eq!(
+            logout_url(ISSUER, CLIENT_ID, "http://127.0.0.1:8787/"),
+            format!(
+                "http://127.0.0.1:8787/v2/logout?client_id={CLIENT_ID}\
+                 &returnTo=http%3A%2F%2F127.0.0.1%3A8787%2F"
+            )
+        );
+    }
+
+    #[test]
+    fn generated_requests_are_fresh_and_long() {
+        let a = AuthRequest::generate().unwrap();
+        let b = AuthRequest::generate().unwrap();
+        assert_ne!(a.state, b.state);
+        assert_ne!(a.nonce, b.nonce);
+        assert_ne!(a.state, a.nonce);
+        for value in [&a.state, &a.nonce] {
+            // 32 random bytes, base64url without padding: 43 URL-safe characters.
+            assert_eq!(value.len(), 43);
+            assert!(value
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+        }
+    }
+
+    #[test]
+    fn stored_request_round_trips_and_garbage_is_no_request() {
+        let request = stored();
+        assert_eq!(AuthRequest::from_json(&request.to_json()), Some(request));
+        assert_eq!(AuthRequest::from_json("not json"), None);
+        assert_eq!(AuthRequest::from_json(r#"{"state":"x"}"#), None);
+    }
+
+    // --- the fragment ---
+
+    #[test]
+    fn parses_a_token_response() {
+        let fragment = "#access_token=at.x.y&token_type=Bearer&expires_in=86400\
+                        &scope=openid%20profile+email&id_token=a.b.c&state=xyz";
+        let Ok(CallbackResponse::Tokens(tokens)) = parse_fragment(fragment) else {
+            panic!("expected tokens");
+        };
+        assert_eq!(
+            tokens,
+            TokenResponse {
+                access_token: "at.x.y".into(),
+                token_type: "Bearer".into(),
+                expires_in: Some(86_400),
+                scope: Some("openid profile email".into()),
+                id_token: "a.b.c".into(),
+                state: Some("xyz".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn parses_an_error_response_with_plus_and_percent_decoding() {
+        let fragment = "error=access_denied&error_description=The+user%20refused%3A+%22no%22\
+                        %20%E2%9C%8B&state=xyz";
+        assert_eq!(
+            parse_fragment(fragment),
+            Ok(CallbackResponse::Error(ErrorResponse {
+                error: "access_denied".into(),
+                error_description: Some("The user refused: \"no\" \u{270b}".into()),
+                state: Some("xyz".into()),
+            }))
+        );
+    }
+
+    #[test]
+    fn empty_or_foreign_fragment_is_no_response() {
+        assert_eq!(parse_fragment(""), Err(AuthError::NoResponse));
+        assert_eq!(parse_fragment("#"), Err(AuthError::NoResponse));
+        assert_eq!(parse_fragment("#top"), Err(AuthError::NoResponse));
+    }
+
+    #[test]
+    fn token_response_without_id_token_or_with_duplicates_is_malformed() {
+        let missing = parse_fragment("access_token=a&token_type=Bearer&state=s");
+        assert_eq!(
+            missing,
+            Err(AuthError::Malformed("it has no id_token".into()))
+        );
+        let duplicated = parse_fragment("id_token=a&id_token=b&access_token=x&token_type=Bearer");
+        assert!(matches!(duplicated, Err(AuthError::Malformed(m)) if m.contains("id_token")));
+    }
+
+    // --- state and the stored request ---
+
+    #[test]
+    fn state_must_match_the_stored_request() {
+        let request = stored();
+        assert_eq!(check_state(Some(&request), Some(STATE)), Ok(()));
+        assert_eq!(
+            check_state(Some(&request), Some("af0ifjsldkX")),
+            Err(AuthError::StateMismatch)
+        );
+        assert_eq!(
+            check_state(Some(&request), Some("af0")),
+            Err(AuthError::StateMismatch)
+        );
+        assert_eq!(
+            check_state(Some(&request), None),
+            Err(AuthError::StateMissing)
+        );
+        assert_eq!(
+            check_state(Some(&request), Some("")),
+            Err(AuthError::StateMissing)
+        );
+        assert_eq!(
+            check_state(None, Some(STATE)),
+            Err(AuthError::NoStoredRequest)
+        );
+    }
+
+    #[test]
+    fn callback_without_stored_request_is_refused_even_with_valid_tokens() {
+        let fragment = token_fragment(&sign_ed(&keys().ed, ED_KID, &id_claims()), STATE);
+        assert_eq!(
+            begin_callback(&fragment, None),
+            Err(AuthError::NoStoredRequest)
+        );
+    }
+
+    #[test]
+    fn state_mismatch_message_is_plain() {
+        let fragment = token_fragment(&sign_ed(&keys().ed, ED_KID, &id_claims()), "forged");
+        let err = begin_callback(&fragment, Some(&stored())).unwrap_err();
+        assert_eq!(err, AuthError::StateMismatch);
+        assert_eq!(
+            err.to_string(),
+            "The sign-in response did not match this browser's request (state mismatch). \
+             Please sign in again."
+        );
+    }
+
+    #[test]
+    fn error_responses_become_readable_messages() {
+        let denied = begin_callback(
+            "#error=access_denied&error_description=User+did+not+authorize&state=af0ifjsldkj",
+            Some(&stored()),
+        )
+        .unwrap_err();
+        assert_eq!(
+            denied,
+            AuthError::Provider {
+                error: "access_denied".into(),
+                description: Some("User did not authorize".into()),
+            }
+        );
+        let text = denied.to_string();
+        assert!(text.contains("declined"), "{text}");
+        assert!(text.contains("User did not authorize"), "{text}");
+
+        let login = begin_callback("#error=login_required&state=af0ifjsldkj", Some(&stored()))
+            .unwrap_err()
+            .to_string();
+        assert!(login.contains("not signed in"), "{login}");
+
+        let other = begin_callback("#error=weird_thing&state=af0ifjsldkj", Some(&stored()))
+            .unwrap_err()
+            .to_string();
+        assert!(other.contains("weird_thing"), "{other}");
+    }
+
+    #[test]
+    fn non_bearer_token_type_is_refused() {
+        let fragment = format!("access_token=a&token_type=MAC&id_token=b&state={STATE}");
+        assert_eq!(
+            begin_callback(&fragment, Some(&stored())),
+            Err(AuthError::UnsupportedTokenType("MAC".into()))
+        );
+    }
+
+    // --- the whole callback ---
+
+    #[test]
+    fn full_sign_in_with_eddsa_yields_the_user_and_both_claim_sets() {
+        let id_token = sign_ed(&keys().ed, ED_KID, &id_claims());
+        let pending = begin_callback(&token_fragment(&id_token, STATE), Some(&stored())).unwrap();
+        assert_eq!(pending.nonce, NONCE);
+        let signed_in = finish_sign_in(pending, &keys().jwks, ISSUER, CLIENT_ID, NOW).unwrap();
+        assert_eq!(signed_in.name(), Some("Ada Lovelace"));
+        assert_eq!(signed_in.email(), Some("ada@example.com"));
+        assert_eq!(signed_in.subject(), "auth0|abc123");
+        assert_eq!(signed_in.id_token, id_token);
+        assert_eq!(signed_in.access_token, access_token());
+        assert_eq!(signed_in.expires_in, Some(86_400));
+        assert_eq!(signed_in.scope.as_deref(), Some("openid profile email"));
+        assert_eq!(Value::Object(signed_in.id_claims), id_claims());
+        let access = signed_in.access_claims.expect("access token is a JWT");
+        assert_eq!(access["aud"], "https://api.example.com");
+    }
+
+    #[test]
+    fn opaque_access_token_still_signs_in_without_access_claims() {
+        let opaque = "opaque-token-value";
+        let claims = with(id_claims(), "at_hash", json!(at_hash(opaque)));
+        let pending = PendingSignIn {
+            tokens: TokenResponse {
+                access_token: opaque.into(),
+                token_type: "bearer".into(),
+                expires_in: None,
+                scope: None,
+                id_token: sign_ed(&keys().ed, ED_KID, &claims),
+                state: Some(STATE.into()),
+            },
+            nonce: NONCE.into(),
+        };
+        let signed_in = finish_sign_in(pending, &keys().jwks, ISSUER, CLIENT_ID, NOW).unwrap();
+        assert_eq!(signed_in.access_claims, None);
+    }
+
+    // --- the ID token ---
+
+    #[test]
+    fn good_rs256_and_eddsa_tokens_are_accepted() {
+        let rsa = sign_rsa(&keys().rsa, RSA_KID, &id_claims());
+        assert_eq!(validate(&rsa).map(Value::Object), Ok(id_claims()));
+        let ed = sign_ed(&keys().ed, ED_KID, &id_claims());
+        assert_eq!(validate(&ed).map(Value::Object), Ok(id_claims()));
+    }
+
+    #[test]
+    fn at_hash_follows_oidc_core() {
+        // OIDC Core A.3/A.4 example (RS256).
+        assert_eq!(
+            at_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+            "77QmUPtjPfzWtF2AnpK9RQ"
+        );
+    }
+
+    #[test]
+    fn wrong_nonce_is_refused() {
+        let token = sign_ed(
+            &keys().ed,
+            ED_KID,
+            &with(id_claims(), "nonce", json!("other")),
+        );
+        assert_eq!(validate(&token), Err(AuthError::NonceMismatch));
+        let mut claims = id_claims();
+        claims.as_object_mut().unwrap().remove("nonce");
+        let token = sign_ed(&keys().ed, ED_KID, &claims);
+        assert_eq!(validate(&token), Err(AuthError::NonceMismatch));
+    }
+
+    #[test]
+    fn wrong_audience_is_refused() {
+        let token = sign_ed(
+            &keys().ed,
+            ED_KID,
+            &with(id_claims(), "aud", json!("someone-else")),
+        );
+        assert_eq!(validate(&token), Err(AuthError::AudienceMismatch));
+        assert!(validate(&token)
+            .unwrap_err()
+            .to_string()
+            .contains("another application"));
+    }
+
+    #[test]
+    fn audience_array_needs_our_client_and_matching_azp() {
+        let listed = with(id_claims(), "aud", json!(["api", CLIENT_ID]));
+        assert!(validate(&sign_ed(&keys().ed, ED_KID, &listed)).is_ok());
+        let with_azp = with(listed.clone(), "azp", json!(CLIENT_ID));
+        assert!(validate(&sign_ed(&keys().ed, ED_KID, &with_azp)).is_ok());
+        let other_azp = with(listed, "azp", json!("other-client"));
+        assert_eq!(
+            validate(&sign_ed(&keys().ed, ED_KID, &other_azp)),
+            Err(AuthError::AuthorizedPartyMismatch)
+        );
+        let not_listed = with(id_claims(), "aud", json!(["api", "other"]));
+        assert_eq!(
+            validate(&sign_ed(&keys().ed, ED_KID, &not_listed)),
+            Err(AuthError::AudienceMismatch)
+        );
+    }
+
+    #[test]
+    fn wrong_issuer_is_refused() {
+        // Without the trailing slash it is a different issuer.
+        let token = sign_ed(
+            &keys().ed,
+            ED_KID,
+            &with(id_claims(), "iss", json!("http://127.0.0.1:8787")),
+        );
+        assert_eq!(
+            validate(&token),
+            Err(AuthError::IssuerMismatch {
+                expected: ISSUER.into(),
+                found: "http://127.0.0.1:8787".into(),
+            })
+        );
+    }
+
+    #[test]
+    fn expired_token_is_refused_beyond_the_leeway() {
+        let just_expired = with(id_claims(), "exp", json!(NOW - 30));
+        assert!(
+            validate(&sign_ed(&keys().ed, ED_KID, &just_expired)).is_ok(),
+            "within 60 s of clock skew"
+        );
+        let expired = with(id_claims(), "exp", json!(NOW - 61));
+        let err = validate(&sign_ed(&keys().ed, ED_KID, &expired)).unwrap_err();
+        assert_eq!(
+            err,
+            AuthError::Expired {
+                exp: NOW - 61,
+                now: NOW
+            }
+        );
+        assert!(err.to_string().contains("expired"));
+    }
+
+    #[test]
+    fn missing_iat_or_exp_is_refused() {
+        for name in ["iat", "exp", "sub"] {
+            let mut claims = id_claims();
+            claims.as_object_mut().unwrap().remove(name);
+            let token = sign_ed(&keys().ed, ED_KID, &claims);
+            assert_eq!(validate(&token), Err(AuthError::MissingClaim(name)));
+        }
+    }
+
+    #[test]
+    fn token_signed_by_another_key_is_refused() {
+        // Same kid, a key the tenant does not hold.
+        let forged_ed = sign_ed(&random_ed25519(), ED_KID, &id_claims());
+        assert_eq!(validate(&forged_ed), Err(AuthError::BadSignature));
+
+        // RS256 signed by another RSA key under the tenant's kid.
+        let (other_rsa, _) =
+            Rsa::generate(&mut rand_core::OsRng, ModulusBits::TwoKibibytes).unwrap();
+        let forged_rsa = sign_rsa(other_rsa.as_ref(), RSA_KID, &id_claims());
+        assert_eq!(validate(&forged_rsa), Err(AuthError::BadSignature));
+
+        // Altered claims under a genuine signature.
+        let genuine = sign_ed(&keys().ed, ED_KID, &id_claims());
+        let parts: Vec<&str> = genuine.split('.').collect();
+        let altered = with(id_claims(), "email", json!("mallory@example.com"));
+        let tampered = format!("{}.{}.{}", parts[0], b64_json(&altered), parts[2]);
+        assert_eq!(validate(&tampered), Err(AuthError::BadSignature));
+    }
+
+    #[test]
+    fn unknown_kid_is_refused() {
+        let token = sign_ed(&keys().ed, "retired-key", &id_claims());
+        assert_eq!(
+            validate(&token),
+            Err(AuthError::UnknownKey("retired-key".into()))
+        );
+        let no_kid = jws(json!({"alg": "EdDSA"}), &id_claims(), |input| {
+            keys().ed.sign(input).to_bytes().to_vec()
+        });
+        assert_eq!(validate(&no_kid), Err(AuthError::MissingKeyId));
+    }
+
+    #[test]
+    fn alg_none_is_refused() {
+        let unsigned = jws(
+            json!({"alg": "none", "kid": ED_KID, "typ": "JWT"}),
+            &id_claims(),
+            |_| Vec::new(),
+        );
+        let err = validate(&unsigned).unwrap_err();
+        assert_eq!(err, AuthError::UnsupportedAlgorithm("none".into()));
+        assert!(err.to_string().contains("not signed"));
+    }
+
+    #[test]
+    fn hs256_with_the_public_key_as_secret_is_refused() {
+        // The classic key-confusion forgery: HMAC keyed with the RSA key's modulus.
+        let secret = URL_SAFE_NO_PAD
+            .decode(keys().jwks.keys[0].n.as_ref().unwrap())
+            .unwrap();
+        let forged = jws(
+            json!({"alg": "HS256", "kid": RSA_KID, "typ": "JWT"}),
+            &id_claims(),
+            |input| {
+                Hs256
+                    .sign(&Hs256Key::new(&secret), input)
+                    .as_bytes()
+                    .into_owned()
+            },
+        );
+        assert_eq!(
+            validate(&forged),
+            Err(AuthError::UnsupportedAlgorithm("HS256".into()))
+        );
+    }
+
+    #[test]
+    fn alg_must_be_the_named_keys_alg() {
+        // An EdDSA signature that names the RSA key.
+        let token = sign_ed(&keys().ed, RSA_KID, &id_claims());
+        assert_eq!(
+            validate(&token),
+            Err(AuthError::KeyAlgorithmMismatch {
+                alg: "EdDSA".into(),
+                key_alg: "RS256".into(),
+            })
+        );
+    }
+
+    #[test]
+    fn bad_or_missing_at_hash_is_refused() {
+        let wrong = with(
+            id_claims(),
+            "at_hash",
+            json!(at_hash("another-access-token")),
+        );
+        assert_eq!(
+            validate(&sign_ed(&keys().ed, ED_KID, &wrong)),
+            Err(AuthError::AtHashMismatch)
+        );
+        let mut missing = id_claims();
+        missing.as_object_mut().unwrap().remove("at_hash");
+        assert_eq!(
+            validate(&sign_ed(&keys().ed, ED_KID, &missing)),
+            Err(AuthError::MissingClaim("at_hash"))
+        );
+        // Without an access token there is nothing to bind.
+        assert!(validate_id_token(
+            &sign_ed(&keys().ed, ED_KID, &missing),
+            None,
+            &keys().jwks,
+            &expectations(),
+            NOW
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn garbage_id_tokens_are_malformed() {
+        for token in ["", "abc", "a.b", "a.b.c.d", "!!.??.--"] {
+            assert!(
+                matches!(validate(token), Err(AuthError::MalformedIdToken(_))),
+                "{token:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn weak_rsa_key_is_refused() {
+        let (weak, _) = Rsa::generate(&mut rand_core::OsRng, ModulusBits::TwoKibibytes).unwrap();
+        let mut jwk = rsa_jwk("weak", weak.as_ref());
+        // Keep only 1024 bits of the modulus: too short to trust.
+        let n = URL_SAFE_NO_PAD.decode(jwk.n.as_ref().unwrap()).unwrap();
+        jwk.n = Some(URL_SAFE_NO_PAD.encode(&n[..128]));
+        let jwks = JwkSet { keys: vec![jwk] };
+        let token = sign_rsa(weak.as_ref(), "weak", &id_claims());
+        let result = validate_id_token(&token, None, &jwks, &expectations(), NOW);
+        assert!(
+            matches!(result, Err(AuthError::InvalidKey(_))),
+            "{result:?}"
+        );
+    }
+}
