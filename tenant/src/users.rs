@@ -146,7 +146,11 @@ fn check_profile(
     nickname: Option<&str>,
     given: Option<&str>,
     family: Option<&str>,
+    picture: Option<&str>,
 ) -> Result<()> {
+    if let Some(picture) = picture {
+        check_picture(picture)?;
+    }
     for (field, value) in [
         ("name", name),
         ("nickname", nickname),
@@ -227,10 +231,8 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             new.nickname.as_deref(),
             new.given_name.as_deref(),
             new.family_name.as_deref(),
+            new.picture.as_deref(),
         )?;
-        if let Some(picture) = &new.picture {
-            check_picture(picture)?;
-        }
         if self.user_by_email(&email).await?.is_some() {
             return Err(exists());
         }
@@ -354,10 +356,8 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             update.nickname.as_deref(),
             update.given_name.as_deref(),
             update.family_name.as_deref(),
+            update.picture.as_deref(),
         )?;
-        if let Some(picture) = &update.picture {
-            check_picture(picture)?;
-        }
         let old_email = user.email.clone();
         if let Some(email) = &update.email {
             let email = normalize_email(email)?;
