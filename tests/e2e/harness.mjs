@@ -523,3 +523,215 @@ export async function limitedManagementClient(tenant, adminToken, scopes) {
   });
   return { client, token: body.access_token };
 }
+
+// ---------------------------------------------------------------------------
+// Users and the hosted login, driven over plain HTTP
+
+/** The database connection every user belongs to. */
+export const DATABASE_CONNECTION = 'Username-Password-Authentication';
+
+/** A password the tenant's policy accepts, different every call. */
+export function randomPassword() {
+  return `pw-${crypto.randomBytes(12).toString('base64url')}`;
+}
+
+/** A fresh, unused email address (lowercase, as the tenant stores it). */
+export function randomEmail(prefix = 'user') {
+  return `${randomName(prefix)}@example.test`;
+}
+
+/**
+ * Creates a user of the database connection through the Management API;
+ * `overrides` are merged into the body. Returns `{ user, email, password }`.
+ */
+export async function createUser(tenant, token, overrides = {}) {
+  const body = {
+    connection: DATABASE_CONNECTION,
+    email: randomEmail(),
+    password: randomPassword(),
+    ...overrides,
+  };
+  const res = await api(tenant, token, 'POST', '/api/v2/users', body);
+  const user = expectStatus(res, 201, 'create user');
+  return { user, email: user.email, password: body.password };
+}
+
+/** `/api/v2/users/{id}` with the id URL-encoded (`auth0%7C...`). */
+export function userPath(userId, rest = '') {
+  return `/api/v2/users/${encodeURIComponent(userId)}${rest}`;
+}
+
+/** The built-in app client (`GET /app-config.json`): `{ issuer, client_id }`. */
+export async function appConfig(tenant) {
+  const res = await fetch(`${tenant.baseUrl}/app-config.json`);
+  if (res.status !== 200) throw new Error(`app-config.json: HTTP ${res.status}`);
+  return res.json();
+}
+
+/** A random private IPv4 address, a browser's client address. */
+function randomClientIp() {
+  return `10.${crypto.randomInt(256)}.${crypto.randomInt(256)}.${1 + crypto.randomInt(254)}`;
+}
+
+/**
+ * A minimal browser over fetch for the tenant's pages: a cookie jar that
+ * honours Path and Max-Age, no redirects followed (every hop is the test's to
+ * look at), and an `Origin` header on POSTs as browsers send on form posts.
+ *
+ * Each browser comes from its own client address: workerd under `wrangler dev`
+ * takes the client address the login rate limits key on from the request's
+ * `CF-Connecting-IP` header (Cloudflare's edge sets that header itself), so
+ * the per-IP limit (30 a minute) counts each browser apart, as it would
+ * count different people.
+ */
+export class Browser {
+  constructor(tenant, { ip = randomClientIp() } = {}) {
+    this.tenant = tenant;
+    this.ip = ip;
+    /** name -> { value, path } */
+    this.jar = new Map();
+  }
+
+  /** The value of a cookie in the jar, or undefined. */
+  cookie(name) {
+    return this.jar.get(name)?.value;
+  }
+
+  setCookie(name, value, path = '/') {
+    this.jar.set(name, { value, path });
+  }
+
+  deleteCookie(name) {
+    this.jar.delete(name);
+  }
+
+  cookieHeader(pathname) {
+    const pairs = [];
+    for (const [name, { value, path }] of this.jar) {
+      // RFC 6265 §5.1.4 path-match.
+      const matches = pathname === path || pathname.startsWith(path.endsWith('/') ? path : `${path}/`);
+      if (matches) pairs.push(`${name}=${value}`);
+    }
+    return pairs.join('; ');
+  }
+
+  storeCookies(setCookies) {
+    for (const line of setCookies) {
+      const [pair, ...attributes] = line.split(';').map((part) => part.trim());
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq);
+      const value = pair.slice(eq + 1);
+      let path = '/';
+      let maxAge;
+      for (const attribute of attributes) {
+        const [key, val = ''] = attribute.split('=');
+        if (key.toLowerCase() === 'path') path = val;
+        if (key.toLowerCase() === 'max-age') maxAge = Number(val);
+      }
+      if (maxAge !== undefined && maxAge <= 0) this.jar.delete(name);
+      else this.jar.set(name, { value, path });
+    }
+  }
+
+  /**
+   * One request to the tenant (`target` a path or an absolute URL on it).
+   * `form`: fields posted as application/x-www-form-urlencoded; `origin`:
+   * the Origin header of a POST (default the tenant's, null for none);
+   * `headers`: more headers. Returns `{ status, headers, text, location,
+   * setCookies }`.
+   */
+  async request(target, { method, form, origin, headers = {} } = {}) {
+    const url = new URL(target, this.tenant.baseUrl);
+    if (url.origin !== new URL(this.tenant.baseUrl).origin) {
+      throw new Error(`the test browser only talks to the tenant, not ${url.origin}`);
+    }
+    const outgoing = new Headers(headers);
+    outgoing.set('cf-connecting-ip', this.ip);
+    const cookies = this.cookieHeader(url.pathname);
+    if (cookies && !outgoing.has('cookie')) outgoing.set('cookie', cookies);
+    let body;
+    const verb = method ?? (form === undefined ? 'GET' : 'POST');
+    if (form !== undefined) {
+      outgoing.set('content-type', 'application/x-www-form-urlencoded');
+      body = new URLSearchParams(form).toString();
+    }
+    if (verb === 'POST' && origin !== null && !outgoing.has('origin')) {
+      outgoing.set('origin', origin ?? new URL(this.tenant.baseUrl).origin);
+    }
+    const res = await fetch(url, { method: verb, headers: outgoing, body, redirect: 'manual' });
+    const text = await res.text();
+    const setCookies = res.headers.getSetCookie();
+    this.storeCookies(setCookies);
+    return { status: res.status, headers: res.headers, text, location: res.headers.get('location'), setCookies };
+  }
+}
+
+/** Decodes the few HTML entities the tenant's pages escape. */
+export function htmlDecode(text) {
+  return text
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
+}
+
+function parseAttributes(tag) {
+  const attributes = {};
+  for (const match of tag.matchAll(/([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:\s*=\s*"([^"]*)")?/g)) {
+    attributes[match[1].toLowerCase()] = match[2] === undefined ? '' : htmlDecode(match[2]);
+  }
+  return attributes;
+}
+
+/** The attributes of every `<tag ...>` in `html` (e.g. 'input', 'form'). */
+export function tags(html, name) {
+  return [...html.matchAll(new RegExp(`<${name}\\b([^>]*)>`, 'gi'))].map((m) => parseAttributes(m[1]));
+}
+
+/** The text inside the element with `data-testid="id"`, or null if none. */
+export function testIdText(html, id) {
+  const match = html.match(new RegExp(`<([a-z0-9]+)\\b[^>]*data-testid="${id}"[^>]*>([\\s\\S]*?)</\\1>`, 'i'));
+  return match ? htmlDecode(match[2].replace(/<[^>]+>/g, '')).trim() : null;
+}
+
+/** The value of the hidden `csrf` field of the page's form. */
+export function csrfField(html) {
+  const input = tags(html, 'input').find((attributes) => attributes.name === 'csrf');
+  if (!input) throw new Error(`no csrf field in the page:\n${html}`);
+  return input.value;
+}
+
+/** The parameters in the fragment of a redirect to the client. */
+export function fragmentParams(location) {
+  const url = new URL(location);
+  return Object.fromEntries(new URLSearchParams(url.hash.slice(1)));
+}
+
+/** An `/authorize` query string from parameters (undefined ones left out). */
+export function authorizeQuery(params) {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== undefined) query.set(name, value);
+  }
+  return query.toString();
+}
+
+/**
+ * Signs in through the hosted login as a person would: `/authorize`, the
+ * redirect to the login page, the page, and the form posted with its CSRF
+ * field. Throws if a step is not what a sign-in looks like. Returns the
+ * response to the form (a redirect to the client, a consent page, or the
+ * form again with an error).
+ */
+export async function hostedLogin(browser, query, { email, password }) {
+  const start = await browser.request(`/authorize?${query}`);
+  if (start.status !== 302 || !start.location?.startsWith('/u/login?')) {
+    throw new Error(`/authorize did not send the browser to the login page: ${start.status} ${start.location} ${start.text}`);
+  }
+  const page = await browser.request(start.location);
+  if (page.status !== 200 || testIdText(page.text, 'login-form') === null) {
+    throw new Error(`no login form at ${start.location}: ${page.status} ${page.text}`);
+  }
+  return browser.request(`/u/login?${query}`, { form: { csrf: csrfField(page.text), email, password } });
+}

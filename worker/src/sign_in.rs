@@ -99,7 +99,7 @@ fn with_csrf_cookie(
             &response,
             &format!(
                 "{CSRF_COOKIE}={token}{}",
-                cookie_attributes(tenant, "/u/", "Strict", 3600)
+                cookie_attributes(tenant, "/", "Strict", 3600)
             ),
         )?;
     }
