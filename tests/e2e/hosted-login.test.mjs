@@ -107,7 +107,9 @@ function assertPageHeaders(res, what) {
   assert.match(res.headers.get('cache-control') ?? '', /no-store/, `${what}: Cache-Control`);
   assert.equal(res.headers.get('x-frame-options'), 'DENY', `${what}: X-Frame-Options`);
   assert.match(res.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/, `${what}: CSP frame-ancestors`);
-  assert.equal(res.headers.get('referrer-policy'), 'no-referrer', `${what}: Referrer-Policy`);
+  // same-origin: no URL leaks to other sites, yet the page's own form posts
+  // carry a real Origin (no-referrer would make browsers send Origin: null).
+  assert.equal(res.headers.get('referrer-policy'), 'same-origin', `${what}: Referrer-Policy`);
 }
 
 /** A redirect carrying an answer for the client is not cached or leaked. */

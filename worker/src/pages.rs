@@ -64,7 +64,10 @@ fn page(
     set("Cache-Control", "no-store")?;
     set("Pragma", "no-cache")?;
     set("X-Frame-Options", "DENY")?;
-    set("Referrer-Policy", "no-referrer")?;
+    // Not `no-referrer`: with it, browsers send `Origin: null` on the
+    // page's own form posts, which the CSRF check must refuse. With
+    // `same-origin`, nothing (no URL, no query) leaves for other sites.
+    set("Referrer-Policy", "same-origin")?;
     let scripts = script_nonce
         .map(|nonce| format!("'nonce-{nonce}'"))
         .unwrap_or_else(|| "'none'".to_string());
