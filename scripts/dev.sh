@@ -10,8 +10,10 @@ bash scripts/setup.sh
 # Fresh bootstrap credentials on first run, from the kernel CSPRNG; the file
 # is git-ignored and readable by the owner only.
 if [[ ! -f .dev.vars ]]; then
-    client_id="$(LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 32)"
-    client_secret="$(head -c 48 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')"
+    # Node's CSPRNG (a `tr </dev/urandom | head` pipeline dies of SIGPIPE
+    # under pipefail): 32 hex characters, and 48 bytes base64url.
+    client_id="$(node -e 'console.log(require("crypto").randomBytes(16).toString("hex"))')"
+    client_secret="$(node -e 'console.log(require("crypto").randomBytes(48).toString("base64url"))')"
     (umask 077 && printf 'BOOTSTRAP_CLIENT_ID=%s\nBOOTSTRAP_CLIENT_SECRET=%s\n' \
         "$client_id" "$client_secret" >.dev.vars)
     echo "dev: wrote new bootstrap client credentials to $ROOT/.dev.vars"
