@@ -70,8 +70,9 @@ test('an admin reads the settings of a new tenant and sees the defaults', async 
   assert.deepEqual(await readSettings(), {
     friendly_name: '',
     support_email: '',
-    flags: { enable_dynamic_client_registration: false },
+    flags: { enable_dynamic_client_registration: false, disable_signup: false },
     client_secret_rotation_grace_period: 0,
+    default_audience: '',
   });
 });
 
@@ -84,8 +85,9 @@ test('an admin names the tenant and sets its support email', async () => {
   const expected = {
     friendly_name: 'Acme Identity',
     support_email: 'support@acme.example',
-    flags: { enable_dynamic_client_registration: false },
+    flags: { enable_dynamic_client_registration: false, disable_signup: false },
     client_secret_rotation_grace_period: 0,
+    default_audience: '',
   };
   assert.deepEqual(res.body, expected, 'the PATCH answers the merged settings');
   assert.deepEqual(await readSettings(), expected);
@@ -101,7 +103,7 @@ test('an admin turns on dynamic registration and only that flag changes', async 
 
   const res = await api(tenant, admin, 'PATCH', SETTINGS, { flags: { enable_dynamic_client_registration: true } });
   assert.equal(res.status, 200, res.text);
-  const expected = { ...before, flags: { enable_dynamic_client_registration: true } };
+  const expected = { ...before, flags: { ...before.flags, enable_dynamic_client_registration: true } };
   assert.deepEqual(res.body, expected);
   assert.deepEqual(await readSettings(), expected, 'friendly_name, support_email and the grace period are kept');
 
@@ -119,6 +121,29 @@ test('an admin turns dynamic registration off again and apps are refused again',
   const refused = await registerClient(tenant, sampleApp);
   assert.equal(refused.status, 403, refused.text);
   assert.equal(refused.body?.error, 'access_denied');
+});
+
+test('an admin sets the default audience and turns signup off, and only those change', async () => {
+  const before = await readSettings();
+  const settings = await updateTenantSettings(tenant, admin, {
+    default_audience: 'https://orders.example',
+    flags: { disable_signup: true },
+  });
+  assert.deepEqual(settings, {
+    ...before,
+    default_audience: 'https://orders.example',
+    flags: { ...before.flags, disable_signup: true },
+  });
+  for (const bad of [{ default_audience: 42 }, { flags: { disable_signup: 'yes' } }]) {
+    const res = await api(tenant, admin, 'PATCH', SETTINGS, bad);
+    assert.equal(res.status, 400, res.text);
+    assert.equal(res.body.errorCode, 'invalid_body');
+  }
+  const restored = await updateTenantSettings(tenant, admin, {
+    default_audience: '',
+    flags: { disable_signup: false },
+  });
+  assert.deepEqual(restored, before);
 });
 
 test('an admin sets the secret rotation grace period, up to seven days', async () => {
