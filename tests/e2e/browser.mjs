@@ -12,22 +12,25 @@ import { repoRoot } from './harness.mjs';
 
 export const artifactsDir = path.join(repoRoot, 'tests', 'artifacts');
 
+/** How every test launches Chromium. */
+export const CHROMIUM_OPTIONS = {
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    // The machine's network is closed: keep Chromium from calling home.
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ],
+};
+
 /** A fresh browser with its own empty profile; `close()` removes it. */
 export async function launchBrowser() {
   const profile = await mkdtemp(path.join(os.tmpdir(), 'edge-tenant-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      // The machine's network is closed: keep Chromium from calling home.
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const context = await chromium.launchPersistentContext(profile, CHROMIUM_OPTIONS);
   return {
     context,
     async close() {

@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 
 import { provisionDemo } from '../../scripts/provision-dev.mjs';
-import { screenshot } from './browser.mjs';
+import { CHROMIUM_OPTIONS, screenshot } from './browser.mjs';
 import { mgmtToken, registerClient, setDynamicRegistration, startTenant } from './harness.mjs';
 
 const SAMPLE_API = 'urn:edge-tenant:sample-api';
@@ -36,18 +36,7 @@ let appClientId;
  * browser.mjs's persistent profile, which has a single context).
  */
 async function launchChromium() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  return chromium.launch(CHROMIUM_OPTIONS);
 }
 
 /**
