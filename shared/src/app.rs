@@ -1,5 +1,6 @@
 //! `GET /app-config.json`: what the SPA served by the tenant needs to sign
-//! people in as the tenant's built-in first-party application.
+//! people in as the tenant's built-in first-party applications (the sample
+//! app and the Dashboard).
 
 use serde::{Deserialize, Serialize};
 
@@ -10,4 +11,9 @@ pub struct AppConfig {
     /// The built-in SPA client: public (no secret), implicit grant,
     /// callback `{origin}/callback`, logout URL `{origin}/`.
     pub client_id: String,
+    /// The built-in Dashboard client: public, implicit grant, callback
+    /// `{origin}/dashboard/callback`.
+    pub dashboard_client_id: String,
+    /// The Management API's identifier, the audience the Dashboard asks for.
+    pub management_audience: String,
 }

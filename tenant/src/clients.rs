@@ -411,11 +411,11 @@ pub fn is_well_formed_client_id(client_id: &str) -> bool {
 }
 
 impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
-    /// The id of the tenant's own application: derived from the issuer, so
-    /// every isolate agrees on it without storing anything.
-    pub fn app_client_id(&self) -> String {
+    /// A built-in client's id: derived from the issuer and the client's
+    /// label, so every isolate agrees on it without storing anything.
+    fn built_in_client_id(&self, label: &str) -> String {
         use sha2::{Digest, Sha256};
-        let digest = Sha256::digest(format!("app\0{}", self.issuer()).as_bytes());
+        let digest = Sha256::digest(format!("{label}\0{}", self.issuer()).as_bytes());
         digest
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -423,27 +423,64 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             .to_string()
     }
 
-    /// The tenant's own application: the SPA this deployment serves at the
-    /// issuer's origin. A first-party public client with the implicit grant,
-    /// built in rather than stored, so it cannot be broken or deleted
-    /// through the Management API.
-    pub fn app_client(&self) -> ClientRecord {
+    /// A first-party public SPA client with the implicit grant, served by
+    /// this deployment at the issuer's origin.
+    fn built_in_spa(&self, label: &str, name: &str, description: &str, path: &str) -> ClientRecord {
         let origin = self.config.origin();
-        let mut record = ClientRecord::new(self.app_client_id(), Some(AppType::Spa), 0);
-        record.name = "Edge Tenant".to_string();
-        record.description = "The tenant's own single-page app: sample client and Dashboard".into();
+        let mut record = ClientRecord::new(self.built_in_client_id(label), Some(AppType::Spa), 0);
+        record.name = name.to_string();
+        record.description = description.to_string();
         record.token_endpoint_auth_method = AuthMethod::None;
         record.grant_types = vec!["implicit".to_string()];
-        record.callbacks = vec![format!("{origin}/callback")];
+        record.callbacks = vec![format!("{origin}{path}/callback")];
         record.allowed_logout_urls = vec![format!("{origin}/")];
         record.web_origins = vec![origin];
         record
     }
 
-    /// A client people sign in to: the built-in app or a stored client.
+    /// The id of the tenant's own sample application.
+    pub fn app_client_id(&self) -> String {
+        self.built_in_client_id("app")
+    }
+
+    /// The tenant's own sample application: the SPA this deployment serves
+    /// at the issuer's origin, callback `{origin}/callback`. Built in rather
+    /// than stored, so it cannot be broken or deleted through the
+    /// Management API.
+    pub fn app_client(&self) -> ClientRecord {
+        self.built_in_spa(
+            "app",
+            "Edge Tenant",
+            "The tenant's own sample single-page app",
+            "",
+        )
+    }
+
+    /// The id of the tenant's Dashboard.
+    pub fn dashboard_client_id(&self) -> String {
+        self.built_in_client_id("dashboard")
+    }
+
+    /// The Dashboard: the same SPA under `/dashboard`, callback
+    /// `{origin}/dashboard/callback`. Admins sign in to it for a
+    /// Management API token; what that token may do is what the person's
+    /// permissions on the Management API allow.
+    pub fn dashboard_client(&self) -> ClientRecord {
+        self.built_in_spa(
+            "dashboard",
+            "Dashboard",
+            "The tenant's admin Dashboard",
+            "/dashboard",
+        )
+    }
+
+    /// A client people sign in to: a built-in app or a stored client.
     pub async fn interactive_client(&self, client_id: &str) -> Result<Option<ClientRecord>> {
         if client_id == self.app_client_id() {
             return Ok(Some(self.app_client()));
+        }
+        if client_id == self.dashboard_client_id() {
+            return Ok(Some(self.dashboard_client()));
         }
         self.client(client_id).await
     }

@@ -614,6 +614,68 @@ fn the_built_in_app_signs_people_in_at_the_issuer_origin() {
 }
 
 #[test]
+fn the_dashboard_gets_a_management_token_only_for_what_an_admin_holds() {
+    let world = World::new();
+    let user_id = create_user(&world, EMAIL);
+    let tenant = world.tenant();
+    let dashboard = tenant.dashboard_client();
+    assert_eq!(dashboard.client_id, tenant.dashboard_client_id());
+    assert_ne!(dashboard.client_id, tenant.app_client_id());
+    assert!(!dashboard.is_third_party());
+    let mgmt = tenant.management_audience();
+    let q = serde_urlencoded::to_string([
+        ("response_type", "id_token token"),
+        ("client_id", dashboard.client_id.as_str()),
+        ("redirect_uri", "https://tenant.example/dashboard/callback"),
+        ("scope", "openid profile read:clients update:client_keys"),
+        ("audience", mgmt.as_str()),
+        ("state", "s"),
+        ("nonce", "n"),
+    ])
+    .unwrap();
+    let bearer = |response: &AuthorizationResponse| {
+        format!("Bearer {}", param(response, "access_token").unwrap())
+    };
+
+    // Without permissions: signed in, but the token can do nothing there.
+    let (outcome, session) = sign_in(&world, &q);
+    let response = response(outcome);
+    assert_eq!(
+        claims(param(&response, "access_token").unwrap())["scope"],
+        "openid profile"
+    );
+    let refused = block_on(tenant.authorize_management(Some(&bearer(&response)), "read:clients"));
+    assert!(matches!(
+        refused,
+        Err(Error::Management { status: 403, .. })
+    ));
+
+    block_on(tenant.add_user_permissions(
+        &user_id,
+        PermissionsRequest {
+            permissions: vec![PermissionRef {
+                resource_server_identifier: mgmt.clone(),
+                permission_name: "read:clients".into(),
+            }],
+        },
+    ))
+    .unwrap();
+    let outcome = block_on(tenant.authorize(&q, Some(&session))).unwrap();
+    let response = self::response(outcome);
+    assert_eq!(
+        claims(param(&response, "access_token").unwrap())["scope"],
+        "openid profile read:clients"
+    );
+    block_on(tenant.authorize_management(Some(&bearer(&response)), "read:clients")).unwrap();
+    let refused =
+        block_on(tenant.authorize_management(Some(&bearer(&response)), "update:client_keys"));
+    assert!(matches!(
+        refused,
+        Err(Error::Management { status: 403, .. })
+    ));
+}
+
+#[test]
 fn users_are_unique_by_email_and_keep_only_a_password_hash() {
     let world = World::new();
     let user_id = create_user(&world, EMAIL);

@@ -359,13 +359,15 @@ pub fn preflight(allow: &str) -> Result<Response> {
     Ok(response)
 }
 
-/// `GET /app-config.json`: the built-in app client for the SPA.
+/// `GET /app-config.json`: the SPA's built-in clients.
 pub fn app_config(tenant: &Tenant<'_>) -> Result<Response> {
     http::json(
         200,
         &AppConfig {
             issuer: tenant.issuer().to_string(),
             client_id: tenant.app_client_id(),
+            dashboard_client_id: tenant.dashboard_client_id(),
+            management_audience: tenant.management_audience(),
         },
         Caching::NoStore,
     )
