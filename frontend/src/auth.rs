@@ -26,21 +26,82 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use shared::app::AppConfig;
 use shared::discovery::{Jwk, JwkSet};
 use subtle::ConstantTimeEq;
 
-/// `sessionStorage` key of the pending [`AuthRequest`].
-pub const AUTH_REQUEST_KEY: &str = "edge_tenant.auth_request";
-/// Path of the redirect URI on the SPA's origin.
-pub const CALLBACK_PATH: &str = "/callback";
 /// The implicit flow returning both an ID token and an access token.
 pub const RESPONSE_TYPE: &str = "id_token token";
-/// The scopes the sample client asks for.
-pub const SCOPE: &str = "openid profile email";
 /// Tolerated clock difference between this browser and the tenant.
 pub const CLOCK_SKEW_SECONDS: i64 = 60;
 /// Bytes of randomness in each of `state` and `nonce` (256 bits).
 const RANDOM_BYTES: usize = 32;
+
+/// The tenant's two built-in clients the SPA signs in as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuiltInClient {
+    SampleApp,
+    Dashboard,
+}
+
+/// One of the SPA's built-in clients, as far as signing in goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInApp {
+    pub client: BuiltInClient,
+    /// `sessionStorage` key of its pending [`AuthRequest`].
+    pub storage_key: &'static str,
+    /// Path of its redirect URI on the SPA's origin.
+    pub callback_path: &'static str,
+    /// The scopes it asks for.
+    pub scope: &'static str,
+}
+
+impl SignInApp {
+    /// Its redirect URI for the SPA served at `origin` (`scheme://host[:port]`).
+    pub fn callback_url(&self, origin: &str) -> String {
+        format!("{}{}", origin.trim_end_matches('/'), self.callback_path)
+    }
+
+    /// Its client_id, from `/app-config.json`.
+    pub fn client_id<'a>(&self, config: &'a AppConfig) -> &'a str {
+        match self.client {
+            BuiltInClient::SampleApp => &config.client_id,
+            BuiltInClient::Dashboard => &config.dashboard_client_id,
+        }
+    }
+
+    /// The audience it asks for: the tenant's default for the sample app,
+    /// the Management API for the Dashboard.
+    pub fn audience<'a>(&self, config: &'a AppConfig) -> Option<&'a str> {
+        match self.client {
+            BuiltInClient::SampleApp => None,
+            BuiltInClient::Dashboard => Some(&config.management_audience),
+        }
+    }
+}
+
+/// The sample client: who you are, for the tenant's default audience.
+pub const SAMPLE_APP: SignInApp = SignInApp {
+    client: BuiltInClient::SampleApp,
+    storage_key: "edge_tenant.auth_request",
+    callback_path: "/callback",
+    scope: "openid profile email",
+};
+
+/// The Dashboard: a Management API token with every scope the Dashboard
+/// uses; the tenant grants only those the person holds.
+pub const DASHBOARD: SignInApp = SignInApp {
+    client: BuiltInClient::Dashboard,
+    storage_key: "edge_tenant.dashboard_auth_request",
+    callback_path: "/dashboard/callback",
+    scope: "openid profile email \
+            read:clients create:clients update:clients delete:clients update:client_keys \
+            read:resource_servers create:resource_servers update:resource_servers \
+            delete:resource_servers \
+            read:client_grants create:client_grants update:client_grants delete:client_grants \
+            read:users create:users update:users delete:users \
+            read:tenant_settings update:tenant_settings",
+};
 
 /// Characters left as they are in a query value: RFC 3986 "unreserved".
 const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
@@ -49,12 +110,16 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// A sign-in this browser started: stored in `sessionStorage` under
-/// [`AUTH_REQUEST_KEY`] when the link is built, consumed by the callback.
+/// A sign-in this browser started: stored in `sessionStorage` under the
+/// app's [`SignInApp::storage_key`] when the link is built, consumed by the
+/// callback.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthRequest {
     pub state: String,
     pub nonce: String,
+    /// The SPA path to show once signed in (see [`return_path`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<String>,
 }
 
 impl AuthRequest {
@@ -63,6 +128,7 @@ impl AuthRequest {
         AuthRequest {
             state: URL_SAFE_NO_PAD.encode(state),
             nonce: URL_SAFE_NO_PAD.encode(nonce),
+            return_to: None,
         }
     }
 
@@ -77,7 +143,7 @@ impl AuthRequest {
 
     /// The form kept in `sessionStorage`.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("two strings always serialize")
+        serde_json::to_string(self).expect("strings always serialize")
     }
 
     /// Reads the stored form; anything unreadable counts as no request.
@@ -90,16 +156,20 @@ fn encode_query_value(value: &str) -> impl fmt::Display + '_ {
     utf8_percent_encode(value, QUERY_VALUE)
 }
 
-/// The redirect URI for the SPA served at `origin` (`scheme://host[:port]`).
-pub fn callback_url(origin: &str) -> String {
-    format!("{}{CALLBACK_PATH}", origin.trim_end_matches('/'))
+/// What an authorization request asks for, besides `state` and `nonce`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthorizationParams<'a> {
+    pub client_id: &'a str,
+    pub redirect_uri: &'a str,
+    pub scope: &'a str,
+    /// The API the access token is for; the tenant's default when `None`.
+    pub audience: Option<&'a str>,
 }
 
 /// The sign-in link: the authorization request of the implicit flow.
 pub fn authorize_url(
     authorization_endpoint: &str,
-    client_id: &str,
-    redirect_uri: &str,
+    params: &AuthorizationParams<'_>,
     request: &AuthRequest,
 ) -> String {
     let separator = if authorization_endpoint.contains('?') {
@@ -107,16 +177,33 @@ pub fn authorize_url(
     } else {
         '?'
     };
-    format!(
+    let mut url = format!(
         "{authorization_endpoint}{separator}response_type={}&client_id={}&redirect_uri={}\
-         &scope={}&state={}&nonce={}",
+         &scope={}",
         encode_query_value(RESPONSE_TYPE),
-        encode_query_value(client_id),
-        encode_query_value(redirect_uri),
-        encode_query_value(SCOPE),
+        encode_query_value(params.client_id),
+        encode_query_value(params.redirect_uri),
+        encode_query_value(params.scope),
+    );
+    if let Some(audience) = params.audience {
+        url.push_str(&format!("&audience={}", encode_query_value(audience)));
+    }
+    url.push_str(&format!(
+        "&state={}&nonce={}",
         encode_query_value(&request.state),
         encode_query_value(&request.nonce),
-    )
+    ));
+    url
+}
+
+/// `path` if it is a path on this origin (`/…`, not `//host` or `/\host`),
+/// the only kind of place a sign-in returns to.
+pub fn return_path(path: &str) -> Option<&str> {
+    let same_origin = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.chars().any(char::is_control);
+    same_origin.then_some(path)
 }
 
 /// The sign-out link: the tenant's `/v2/logout`, returning to `return_to`.
@@ -957,6 +1044,7 @@ mod tests {
         AuthRequest {
             state: STATE.into(),
             nonce: NONCE.into(),
+            return_to: None,
         }
     }
 
@@ -976,16 +1064,25 @@ mod tests {
 
     // --- building the links ---
 
+    fn params<'a>(redirect_uri: &'a str, audience: Option<&'a str>) -> AuthorizationParams<'a> {
+        AuthorizationParams {
+            client_id: CLIENT_ID,
+            redirect_uri,
+            scope: SAMPLE_APP.scope,
+            audience,
+        }
+    }
+
     #[test]
     fn authorize_url_carries_every_parameter_encoded() {
         let request = AuthRequest {
             state: "s+/=&".into(),
             nonce: "n 1".into(),
+            return_to: None,
         };
         let url = authorize_url(
             "http://127.0.0.1:8787/authorize",
-            CLIENT_ID,
-            "http://localhost:8787/callback",
+            &params("http://localhost:8787/callback", None),
             &request,
         );
         assert_eq!(
@@ -999,15 +1096,92 @@ mod tests {
     }
 
     #[test]
+    fn authorize_url_names_the_audience_when_given() {
+        let url = authorize_url(
+            "https://t.example/authorize",
+            &params("r", Some("https://t.example/api/v2/")),
+            &stored(),
+        );
+        assert!(url.contains("&audience=https%3A%2F%2Ft.example%2Fapi%2Fv2%2F&state="));
+    }
+
+    #[test]
     fn authorize_url_appends_to_an_existing_query() {
-        let url = authorize_url("https://t.example/authorize?x=1", "c", "r", &stored());
+        let url = authorize_url(
+            "https://t.example/authorize?x=1",
+            &params("r", None),
+            &stored(),
+        );
         assert!(url.starts_with("https://t.example/authorize?x=1&response_type="));
+    }
+
+    #[test]
+    fn the_dashboard_asks_for_the_management_scopes_at_its_own_callback() {
+        assert_eq!(
+            DASHBOARD.callback_url("http://127.0.0.1:8787/"),
+            "http://127.0.0.1:8787/dashboard/callback"
+        );
+        assert_ne!(DASHBOARD.storage_key, SAMPLE_APP.storage_key);
+        let scopes: Vec<&str> = DASHBOARD.scope.split_whitespace().collect();
+        assert!(scopes.starts_with(&["openid", "profile", "email"]));
+        for scope in [
+            "read:clients",
+            "update:client_keys",
+            "update:tenant_settings",
+        ] {
+            assert!(scopes.contains(&scope), "{scope}");
+        }
+    }
+
+    #[test]
+    fn each_app_signs_in_as_its_own_client() {
+        let config = AppConfig {
+            issuer: ISSUER.into(),
+            client_id: "app".into(),
+            dashboard_client_id: "dash".into(),
+            management_audience: format!("{ISSUER}api/v2/"),
+        };
+        assert_eq!(SAMPLE_APP.client_id(&config), "app");
+        assert_eq!(SAMPLE_APP.audience(&config), None);
+        assert_eq!(DASHBOARD.client_id(&config), "dash");
+        assert_eq!(
+            DASHBOARD.audience(&config),
+            Some(config.management_audience.as_str())
+        );
+    }
+
+    #[test]
+    fn a_sign_in_returns_only_to_a_path_on_this_origin() {
+        assert_eq!(
+            return_path("/dashboard/apis?x=1"),
+            Some("/dashboard/apis?x=1")
+        );
+        for bad in [
+            "//evil.example/",
+            "/\\evil.example",
+            "https://evil.example/",
+            "",
+            "x",
+            "/a\nb",
+        ] {
+            assert_eq!(return_path(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_stored_request_keeps_where_to_return() {
+        let mut request = stored();
+        request.return_to = Some("/dashboard/users".into());
+        assert_eq!(AuthRequest::from_json(&request.to_json()), Some(request));
+        // Requests stored before `return_to` existed still read.
+        let old = format!(r#"{{"state":"{STATE}","nonce":"{NONCE}"}}"#);
+        assert_eq!(AuthRequest::from_json(&old), Some(stored()));
     }
 
     #[test]
     fn callback_and_logout_urls() {
         assert_eq!(
-            callback_url("http://127.0.0.1:8787"),
+            SAMPLE_APP.callback_url("http://127.0.0.1:8787"),
             "http://127.0.0.1:8787/callback"
         );
         assert_eq!(
