@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Build the Leptos SPA (frontend/) into frontend/dist/, the static assets
 # `wrangler dev` serves with SPA fallback:
-#   frontend/dist/index.html, style.css, pkg/frontend.js, pkg/frontend_bg.wasm
+#   frontend/dist/index.html, style.css,
+#   pkg/frontend.js + pkg/frontend_bg.wasm    the sample client (`/`, `/callback`)
+#   pkg/dashboard.js + pkg/dashboard_bg.wasm  the Dashboard (`/dashboard/*`)
+# index.html loads one of the two by path, so neither page downloads the
+# other's code.
 #
 # Needs: the wasm32-unknown-unknown target, the wasm-bindgen CLI at exactly the
 # version of the wasm-bindgen crate in Cargo.lock (override the binary with
@@ -14,8 +18,10 @@ cd "$ROOT"
 FRONTEND="$ROOT/frontend"
 DIST="$FRONTEND/dist"
 PKG="$DIST/pkg"
-TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-WASM_IN="$TARGET_DIR/wasm32-unknown-unknown/release/frontend.wasm"
+# Its own target dir: the flags below differ from the Worker's build, and
+# sharing one would rebuild each every time the other is built.
+TARGET_DIR="${SPA_TARGET_DIR:-$ROOT/target/spa}"
+BUNDLES=(frontend dashboard)
 
 die() {
     echo "build-frontend: error: $*" >&2
@@ -48,34 +54,42 @@ WB_VERSION="$("$WASM_BINDGEN" --version 2>/dev/null | awk '{ print $2 }')" ||
 [[ "$WB_VERSION" == "$EXPECTED_WB_VERSION" ]] ||
     die "wasm-bindgen CLI at $WASM_BINDGEN is version '${WB_VERSION:-?}', need $EXPECTED_WB_VERSION (run scripts/setup.sh)"
 
-echo "build-frontend: cargo build (release, wasm32-unknown-unknown)"
-cargo build --release --target wasm32-unknown-unknown -p frontend
-[[ -f "$WASM_IN" ]] || die "expected $WASM_IN after cargo build"
+echo "build-frontend: cargo build (release, wasm32-unknown-unknown, opt-level z)"
+# Size over speed for code that is downloaded: opt-level "z", and Leptos's
+# `erase_components`, which type-erases each component's view and so stops
+# every view tree from being compiled as its own generic instance.
+CARGO_TARGET_DIR="$TARGET_DIR" \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
+    RUSTFLAGS="${RUSTFLAGS:-} --cfg erase_components" \
+    cargo build --release --target wasm32-unknown-unknown -p frontend --bins
 
 rm -rf "$DIST"
 mkdir -p "$PKG"
 
-echo "build-frontend: wasm-bindgen $WB_VERSION"
-"$WASM_BINDGEN" --target web --no-typescript \
-    --out-dir "$PKG" --out-name frontend "$WASM_IN"
-
-WASM_OUT="$PKG/frontend_bg.wasm"
 WASM_OPT="$ROOT/node_modules/.bin/wasm-opt"
-if [[ -x "$WASM_OPT" ]]; then
-    echo "build-frontend: $("$WASM_OPT" --version) -Oz"
-    # Features rustc enables by default for wasm32-unknown-unknown.
-    "$WASM_OPT" -Oz \
-        --enable-bulk-memory \
-        --enable-nontrapping-float-to-int \
-        --enable-sign-ext \
-        --enable-mutable-globals \
-        --enable-reference-types \
-        --enable-multivalue \
-        -o "$WASM_OUT.opt" "$WASM_OUT"
-    mv "$WASM_OUT.opt" "$WASM_OUT"
-else
+[[ -x "$WASM_OPT" ]] ||
     echo "build-frontend: $WASM_OPT not found (run npm install); skipping wasm-opt" >&2
-fi
+for bundle in "${BUNDLES[@]}"; do
+    WASM_IN="$TARGET_DIR/wasm32-unknown-unknown/release/$bundle.wasm"
+    [[ -f "$WASM_IN" ]] || die "expected $WASM_IN after cargo build"
+    echo "build-frontend: wasm-bindgen $WB_VERSION ($bundle)"
+    "$WASM_BINDGEN" --target web --no-typescript \
+        --out-dir "$PKG" --out-name "$bundle" "$WASM_IN"
+    WASM_OUT="$PKG/${bundle}_bg.wasm"
+    if [[ -x "$WASM_OPT" ]]; then
+        echo "build-frontend: $("$WASM_OPT" --version) -Oz ($bundle)"
+        # Features rustc enables by default for wasm32-unknown-unknown.
+        "$WASM_OPT" -Oz \
+            --enable-bulk-memory \
+            --enable-nontrapping-float-to-int \
+            --enable-sign-ext \
+            --enable-mutable-globals \
+            --enable-reference-types \
+            --enable-multivalue \
+            -o "$WASM_OUT.opt" "$WASM_OUT"
+        mv "$WASM_OUT.opt" "$WASM_OUT"
+    fi
+done
 
 cp "$FRONTEND/index.html" "$FRONTEND/style.css" "$DIST/"
 

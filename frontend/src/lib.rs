@@ -1,5 +1,8 @@
 //! Edge Tenant's single-page app (Leptos, client-side rendered): the tenant's
-//! sample OIDC client, later also the admin Dashboard.
+//! sample OIDC client ([`App`]) and the admin Dashboard
+//! ([`dashboard::DashboardApp`]). They are two entry points, built as two
+//! wasm bundles, so neither page downloads the other's code; `index.html`
+//! loads the Dashboard's under `/dashboard`.
 //!
 //! Network calls live in [`api`], the sign-in rules in [`auth`] and the
 //! browser APIs they need in [`browser`]; this module only renders.
@@ -7,62 +10,37 @@
 pub mod api;
 pub mod auth;
 pub mod browser;
+pub mod dashboard;
+pub mod sign_in;
 
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 use serde_json::{Map, Value};
 use shared::discovery::ProviderMetadata;
 
 use crate::api::ApiError;
-use crate::auth::{AuthRequest, PendingSignIn, SignedIn};
+use crate::auth::{SignedIn, SAMPLE_APP};
+use crate::sign_in::{AuthState, Session};
 
 /// The product name shown in the UI.
 pub const PRODUCT_NAME: &str = "Edge Tenant";
 
-/// A validated sign-in and where it came from. Held in memory only: it is
-/// gone when the tab reloads or closes.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Session {
-    pub signed_in: SignedIn,
-    /// The issuer from `/app-config.json`, for the sign-out link.
-    pub issuer: String,
-    pub client_id: String,
-}
-
-/// Where this tab is in the sign-in.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AuthState {
-    /// `/callback` has not been visited in this page load.
-    NotStarted,
-    /// The response is being checked against the tenant's keys.
-    Checking,
-    SignedIn(Arc<Session>),
-    /// Why the sign-in failed, in plain words.
-    Failed(String),
-    /// The person chose "Sign out"; the browser is leaving for the tenant.
-    SignedOut,
-}
-
-/// The app-wide sign-in state, provided by [`App`].
+/// The sample client's sign-in state, provided by [`App`].
 #[derive(Debug, Clone, Copy)]
 pub struct Auth(pub RwSignal<AuthState>);
 
-/// Root component: the header and the routed pages.
+/// The sample client's root component (`/`, `/callback`); the Dashboard
+/// is a separate entry point, [`dashboard::DashboardApp`].
 #[component]
 pub fn App() -> impl IntoView {
     provide_context(Auth(RwSignal::new(AuthState::NotStarted)));
 
     view! {
         <Router>
-            <header class="site-header">
-                <A href="/" attr:class="brand" attr:data-testid="brand">
-                    {PRODUCT_NAME}
-                </A>
-            </header>
+            <SiteHeader />
             <main class="content">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=Home />
@@ -70,6 +48,24 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// The header of every page. The sample client and the Dashboard are
+/// separate bundles, so links between them load the page.
+#[component]
+pub fn SiteHeader() -> impl IntoView {
+    view! {
+        <header class="site-header">
+            <a href="/" rel="external" class="brand" data-testid="brand">
+                {PRODUCT_NAME}
+            </a>
+            <nav class="site-nav">
+                <a href="/dashboard" rel="external" data-testid="dashboard-link">
+                    "Dashboard"
+                </a>
+            </nav>
+        </header>
     }
 }
 
@@ -89,29 +85,10 @@ pub fn Home() -> impl IntoView {
     }
 }
 
-/// Builds the authorization request once per visit: fresh `state` and
-/// `nonce`, remembered in `sessionStorage` for the callback.
-async fn prepare_sign_in() -> Result<String, String> {
-    let config = api::fetch_app_config()
-        .await
-        .map_err(|e| format!("Could not load {}: {e}", api::APP_CONFIG_PATH))?;
-    let meta = api::fetch_discovery()
-        .await
-        .map_err(|e| format!("Could not load {}: {e}", api::DISCOVERY_PATH))?;
-    let request = AuthRequest::generate().map_err(|e| e.to_string())?;
-    browser::store_auth_request(&request)?;
-    Ok(auth::authorize_url(
-        &meta.authorization_endpoint,
-        &config.client_id,
-        &auth::callback_url(&browser::origin()),
-        &request,
-    ))
-}
-
 #[component]
 fn SignInPanel() -> impl IntoView {
     let auth = expect_context::<Auth>();
-    let link = LocalResource::new(prepare_sign_in);
+    let link = LocalResource::new(|| sign_in::prepare_sign_in(SAMPLE_APP, None));
     let signed_in_as = move || match auth.0.get() {
         AuthState::SignedIn(session) => Some(view! {
             <p class="status" data-testid="home-signed-in">
@@ -218,66 +195,11 @@ fn FetchError(err: ApiError) -> impl IntoView {
     }
 }
 
-/// Fetches what validation needs (client_id, issuer, JWK Set) and validates
-/// the response.
-async fn complete_sign_in(pending: PendingSignIn) -> Result<Session, String> {
-    let unavailable = |what: &str, e: ApiError| {
-        format!("Your sign-in could not be checked: {what} could not be loaded ({e}). Please try again.")
-    };
-    let config = api::fetch_app_config()
-        .await
-        .map_err(|e| unavailable("this app's settings", e))?;
-    let meta = api::fetch_discovery()
-        .await
-        .map_err(|e| unavailable("the tenant's configuration", e))?;
-    let jwks = api::fetch_jwks(&meta.jwks_uri)
-        .await
-        .map_err(|e| unavailable("the tenant's signing keys", e))?;
-    let signed_in = auth::finish_sign_in(
-        pending,
-        &jwks,
-        &meta.issuer,
-        &config.client_id,
-        browser::now(),
-    )
-    .map_err(|e| e.to_string())?;
-    Ok(Session {
-        signed_in,
-        issuer: config.issuer,
-        client_id: config.client_id,
-    })
-}
-
-/// Handles the tenant's answer, once per page load: the fragment and the
-/// stored request are consumed and the address is cleaned before anything
-/// else happens.
-fn process_callback(auth: Auth) {
-    let fragment = browser::take_callback_fragment();
-    let stored = browser::take_auth_request();
-    match auth::begin_callback(&fragment, stored.as_ref()) {
-        Err(e) => auth.0.set(AuthState::Failed(e.to_string())),
-        Ok(pending) => {
-            auth.0.set(AuthState::Checking);
-            spawn_local(async move {
-                auth.0.set(match complete_sign_in(pending).await {
-                    Ok(session) => AuthState::SignedIn(Arc::new(session)),
-                    Err(message) => AuthState::Failed(message),
-                });
-            });
-        }
-    }
-}
-
 /// `/callback`: the redirect URI.
 #[component]
 pub fn Callback() -> impl IntoView {
     let auth = expect_context::<Auth>();
-    if auth.0.get_untracked() == AuthState::NotStarted {
-        process_callback(auth);
-    } else {
-        // Already handled in this page load; never leave tokens in the address.
-        let _ = browser::take_callback_fragment();
-    }
+    sign_in::process_callback(SAMPLE_APP, auth.0);
 
     view! {
         <section id="callback" data-testid="callback-page">
@@ -292,7 +214,7 @@ pub fn Callback() -> impl IntoView {
                 }
                 AuthState::SignedIn(session) => view! { <SignedInView session /> }.into_any(),
                 AuthState::Failed(message) => view! { <AuthErrorView message /> }.into_any(),
-                AuthState::SignedOut => {
+                AuthState::Leaving => {
                     view! {
                         <p class="status" data-testid="signing-out">
                             "Signing out…"
@@ -325,18 +247,13 @@ fn pretty_claims(claims: &Map<String, Value>) -> String {
 fn SignedInView(session: Arc<Session>) -> impl IntoView {
     let auth = expect_context::<Auth>();
     let signed_in = &session.signed_in;
-    let logout_url = auth::logout_url(
-        &session.issuer,
-        &session.client_id,
-        &format!("{}/", browser::origin()),
-    );
+    let logout_url = sign_in::logout_url(&session);
     let sign_out = {
-        let logout_url = logout_url.clone();
+        let session = session.clone();
         move |ev: leptos::ev::MouseEvent| {
             ev.prevent_default();
             // Drop the tokens before leaving.
-            auth.0.set(AuthState::SignedOut);
-            browser::navigate(&logout_url);
+            sign_in::sign_out(&session, auth.0);
         }
     };
     let access_token = signed_in.access_token.clone();

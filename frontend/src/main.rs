@@ -1,4 +1,5 @@
-//! Browser entry point: installs the panic hook and mounts the app.
+//! Browser entry point of the sample client (`/`, `/callback`): installs the
+//! panic hook and mounts it.
 
 fn main() {
     console_error_panic_hook::set_once();

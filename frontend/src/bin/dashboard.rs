@@ -1,0 +1,7 @@
+//! Browser entry point of the Dashboard (`/dashboard/*`): installs the
+//! panic hook and mounts it.
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(frontend::dashboard::DashboardApp);
+}

@@ -1,0 +1,575 @@
+//! What the Dashboard decides, free of any web API so it is tested on the
+//! host: who may see which page, how form text becomes Management API
+//! requests, and how an API error points at a form field.
+
+use std::collections::BTreeSet;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use shared::management::{AppType, ClientGrant, ResourceServer};
+
+use crate::auth::{SignedIn, DASHBOARD};
+
+/// The scopes an admin's Management API token carries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Permissions(BTreeSet<String>);
+
+impl Permissions {
+    /// The access token's `scope` claim (the token response's `scope` when
+    /// the access token is not a JWT).
+    pub fn of(signed_in: &SignedIn) -> Self {
+        let scope = signed_in
+            .access_claims
+            .as_ref()
+            .and_then(|claims| claims.get("scope"))
+            .and_then(Value::as_str)
+            .or(signed_in.scope.as_deref())
+            .unwrap_or_default();
+        Self::from_scope(scope)
+    }
+
+    pub fn from_scope(scope: &str) -> Self {
+        Self(scope.split_whitespace().map(str::to_owned).collect())
+    }
+
+    pub fn can(&self, scope: &str) -> bool {
+        self.0.contains(scope)
+    }
+
+    /// Whether the token can do anything in the Dashboard: it holds at least
+    /// one of the Management API scopes the Dashboard asks for.
+    pub fn is_admin(&self) -> bool {
+        management_scopes().any(|scope| self.can(scope))
+    }
+}
+
+/// The Management API scopes the Dashboard asks for.
+pub fn management_scopes() -> impl Iterator<Item = &'static str> {
+    DASHBOARD
+        .scope
+        .split_whitespace()
+        .filter(|s| s.contains(':'))
+}
+
+/// The Dashboard's sections, as in its navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Applications,
+    Apis,
+    Users,
+    Settings,
+}
+
+impl Section {
+    pub const ALL: [Section; 4] = [
+        Section::Applications,
+        Section::Apis,
+        Section::Users,
+        Section::Settings,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Section::Applications => "Applications",
+            Section::Apis => "APIs",
+            Section::Users => "Users",
+            Section::Settings => "Settings",
+        }
+    }
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Section::Applications => "/dashboard/applications",
+            Section::Apis => "/dashboard/apis",
+            Section::Users => "/dashboard/users",
+            Section::Settings => "/dashboard/settings",
+        }
+    }
+
+    /// The scope needed to see the section at all.
+    pub fn read_scope(self) -> &'static str {
+        match self {
+            Section::Applications => "read:clients",
+            Section::Apis => "read:resource_servers",
+            Section::Users => "read:users",
+            Section::Settings => "read:tenant_settings",
+        }
+    }
+}
+
+/// The tabs of one application's page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppTab {
+    Settings,
+    Credentials,
+    Apis,
+}
+
+impl AppTab {
+    pub const ALL: [AppTab; 3] = [AppTab::Settings, AppTab::Credentials, AppTab::Apis];
+
+    /// The tab a path segment names; Settings for none or an unknown one.
+    pub fn from_segment(segment: Option<&str>) -> Self {
+        match segment {
+            Some("credentials") => AppTab::Credentials,
+            Some("apis") => AppTab::Apis,
+            _ => AppTab::Settings,
+        }
+    }
+
+    pub fn segment(self) -> &'static str {
+        match self {
+            AppTab::Settings => "settings",
+            AppTab::Credentials => "credentials",
+            AppTab::Apis => "apis",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            AppTab::Settings => "Settings",
+            AppTab::Credentials => "Credentials",
+            AppTab::Apis => "APIs",
+        }
+    }
+}
+
+/// `/dashboard/applications/{client_id}/{tab}`.
+pub fn application_path(client_id: &str, tab: AppTab) -> String {
+    format!(
+        "/dashboard/applications/{}/{}",
+        encode_segment(client_id),
+        tab.segment()
+    )
+}
+
+/// A path segment (ids such as `auth0|…` or an API's id), percent-encoded.
+pub fn encode_segment(segment: &str) -> String {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    utf8_percent_encode(segment, SEGMENT).to_string()
+}
+
+/// The application types the Dashboard creates, in its words.
+pub const CREATABLE_APP_TYPES: [AppType; 3] =
+    [AppType::NonInteractive, AppType::Spa, AppType::RegularWeb];
+
+pub fn app_type_label(app_type: Option<AppType>) -> &'static str {
+    match app_type {
+        Some(AppType::NonInteractive) => "Machine to Machine",
+        Some(AppType::Spa) => "Single Page Application",
+        Some(AppType::RegularWeb) => "Regular Web Application",
+        Some(AppType::Native) => "Native",
+        None => "Generic",
+    }
+}
+
+/// The `app_type` value of a form's choice.
+pub fn app_type_value(app_type: AppType) -> &'static str {
+    match app_type {
+        AppType::NonInteractive => "non_interactive",
+        AppType::Spa => "spa",
+        AppType::RegularWeb => "regular_web",
+        AppType::Native => "native",
+    }
+}
+
+pub fn parse_app_type(value: &str) -> Option<AppType> {
+    [
+        AppType::NonInteractive,
+        AppType::Spa,
+        AppType::RegularWeb,
+        AppType::Native,
+    ]
+    .into_iter()
+    .find(|t| app_type_value(*t) == value)
+}
+
+/// The token endpoint authentication methods, with their Dashboard labels.
+pub const AUTH_METHODS: [(&str, &str); 3] = [
+    ("none", "None"),
+    ("client_secret_post", "Client Secret (Post)"),
+    ("client_secret_basic", "Client Secret (Basic)"),
+];
+
+/// A URL list field as typed: comma- or line-separated, blanks ignored.
+pub fn parse_url_list(text: &str) -> Vec<String> {
+    text.split([',', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A URL list as the form shows it.
+pub fn format_url_list(urls: &[String]) -> String {
+    urls.join(", ")
+}
+
+/// The form field a Management API validation error names: Auth0's
+/// `Payload validation error: '<field>' …`, with any index or member
+/// after the field's name dropped (`callbacks[0]` is `callbacks`), or its
+/// `PasswordStrengthError: …`.
+pub fn invalid_field(message: &str) -> Option<&str> {
+    if message.starts_with("PasswordStrengthError:") {
+        return Some("password");
+    }
+    let rest = message.strip_prefix("Payload validation error: '")?;
+    let path = &rest[..rest.find('\'')?];
+    let field = path.split(['[', '.']).next().unwrap_or(path);
+    (!field.is_empty()).then_some(field)
+}
+
+/// A grace period as typed: blank for the tenant's default, else seconds.
+pub fn parse_grace_period(text: &str) -> Result<Option<u64>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse()
+        .map(Some)
+        .map_err(|_| "Enter a whole number of seconds, or leave it blank.".to_owned())
+}
+
+/// A whole number of seconds typed in a form field.
+pub fn parse_seconds(text: &str) -> Result<u64, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| "Enter a whole number of seconds.".to_owned())
+}
+
+/// An RFC 3339 UTC time (`2026-11-22T10:00:00.000Z`) as people read it.
+pub fn readable_time(rfc3339: &str) -> String {
+    let Some((date, time)) = rfc3339.split_once('T') else {
+        return rfc3339.to_owned();
+    };
+    let time = time.trim_end_matches('Z');
+    let time = time.split('.').next().unwrap_or(time);
+    format!("{date} {time} UTC")
+}
+
+/// A page of a Management API listing (`include_totals=true`), whose items
+/// are under the resource's plural name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub start: u64,
+    pub total: u64,
+}
+
+impl<T: DeserializeOwned> Page<T> {
+    pub fn parse(body: &str, key: &str) -> Result<Self, String> {
+        let mut value: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        let items = value
+            .get_mut(key)
+            .map(Value::take)
+            .ok_or_else(|| format!("the answer has no '{key}'"))?;
+        let number = |name: &str| value.get(name).and_then(Value::as_u64).unwrap_or(0);
+        Ok(Page {
+            items: serde_json::from_value(items).map_err(|e| e.to_string())?,
+            start: number("start"),
+            total: number("total"),
+        })
+    }
+}
+
+impl<T> Page<T> {
+    /// "1–50 of 120", or "None yet" for an empty listing.
+    pub fn summary(&self) -> String {
+        if self.items.is_empty() {
+            return if self.total == 0 {
+                "None yet".to_owned()
+            } else {
+                format!("None here, {} in all", self.total)
+            };
+        }
+        format!(
+            "{}–{} of {}",
+            self.start + 1,
+            self.start + self.items.len() as u64,
+            self.total
+        )
+    }
+
+    pub fn has_next(&self) -> bool {
+        self.start + (self.items.len() as u64) < self.total
+    }
+}
+
+/// One API as an application's APIs tab shows it: whether the application
+/// is authorized for it, and with which of its scopes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiAccess {
+    pub api: ResourceServer,
+    pub grant: Option<ClientGrant>,
+}
+
+/// Every API with the application's grant for it, if any; the Management
+/// API last.
+pub fn api_access(apis: Vec<ResourceServer>, grants: &[ClientGrant]) -> Vec<ApiAccess> {
+    let mut access: Vec<ApiAccess> = apis
+        .into_iter()
+        .map(|api| ApiAccess {
+            grant: grants
+                .iter()
+                .find(|g| g.audience == api.identifier)
+                .cloned(),
+            api,
+        })
+        .collect();
+    access.sort_by_key(|a| a.api.is_system);
+    access
+}
+
+/// `scopes` with `scope` added or removed, in the API's order.
+pub fn toggle_scope(api: &ResourceServer, scopes: &[String], scope: &str, on: bool) -> Vec<String> {
+    api.scopes
+        .iter()
+        .map(|s| &s.value)
+        .filter(|s| if *s == scope { on } else { scopes.contains(s) })
+        .cloned()
+        .collect()
+}
+
+/// An API identifier must be a URI-like string with no spaces, as Auth0
+/// asks; checked here so the mistake shows before the request.
+pub fn check_identifier(identifier: &str) -> Result<(), String> {
+    let identifier = identifier.trim();
+    if identifier.is_empty() {
+        return Err("Enter the identifier, e.g. https://api.example.com/".to_owned());
+    }
+    if identifier.chars().any(char::is_whitespace) {
+        return Err("The identifier cannot contain spaces.".to_owned());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::management::ResourceServerScope;
+
+    fn api(identifier: &str, scopes: &[&str], is_system: bool) -> ResourceServer {
+        ResourceServer {
+            id: format!("id-{identifier}"),
+            name: identifier.to_owned(),
+            identifier: identifier.to_owned(),
+            scopes: scopes
+                .iter()
+                .map(|s| ResourceServerScope {
+                    value: (*s).to_owned(),
+                    description: String::new(),
+                })
+                .collect(),
+            signing_alg: "RS256".into(),
+            token_lifetime: 86400,
+            allow_offline_access: false,
+            skip_consent_for_verifiable_first_party_clients: true,
+            enforce_policies: false,
+            is_system,
+        }
+    }
+
+    #[test]
+    fn an_admin_holds_some_management_scope() {
+        assert!(!Permissions::from_scope("openid profile email").is_admin());
+        assert!(!Permissions::from_scope("").is_admin());
+        let admin = Permissions::from_scope("openid read:users");
+        assert!(admin.is_admin());
+        assert!(admin.can("read:users"));
+        assert!(!admin.can("read:clients"));
+    }
+
+    #[test]
+    fn permissions_come_from_the_access_token_scope() {
+        let mut claims = serde_json::Map::new();
+        claims.insert("scope".into(), "openid read:clients".into());
+        let signed_in = SignedIn {
+            id_token: String::new(),
+            access_token: String::new(),
+            token_type: "Bearer".into(),
+            expires_in: None,
+            scope: Some("openid".into()),
+            id_claims: serde_json::Map::new(),
+            access_claims: Some(claims),
+        };
+        assert!(Permissions::of(&signed_in).can("read:clients"));
+        let opaque = SignedIn {
+            access_claims: None,
+            ..signed_in
+        };
+        assert!(!Permissions::of(&opaque).can("read:clients"));
+    }
+
+    #[test]
+    fn every_section_needs_a_scope_the_dashboard_asks_for() {
+        for section in Section::ALL {
+            assert!(management_scopes().any(|s| s == section.read_scope()));
+            assert!(section.path().starts_with("/dashboard/"));
+        }
+    }
+
+    #[test]
+    fn application_tabs_round_trip_through_their_paths() {
+        for tab in AppTab::ALL {
+            assert_eq!(AppTab::from_segment(Some(tab.segment())), tab);
+        }
+        assert_eq!(AppTab::from_segment(None), AppTab::Settings);
+        assert_eq!(AppTab::from_segment(Some("nope")), AppTab::Settings);
+        assert_eq!(
+            application_path("abc", AppTab::Credentials),
+            "/dashboard/applications/abc/credentials"
+        );
+        assert_eq!(encode_segment("auth0|a b/c"), "auth0%7Ca%20b%2Fc");
+    }
+
+    #[test]
+    fn app_types_have_labels_and_values() {
+        for app_type in CREATABLE_APP_TYPES {
+            assert_eq!(parse_app_type(app_type_value(app_type)), Some(app_type));
+        }
+        assert_eq!(
+            app_type_label(Some(AppType::NonInteractive)),
+            "Machine to Machine"
+        );
+        assert_eq!(app_type_label(None), "Generic");
+        assert_eq!(parse_app_type("web"), None);
+    }
+
+    #[test]
+    fn url_lists_are_typed_with_commas_or_lines() {
+        assert_eq!(
+            parse_url_list(" https://a.example/cb,\nhttps://b.example/cb ,, \n"),
+            vec!["https://a.example/cb", "https://b.example/cb"]
+        );
+        assert!(parse_url_list("  ").is_empty());
+        let urls = vec![
+            "https://a.example".to_owned(),
+            "https://b.example".to_owned(),
+        ];
+        assert_eq!(parse_url_list(&format_url_list(&urls)), urls);
+    }
+
+    #[test]
+    fn validation_errors_point_at_their_field() {
+        assert_eq!(
+            invalid_field("Payload validation error: 'callbacks' value 'x' is not an absolute URL"),
+            Some("callbacks")
+        );
+        assert_eq!(
+            invalid_field("Payload validation error: 'callbacks[0]': invalid type"),
+            Some("callbacks")
+        );
+        assert_eq!(
+            invalid_field("Payload validation error: 'jwt_configuration.alg' must be one of"),
+            Some("jwt_configuration")
+        );
+        assert_eq!(
+            invalid_field(
+                "Payload validation error: a client with token_endpoint_auth_method 'none'"
+            ),
+            None
+        );
+        assert_eq!(
+            invalid_field("PasswordStrengthError: Password is too weak"),
+            Some("password")
+        );
+        assert_eq!(invalid_field("Insufficient scope"), None);
+    }
+
+    #[test]
+    fn grace_periods_are_blank_or_seconds() {
+        assert_eq!(parse_grace_period(""), Ok(None));
+        assert_eq!(parse_grace_period(" 0 "), Ok(Some(0)));
+        assert_eq!(parse_grace_period("3600"), Ok(Some(3600)));
+        assert!(parse_grace_period("-1").is_err());
+        assert!(parse_grace_period("1h").is_err());
+        assert_eq!(parse_seconds("86400"), Ok(86400));
+        assert!(parse_seconds("").is_err());
+    }
+
+    #[test]
+    fn times_read_as_utc() {
+        assert_eq!(
+            readable_time("2026-11-22T10:05:00.123Z"),
+            "2026-11-22 10:05:00 UTC"
+        );
+        assert_eq!(
+            readable_time("2026-11-22T10:05:00Z"),
+            "2026-11-22 10:05:00 UTC"
+        );
+        assert_eq!(readable_time("soon"), "soon");
+    }
+
+    #[test]
+    fn pages_read_the_listing_shape() {
+        let page: Page<ClientGrant> = Page::parse(
+            r#"{"client_grants":[{"id":"g","client_id":"c","audience":"a","scope":[]}],
+                "start":50,"limit":50,"length":1,"total":51}"#,
+            "client_grants",
+        )
+        .unwrap();
+        assert_eq!(page.items.len(), 1);
+        assert_eq!(page.summary(), "51–51 of 51");
+        assert!(!page.has_next());
+        let empty: Page<ClientGrant> = Page::parse(
+            r#"{"client_grants":[],"start":0,"total":0}"#,
+            "client_grants",
+        )
+        .unwrap();
+        assert_eq!(empty.summary(), "None yet");
+        assert!(Page::<ClientGrant>::parse(r#"{"clients":[]}"#, "client_grants").is_err());
+        let first: Page<ClientGrant> = Page {
+            items: vec![page.items[0].clone(); 50],
+            start: 0,
+            total: 51,
+        };
+        assert!(first.has_next());
+        assert_eq!(first.summary(), "1–50 of 51");
+    }
+
+    #[test]
+    fn api_access_pairs_apis_with_grants_management_api_last() {
+        let grants = vec![ClientGrant {
+            id: "g1".into(),
+            client_id: "c".into(),
+            audience: "https://notes/".into(),
+            scope: vec!["read".into()],
+        }];
+        let access = api_access(
+            vec![
+                api("https://mgmt/", &["read:clients"], true),
+                api("https://notes/", &["read", "write"], false),
+            ],
+            &grants,
+        );
+        assert_eq!(access[0].api.identifier, "https://notes/");
+        assert_eq!(access[0].grant.as_ref().unwrap().id, "g1");
+        assert!(access[1].grant.is_none());
+    }
+
+    #[test]
+    fn toggling_scopes_keeps_the_apis_order_and_drops_unknown_ones() {
+        let notes = api("https://notes/", &["read", "write", "delete"], false);
+        let scopes = vec!["delete".to_owned(), "gone".to_owned()];
+        assert_eq!(
+            toggle_scope(&notes, &scopes, "read", true),
+            vec!["read", "delete"]
+        );
+        assert_eq!(
+            toggle_scope(&notes, &scopes, "delete", false),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn identifiers_need_text_without_spaces() {
+        assert!(check_identifier("https://api.example/").is_ok());
+        assert!(check_identifier("  ").is_err());
+        assert!(check_identifier("my api").is_err());
+    }
+}

@@ -1,0 +1,209 @@
+//! Settings: the tenant's general settings and, under Advanced, dynamic
+//! client registration, the secret-rotation grace period and signup.
+
+use leptos::prelude::*;
+use shared::management::{TenantFlagsUpdate, TenantSettings, TenantSettingsUpdate};
+
+use super::admin;
+use super::model::{parse_seconds, Section};
+use super::widgets::{Busy, ErrorNotice, FormError, GeneralError, NotAllowed, TextField};
+
+const FIELDS: &[&str] = &[
+    "friendly_name",
+    "support_email",
+    "default_audience",
+    "flags",
+    "client_secret_rotation_grace_period",
+];
+
+/// `/dashboard/settings`.
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let admin = admin();
+    if !admin.can(Section::Settings.read_scope()) {
+        return view! { <NotAllowed what="the tenant's settings" scope="read:tenant_settings" /> }
+            .into_any();
+    }
+    let api = admin.api.clone();
+    let settings = LocalResource::new(move || {
+        let api = api.clone();
+        async move { api.settings().await }
+    });
+
+    view! {
+        <section data-testid="settings-page">
+            <div class="page-head">
+                <h1>"Settings"</h1>
+            </div>
+            {move || match settings.get() {
+                None => view! { <Busy text="Loading settings…" /> }.into_any(),
+                Some(Err(err)) => view! { <ErrorNotice err /> }.into_any(),
+                Some(Ok(initial)) => view! { <SettingsForm initial /> }.into_any(),
+            }}
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn SettingsForm(initial: TenantSettings) -> impl IntoView {
+    let admin = admin();
+    let editable = admin.can("update:tenant_settings");
+    let readonly = !editable;
+    let friendly_name = RwSignal::new(initial.friendly_name);
+    let support_email = RwSignal::new(initial.support_email);
+    let default_audience = RwSignal::new(initial.default_audience);
+    let dcr = RwSignal::new(initial.flags.enable_dynamic_client_registration);
+    let signup = RwSignal::new(!initial.flags.disable_signup);
+    let grace = RwSignal::new(initial.client_secret_rotation_grace_period.to_string());
+    let error = FormError::new();
+    let grace_error = RwSignal::new(None::<String>);
+    let saved = RwSignal::new(false);
+    let api = admin.api.clone();
+    let save = Action::new_local(move |update: &TenantSettingsUpdate| {
+        let api = api.clone();
+        let update = update.clone();
+        async move { api.update_settings(&update).await }
+    });
+    Effect::new(move |_| match save.value().get() {
+        Some(Ok(_)) => saved.set(true),
+        Some(Err(err)) => error.set(err),
+        None => {}
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.clear();
+        saved.set(false);
+        let grace = match parse_seconds(&grace.get_untracked()) {
+            Ok(seconds) => {
+                grace_error.set(None);
+                seconds
+            }
+            Err(message) => {
+                grace_error.set(Some(message));
+                return;
+            }
+        };
+        save.dispatch(TenantSettingsUpdate {
+            friendly_name: Some(friendly_name.get_untracked().trim().to_owned()),
+            support_email: Some(support_email.get_untracked().trim().to_owned()),
+            default_audience: Some(default_audience.get_untracked().trim().to_owned()),
+            client_secret_rotation_grace_period: Some(grace),
+            flags: Some(TenantFlagsUpdate {
+                enable_dynamic_client_registration: Some(dcr.get_untracked()),
+                disable_signup: Some(!signup.get_untracked()),
+            }),
+        });
+    };
+    let grace_message = error.for_field("client_secret_rotation_grace_period");
+
+    view! {
+        <form class="settings-form" data-testid="tenant-settings" on:submit=submit>
+            <GeneralError error fields=FIELDS />
+            <section class="panel">
+                <h2>"General"</h2>
+                <TextField field="friendly_name" label="Friendly Name" value=friendly_name error readonly />
+                <TextField
+                    field="support_email"
+                    label="Support Email"
+                    value=support_email
+                    error
+                    input_type="email"
+                    readonly
+                />
+                <TextField
+                    field="default_audience"
+                    label="Default Audience"
+                    value=default_audience
+                    error
+                    readonly
+                    hint="The API identifier a sign-in without an audience gets its access token for; blank for none."
+                />
+            </section>
+            <section class="panel" data-testid="advanced-settings">
+                <h2>"Advanced"</h2>
+                <div class="toggle-row">
+                    <div>
+                        <label for="field-dcr">
+                            <strong>"OIDC Dynamic Application Registration"</strong>
+                        </label>
+                        <p class="hint">
+                            "Let anyone register a third-party application with "
+                            <code>"POST /oidc/register"</code>
+                            " (RFC 7591). Off, registration is refused."
+                        </p>
+                    </div>
+                    <input
+                        id="field-dcr"
+                        type="checkbox"
+                        role="switch"
+                        data-testid="dcr-toggle"
+                        disabled=readonly
+                        bind:checked=dcr
+                    />
+                </div>
+                <div class="toggle-row">
+                    <div>
+                        <label for="field-signup">
+                            <strong>"Allow sign-ups"</strong>
+                        </label>
+                        <p class="hint">
+                            "Show the sign-up form on the hosted login page. Off, users are created only by admins."
+                        </p>
+                    </div>
+                    <input
+                        id="field-signup"
+                        type="checkbox"
+                        role="switch"
+                        data-testid="signup-toggle"
+                        disabled=readonly
+                        bind:checked=signup
+                    />
+                </div>
+                <div class="field">
+                    <label for="field-client_secret_rotation_grace_period">
+                        "Default grace period for a rotated client secret (seconds)"
+                    </label>
+                    <input
+                        id="field-client_secret_rotation_grace_period"
+                        type="text"
+                        inputmode="numeric"
+                        data-testid="field-client_secret_rotation_grace_period"
+                        readonly=readonly
+                        bind:value=grace
+                    />
+                    <p class="hint">
+                        "How long the previous secret keeps working after a rotation that names no grace period."
+                    </p>
+                    <p
+                        class="field-error"
+                        role="alert"
+                        data-testid="field-client_secret_rotation_grace_period-error"
+                    >
+                        {move || grace_error.get().or_else(grace_message)}
+                    </p>
+                </div>
+            </section>
+            {editable
+                .then(|| {
+                    view! {
+                        <div class="actions">
+                            <button
+                                type="submit"
+                                class="button"
+                                data-testid="save-settings"
+                                disabled=move || save.pending().get()
+                            >
+                                {move || if save.pending().get() { "Saving…" } else { "Save" }}
+                            </button>
+                            <Show when=move || saved.get()>
+                                <span class="status ok" role="status" data-testid="saved">
+                                    "Saved."
+                                </span>
+                            </Show>
+                        </div>
+                    }
+                })}
+        </form>
+    }
+}

@@ -1,0 +1,520 @@
+//! Users: search and list, create, and one user's details, permissions and
+//! deletion.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use shared::management::{
+    Permission, PermissionRef, ResourceServer, User, UserCreate, DATABASE_CONNECTION,
+};
+
+use super::admin;
+use super::applications::Pager;
+use super::model::{encode_segment, readable_time, Section};
+use super::widgets::{Busy, Confirm, ErrorNotice, FormError, GeneralError, NotAllowed, TextField};
+use crate::api::ApiError;
+
+fn user_path(user_id: &str) -> String {
+    format!("/dashboard/users/{}", encode_segment(user_id))
+}
+
+/// `/dashboard/users`.
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let admin = admin();
+    if !admin.can(Section::Users.read_scope()) {
+        return view! { <NotAllowed what="users" scope="read:users" /> }.into_any();
+    }
+    let page = RwSignal::new(0u64);
+    let typed = RwSignal::new(String::new());
+    let search = RwSignal::new(String::new());
+    let api = admin.api.clone();
+    let users = LocalResource::new(move || {
+        let api = api.clone();
+        let page = page.get();
+        let search = search.get();
+        async move { api.list_users(page, &search).await }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        page.set(0);
+        search.set(typed.get_untracked());
+    };
+
+    view! {
+        <section data-testid="users-page">
+            <div class="page-head">
+                <h1>"Users"</h1>
+                {admin.can("create:users").then(|| view! { <CreateUser /> })}
+            </div>
+            <form class="inline-form" role="search" on:submit=submit>
+                <input
+                    type="search"
+                    placeholder="Search by email or name"
+                    aria-label="Search users"
+                    data-testid="user-search"
+                    bind:value=typed
+                />
+                <button type="submit" class="button secondary small" data-testid="user-search-submit">
+                    "Search"
+                </button>
+            </form>
+            {move || match users.get() {
+                None => view! { <Busy text="Loading users…" /> }.into_any(),
+                Some(Err(err)) => view! { <ErrorNotice err /> }.into_any(),
+                Some(Ok(listing)) => {
+                    let summary = listing.summary();
+                    let has_next = listing.has_next();
+                    view! {
+                        <table class="list" data-testid="users">
+                            <thead>
+                                <tr>
+                                    <th>"Email"</th>
+                                    <th>"Name"</th>
+                                    <th>"Logins"</th>
+                                    <th>"Last login"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {listing
+                                    .items
+                                    .into_iter()
+                                    .map(|user| {
+                                        view! {
+                                            <tr data-testid="user-row" data-user-id=user.user_id.clone()>
+                                                <td>
+                                                    <A href=user_path(&user.user_id) attr:data-testid="user-link">
+                                                        {user.email.clone()}
+                                                    </A>
+                                                    {user.blocked.then(|| view! { " " <span class="tag">"Blocked"</span> })}
+                                                </td>
+                                                <td>{user.name.clone()}</td>
+                                                <td>{user.logins_count}</td>
+                                                <td>
+                                                    {user
+                                                        .last_login
+                                                        .as_deref()
+                                                        .map(readable_time)
+                                                        .unwrap_or_else(|| "Never".to_owned())}
+                                                </td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </tbody>
+                        </table>
+                        <Pager page summary has_next />
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn CreateUser() -> impl IntoView {
+    let open = RwSignal::new(false);
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let error = FormError::new();
+    let navigate = use_navigate();
+    let api = admin().api;
+    let create = Action::new_local(move |request: &UserCreate| {
+        let api = api.clone();
+        let request = request.clone();
+        async move { api.create_user(&request).await }
+    });
+    Effect::new(move |_| match create.value().get() {
+        Some(Ok(user)) => navigate(&user_path(&user.user_id), Default::default()),
+        Some(Err(err)) => error.set(err),
+        None => {}
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.clear();
+        let name = name.get_untracked().trim().to_owned();
+        create.dispatch(UserCreate {
+            connection: DATABASE_CONNECTION.to_owned(),
+            email: email.get_untracked().trim().to_owned(),
+            password: password.get_untracked(),
+            name: (!name.is_empty()).then_some(name),
+            ..Default::default()
+        });
+    };
+
+    view! {
+        <button
+            type="button"
+            class="button"
+            data-testid="create-user"
+            on:click=move |_| open.update(|o| *o = !*o)
+        >
+            "+ Create User"
+        </button>
+        <Show when=move || open.get()>
+            <form class="panel create-form" data-testid="create-user-form" on:submit=submit>
+                <h2>"New User"</h2>
+                <GeneralError error fields=&["email", "password", "name"] />
+                <TextField field="email" label="Email" value=email error input_type="email" />
+                <TextField
+                    field="password"
+                    label="Password"
+                    value=password
+                    error
+                    input_type="password"
+                    hint="8 to 128 characters, not the email address."
+                />
+                <TextField field="name" label="Name (optional)" value=name error />
+                <p class="hint">{format!("Connection: {DATABASE_CONNECTION}")}</p>
+                <div class="actions">
+                    <button
+                        type="submit"
+                        class="button"
+                        data-testid="create-user-submit"
+                        disabled=move || create.pending().get()
+                    >
+                        {move || if create.pending().get() { "Creating…" } else { "Create" }}
+                    </button>
+                </div>
+            </form>
+        </Show>
+    }
+}
+
+/// `/dashboard/users/:id`.
+#[component]
+pub fn UserPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let admin = admin();
+    if !admin.can(Section::Users.read_scope()) {
+        return view! { <NotAllowed what="users" scope="read:users" /> }.into_any();
+    }
+    let user: RwSignal<Option<Result<User, ApiError>>> = RwSignal::new(None);
+    let api = admin.api.clone();
+    Effect::new(move |_| {
+        let id = id.get();
+        user.set(None);
+        let api = api.clone();
+        spawn_local(async move { user.set(Some(api.get_user(&id).await)) });
+    });
+
+    view! {
+        <section data-testid="user-page">
+            <p class="breadcrumb">
+                <A href=Section::Users.path() attr:data-testid="back-to-users">
+                    "← Users"
+                </A>
+            </p>
+            {move || match user.get() {
+                None => view! { <Busy text="Loading the user…" /> }.into_any(),
+                Some(Err(err)) => view! { <ErrorNotice err /> }.into_any(),
+                Some(Ok(user)) => view! { <UserDetails user /> }.into_any(),
+            }}
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn UserDetails(user: User) -> impl IntoView {
+    let user_id = user.user_id.clone();
+    view! {
+        <div class="page-head">
+            <h1 data-testid="user-email">{user.email.clone()}</h1>
+            {user.blocked.then(|| view! { <span class="tag">"Blocked"</span> })}
+        </div>
+        <section class="panel">
+            <dl class="fields">
+                <dt>"Name"</dt>
+                <dd data-testid="user-name">{user.name.clone()}</dd>
+                <dt>"User ID"</dt>
+                <dd>
+                    <code data-testid="user-id">{user.user_id.clone()}</code>
+                </dd>
+                <dt>"Connection"</dt>
+                <dd>{DATABASE_CONNECTION}</dd>
+                <dt>"Created"</dt>
+                <dd>{readable_time(&user.created_at)}</dd>
+                <dt>"Logins"</dt>
+                <dd>{user.logins_count}</dd>
+                <dt>"Last login"</dt>
+                <dd>
+                    {user.last_login.as_deref().map(readable_time).unwrap_or_else(|| "Never".to_owned())}
+                </dd>
+            </dl>
+        </section>
+        <UserPermissions user_id=user_id.clone() />
+        <DeleteUser user_id email=user.email />
+    }
+}
+
+/// The permissions assigned to the user, and assigning more from the
+/// scopes the APIs define.
+#[component]
+fn UserPermissions(user_id: String) -> impl IntoView {
+    let admin = admin();
+    let api = admin.api.clone();
+    let editable = admin.can("update:users") && admin.can("read:resource_servers");
+    let reload = RwSignal::new(0u32);
+    let permissions = {
+        let user_id = user_id.clone();
+        LocalResource::new(move || {
+            reload.track();
+            let api = api.clone();
+            let user_id = user_id.clone();
+            async move { api.user_permissions(&user_id).await }
+        })
+    };
+    let api = admin.api.clone();
+    let error = RwSignal::new(None::<ApiError>);
+    #[derive(Clone)]
+    enum Change {
+        Add(PermissionRef),
+        Remove(PermissionRef),
+    }
+    let change = {
+        let user_id = user_id.clone();
+        Action::new_local(move |change: &Change| {
+            let api = api.clone();
+            let user_id = user_id.clone();
+            let change = change.clone();
+            async move {
+                match change {
+                    Change::Add(p) => api.add_permission(&user_id, p).await,
+                    Change::Remove(p) => api.remove_permission(&user_id, p).await,
+                }
+            }
+        })
+    };
+    Effect::new(move |_| match change.value().get() {
+        Some(Ok(())) => reload.update(|n| *n += 1),
+        Some(Err(err)) => error.set(Some(err)),
+        None => {}
+    });
+    let run = move |c: Change| {
+        error.set(None);
+        change.dispatch(c);
+    };
+    let busy = move || change.pending().get();
+    let row = move |p: Permission| {
+        let reference = PermissionRef {
+            resource_server_identifier: p.resource_server_identifier.clone(),
+            permission_name: p.permission_name.clone(),
+        };
+        view! {
+            <tr
+                data-testid="permission-row"
+                data-permission=p.permission_name.clone()
+                data-api=p.resource_server_identifier.clone()
+            >
+                <td>
+                    <code>{p.permission_name.clone()}</code>
+                </td>
+                <td>{p.description.clone()}</td>
+                <td>{p.resource_server_name.clone()}</td>
+                <td>
+                    {admin
+                        .can("update:users")
+                        .then(|| {
+                            view! {
+                                <button
+                                    type="button"
+                                    class="button secondary small"
+                                    data-testid="remove-permission"
+                                    disabled=busy
+                                    on:click=move |_| run(Change::Remove(reference.clone()))
+                                >
+                                    "Remove"
+                                </button>
+                            }
+                        })}
+                </td>
+            </tr>
+        }
+    };
+
+    view! {
+        <section class="panel" data-testid="user-permissions">
+            <h2>"Permissions"</h2>
+            <p class="note">
+                "Scopes of APIs this user may be granted when they sign in to an application \
+                 (for APIs with RBAC, and always for the Management API: an admin is a user with \
+                 Management API permissions)."
+            </p>
+            {move || error.get().map(|err| view! { <ErrorNotice err /> })}
+            {move || match permissions.get() {
+                None => view! { <Busy text="Loading permissions…" /> }.into_any(),
+                Some(Err(err)) => view! { <ErrorNotice err /> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => {
+                    view! { <p class="note" data-testid="no-permissions">"No permissions assigned."</p> }
+                        .into_any()
+                }
+                Some(Ok(list)) => {
+                    view! {
+                        <table class="list" data-testid="permissions">
+                            <thead>
+                                <tr>
+                                    <th>"Permission"</th>
+                                    <th>"Description"</th>
+                                    <th>"API"</th>
+                                    <th></th>
+                                </tr>
+                            </thead>
+                            <tbody>{list.into_iter().map(&row).collect_view()}</tbody>
+                        </table>
+                    }
+                        .into_any()
+                }
+            }}
+            {editable.then(|| view! { <AssignPermission on_assign=Callback::new(move |p| run(Change::Add(p))) busy=Signal::derive(busy) /> })}
+        </section>
+    }
+}
+
+#[component]
+fn AssignPermission(on_assign: Callback<PermissionRef>, busy: Signal<bool>) -> impl IntoView {
+    let api = admin().api;
+    let apis = LocalResource::new(move || {
+        let api = api.clone();
+        async move { api.list_apis().await }
+    });
+    let chosen_api = RwSignal::new(String::new());
+    let chosen_scope = RwSignal::new(String::new());
+    let scopes_of = move |list: &[ResourceServer]| -> Vec<String> {
+        let identifier = chosen_api.get();
+        list.iter()
+            .find(|a| a.identifier == identifier)
+            .map(|a| a.scopes.iter().map(|s| s.value.clone()).collect())
+            .unwrap_or_default()
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (api, scope) = (chosen_api.get_untracked(), chosen_scope.get_untracked());
+        if !api.is_empty() && !scope.is_empty() {
+            on_assign.run(PermissionRef {
+                resource_server_identifier: api,
+                permission_name: scope,
+            });
+        }
+    };
+
+    move || match apis.get() {
+        None => view! { <Busy text="Loading APIs…" /> }.into_any(),
+        Some(Err(err)) => view! { <ErrorNotice err /> }.into_any(),
+        Some(Ok(list)) => {
+            let options = list.clone();
+            view! {
+                <form class="inline-form" data-testid="assign-permission" on:submit=submit>
+                    <select
+                        aria-label="API"
+                        data-testid="permission-api"
+                        prop:value=move || chosen_api.get()
+                        on:change=move |ev| {
+                            chosen_api.set(event_target_value(&ev));
+                            chosen_scope.set(String::new());
+                        }
+                    >
+                        <option value="">"Choose an API"</option>
+                        {options
+                            .into_iter()
+                            .map(|a| view! { <option value=a.identifier.clone()>{a.name.clone()}</option> })
+                            .collect_view()}
+                    </select>
+                    <select
+                        aria-label="Permission"
+                        data-testid="permission-scope"
+                        prop:value=move || chosen_scope.get()
+                        on:change=move |ev| chosen_scope.set(event_target_value(&ev))
+                    >
+                        <option value="">"Choose a permission"</option>
+                        {move || {
+                            scopes_of(&list)
+                                .into_iter()
+                                .map(|s| view! { <option value=s.clone()>{s.clone()}</option> })
+                                .collect_view()
+                        }}
+                    </select>
+                    <button
+                        type="submit"
+                        class="button small"
+                        data-testid="add-permission"
+                        disabled=move || {
+                            busy.get() || chosen_api.get().is_empty() || chosen_scope.get().is_empty()
+                        }
+                    >
+                        {move || if busy.get() { "Saving…" } else { "Add permission" }}
+                    </button>
+                </form>
+            }
+                .into_any()
+        }
+    }
+}
+
+#[component]
+fn DeleteUser(user_id: String, email: String) -> impl IntoView {
+    let admin = admin();
+    if !admin.can("delete:users") {
+        return ().into_any();
+    }
+    let asking = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    let navigate = use_navigate();
+    let api = admin.api.clone();
+    let delete = Action::new_local(move |id: &String| {
+        let api = api.clone();
+        let id = id.clone();
+        async move { api.delete_user(&id).await }
+    });
+    Effect::new(move |_| match delete.value().get() {
+        Some(Ok(())) => navigate(Section::Users.path(), Default::default()),
+        Some(Err(err)) => error.set(Some(err)),
+        None => {}
+    });
+    let confirm = Callback::new(move |()| {
+        error.set(None);
+        delete.dispatch(user_id.clone());
+    });
+    let cancel = Callback::new(move |()| asking.set(false));
+    let busy = Signal::derive(move || delete.pending().get());
+    let message = StoredValue::new(format!("{email} is deleted. This cannot be undone."));
+
+    view! {
+        <section class="panel danger-zone" data-testid="danger-zone">
+            <h2>"Danger Zone"</h2>
+            <div class="danger-item">
+                <div>
+                    <h3>"Delete this user"</h3>
+                    <p class="note">"They can no longer sign in, and their sessions end."</p>
+                </div>
+                <button
+                    type="button"
+                    class="button danger"
+                    data-testid="delete-user"
+                    on:click=move |_| asking.set(true)
+                >
+                    "Delete"
+                </button>
+            </div>
+            <Show when=move || asking.get()>
+                <Confirm
+                    title="Delete the user?"
+                    confirm_label="Delete"
+                    testid="delete-dialog"
+                    busy
+                    on_confirm=confirm
+                    on_cancel=cancel
+                >
+                    <p>{message.get_value()}</p>
+                    {move || error.get().map(|err| view! { <ErrorNotice err /> })}
+                </Confirm>
+            </Show>
+        </section>
+    }
+    .into_any()
+}

@@ -1,0 +1,249 @@
+//! Small pieces every Dashboard page uses: progress, errors next to their
+//! fields, copy buttons, confirmation panels.
+
+use leptos::prelude::*;
+
+use super::model::invalid_field;
+use super::{start_sign_in_again, DashboardAuth};
+use crate::api::ApiError;
+use crate::browser;
+
+/// A request in progress.
+#[component]
+pub fn Busy(#[prop(into)] text: String) -> impl IntoView {
+    view! {
+        <p class="status busy" role="status" aria-live="polite" data-testid="busy">
+            {text}
+        </p>
+    }
+}
+
+/// What went wrong with a request, in words; an expired session offers to
+/// sign in again.
+#[component]
+pub fn ErrorNotice(err: ApiError) -> impl IntoView {
+    let auth = expect_context::<DashboardAuth>();
+    let expired = err.status() == Some(401);
+    let message = match err.status() {
+        Some(401) => "Your Dashboard session has ended.".to_owned(),
+        Some(403) => format!(
+            "You are not allowed to do this. {}",
+            err.detail().unwrap_or_default()
+        ),
+        _ => err.to_string(),
+    };
+    view! {
+        <div class="status error" role="alert" data-testid="request-error">
+            <span>{message}</span>
+            {expired
+                .then(|| {
+                    view! {
+                        " "
+                        <button
+                            type="button"
+                            class="link-button"
+                            on:click=move |_| start_sign_in_again(auth)
+                        >
+                            "Sign in again"
+                        </button>
+                    }
+                })}
+        </div>
+    }
+}
+
+/// A form's last failed save, shown next to the field it names or, when it
+/// names none of `fields`, above the form.
+#[derive(Debug, Clone, Copy)]
+pub struct FormError(pub RwSignal<Option<ApiError>>);
+
+impl FormError {
+    pub fn new() -> Self {
+        Self(RwSignal::new(None))
+    }
+
+    pub fn clear(&self) {
+        self.0.set(None);
+    }
+
+    pub fn set(&self, err: ApiError) {
+        self.0.set(Some(err));
+    }
+
+    /// The message for `field`, when the error names it.
+    pub fn for_field(&self, field: &'static str) -> impl Fn() -> Option<String> + Copy + 'static {
+        let error = self.0;
+        move || {
+            error.with(|err| {
+                let message = err.as_ref()?.detail()?;
+                (invalid_field(message) == Some(field)).then(|| message.to_owned())
+            })
+        }
+    }
+
+    /// The error, when it names none of `fields`.
+    pub fn general(&self, fields: &'static [&'static str]) -> impl Fn() -> Option<ApiError> + Copy {
+        let error = self.0;
+        move || {
+            error.with(|err| {
+                let err = err.as_ref()?;
+                let named = err
+                    .detail()
+                    .and_then(invalid_field)
+                    .is_some_and(|field| fields.contains(&field));
+                (!named).then(|| err.clone())
+            })
+        }
+    }
+}
+
+impl Default for FormError {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Shows `FormError::general` above a form.
+#[component]
+pub fn GeneralError(error: FormError, fields: &'static [&'static str]) -> impl IntoView {
+    let general = error.general(fields);
+    move || general().map(|err| view! { <ErrorNotice err /> })
+}
+
+/// A labelled text field with its error underneath.
+#[component]
+pub fn TextField(
+    /// The Management API field it edits; its id and test id derive from it.
+    field: &'static str,
+    #[prop(into)] label: String,
+    value: RwSignal<String>,
+    error: FormError,
+    #[prop(optional)] multiline: bool,
+    #[prop(optional, into)] hint: Option<String>,
+    #[prop(optional, into)] input_type: Option<&'static str>,
+    #[prop(optional)] readonly: bool,
+) -> impl IntoView {
+    let id = format!("field-{field}");
+    let error_id = format!("{id}-error");
+    let message = error.for_field(field);
+    let invalid = move || message().is_some().to_string();
+    let control = if multiline {
+        view! {
+            <textarea
+                id=id.clone()
+                name=field
+                rows="3"
+                data-testid=id.clone()
+                aria-invalid=invalid
+                aria-describedby=error_id.clone()
+                readonly=readonly
+                bind:value=value
+            ></textarea>
+        }
+        .into_any()
+    } else {
+        view! {
+            <input
+                id=id.clone()
+                name=field
+                type=input_type.unwrap_or("text")
+                data-testid=id.clone()
+                aria-invalid=invalid
+                aria-describedby=error_id.clone()
+                readonly=readonly
+                bind:value=value
+            />
+        }
+        .into_any()
+    };
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            {control}
+            {hint.map(|hint| view! { <p class="hint">{hint}</p> })}
+            <p class="field-error" id=error_id data-testid=format!("{id}-error") role="alert">
+                {message}
+            </p>
+        </div>
+    }
+}
+
+/// Copies `text` and says so.
+#[component]
+pub fn CopyButton(
+    text: Signal<String>,
+    #[prop(into)] label: String,
+    #[prop(into)] testid: String,
+) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    view! {
+        <button
+            type="button"
+            class="button secondary small"
+            aria-label=label
+            data-testid=testid
+            on:click=move |_| {
+                browser::copy_to_clipboard(&text.get_untracked());
+                copied.set(true);
+            }
+        >
+            {move || if copied.get() { "Copied" } else { "Copy" }}
+        </button>
+    }
+}
+
+/// "You may not see this": the admin's token lacks `scope`.
+#[component]
+pub fn NotAllowed(#[prop(into)] what: String, scope: &'static str) -> impl IntoView {
+    view! {
+        <section class="panel not-allowed" data-testid="not-allowed">
+            <h2>"Not allowed"</h2>
+            <p>
+                {format!("Your account may not see {what}. It needs the Management API permission ")}
+                <code>{scope}</code>
+                "; an admin can assign it under Users."
+            </p>
+        </section>
+    }
+}
+
+/// A confirmation panel for a destructive action: `children` explain it,
+/// `confirm` runs it.
+#[component]
+pub fn Confirm(
+    #[prop(into)] title: String,
+    #[prop(into)] confirm_label: String,
+    #[prop(into)] testid: String,
+    busy: Signal<bool>,
+    on_confirm: Callback<()>,
+    on_cancel: Callback<()>,
+    children: Children,
+) -> impl IntoView {
+    let label = title.clone();
+    view! {
+        <div class="confirm" role="dialog" aria-modal="false" aria-label=label data-testid=testid>
+            <h3>{title}</h3>
+            {children()}
+            <div class="actions">
+                <button
+                    type="button"
+                    class="button danger"
+                    data-testid="confirm"
+                    disabled=move || busy.get()
+                    on:click=move |_| on_confirm.run(())
+                >
+                    {move || if busy.get() { "Working…".to_owned() } else { confirm_label.clone() }}
+                </button>
+                <button
+                    type="button"
+                    class="button secondary"
+                    data-testid="cancel"
+                    disabled=move || busy.get()
+                    on:click=move |_| on_cancel.run(())
+                >
+                    "Cancel"
+                </button>
+            </div>
+        </div>
+    }
+}
