@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, then serves the tenant (API + SPA) on
 # http://127.0.0.1:8787 with local KV persisted under .wrangler/state, and
-# provisions the sample API and a demo user whose login it prints.
+# provisions the sample API, a demo user and a Dashboard admin, whose logins
+# it prints.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -39,8 +40,11 @@ done
 # shellcheck disable=SC1091
 set -a && source .dev.vars && set +a
 login="$(node scripts/provision-dev.mjs "$base_url" "$BOOTSTRAP_CLIENT_ID" "$BOOTSTRAP_CLIENT_SECRET" | tail -n 1)"
-email="$(node -e 'console.log(JSON.parse(process.argv[1]).email)' "$login")"
-password="$(node -e 'console.log(JSON.parse(process.argv[1]).password)' "$login")"
+field() { node -e 'console.log(process.argv[2].split(".").reduce((o, k) => o[k], JSON.parse(process.argv[1])))' "$login" "$1"; }
+email="$(field email)"
+password="$(field password)"
+admin_email="$(field admin.email)"
+admin_password="$(field admin.password)"
 
 cat <<EOT
 
@@ -50,6 +54,10 @@ cat <<EOT
  Sign in:   open $base_url/ and click "Sign in"
             email     $email
             password  $password   (new on every start)
+
+ Dashboard: open $base_url/dashboard and sign in as the admin
+            email     $admin_email
+            password  $admin_password   (new on every start)
 
  Management API: POST $base_url/oauth/token with grant_type=client_credentials,
    audience=$base_url/api/v2/ and the bootstrap client in $ROOT/.dev.vars

@@ -1,10 +1,12 @@
 // Sets up a local tenant so a newcomer can sign in at once: the sample API
-// (the tenant's default audience, so the SPA's tokens are for it) and a
-// demo user with a fresh random password. Idempotent: run it on every start.
+// (the tenant's default audience, so the SPA's tokens are for it), a demo
+// user, and an admin holding every Management API permission (who can use
+// the Dashboard), each with a fresh random password. Idempotent: run it on
+// every start.
 //
 //   node scripts/provision-dev.mjs <base-url> <bootstrap-client-id> <bootstrap-client-secret>
 //
-// Prints the demo login as JSON on the last line of its output.
+// Prints the logins as JSON on the last line of its output.
 
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
@@ -15,6 +17,7 @@ export const SAMPLE_API = {
   scopes: [{ value: 'read:messages', description: 'Read your messages' }],
 };
 export const DEMO_EMAIL = 'demo@example.com';
+export const ADMIN_EMAIL = 'admin@example.com';
 
 async function call(baseUrl, token, method, path, body) {
   const response = await fetch(`${baseUrl}${path}`, {
@@ -36,7 +39,10 @@ function expect(result, statuses, what) {
   return result.body;
 }
 
-/** Provisions the demo tenant; returns `{ email, password, audience }`. */
+/**
+ * Provisions the demo tenant; returns the demo login `{ email, password,
+ * audience }` and the admin's, `admin: { email, password, user_id }`.
+ */
 export async function provisionDemo(baseUrl, clientId, clientSecret) {
   const issuer = `${baseUrl}/`;
   const tokenResponse = await fetch(`${baseUrl}/oauth/token`, {
@@ -65,33 +71,61 @@ export async function provisionDemo(baseUrl, clientId, clientSecret) {
     'set the default audience',
   );
 
-  // A fresh password on every start: the printed login is always current.
-  const password = `demo-${randomBytes(9).toString('base64url')}`;
+  const demo = await upsertUser(baseUrl, token, DEMO_EMAIL, 'Demo User');
+  const admin = await upsertUser(baseUrl, token, ADMIN_EMAIL, 'Tenant Admin');
+  // An admin is a user with Management API permissions: all of them.
+  const managementApi = apis.find((api) => api.is_system);
+  expect(
+    await call(baseUrl, token, 'POST', `/api/v2/users/${encodeURIComponent(admin.userId)}/permissions`, {
+      permissions: managementApi.scopes.map((scope) => ({
+        resource_server_identifier: managementApi.identifier,
+        permission_name: scope.value,
+      })),
+    }),
+    [201],
+    'make the admin an admin',
+  );
+  return {
+    email: DEMO_EMAIL,
+    password: demo.password,
+    audience: SAMPLE_API.identifier,
+    admin: { email: ADMIN_EMAIL, password: admin.password, user_id: admin.userId },
+  };
+}
+
+/**
+ * Creates the user, or gives an existing one a new password: a fresh
+ * password on every start, so the printed login is always current.
+ * Returns `{ userId, password }`.
+ */
+async function upsertUser(baseUrl, token, email, name) {
+  const password = `pw-${randomBytes(12).toString('base64url')}`;
   const found = expect(
-    await call(baseUrl, token, 'GET', `/api/v2/users-by-email?email=${encodeURIComponent(DEMO_EMAIL)}`),
+    await call(baseUrl, token, 'GET', `/api/v2/users-by-email?email=${encodeURIComponent(email)}`),
     [200],
-    'find the demo user',
+    `find ${email}`,
   );
   if (found.length > 0) {
+    const userId = found[0].user_id;
     expect(
-      await call(baseUrl, token, 'PATCH', `/api/v2/users/${encodeURIComponent(found[0].user_id)}`, { password }),
+      await call(baseUrl, token, 'PATCH', `/api/v2/users/${encodeURIComponent(userId)}`, { password }),
       [200],
-      'reset the demo password',
+      `reset the password of ${email}`,
     );
-  } else {
-    expect(
-      await call(baseUrl, token, 'POST', '/api/v2/users', {
-        connection: 'Username-Password-Authentication',
-        email: DEMO_EMAIL,
-        password,
-        name: 'Demo User',
-        email_verified: true,
-      }),
-      [201],
-      'create the demo user',
-    );
+    return { userId, password };
   }
-  return { email: DEMO_EMAIL, password, audience: SAMPLE_API.identifier };
+  const created = expect(
+    await call(baseUrl, token, 'POST', '/api/v2/users', {
+      connection: 'Username-Password-Authentication',
+      email,
+      password,
+      name,
+      email_verified: true,
+    }),
+    [201],
+    `create ${email}`,
+  );
+  return { userId: created.user_id, password };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -1,0 +1,454 @@
+// The Dashboard in a real browser: an admin signs in through the tenant's
+// own login page and does, by clicking, what the reference pages do in the
+// Auth0 Dashboard; every result is then checked where a developer would
+// check it: at /oauth/token, /oidc/register or the Management API.
+//
+// One tenant and one Chromium for the file; each test gets a fresh browser
+// context (no cookies, no storage). The admin and the demo user are
+// provisioned exactly as the README's dev command does. Screenshots of every
+// page land in tests/artifacts/ (git-ignored).
+
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { after, before, test } from 'node:test';
+
+import { chromium } from 'playwright-core';
+
+import { provisionDemo } from '../../scripts/provision-dev.mjs';
+import { CHROMIUM_OPTIONS, screenshot } from './browser.mjs';
+import {
+  api,
+  mgmtToken,
+  provisionM2M,
+  randomEmail,
+  randomName,
+  registerClient,
+  setDynamicRegistration,
+  startTenant,
+  tokenRequest,
+  userPath,
+  verifyAccessToken,
+} from './harness.mjs';
+
+/** How long the SPA may take to render a step (wasm load, API calls). */
+const UI_TIMEOUT = 20_000;
+
+let tenant;
+let chromiumBrowser;
+let logins; // { email, password, admin: { email, password, user_id } }
+let token; // the bootstrap client's Management API token
+
+before(async () => {
+  tenant = await startTenant();
+  logins = await provisionDemo(tenant.baseUrl, tenant.bootstrap.clientId, tenant.bootstrap.clientSecret);
+  token = await mgmtToken(tenant);
+  chromiumBrowser = await chromium.launch(CHROMIUM_OPTIONS);
+});
+
+after(async () => {
+  await chromiumBrowser?.close();
+  await tenant?.stop();
+});
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+function url(path) {
+  return `${tenant.baseUrl}${path}`;
+}
+
+/** A fresh context and page that records script and console errors. */
+async function freshPage({ clipboard = false } = {}) {
+  const context = await chromiumBrowser.newContext(
+    clipboard ? { permissions: ['clipboard-read', 'clipboard-write'] } : {},
+  );
+  const page = await context.newPage();
+  page.problems = [];
+  page.on('pageerror', (err) => page.problems.push(`pageerror: ${err}`));
+  page.on('console', (msg) => {
+    // Chromium logs every 4xx answer to fetch(); the tests expect some.
+    const refused = /^Failed to load resource: the server responded with a status of 4\d\d/;
+    if (msg.type() === 'error' && !refused.test(msg.text())) page.problems.push(`console: ${msg.text()}`);
+  });
+  return { context, page };
+}
+
+function assertNoProblems(page) {
+  assert.deepEqual(page.problems, [], 'no script or console errors');
+}
+
+async function text(page, testId) {
+  return (await page.getByTestId(testId).first().textContent()).trim();
+}
+
+/**
+ * Opens `path` under /dashboard, is sent to the hosted login, signs in and
+ * waits until the Dashboard (or its "not allowed" page) shows.
+ */
+async function signIn(page, { email, password }, path = '/dashboard') {
+  await page.goto(url(path));
+  await page.getByTestId('login-form').waitFor({ timeout: UI_TIMEOUT });
+  assert.equal(new URL(page.url()).pathname, '/u/login', 'the Dashboard sends people to the hosted login');
+  await page.locator('[data-testid="login-form"] input[name="email"]').fill(email);
+  await page.locator('[data-testid="login-form"] input[name="password"]').fill(password);
+  await page.getByTestId('login-submit').click();
+  await page
+    .getByTestId('dashboard')
+    .or(page.getByTestId('not-allowed-page'))
+    .or(page.getByTestId('dashboard-auth-error'))
+    .first()
+    .waitFor({ timeout: UI_TIMEOUT });
+  if ((await page.getByTestId('dashboard-auth-error').count()) > 0) {
+    throw new Error(`sign-in failed: ${await text(page, 'dashboard-auth-error-message')}`);
+  }
+}
+
+async function signInAsAdmin(page, path) {
+  await signIn(page, logins.admin, path);
+  await page.getByTestId('dashboard').waitFor({ timeout: UI_TIMEOUT });
+}
+
+/** Waits for `testId`, failing with what the page says if a request failed. */
+async function waitFor(page, testId) {
+  const target = page.getByTestId(testId).first();
+  const failure = page.getByTestId('request-error').first();
+  await target.or(failure).first().waitFor({ timeout: UI_TIMEOUT });
+  if ((await target.count()) === 0 && (await failure.count()) > 0) {
+    throw new Error(`waiting for ${testId}: ${await failure.textContent()}`);
+  }
+  return target;
+}
+
+async function openApplication(page, name) {
+  await page.getByTestId('nav-applications').click();
+  await waitFor(page, 'applications');
+  await page.getByTestId('application-link').filter({ hasText: name }).click();
+  await waitFor(page, 'application-settings');
+}
+
+/** From an application's Settings tab: Danger Zone > Rotate > confirm. */
+async function rotateFromDangerZone(page, grace, shot) {
+  await page.getByTestId('rotate-secret').click();
+  const dialog = page.getByTestId('rotate-dialog');
+  await dialog.waitFor();
+  await page.getByTestId('rotate-grace').fill(grace);
+  if (shot) await screenshot(page, shot);
+  await dialog.getByTestId('confirm').click();
+  await waitFor(page, 'secret-notice');
+}
+
+/** Presses the eye icon and reads the revealed secret. */
+async function revealSecret(page) {
+  const input = page.getByTestId('client-secret');
+  assert.equal(await input.getAttribute('type'), 'password', 'the new secret is masked until revealed');
+  await page.getByTestId('reveal-secret').click();
+  assert.equal(await input.getAttribute('type'), 'text');
+  assert.equal(await page.getByTestId('reveal-secret').getAttribute('aria-pressed'), 'true');
+  return input.inputValue();
+}
+
+async function clientCredentials(clientId, clientSecret, audience) {
+  return tokenRequest(tenant.baseUrl, {
+    form: { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, audience },
+  });
+}
+
+// ---------------------------------------------------------------------------
+// The reference procedures
+
+test('rotate: Applications > an M2M app > Danger Zone > Rotate; the new secret works, the old one does not', async () => {
+  const { resourceServer, client } = await provisionM2M(tenant, token);
+  const oldSecret = client.client_secret;
+  assert.equal((await clientCredentials(client.client_id, oldSecret, resourceServer.identifier)).status, 200);
+
+  const { context, page } = await freshPage({ clipboard: true });
+  try {
+    await signInAsAdmin(page);
+    await waitFor(page, 'applications');
+    assert.equal(await text(page, 'dashboard-user'), logins.admin.email);
+    await screenshot(page, 'dashboard-applications');
+    const row = page.locator(`[data-testid="application-row"][data-client-id="${client.client_id}"]`);
+    assert.match(await row.textContent(), /Machine to Machine/);
+    assert.match(await row.textContent(), /First party/);
+
+    await openApplication(page, client.name);
+    await screenshot(page, 'dashboard-application-settings');
+    await rotateFromDangerZone(page, '0', 'dashboard-rotate-confirm');
+
+    // Credentials: the new secret, behind the eye icon, with its notice.
+    assert.equal(new URL(page.url()).pathname, `/dashboard/applications/${client.client_id}/credentials`);
+    assert.equal(await text(page, 'client-id'), client.client_id);
+    assert.match(await text(page, 'secret-notice'), /will not be shown again/);
+    const newSecret = await revealSecret(page);
+    await screenshot(page, 'dashboard-credentials-new-secret');
+    assert.notEqual(newSecret, oldSecret);
+    assert.ok(newSecret.length >= 32, 'a secret as long as a generated one');
+    await page.getByTestId('copy-client-secret').click();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), newSecret, 'Copy puts the secret on the clipboard');
+    assert.equal(await page.getByTestId('previous-secret').count(), 0, 'grace 0: no previous secret');
+
+    const fresh = await clientCredentials(client.client_id, newSecret, resourceServer.identifier);
+    assert.equal(fresh.status, 200, fresh.text);
+    const stale = await clientCredentials(client.client_id, oldSecret, resourceServer.identifier);
+    assert.equal(stale.status, 401);
+    assert.equal(stale.body.error, 'invalid_client');
+
+    // Once the admin leaves the application, the secret is gone for good.
+    await page.getByTestId('back-to-applications').click();
+    await openApplication(page, client.name);
+    await page.getByTestId('tab-credentials').click();
+    await waitFor(page, 'client-secret-masked');
+    assert.equal(await page.getByTestId('client-secret').count(), 0);
+    assertNoProblems(page);
+  } finally {
+    await context.close();
+  }
+});
+
+test('rotate with a grace period: the previous secret works until "Revoke now"', async () => {
+  const { resourceServer, client } = await provisionM2M(tenant, token);
+  const oldSecret = client.client_secret;
+  const { context, page } = await freshPage();
+  try {
+    await signInAsAdmin(page, `/dashboard/applications/${client.client_id}/settings`);
+    await waitFor(page, 'application-settings');
+    await rotateFromDangerZone(page, '3600');
+    const newSecret = await revealSecret(page);
+    await waitFor(page, 'previous-secret');
+    const expiry = Date.parse((await text(page, 'previous-secret-expiry')).replace(' UTC', 'Z').replace(' ', 'T'));
+    assert.ok(Math.abs(expiry - (Date.now() + 3600_000)) < 120_000, 'expires an hour from now');
+    await screenshot(page, 'dashboard-credentials-grace');
+    for (const secret of [oldSecret, newSecret]) {
+      assert.equal((await clientCredentials(client.client_id, secret, resourceServer.identifier)).status, 200);
+    }
+
+    await page.getByTestId('revoke-previous-secret').click();
+    await page.getByTestId('previous-secret').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+    assert.equal((await clientCredentials(client.client_id, oldSecret, resourceServer.identifier)).status, 401);
+    assert.equal((await clientCredentials(client.client_id, newSecret, resourceServer.identifier)).status, 200);
+    assertNoProblems(page);
+  } finally {
+    await context.close();
+  }
+});
+
+test('Settings > Advanced: turning on OIDC Dynamic Application Registration opens /oidc/register', async () => {
+  await setDynamicRegistration(tenant, token, false);
+  const metadata = { client_name: randomName('dcr'), redirect_uris: ['https://app.example.test/callback'] };
+  const refused = await registerClient(tenant, metadata);
+  assert.ok(refused.status >= 400 && refused.status < 500, `closed registration is refused: ${refused.status}`);
+
+  const { context, page } = await freshPage();
+  try {
+    await signInAsAdmin(page);
+    await page.getByTestId('nav-settings').click();
+    await waitFor(page, 'advanced-settings');
+    const toggle = page.getByTestId('dcr-toggle');
+    assert.equal(await toggle.isChecked(), false);
+
+    // A bad grace period is refused next to its field and nothing is lost.
+    const grace = page.getByTestId('field-client_secret_rotation_grace_period');
+    await toggle.check();
+    await grace.fill('soon');
+    await page.getByTestId('save-settings').click();
+    await waitFor(page, 'field-client_secret_rotation_grace_period-error');
+    assert.match(await text(page, 'field-client_secret_rotation_grace_period-error'), /seconds/);
+    assert.equal(await toggle.isChecked(), true, 'the form keeps what was typed');
+    assert.equal((await registerClient(tenant, metadata)).status, refused.status, 'nothing was saved');
+
+    await grace.fill('600');
+    await page.getByTestId('save-settings').click();
+    await waitFor(page, 'saved');
+    await screenshot(page, 'dashboard-settings-advanced');
+    const settings = await api(tenant, token, 'GET', '/api/v2/tenants/settings');
+    assert.equal(settings.body.flags.enable_dynamic_client_registration, true);
+    assert.equal(settings.body.client_secret_rotation_grace_period, 600);
+
+    const registered = await registerClient(tenant, metadata);
+    assert.equal(registered.status, 201, registered.text);
+    assert.equal(registered.body.client_name, metadata.client_name);
+    assertNoProblems(page);
+  } finally {
+    await context.close();
+    await setDynamicRegistration(tenant, token, false);
+  }
+});
+
+test('create an API and its scopes, create an M2M app and authorize it: client_credentials works', async () => {
+  const apiName = randomName('Reports API');
+  const identifier = `urn:test:${randomName('reports')}`;
+  const appName = randomName('Reports worker');
+  const { context, page } = await freshPage();
+  try {
+    await signInAsAdmin(page);
+
+    // APIs > Create API.
+    await page.getByTestId('nav-apis').click();
+    await waitFor(page, 'apis');
+    await page.getByTestId('create-api').click();
+    await page.getByTestId('field-name').fill(apiName);
+    await page.getByTestId('field-identifier').fill(identifier);
+    await page.getByTestId('field-signing_alg').selectOption('EdDSA');
+    await page.getByTestId('field-token_lifetime').fill('3600');
+    await screenshot(page, 'dashboard-api-create');
+    await page.getByTestId('create-api-submit').click();
+    await waitFor(page, 'api-permissions');
+    assert.equal(await text(page, 'api-identifier'), identifier);
+
+    // Permissions: add a scope.
+    await page.getByTestId('new-scope-value').fill('read:reports');
+    await page.getByTestId('new-scope-description').fill('Read reports');
+    await page.getByTestId('add-scope').click();
+    await page.locator('[data-testid="scope-row"][data-scope="read:reports"]').waitFor({ timeout: UI_TIMEOUT });
+    await screenshot(page, 'dashboard-api-permissions');
+
+    // Applications > Create Application (Machine to Machine).
+    await page.getByTestId('nav-applications').click();
+    await page.getByTestId('create-application').click();
+    await page.getByTestId('field-name').fill(appName);
+    await page.getByTestId('app-type-non_interactive').check();
+    await page.getByTestId('create-application-submit').click();
+    await waitFor(page, 'secret-notice');
+    const clientId = await text(page, 'client-id');
+    const secret = await revealSecret(page);
+
+    // Not authorized yet: the token endpoint refuses.
+    const before = await clientCredentials(clientId, secret, identifier);
+    assert.equal(before.status, 403, before.text);
+
+    // Application > APIs: authorize it with the scope.
+    await page.getByTestId('tab-apis').click();
+    const row = page.locator(`[data-testid="api-access"][data-identifier="${identifier}"]`);
+    await row.waitFor({ timeout: UI_TIMEOUT });
+    assert.equal(await row.getAttribute('data-authorized'), 'false');
+    await row.locator('[data-testid="grant-scope"][value="read:reports"]').check();
+    await row.getByTestId('authorize-api').click();
+    await row.getByTestId('grant-saved').waitFor({ timeout: UI_TIMEOUT });
+    assert.equal(await row.getAttribute('data-authorized'), 'true');
+    await screenshot(page, 'dashboard-application-apis');
+
+    const granted = await clientCredentials(clientId, secret, identifier);
+    assert.equal(granted.status, 200, granted.text);
+    assert.equal(granted.body.scope, 'read:reports');
+    const { payload, protectedHeader } = await verifyAccessToken(tenant, granted.body.access_token, {
+      audience: identifier,
+      algorithm: 'EdDSA',
+    });
+    assert.equal(protectedHeader.alg, 'EdDSA');
+    assert.equal(payload.sub, `${clientId}@clients`);
+
+    // Unauthorize: refused again.
+    await row.getByTestId('unauthorize-api').click();
+    await page
+      .locator(`[data-testid="api-access"][data-identifier="${identifier}"][data-authorized="false"]`)
+      .waitFor({ timeout: UI_TIMEOUT });
+    assert.equal((await clientCredentials(clientId, secret, identifier)).status, 403);
+    assertNoProblems(page);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a user without Management API permissions is refused with a clear page', async () => {
+  const { context, page } = await freshPage();
+  try {
+    await signIn(page, logins, '/dashboard/applications');
+    await page.getByTestId('not-allowed-page').waitFor({ timeout: UI_TIMEOUT });
+    assert.match(await text(page, 'not-allowed-page'), /no permission to manage this tenant/);
+    assert.equal(await text(page, 'dashboard-user'), logins.email);
+    assert.equal(await page.getByTestId('dashboard').count(), 0, 'no Dashboard navigation');
+    assert.equal(await page.getByTestId('applications').count(), 0, 'no applications are shown');
+    await screenshot(page, 'dashboard-not-allowed');
+    assertNoProblems(page);
+  } finally {
+    await context.close();
+  }
+});
+
+// ---------------------------------------------------------------------------
+// The rest of the Dashboard
+
+test('application settings: a bad URL is shown next to its field, the form keeps it, a good one saves', async () => {
+  const { client } = await provisionM2M(tenant, token);
+  const { context, page } = await freshPage();
+  try {
+    await signInAsAdmin(page, `/dashboard/applications/${client.client_id}/settings`);
+    await waitFor(page, 'application-settings');
+    const callbacks = page.getByTestId('field-callbacks');
+    await page.getByTestId('field-description').fill('Nightly reports');
+    await callbacks.fill('https://ok.example.test/cb, not a url');
+    await page.getByTestId('save-application').click();
+    await waitFor(page, 'field-callbacks-error');
+    assert.match(await text(page, 'field-callbacks-error'), /not a url/);
+    assert.equal(await callbacks.getAttribute('aria-invalid'), 'true');
+    assert.equal(await callbacks.inputValue(), 'https://ok.example.test/cb, not a url', 'nothing typed is lost');
+    await screenshot(page, 'dashboard-application-settings-error');
+    assert.deepEqual((await api(tenant, token, 'GET', `/api/v2/clients/${client.client_id}`)).body.callbacks, []);
+
+    await callbacks.fill('https://ok.example.test/cb,\nhttps://two.example.test/cb');
+    await page.getByTestId('save-application').click();
+    await waitFor(page, 'saved');
+    const saved = (await api(tenant, token, 'GET', `/api/v2/clients/${client.client_id}`)).body;
+    assert.deepEqual(saved.callbacks, ['https://ok.example.test/cb', 'https://two.example.test/cb']);
+    assert.equal(saved.description, 'Nightly reports');
+    assert.equal(await page.getByTestId('field-callbacks-error').textContent(), '');
+    assertNoProblems(page);
+  } finally {
+    await context.close();
+  }
+});
+
+test('users: create (with a refused password first), search, assign a permission, delete', async () => {
+  const email = randomEmail('dash');
+  const { context, page } = await freshPage();
+  try {
+    await signInAsAdmin(page);
+    await page.getByTestId('nav-users').click();
+    await waitFor(page, 'users');
+    await page.getByTestId('create-user').click();
+    await page.getByTestId('field-email').fill(email);
+    await page.getByTestId('field-password').fill('short');
+    await page.getByTestId('create-user-submit').click();
+    await waitFor(page, 'field-password-error');
+    assert.equal(await page.getByTestId('field-email').inputValue(), email, 'the email is kept');
+    assert.equal((await api(tenant, token, 'GET', `/api/v2/users-by-email?email=${encodeURIComponent(email)}`)).body.length, 0);
+
+    await page.getByTestId('field-password').fill(`pw-${crypto.randomBytes(12).toString('base64url')}`);
+    await page.getByTestId('field-name').fill('Dash Board');
+    await page.getByTestId('create-user-submit').click();
+    await waitFor(page, 'user-permissions');
+    const userId = await text(page, 'user-id');
+    assert.equal(await text(page, 'user-email'), email);
+
+    // Assign the Sample API's permission.
+    await page.getByTestId('permission-api').selectOption(logins.audience);
+    await page.getByTestId('permission-scope').selectOption('read:messages');
+    await page.getByTestId('add-permission').click();
+    await page.locator('[data-testid="permission-row"][data-permission="read:messages"]').waitFor({ timeout: UI_TIMEOUT });
+    await screenshot(page, 'dashboard-user');
+    const permissions = await api(tenant, token, 'GET', userPath(userId, '/permissions'));
+    assert.deepEqual(
+      permissions.body.map((p) => [p.resource_server_identifier, p.permission_name]),
+      [[logins.audience, 'read:messages']],
+    );
+
+    // Search finds the user.
+    await page.getByTestId('back-to-users').click();
+    await page.getByTestId('user-search').fill(email.split('@')[0]);
+    await page.getByTestId('user-search-submit').click();
+    await page.locator(`[data-testid="user-row"][data-user-id="${userId}"]`).waitFor({ timeout: UI_TIMEOUT });
+    assert.equal(await page.getByTestId('user-row').count(), 1);
+    await screenshot(page, 'dashboard-users');
+
+    // Delete, after confirming.
+    await page.getByTestId('user-link').click();
+    await waitFor(page, 'danger-zone');
+    await page.getByTestId('delete-user').click();
+    await page.getByTestId('delete-dialog').getByTestId('confirm').click();
+    await waitFor(page, 'users');
+    assert.equal((await api(tenant, token, 'GET', userPath(userId))).status, 404);
+    assertNoProblems(page);
+  } finally {
+    await context.close();
+  }
+});
