@@ -368,6 +368,27 @@ test('a user without Management API permissions is refused with a clear page', a
 // ---------------------------------------------------------------------------
 // The rest of the Dashboard
 
+test('the sample app and the Dashboard each download only their own bundle', async () => {
+  const { context, page } = await freshPage();
+  try {
+    const wasm = [];
+    page.on('request', (request) => {
+      if (request.url().endsWith('.wasm')) wasm.push(new URL(request.url()).pathname);
+    });
+    await page.goto(url('/'));
+    await page.getByTestId('sign-in').waitFor({ timeout: UI_TIMEOUT });
+    assert.deepEqual(wasm, ['/pkg/frontend_bg.wasm']);
+
+    wasm.length = 0;
+    await page.getByTestId('dashboard-link').click();
+    await page.getByTestId('login-form').waitFor({ timeout: UI_TIMEOUT });
+    assert.deepEqual(wasm, ['/pkg/dashboard_bg.wasm']);
+    assertNoProblems(page);
+  } finally {
+    await context.close();
+  }
+});
+
 test('application settings: a bad URL is shown next to its field, the form keeps it, a good one saves', async () => {
   const { client } = await provisionM2M(tenant, token);
   const { context, page } = await freshPage();

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A};
 use leptos_router::hooks::{use_location, use_navigate};
-use leptos_router::{path, MatchNestedRoutes, NavigateOptions};
+use leptos_router::{path, NavigateOptions};
 
 use self::management::Management;
 use self::model::{Permissions, Section};
@@ -100,7 +100,7 @@ pub fn DashboardApp() -> impl IntoView {
 
 /// The Dashboard's routes, under `/dashboard`.
 #[component(transparent)]
-pub fn DashboardRoutes() -> impl MatchNestedRoutes + Clone {
+pub fn DashboardRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
     view! {
         <ParentRoute path=path!("/dashboard") view=Shell>
             <Route path=path!("") view=|| view! { <Redirect path="/dashboard/applications" /> } />
