@@ -2,7 +2,6 @@
 //! and permissions (scopes).
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use shared::management::{
@@ -11,7 +10,10 @@ use shared::management::{
 
 use super::admin;
 use super::model::{check_identifier, encode_segment, parse_seconds, Section};
-use super::widgets::{Busy, Confirm, ErrorNotice, FormError, GeneralError, NotAllowed, TextField};
+use super::widgets::{
+    load_by_id, Busy, DeleteItem, ErrorNotice, FormError, GeneralError, LocalFuture, NotAllowed,
+    SaveActions, TextField,
+};
 use crate::api::ApiError;
 
 /// The signing algorithms an API may use.
@@ -217,13 +219,10 @@ pub fn ApiPage() -> impl IntoView {
     if !admin.can(Section::Apis.read_scope()) {
         return view! { <NotAllowed what="APIs" scope="read:resource_servers" /> }.into_any();
     }
-    let resource: RwSignal<Option<Result<ResourceServer, ApiError>>> = RwSignal::new(None);
     let api = admin.api.clone();
-    Effect::new(move |_| {
-        let id = id.get();
-        resource.set(None);
+    let resource = load_by_id(id, move |id| {
         let api = api.clone();
-        spawn_local(async move { resource.set(Some(api.get_api(&id).await)) });
+        async move { api.get_api(&id).await }
     });
     let loaded = Memo::new(move |_| {
         resource.with(|r| {
@@ -360,26 +359,7 @@ fn ApiSettings(resource: RwSignal<Option<Result<ResourceServer, ApiError>>>) -> 
                 />
                 "Enable RBAC: people's tokens carry only the permissions assigned to them"
             </label>
-            {editable
-                .then(|| {
-                    view! {
-                        <div class="actions">
-                            <button
-                                type="submit"
-                                class="button"
-                                data-testid="save-api"
-                                disabled=move || save.pending().get()
-                            >
-                                {move || if save.pending().get() { "Saving…" } else { "Save" }}
-                            </button>
-                            <Show when=move || saved.get()>
-                                <span class="status ok" role="status" data-testid="saved">
-                                    "Saved."
-                                </span>
-                            </Show>
-                        </div>
-                    }
-                })}
+            {editable.then(|| view! { <SaveActions label="Save" testid="save-api" pending=Signal::derive(move || save.pending().get()) saved /> })}
         </form>
     }
     .into_any()
@@ -537,62 +517,24 @@ fn DeleteApi(resource: RwSignal<Option<Result<ResourceServer, ApiError>>>) -> im
     if initial.is_system || !admin.can("delete:resource_servers") {
         return ().into_any();
     }
-    let asking = RwSignal::new(false);
-    let error = RwSignal::new(None::<ApiError>);
-    let navigate = use_navigate();
     let api = admin.api.clone();
-    let delete = Action::new_local(move |id: &String| {
-        let api = api.clone();
-        let id = id.clone();
-        async move { api.delete_api(&id).await }
-    });
-    Effect::new(move |_| match delete.value().get() {
-        Some(Ok(())) => navigate(Section::Apis.path(), Default::default()),
-        Some(Err(err)) => error.set(Some(err)),
-        None => {}
-    });
     let id = initial.id.clone();
-    let confirm = Callback::new(move |()| {
-        error.set(None);
-        delete.dispatch(id.clone());
+    let delete = Callback::new(move |()| -> LocalFuture {
+        let (api, id) = (api.clone(), id.clone());
+        Box::pin(async move { api.delete_api(&id).await })
     });
-    let cancel = Callback::new(move |()| asking.set(false));
-    let busy = Signal::derive(move || delete.pending().get());
-    let message = StoredValue::new(format!(
-        "“{}” and the client grants for it are deleted.",
-        initial.name
-    ));
-
     view! {
         <section class="panel danger-zone" data-testid="danger-zone">
             <h2>"Danger Zone"</h2>
-            <div class="danger-item">
-                <div>
-                    <h3>"Delete this API"</h3>
-                    <p class="note">"Tokens already issued stay valid until they expire; no new ones are issued."</p>
-                </div>
-                <button
-                    type="button"
-                    class="button danger"
-                    data-testid="delete-api"
-                    on:click=move |_| asking.set(true)
-                >
-                    "Delete"
-                </button>
-            </div>
-            <Show when=move || asking.get()>
-                <Confirm
-                    title="Delete the API?"
-                    confirm_label="Delete"
-                    testid="delete-dialog"
-                    busy
-                    on_confirm=confirm
-                    on_cancel=cancel
-                >
-                    <p>{message.get_value()}</p>
-                    {move || error.get().map(|err| view! { <ErrorNotice err /> })}
-                </Confirm>
-            </Show>
+            <DeleteItem
+                heading="Delete this API"
+                note="Tokens already issued stay valid until they expire; no new ones are issued."
+                question="Delete the API?"
+                consequence=format!("“{}” and the client grants for it are deleted.", initial.name)
+                testid="delete-api"
+                then=Section::Apis.path()
+                delete
+            />
         </section>
     }
     .into_any()

@@ -2,7 +2,6 @@
 //! (with the Danger Zone), Credentials and APIs tabs.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::{use_navigate, use_params_map};
 use shared::management::{AppType, Client, ClientCreate, ClientGrantCreate, ClientUpdate};
@@ -13,7 +12,8 @@ use super::model::{
     AUTH_METHODS, CREATABLE_APP_TYPES,
 };
 use super::widgets::{
-    Busy, Confirm, CopyButton, ErrorNotice, FormError, GeneralError, NotAllowed, TextField,
+    load_by_id, Busy, Confirm, CopyButton, DeleteItem, ErrorNotice, FormError, GeneralError,
+    LocalFuture, NotAllowed, SaveActions, TextField,
 };
 use super::{admin, RevealedSecret};
 use crate::api::ApiError;
@@ -27,10 +27,17 @@ pub fn ApplicationsPage() -> impl IntoView {
     }
     let page = RwSignal::new(0u64);
     let api = admin.api.clone();
+    // The previous page stays on screen while the next loads.
+    let loading = RwSignal::new(false);
     let clients = LocalResource::new(move || {
         let api = api.clone();
         let page = page.get();
-        async move { api.list_clients(page).await }
+        loading.set(true);
+        async move {
+            let listing = api.list_clients(page).await;
+            loading.set(false);
+            listing
+        }
     });
 
     view! {
@@ -39,8 +46,11 @@ pub fn ApplicationsPage() -> impl IntoView {
                 <h1>"Applications"</h1>
                 {admin.can("create:clients").then(|| view! { <CreateApplication /> })}
             </div>
+            <Show when=move || loading.get()>
+                <Busy text="Loading applications…" />
+            </Show>
             {move || match clients.get() {
-                None => view! { <Busy text="Loading applications…" /> }.into_any(),
+                None => ().into_any(),
                 Some(Err(err)) => view! { <ErrorNotice err /> }.into_any(),
                 Some(Ok(listing)) => {
                     let summary = listing.summary();
@@ -230,9 +240,12 @@ pub fn ApplicationPage() -> impl IntoView {
         return view! { <NotAllowed what="applications" scope="read:clients" /> }.into_any();
     }
     let revealed = expect_context::<RevealedSecret>();
-    let client: RwSignal<Option<Result<Client, ApiError>>> = RwSignal::new(None);
     let api = admin.api.clone();
-    // A revealed secret is shown until the admin leaves its application.
+    let client = load_by_id(id, move |id| {
+        let api = api.clone();
+        async move { api.get_client(&id).await }
+    });
+    // A revealed secret is shown only on its application's pages.
     on_cleanup(move || revealed.0.set(None));
     Effect::new(move |_| {
         let id = id.get();
@@ -242,9 +255,6 @@ pub fn ApplicationPage() -> impl IntoView {
         {
             revealed.0.set(None);
         }
-        client.set(None);
-        let api = api.clone();
-        spawn_local(async move { client.set(Some(api.get_client(&id).await)) });
     });
     let loaded = Memo::new(move |_| {
         client.with(|c| {
@@ -447,26 +457,7 @@ fn SettingsTab(client: RwSignal<Option<Result<Client, ApiError>>>) -> impl IntoV
                     {method_message}
                 </p>
             </div>
-            {editable
-                .then(|| {
-                    view! {
-                        <div class="actions">
-                            <button
-                                type="submit"
-                                class="button"
-                                data-testid="save-application"
-                                disabled=move || save.pending().get()
-                            >
-                                {move || if save.pending().get() { "Saving…" } else { "Save Changes" }}
-                            </button>
-                            <Show when=move || saved.get()>
-                                <span class="status ok" role="status" data-testid="saved">
-                                    "Saved."
-                                </span>
-                            </Show>
-                        </div>
-                    }
-                })}
+            {editable.then(|| view! { <SaveActions label="Save Changes" testid="save-application" pending=Signal::derive(move || save.pending().get()) saved /> })}
         </form>
         <DangerZone client />
     }
@@ -622,58 +613,21 @@ fn RotateSecret(
 
 #[component]
 fn DeleteApplication(client_id: String, name: String) -> impl IntoView {
-    let asking = RwSignal::new(false);
-    let error = RwSignal::new(None::<ApiError>);
-    let navigate = use_navigate();
     let api = admin().api;
-    let delete = Action::new_local(move |id: &String| {
-        let api = api.clone();
-        let id = id.clone();
-        async move { api.delete_client(&id).await }
+    let delete = Callback::new(move |()| -> LocalFuture {
+        let (api, id) = (api.clone(), client_id.clone());
+        Box::pin(async move { api.delete_client(&id).await })
     });
-    Effect::new(move |_| match delete.value().get() {
-        Some(Ok(())) => navigate(Section::Applications.path(), Default::default()),
-        Some(Err(err)) => error.set(Some(err)),
-        None => {}
-    });
-    let confirm = Callback::new(move |()| {
-        error.set(None);
-        delete.dispatch(client_id.clone());
-    });
-    let cancel = Callback::new(move |()| asking.set(false));
-    let busy = Signal::derive(move || delete.pending().get());
-    let message = StoredValue::new(format!(
-        "“{name}” and its grants are deleted. This cannot be undone."
-    ));
-
     view! {
-        <div class="danger-item">
-            <div>
-                <h3>"Delete this application"</h3>
-                <p class="note">"Its client ID stops working and its API grants are deleted."</p>
-            </div>
-            <button
-                type="button"
-                class="button danger"
-                data-testid="delete-application"
-                on:click=move |_| asking.set(true)
-            >
-                "Delete"
-            </button>
-        </div>
-        <Show when=move || asking.get()>
-            <Confirm
-                title="Delete the application?"
-                confirm_label="Delete"
-                testid="delete-dialog"
-                busy
-                on_confirm=confirm
-                on_cancel=cancel
-            >
-                <p>{message.get_value()}</p>
-                {move || error.get().map(|err| view! { <ErrorNotice err /> })}
-            </Confirm>
-        </Show>
+        <DeleteItem
+            heading="Delete this application"
+            note="Its client ID stops working and its API grants are deleted."
+            question="Delete the application?"
+            consequence=format!("“{name}” and its grants are deleted. This cannot be undone.")
+            testid="delete-application"
+            then=Section::Applications.path()
+            delete
+        />
     }
 }
 

@@ -6,7 +6,9 @@ use shared::management::{TenantFlagsUpdate, TenantSettings, TenantSettingsUpdate
 
 use super::admin;
 use super::model::{parse_seconds, Section};
-use super::widgets::{Busy, ErrorNotice, FormError, GeneralError, NotAllowed, TextField};
+use super::widgets::{
+    Busy, ErrorNotice, FormError, GeneralError, NotAllowed, SaveActions, TextField,
+};
 
 const FIELDS: &[&str] = &[
     "friendly_name",
@@ -184,26 +186,7 @@ fn SettingsForm(initial: TenantSettings) -> impl IntoView {
                     </p>
                 </div>
             </section>
-            {editable
-                .then(|| {
-                    view! {
-                        <div class="actions">
-                            <button
-                                type="submit"
-                                class="button"
-                                data-testid="save-settings"
-                                disabled=move || save.pending().get()
-                            >
-                                {move || if save.pending().get() { "Saving…" } else { "Save" }}
-                            </button>
-                            <Show when=move || saved.get()>
-                                <span class="status ok" role="status" data-testid="saved">
-                                    "Saved."
-                                </span>
-                            </Show>
-                        </div>
-                    }
-                })}
+            {editable.then(|| view! { <SaveActions label="Save" testid="save-settings" pending=Signal::derive(move || save.pending().get()) saved /> })}
         </form>
     }
 }

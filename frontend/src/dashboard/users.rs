@@ -2,7 +2,6 @@
 //! deletion.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use shared::management::{
@@ -12,7 +11,10 @@ use shared::management::{
 use super::admin;
 use super::applications::Pager;
 use super::model::{encode_segment, readable_time, Section};
-use super::widgets::{Busy, Confirm, ErrorNotice, FormError, GeneralError, NotAllowed, TextField};
+use super::widgets::{
+    load_by_id, Busy, DeleteItem, ErrorNotice, FormError, GeneralError, LocalFuture, NotAllowed,
+    TextField,
+};
 use crate::api::ApiError;
 
 fn user_path(user_id: &str) -> String {
@@ -30,11 +32,18 @@ pub fn UsersPage() -> impl IntoView {
     let typed = RwSignal::new(String::new());
     let search = RwSignal::new(String::new());
     let api = admin.api.clone();
+    // The previous page stays on screen while the next loads.
+    let loading = RwSignal::new(false);
     let users = LocalResource::new(move || {
         let api = api.clone();
         let page = page.get();
         let search = search.get();
-        async move { api.list_users(page, &search).await }
+        loading.set(true);
+        async move {
+            let listing = api.list_users(page, &search).await;
+            loading.set(false);
+            listing
+        }
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -60,8 +69,11 @@ pub fn UsersPage() -> impl IntoView {
                     "Search"
                 </button>
             </form>
+            <Show when=move || loading.get()>
+                <Busy text="Loading users…" />
+            </Show>
             {move || match users.get() {
-                None => view! { <Busy text="Loading users…" /> }.into_any(),
+                None => ().into_any(),
                 Some(Err(err)) => view! { <ErrorNotice err /> }.into_any(),
                 Some(Ok(listing)) => {
                     let summary = listing.summary();
@@ -194,13 +206,10 @@ pub fn UserPage() -> impl IntoView {
     if !admin.can(Section::Users.read_scope()) {
         return view! { <NotAllowed what="users" scope="read:users" /> }.into_any();
     }
-    let user: RwSignal<Option<Result<User, ApiError>>> = RwSignal::new(None);
     let api = admin.api.clone();
-    Effect::new(move |_| {
-        let id = id.get();
-        user.set(None);
+    let user = load_by_id(id, move |id| {
         let api = api.clone();
-        spawn_local(async move { user.set(Some(api.get_user(&id).await)) });
+        async move { api.get_user(&id).await }
     });
 
     view! {
@@ -462,58 +471,23 @@ fn DeleteUser(user_id: String, email: String) -> impl IntoView {
     if !admin.can("delete:users") {
         return ().into_any();
     }
-    let asking = RwSignal::new(false);
-    let error = RwSignal::new(None::<ApiError>);
-    let navigate = use_navigate();
     let api = admin.api.clone();
-    let delete = Action::new_local(move |id: &String| {
-        let api = api.clone();
-        let id = id.clone();
-        async move { api.delete_user(&id).await }
+    let delete = Callback::new(move |()| -> LocalFuture {
+        let (api, id) = (api.clone(), user_id.clone());
+        Box::pin(async move { api.delete_user(&id).await })
     });
-    Effect::new(move |_| match delete.value().get() {
-        Some(Ok(())) => navigate(Section::Users.path(), Default::default()),
-        Some(Err(err)) => error.set(Some(err)),
-        None => {}
-    });
-    let confirm = Callback::new(move |()| {
-        error.set(None);
-        delete.dispatch(user_id.clone());
-    });
-    let cancel = Callback::new(move |()| asking.set(false));
-    let busy = Signal::derive(move || delete.pending().get());
-    let message = StoredValue::new(format!("{email} is deleted. This cannot be undone."));
-
     view! {
         <section class="panel danger-zone" data-testid="danger-zone">
             <h2>"Danger Zone"</h2>
-            <div class="danger-item">
-                <div>
-                    <h3>"Delete this user"</h3>
-                    <p class="note">"They can no longer sign in, and their sessions end."</p>
-                </div>
-                <button
-                    type="button"
-                    class="button danger"
-                    data-testid="delete-user"
-                    on:click=move |_| asking.set(true)
-                >
-                    "Delete"
-                </button>
-            </div>
-            <Show when=move || asking.get()>
-                <Confirm
-                    title="Delete the user?"
-                    confirm_label="Delete"
-                    testid="delete-dialog"
-                    busy
-                    on_confirm=confirm
-                    on_cancel=cancel
-                >
-                    <p>{message.get_value()}</p>
-                    {move || error.get().map(|err| view! { <ErrorNotice err /> })}
-                </Confirm>
-            </Show>
+            <DeleteItem
+                heading="Delete this user"
+                note="They can no longer sign in, and their sessions end."
+                question="Delete the user?"
+                consequence=format!("{email} is deleted. This cannot be undone.")
+                testid="delete-user"
+                then=Section::Users.path()
+                delete
+            />
         </section>
     }
     .into_any()

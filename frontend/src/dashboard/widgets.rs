@@ -1,7 +1,12 @@
 //! Small pieces every Dashboard page uses: progress, errors next to their
 //! fields, copy buttons, confirmation panels.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
 
 use super::model::invalid_field;
 use super::{start_sign_in_again, DashboardAuth};
@@ -246,4 +251,119 @@ pub fn Confirm(
             </div>
         </div>
     }
+}
+
+/// A Danger Zone item that deletes something after a confirmation, then
+/// opens `then` (the list it was in).
+#[component]
+pub fn DeleteItem(
+    /// e.g. "Delete this API".
+    #[prop(into)]
+    heading: String,
+    /// What deleting does, under the heading.
+    #[prop(into)]
+    note: String,
+    /// The confirmation's title, e.g. "Delete the API?".
+    #[prop(into)]
+    question: String,
+    /// The confirmation's text.
+    #[prop(into)]
+    consequence: String,
+    /// Test id of the Delete button.
+    testid: &'static str,
+    /// Where to go once deleted.
+    then: &'static str,
+    /// The Management API call.
+    delete: Callback<(), LocalFuture>,
+) -> impl IntoView {
+    let asking = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    let navigate = use_navigate();
+    let action = Action::new_local(move |(): &()| delete.run(()));
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(())) => navigate(then, Default::default()),
+        Some(Err(err)) => error.set(Some(err)),
+        None => {}
+    });
+    let confirm = Callback::new(move |()| {
+        error.set(None);
+        action.dispatch(());
+    });
+    let cancel = Callback::new(move |()| asking.set(false));
+    let busy = Signal::derive(move || action.pending().get());
+    let consequence = StoredValue::new(consequence);
+    let question = StoredValue::new(question);
+
+    view! {
+        <div class="danger-item">
+            <div>
+                <h3>{heading}</h3>
+                <p class="note">{note}</p>
+            </div>
+            <button
+                type="button"
+                class="button danger"
+                data-testid=testid
+                on:click=move |_| asking.set(true)
+            >
+                "Delete"
+            </button>
+        </div>
+        <Show when=move || asking.get()>
+            <Confirm
+                title=question.get_value()
+                confirm_label="Delete"
+                testid="delete-dialog"
+                busy
+                on_confirm=confirm
+                on_cancel=cancel
+            >
+                <p>{consequence.get_value()}</p>
+                {move || error.get().map(|err| view! { <ErrorNotice err /> })}
+            </Confirm>
+        </Show>
+    }
+}
+
+/// A Management API call that answers nothing, type-erased so one action
+/// type serves every caller.
+pub type LocalFuture = Pin<Box<dyn Future<Output = Result<(), ApiError>>>>;
+
+/// A form's Save button, with progress and a "Saved." once it succeeded.
+#[component]
+pub fn SaveActions(
+    #[prop(into)] label: String,
+    testid: &'static str,
+    #[prop(into)] pending: Signal<bool>,
+    #[prop(into)] saved: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <div class="actions">
+            <button type="submit" class="button" data-testid=testid disabled=move || pending.get()>
+                {move || if pending.get() { "Saving…".to_owned() } else { label.clone() }}
+            </button>
+            <Show when=move || saved.get()>
+                <span class="status ok" role="status" data-testid="saved">
+                    "Saved."
+                </span>
+            </Show>
+        </div>
+    }
+}
+
+/// What a page shows by id: `None` while loading, fetched again whenever the
+/// id changes.
+pub fn load_by_id<T, F, Fut>(id: Memo<String>, fetch: F) -> RwSignal<Option<Result<T, ApiError>>>
+where
+    T: Send + Sync + 'static,
+    F: Fn(String) -> Fut + 'static,
+    Fut: Future<Output = Result<T, ApiError>> + 'static,
+{
+    let loaded = RwSignal::new(None);
+    Effect::new(move |_| {
+        let request = fetch(id.get());
+        loaded.set(None);
+        spawn_local(async move { loaded.set(Some(request.await)) });
+    });
+    loaded
 }
