@@ -39,7 +39,7 @@ impl ClientGrantRecord {
     }
 }
 
-fn key(client_id: &str, audience: &str) -> String {
+pub(crate) fn key(client_id: &str, audience: &str) -> String {
     format!("{PREFIX}{client_id}/{audience}")
 }
 

@@ -400,7 +400,7 @@ fn default_grant_types(app_type: Option<AppType>) -> Vec<String> {
     grants.iter().map(|g| g.to_string()).collect()
 }
 
-fn key(client_id: &str) -> String {
+pub(crate) fn key(client_id: &str) -> String {
     format!("{PREFIX}{client_id}")
 }
 

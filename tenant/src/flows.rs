@@ -336,32 +336,78 @@ fn other_grant_types_are_unsupported() {
     );
 }
 
+/// The KV budget of the token endpoint: a warm `client_credentials` grant
+/// reads the client and its grant, and nothing else (the API's settings and
+/// the signing keys come from isolate memory), writes nothing, lists nothing,
+/// whatever the auth method or algorithm and however many clients and grants
+/// the tenant holds. Workers KV bills and limits every operation.
 #[test]
-fn a_warm_grant_reads_the_store_twice_and_writes_nothing_however_big_the_tenant() {
+fn a_warm_grant_reads_two_keys_and_writes_nothing_in_a_tenant_of_10_000_clients() {
+    const RS256_API: &str = "https://rs256.example.com/";
+    const OTHER_CLIENTS: usize = 10_000;
     let mut world = World::new();
     create_api(&world, API, "EdDSA");
-    let app = create_m2m_app(&world, None);
-    grant(&world, &app, API, &["read:things"]);
-    request_token(&world, &app, &[("audience", API)]).unwrap();
-
-    world.store.reset_counts();
-    request_token(&world, &app, &[("audience", API)]).unwrap();
-    let small = world.store.counts();
-    assert_eq!(
-        (small.reads, small.writes, small.lists),
-        (2, 0, 0),
-        "{small:?}"
-    );
-
-    for _ in 0..2_000 {
-        let other = create_m2m_app(&world, None);
-        grant(&world, &other, API, &["read:things"]);
+    create_api(&world, RS256_API, "RS256");
+    let post = create_m2m_app(&world, None);
+    let basic = create_m2m_app(&world, Some("client_secret_basic"));
+    for app in [&post, &basic] {
+        grant(&world, app, API, &["read:things"]);
+        grant(&world, app, RS256_API, &["read:things"]);
     }
-    world.cold_isolate();
-    request_token(&world, &app, &[("audience", API)]).unwrap();
-    world.store.reset_counts();
-    request_token(&world, &app, &[("audience", API)]).unwrap();
-    assert_eq!(world.store.counts(), small);
+    let grant_as = |world: &World, app: &App, audience: &str| {
+        let body = [("grant_type", "client_credentials"), ("audience", audience)];
+        let response = if std::ptr::eq(app, &basic) {
+            let header = format!(
+                "Basic {}",
+                STANDARD.encode(format!("{}:{}", app.client_id, app.client_secret))
+            );
+            block_on(world.tenant().token(Some(&header), FORM, &form(&body)))
+        } else {
+            request_token(world, app, &body[1..])
+        };
+        assert_eq!(response.unwrap().token_type, "Bearer");
+    };
+    // (counts, keys) of a cold then a warm grant, for every combination.
+    let measure = |world: &mut World| {
+        let mut measured = Vec::new();
+        for app in [&post, &basic] {
+            for audience in [API, RS256_API] {
+                world.cold_isolate();
+                world.store.reset_counts();
+                grant_as(world, app, audience);
+                let cold = world.store.counts();
+                world.store.reset_counts();
+                grant_as(world, app, audience);
+                let warm = world.store.counts();
+                assert_eq!(
+                    world.store.keys_read(),
+                    crate::token::warm_grant_reads(&app.client_id, audience),
+                    "a warm grant reads the client, then its grant"
+                );
+                assert_eq!(
+                    (warm.reads, warm.writes, warm.deletes, warm.lists),
+                    (2, 0, 0, 0),
+                    "{audience}: {warm:?}"
+                );
+                measured.push((cold, warm));
+            }
+        }
+        measured
+    };
+
+    // The first grants create the signing keys; measure once they exist.
+    measure(&mut world);
+    let small = measure(&mut world);
+    for i in 0..OTHER_CLIENTS {
+        let other = create_m2m_app(&world, None);
+        let audience = if i % 2 == 0 { API } else { RS256_API };
+        grant(&world, &other, audience, &["read:things"]);
+    }
+    assert_eq!(
+        measure(&mut world),
+        small,
+        "the number of operations does not grow with the tenant"
+    );
 }
 
 #[test]

@@ -106,6 +106,8 @@ pub struct OperationCounts {
 pub struct MemoryStore {
     entries: RefCell<BTreeMap<String, String>>,
     counts: Cell<OperationCounts>,
+    /// The keys read since the counts were last reset, in order.
+    keys_read: RefCell<Vec<String>>,
     failing: Cell<bool>,
 }
 
@@ -122,6 +124,12 @@ impl MemoryStore {
 
     pub fn reset_counts(&self) {
         self.counts.set(OperationCounts::default());
+        self.keys_read.borrow_mut().clear();
+    }
+
+    /// Which keys were read since the counts were last reset, in order.
+    pub fn keys_read(&self) -> Vec<String> {
+        self.keys_read.borrow().clone()
     }
 
     /// Makes every later operation fail, as an unreachable KV would.
@@ -148,6 +156,7 @@ impl MemoryStore {
 impl Store for MemoryStore {
     async fn get(&self, key: &str) -> Result<Option<String>> {
         self.count(|c| c.reads += 1)?;
+        self.keys_read.borrow_mut().push(key.to_string());
         Ok(self.entries.borrow().get(key).cloned())
     }
 

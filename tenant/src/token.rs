@@ -19,6 +19,17 @@ use crate::{management, secret, Tenant};
 const UNKNOWN_CLIENT_HASH: &str =
     "sha256$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
+/// The store keys a warm `client_credentials` grant reads, in order: the
+/// client, then its grant for the audience. Everything else it needs (the
+/// API's settings, the signing key) is in isolate memory. The benchmark's
+/// floor reads exactly these keys and nothing else.
+pub fn warm_grant_reads(client_id: &str, audience: &str) -> [String; 2] {
+    [
+        crate::clients::key(client_id),
+        crate::client_grants::key(client_id, audience),
+    ]
+}
+
 /// The parameters of a token request, from either body encoding.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct TokenRequest {
