@@ -7,6 +7,7 @@ use tenant::random::OsRng;
 use tenant::{BootstrapClient, Config, Tenant};
 use worker::{console_warn, event, Context, Env, RateLimiter, Request, Response, Url};
 
+mod floor;
 mod http;
 mod kv;
 mod management;
@@ -51,6 +52,8 @@ pub struct Deployment {
     /// Throttles open registration per client IP; absent when unbound.
     registration_limiter: Option<RateLimiter>,
     login_limiters: LoginLimiters,
+    /// Serves the benchmark's floor route (`BENCH_FLOOR=1`).
+    bench_floor: bool,
 }
 
 /// Throttles login and signup attempts; each is absent when unbound.
@@ -106,6 +109,7 @@ impl Deployment {
                 per_ip: env.rate_limiter(LOGIN_IP_LIMITER).ok(),
                 per_account: env.rate_limiter(LOGIN_ACCOUNT_LIMITER).ok(),
             },
+            bench_floor: string_binding(env, "BENCH_FLOOR").as_deref() == Some("1"),
         })
     }
 

@@ -5,7 +5,7 @@ use tenant::{Error, Family, Result};
 use worker::{Method, Request, Response, Url};
 
 use crate::pages::{self, Form};
-use crate::{http, management, oauth, registration, sign_in, Deployment};
+use crate::{floor, http, management, oauth, registration, sign_in, Deployment};
 
 /// The error format a path answers in.
 pub fn family(path: &str) -> Family {
@@ -55,6 +55,9 @@ pub async fn handle(req: &mut Request, url: &Url, deployment: &Deployment) -> Re
         ["oauth", "token"] => Ok(http::method_not_allowed(family, "POST")),
         ["api", "whoami"] if read => oauth::whoami(req, &tenant).await,
         ["api", "whoami"] => Ok(http::method_not_allowed(family, "GET, HEAD")),
+        ["api", "bench", "floor"] if deployment.bench_floor && method == Method::Post => {
+            floor::floor(req, url, &deployment.store).await
+        }
         ["authorize"] if read || method == Method::Post => {
             page(sign_in::authorize(req, url, &tenant).await)
         }
