@@ -134,10 +134,11 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Starts a fresh tenant under `wrangler dev` and waits until it answers
- * discovery. Returns `{ baseUrl, issuer, bootstrap: { clientId, clientSecret },
- * stop, output }`.
+ * discovery. `vars` are extra Worker vars (e.g. the benchmark's
+ * `BENCH_FLOOR`). Returns `{ baseUrl, issuer, bootstrap: { clientId,
+ * clientSecret }, stop, output }`.
  */
-export async function startTenant() {
+export async function startTenant({ vars = {} } = {}) {
   installExitHandlers();
   const port = await freePort();
   const inspectorPort = await freePort();
@@ -162,6 +163,7 @@ export async function startTenant() {
     '--persist-to', stateDir,
     '--var', `BOOTSTRAP_CLIENT_ID:${bootstrap.clientId}`,
     '--var', `BOOTSTRAP_CLIENT_SECRET:${bootstrap.clientSecret}`,
+    ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
     '--show-interactive-dev-session=false',
     '--log-level', 'warn',
   ];

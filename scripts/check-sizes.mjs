@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// Size budgets, enforced by the test command:
+//   - the Worker bundle `wrangler deploy` uploads (wasm + JS), gzip <= 1 MiB
+//     (Workers Free allows 3 MiB compressed);
+//   - each SPA bundle's first load (HTML + CSS + JS + wasm), gzip <= 350 KiB.
+// Each file is gzipped on its own (-9), as it is sent, and the sizes summed.
+//
+//   node scripts/check-sizes.mjs [--deploy-dir target/deploy-dry-run] [--json out.json]
+//
+// Needs the SPA in frontend/dist (scripts/build.sh) and the deploy bundle
+// (`wrangler deploy --dry-run --outdir target/deploy-dry-run`).
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const KiB = 1024;
+export const BUDGETS = { workerGzip: 1024 * KiB, spaFirstLoadGzip: 350 * KiB };
+export const SPA_BUNDLES = ['frontend', 'dashboard'];
+
+function measure(files) {
+  let raw = 0;
+  let gzip = 0;
+  for (const file of files) {
+    const bytes = readFileSync(file);
+    raw += bytes.length;
+    gzip += gzipSync(bytes, { level: 9 }).length;
+  }
+  return { raw, gzip };
+}
+
+function need(file, hint) {
+  if (!existsSync(file)) throw new Error(`${path.relative(root, file)} is missing: ${hint}`);
+  return file;
+}
+
+/** The sizes of the Worker bundle and of each SPA first load, with their budgets. */
+export function sizes({ deployDir = path.join(root, 'target', 'deploy-dry-run') } = {}) {
+  need(deployDir, 'run `wrangler deploy --dry-run --outdir target/deploy-dry-run` first');
+  const uploaded = readdirSync(deployDir)
+    .filter((name) => /\.(wasm|m?js)$/.test(name))
+    .map((name) => path.join(deployDir, name));
+  if (!uploaded.some((file) => file.endsWith('.wasm'))) {
+    throw new Error(`no .wasm in ${path.relative(root, deployDir)}`);
+  }
+  const rows = [
+    {
+      name: 'Worker bundle (wasm + JS)',
+      files: uploaded.map((file) => path.relative(root, file)),
+      ...measure(uploaded),
+      budget: BUDGETS.workerGzip,
+    },
+  ];
+  const dist = path.join(root, 'frontend', 'dist');
+  for (const bundle of SPA_BUNDLES) {
+    const files = ['index.html', 'style.css', `pkg/${bundle}.js`, `pkg/${bundle}_bg.wasm`].map((f) =>
+      need(path.join(dist, f), 'run scripts/build.sh first'),
+    );
+    rows.push({
+      name: `SPA first load: ${bundle === 'frontend' ? 'sample client (/)' : 'Dashboard (/dashboard)'}`,
+      files: files.map((file) => path.relative(root, file)),
+      ...measure(files),
+      budget: BUDGETS.spaFirstLoadGzip,
+    });
+  }
+  return rows.map((row) => ({ ...row, ok: row.gzip <= row.budget }));
+}
+
+export const kib = (bytes) => `${(bytes / KiB).toFixed(1)} KiB`;
+
+export function markdown(rows) {
+  const lines = ['| what | raw | gzip -9 | budget (gzip) | |', '|---|---:|---:|---:|---|'];
+  for (const row of rows) {
+    lines.push(
+      `| ${row.name} | ${kib(row.raw)} | ${kib(row.gzip)} | ${kib(row.budget)} | ${row.ok ? 'ok' : '**over**'} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const option = (name) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  let rows;
+  try {
+    rows = sizes({ deployDir: option('--deploy-dir') && path.resolve(option('--deploy-dir')) });
+  } catch (err) {
+    console.error(`check-sizes: ${err.message}`);
+    process.exit(2);
+  }
+  console.log(markdown(rows));
+  if (option('--json')) writeFileSync(option('--json'), JSON.stringify(rows, null, 2));
+  const over = rows.filter((row) => !row.ok);
+  for (const row of over) {
+    console.error(`check-sizes: ${row.name} is ${kib(row.gzip)} gzip, over its ${kib(row.budget)} budget`);
+  }
+  process.exit(over.length ? 1 : 0);
+}
