@@ -4,7 +4,7 @@
 use tenant::cache::Cache;
 use tenant::clock::Clock;
 use tenant::random::OsRng;
-use tenant::{BootstrapClient, Config, Tenant};
+use tenant::{BootstrapClient, Config};
 use worker::{console_warn, event, Context, Env, RateLimiter, Request, Response, Url};
 
 mod floor;
@@ -16,10 +16,12 @@ mod pages;
 mod registration;
 mod routes;
 mod sign_in;
-mod webcrypto;
 
 use kv::KvTenantStore;
-use webcrypto::WebCrypto;
+use tenant_webcrypto::WebCrypto;
+
+/// The tenant as the Worker runs it: on Workers KV and WebCrypto.
+pub type Tenant<'a> = tenant::Tenant<'a, KvTenantStore, WebCrypto>;
 
 /// The KV namespace binding that holds the tenant.
 const KV_BINDING: &str = "TENANT";
@@ -113,8 +115,8 @@ impl Deployment {
         })
     }
 
-    pub fn tenant(&self) -> Tenant<'_, KvTenantStore, WebCrypto> {
-        Tenant::new(
+    pub fn tenant(&self) -> Tenant<'_> {
+        tenant::Tenant::new(
             &self.store,
             &WebCrypto,
             &WorkerClock,

@@ -6,10 +6,7 @@ use tenant::{Error, Family, Result};
 use worker::{Method, Request, Response, Url};
 
 use crate::http::{self, Caching};
-use crate::kv::KvTenantStore;
-use crate::webcrypto::WebCrypto;
-
-type Tenant<'a> = tenant::Tenant<'a, KvTenantStore, WebCrypto>;
+use crate::Tenant;
 
 /// One Management API operation: its route and the scope it needs.
 #[derive(Debug, Clone, PartialEq, Eq)]

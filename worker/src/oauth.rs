@@ -5,10 +5,7 @@ use tenant::{Family, Result};
 use worker::{Request, Response};
 
 use crate::http::{self, Caching};
-use crate::kv::KvTenantStore;
-use crate::webcrypto::WebCrypto;
-
-type Tenant<'a> = tenant::Tenant<'a, KvTenantStore, WebCrypto>;
+use crate::Tenant;
 
 /// `/.well-known/openid-configuration` and RFC 8414's
 /// `/.well-known/oauth-authorization-server`: the same document.

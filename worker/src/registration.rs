@@ -5,11 +5,8 @@ use tenant::{Error, Family, Result};
 use worker::{console_warn, Method, Request, Response};
 
 use crate::http::{self, Caching};
-use crate::kv::KvTenantStore;
-use crate::webcrypto::WebCrypto;
 use crate::Deployment;
-
-type Tenant<'a> = tenant::Tenant<'a, KvTenantStore, WebCrypto>;
+use crate::Tenant;
 
 /// Open registration, throttled per client IP before anything is read, so a
 /// flood costs neither KV reads nor writes.

@@ -11,12 +11,9 @@ use tenant::{secret, users, Error, Family, Result};
 use worker::{Headers, RateLimiter, Request, Response, Url};
 
 use crate::http::{self, Caching};
-use crate::kv::KvTenantStore;
 use crate::pages::{self, Form};
-use crate::webcrypto::WebCrypto;
 use crate::Deployment;
-
-type Tenant<'a> = tenant::Tenant<'a, KvTenantStore, WebCrypto>;
+use crate::Tenant;
 
 const SESSION_COOKIE: &str = "tenant_session";
 const CSRF_COOKIE: &str = "tenant_csrf";
