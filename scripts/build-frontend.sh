@@ -58,10 +58,16 @@ echo "build-frontend: cargo build (release, wasm32-unknown-unknown, opt-level z)
 # Size over speed for code that is downloaded: opt-level "z", and Leptos's
 # `erase_components`, which type-erases each component's view and so stops
 # every view tree from being compiled as its own generic instance.
+# The workspace builds Ed25519 and SHA-2 for speed (the token endpoint's
+# CPU); here they are downloaded code, so size wins for them too.
+SIZE_OVER_SPEED=()
+for package in curve25519-dalek ed25519-dalek sha2; do
+    SIZE_OVER_SPEED+=(--config "profile.release.package.$package.opt-level=\"z\"")
+done
 CARGO_TARGET_DIR="$TARGET_DIR" \
     CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
     RUSTFLAGS="${RUSTFLAGS:-} --cfg erase_components" \
-    cargo build --release --target wasm32-unknown-unknown -p frontend --bins
+    cargo build "${SIZE_OVER_SPEED[@]}" --release --target wasm32-unknown-unknown -p frontend --bins
 
 rm -rf "$DIST"
 mkdir -p "$PKG"

@@ -34,8 +34,8 @@ pub mod users;
 mod flows;
 #[cfg(test)]
 mod sign_in_flows;
-#[cfg(test)]
-mod testing;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use error::{Error, Family, Result};
 

@@ -1,5 +1,6 @@
 //! Test fixtures: a tenant over an in-memory store, a fixed clock and an RSA
-//! backend on the `rsa` crate (the Worker uses WebCrypto instead).
+//! backend on the `rsa` crate (the Worker uses WebCrypto instead). Also
+//! available to the benchmarks through the `testing` feature.
 
 use std::sync::OnceLock;
 
@@ -128,10 +129,11 @@ impl CryptoBackend for TestCrypto {
     }
 }
 
-/// Everything a tenant runs on, owned by the test.
-pub struct World {
+/// Everything a tenant runs on, owned by the test; RSA on the `rsa` crate
+/// unless another backend is given ([`World::with_crypto`]).
+pub struct World<K = TestCrypto> {
     pub store: MemoryStore,
-    pub crypto: TestCrypto,
+    pub crypto: K,
     pub clock: FixedClock,
     pub rng: OsRng,
     pub cache: Cache,
@@ -140,9 +142,21 @@ pub struct World {
 
 impl World {
     pub fn new() -> Self {
+        Self::with_crypto(TestCrypto::default())
+    }
+}
+
+impl Default for World {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K: CryptoBackend> World<K> {
+    pub fn with_crypto(crypto: K) -> Self {
         Self {
             store: MemoryStore::new(),
-            crypto: TestCrypto::default(),
+            crypto,
             clock: FixedClock::at(NOW),
             rng: OsRng,
             cache: Cache::new(),
@@ -160,7 +174,7 @@ impl World {
         }
     }
 
-    pub fn tenant(&self) -> Tenant<'_, MemoryStore, TestCrypto> {
+    pub fn tenant(&self) -> Tenant<'_, MemoryStore, K> {
         Tenant::new(
             &self.store,
             &self.crypto,

@@ -1,0 +1,205 @@
+//! The token endpoint's hot operations over a real [`tenant::Tenant`] (in
+//! memory, warm isolate cache), written once and run two ways:
+//! natively under criterion (`benches/hot_path.rs`, RSA on the `rsa` crate)
+//! and compiled to wasm and timed in V8 by `bench/micro.mjs` (RSA on
+//! WebCrypto, as in workerd). The wasm figures are our CPU per request at
+//! the edge.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use shared::management::{
+    AppType, ClientCreate, ClientGrantCreate, ResourceServerCreate, ResourceServerScope,
+};
+use shared::token::TokenResponse;
+use tenant::access_token::{AccessTokenGrant, Audience, VerifiedAccessToken};
+use tenant::crypto::CryptoBackend;
+use tenant::keys::SigningAlg;
+use tenant::random::OsRng;
+use tenant::testing::World;
+use tenant::token::TokenRequest;
+use tenant::{secret, Result};
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
+const JSON: Option<&str> = Some("application/json");
+
+/// The operations measured, by the names the reports use.
+pub const OPERATIONS: [&str; 10] = [
+    "grant_eddsa",
+    "grant_rs256",
+    "mint_eddsa",
+    "mint_rs256",
+    "verify_eddsa",
+    "verify_rs256",
+    "verify_client_secret",
+    "parse_form",
+    "parse_json",
+    "parse_basic",
+];
+
+/// One API per algorithm, one client granted both, and the requests a
+/// client would send; every key and API is already in isolate memory.
+pub struct Fixture<K> {
+    world: World<K>,
+    client_id: String,
+    client_secret: String,
+    secret_hash: String,
+    form: [Vec<u8>; 2],
+    json: Vec<u8>,
+    basic: String,
+    tokens: [String; 2],
+}
+
+const ALGS: [SigningAlg; 2] = [SigningAlg::EdDsa, SigningAlg::Rs256];
+
+fn audience(alg: SigningAlg) -> String {
+    format!(
+        "https://{}.bench.example/",
+        alg.as_str().to_ascii_lowercase()
+    )
+}
+
+fn index(alg: SigningAlg) -> usize {
+    usize::from(alg == SigningAlg::Rs256)
+}
+
+impl<K: CryptoBackend> Fixture<K> {
+    pub async fn new(crypto: K) -> Result<Self> {
+        let world = World::with_crypto(crypto);
+        let tenant = world.tenant();
+        let client = tenant
+            .create_client(ClientCreate {
+                name: "Bench worker".into(),
+                app_type: Some(AppType::NonInteractive),
+                ..Default::default()
+            })
+            .await?;
+        let client_secret = client.client_secret.clone().unwrap_or_default();
+        for alg in ALGS {
+            tenant
+                .create_resource_server(ResourceServerCreate {
+                    identifier: audience(alg),
+                    name: Some(format!("Bench {}", alg.as_str())),
+                    scopes: Some(vec![ResourceServerScope {
+                        value: "read:things".into(),
+                        description: "Read things".into(),
+                    }]),
+                    signing_alg: Some(alg.as_str().into()),
+                    ..Default::default()
+                })
+                .await?;
+            tenant
+                .create_client_grant(ClientGrantCreate {
+                    client_id: client.client_id.clone(),
+                    audience: audience(alg),
+                    scope: vec!["read:things".into()],
+                })
+                .await?;
+        }
+        let form = ALGS.map(|alg| {
+            format!(
+                "grant_type=client_credentials&client_id={}&client_secret={}&audience={}",
+                client.client_id,
+                client_secret,
+                audience(alg).replace(':', "%3A").replace('/', "%2F")
+            )
+            .into_bytes()
+        });
+        let json = format!(
+            r#"{{"grant_type":"client_credentials","client_id":"{}","client_secret":"{}","audience":"{}"}}"#,
+            client.client_id,
+            client_secret,
+            audience(SigningAlg::EdDsa)
+        )
+        .into_bytes();
+        let basic = format!(
+            "Basic {}",
+            STANDARD.encode(format!("{}:{}", client.client_id, client_secret))
+        );
+        let mut fixture = Self {
+            secret_hash: secret::hash(&OsRng, &client_secret),
+            client_id: client.client_id,
+            client_secret,
+            form,
+            json,
+            basic,
+            tokens: [String::new(), String::new()],
+            world,
+        };
+        // Warm: keys generated and cached, APIs cached, one token per alg.
+        for alg in ALGS {
+            fixture.tokens[index(alg)] = fixture.grant(alg).await?.access_token;
+        }
+        Ok(fixture)
+    }
+
+    /// A whole `client_credentials` grant, as `POST /oauth/token` runs it.
+    pub async fn grant(&self, alg: SigningAlg) -> Result<TokenResponse> {
+        self.world
+            .tenant()
+            .token(None, FORM, &self.form[index(alg)])
+            .await
+    }
+
+    /// Signing an access token alone, with the key already loaded.
+    pub async fn mint(&self, alg: SigningAlg) -> Result<String> {
+        self.world
+            .tenant()
+            .mint_access_token(AccessTokenGrant {
+                client_id: &self.client_id,
+                subject: format!("{}@clients", self.client_id),
+                audience: Audience::One(audience(alg)),
+                scope: "read:things".into(),
+                gty: Some("client-credentials"),
+                lifetime: 86_400,
+                alg,
+            })
+            .await
+    }
+
+    /// What an API does with a bearer token (`GET /api/whoami`).
+    pub async fn verify(&self, alg: SigningAlg) -> Result<VerifiedAccessToken> {
+        self.world
+            .tenant()
+            .verify_access_token(&self.tokens[index(alg)], Some(&audience(alg)))
+            .await
+    }
+
+    /// The stored-hash check of a client secret.
+    pub fn verify_client_secret(&self) -> bool {
+        secret::verify(&self.secret_hash, &self.client_secret)
+    }
+
+    pub fn parse_form(&self) -> Result<TokenRequest> {
+        TokenRequest::parse(FORM, &self.form[0])
+    }
+
+    pub fn parse_json(&self) -> Result<TokenRequest> {
+        TokenRequest::parse(JSON, &self.json)
+    }
+
+    /// The body and the Basic header of a `client_secret_basic` request.
+    pub fn parse_basic(&self) -> Result<tenant::token::ClientAuthentication> {
+        let request = TokenRequest::parse(FORM, b"grant_type=client_credentials")?;
+        tenant::token::ClientAuthentication::from_request(Some(&self.basic), &request)
+    }
+
+    /// Runs `operation` once; false for an unknown name or a failed run.
+    pub async fn run(&self, operation: &str) -> bool {
+        match operation {
+            "grant_eddsa" => self.grant(SigningAlg::EdDsa).await.is_ok(),
+            "grant_rs256" => self.grant(SigningAlg::Rs256).await.is_ok(),
+            "mint_eddsa" => self.mint(SigningAlg::EdDsa).await.is_ok(),
+            "mint_rs256" => self.mint(SigningAlg::Rs256).await.is_ok(),
+            "verify_eddsa" => self.verify(SigningAlg::EdDsa).await.is_ok(),
+            "verify_rs256" => self.verify(SigningAlg::Rs256).await.is_ok(),
+            "verify_client_secret" => self.verify_client_secret(),
+            "parse_form" => self.parse_form().is_ok(),
+            "parse_json" => self.parse_json().is_ok(),
+            "parse_basic" => self.parse_basic().is_ok(),
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! The fixture for JS: `await Bench.create()`, then `await bench.run(op, n)`
+//! runs an operation `n` times and resolves to the count that succeeded.
+//! RSA goes through WebCrypto, as in the Worker.
+
+use tenant_webcrypto::WebCrypto;
+use wasm_bindgen::prelude::*;
+
+use crate::{Fixture, OPERATIONS};
+
+#[wasm_bindgen]
+pub struct Bench(Fixture<WebCrypto>);
+
+#[wasm_bindgen]
+impl Bench {
+    pub async fn create() -> Result<Bench, JsError> {
+        Fixture::new(WebCrypto)
+            .await
+            .map(Bench)
+            .map_err(|err| JsError::new(&err.to_string()))
+    }
+
+    pub fn operations() -> Vec<String> {
+        OPERATIONS.iter().map(|op| op.to_string()).collect()
+    }
+
+    pub async fn run(&self, operation: String, iterations: u32) -> u32 {
+        let mut ok = 0;
+        for _ in 0..iterations {
+            ok += u32::from(self.0.run(&operation).await);
+        }
+        ok
+    }
+}
