@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs every check and test: formatting,
 # lints (host and wasm), host unit tests of the domain, the release build,
-# the deploy bundle (dry run), and the end-to-end tests against real
-# `wrangler dev` instances.
+# the deploy bundle (dry run) and its size budgets, and the end-to-end tests
+# against real `wrangler dev` instances.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -16,8 +16,9 @@ bash scripts/setup.sh --browser
 
 step "format and lints"
 cargo fmt --all -- --check
-cargo clippy -p shared -p tenant -p frontend --all-targets -- -D warnings
-cargo clippy -p tenant-worker -p frontend --target wasm32-unknown-unknown --all-targets -- -D warnings
+cargo clippy -p shared -p tenant -p tenant-bench -p frontend --all-targets -- -D warnings
+cargo clippy -p tenant-worker -p tenant-webcrypto -p frontend --target wasm32-unknown-unknown --all-targets -- -D warnings
+cargo clippy -p tenant-bench --target wasm32-unknown-unknown --lib -- -D warnings
 
 step "host unit tests (domain)"
 cargo test -p shared -p tenant -p frontend
@@ -27,6 +28,9 @@ EDGE_TENANT_PREBUILT=0 bash scripts/build.sh
 
 step "deploy bundle (wrangler deploy --dry-run)"
 EDGE_TENANT_PREBUILT=1 node_modules/.bin/wrangler deploy --dry-run --outdir target/deploy-dry-run
+
+step "size budgets (Worker <= 1 MiB gzip, each SPA first load <= 350 KiB gzip)"
+node scripts/check-sizes.mjs
 
 step "end-to-end tests (wrangler dev + workerd + local KV)"
 EDGE_TENANT_PREBUILT=1 node --test --test-concurrency=1 tests/e2e/

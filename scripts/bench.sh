@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The benchmark (not part of the test command): installs what is missing,
+# builds the release Worker and SPA, then measures
+#   1. where the CPU goes: criterion natively and the same operations as wasm
+#      in V8 (scripts/bench-micro.sh);
+#   2. load: the token endpoint and the other endpoints under one fresh
+#      `wrangler dev`, against the platform floor and npm oidc-provider, with
+#      wrk at concurrency 1, 8 and 32 (bench/load.mjs);
+# and writes bench/out/report.md and bench/out/chart.png (git-ignored).
+#
+#   bash scripts/bench.sh [--duration S] [--warmup S] [--concurrency 1,8,32] [--no-micro]
+#
+# Takes about 15 minutes on 2 cores. Run it on an otherwise idle machine:
+# anything else using the CPU shows up in every figure.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$PATH"
+export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+
+say() { echo "bench: $*"; }
+
+MICRO=1
+LOAD_ARGS=()
+for arg in "$@"; do
+    case "$arg" in
+        --no-micro) MICRO=0 ;;
+        *) LOAD_ARGS+=("$arg") ;;
+    esac
+done
+
+# Chromium renders the chart; wrangler, playwright-core come from npm.
+bash scripts/setup.sh --browser
+
+if ! command -v wrk >/dev/null 2>&1; then
+    say "installing wrk (Debian)"
+    if [[ $(id -u) -eq 0 ]]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq wrk >/dev/null
+fi
+
+if [[ ! -d bench/peer/node_modules || bench/peer/package-lock.json -nt bench/peer/node_modules ]]; then
+    say "installing the peer (npm oidc-provider)"
+    npm ci --prefix bench/peer --no-audit --no-fund
+fi
+
+mkdir -p bench/out
+say "release build (worker + SPA)"
+EDGE_TENANT_PREBUILT=0 bash scripts/build.sh
+node_modules/.bin/wrangler deploy --dry-run --outdir target/deploy-dry-run >/dev/null
+
+if [[ "$MICRO" == 1 ]]; then
+    bash scripts/bench-micro.sh
+fi
+
+node bench/load.mjs "${LOAD_ARGS[@]}"
+node bench/report.mjs
