@@ -47,7 +47,8 @@ fi
 mkdir -p bench/out
 say "release build (worker + SPA)"
 EDGE_TENANT_PREBUILT=0 bash scripts/build.sh
-node_modules/.bin/wrangler deploy --dry-run --outdir target/deploy-dry-run >/dev/null
+rm -rf target/deploy-dry-run
+EDGE_TENANT_PREBUILT=1 node_modules/.bin/wrangler deploy --dry-run --outdir target/deploy-dry-run >/dev/null
 
 if [[ "$MICRO" == 1 ]]; then
     bash scripts/bench-micro.sh

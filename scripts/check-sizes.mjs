@@ -46,8 +46,11 @@ export function sizes({ deployDir = path.join(root, 'target', 'deploy-dry-run') 
   const uploaded = readdirSync(deployDir)
     .filter((name) => /\.(wasm|m?js)$/.test(name))
     .map((name) => path.join(deployDir, name));
-  if (!uploaded.some((file) => file.endsWith('.wasm'))) {
-    throw new Error(`no .wasm in ${path.relative(root, deployDir)}`);
+  const modules = uploaded.filter((file) => file.endsWith('.wasm')).length;
+  if (modules !== 1) {
+    throw new Error(
+      `expected one .wasm in ${path.relative(root, deployDir)}, found ${modules}: remove the folder and run the dry run again`,
+    );
   }
   const rows = [
     {

@@ -27,6 +27,7 @@ step "release build (worker + SPA)"
 EDGE_TENANT_PREBUILT=0 bash scripts/build.sh
 
 step "deploy bundle (wrangler deploy --dry-run)"
+rm -rf target/deploy-dry-run
 EDGE_TENANT_PREBUILT=1 node_modules/.bin/wrangler deploy --dry-run --outdir target/deploy-dry-run
 
 step "size budgets (Worker <= 1 MiB gzip, each SPA first load <= 350 KiB gzip)"
