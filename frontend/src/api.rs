@@ -1,12 +1,22 @@
 //! Every network call the SPA makes. The API is served from the same origin
 //! as the SPA, so paths are origin-relative; the JWK Set is fetched from the
 //! `jwks_uri` the discovery document names.
+//!
+//! Every call is one non-generic request ([`request_json`]) answering
+//! JSON as a boxed future ([`Reply`]), decoded into its type at the edge:
+//! each call adds a few instructions to the download, not its own copy of
+//! the request code.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 
-use gloo_net::http::{Request, RequestBuilder};
+use gloo_net::http::{Method, RequestBuilder};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
 use shared::app::AppConfig;
-use shared::discovery::{JwkSet, ProviderMetadata};
+use shared::discovery::JwkSet;
 use shared::error::{ManagementErrorBody, OAuthErrorBody};
 
 /// Path of the OpenID Connect Discovery document.
@@ -91,59 +101,99 @@ pub fn error_detail(body: &str) -> Option<String> {
     })
 }
 
-/// Sends a request; a 2xx answer's body, or the error.
-pub async fn send(request: Request) -> Result<String, ApiError> {
-    let response = request
-        .send()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    let body = response
-        .text()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    if !response.ok() {
-        return Err(ApiError::Status {
-            status: response.status(),
-            status_text: response.status_text(),
-            detail: error_detail(&body),
-        });
+/// An answer on its way.
+pub type Reply<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+/// The members of the tenant's OpenID Provider metadata (OpenID Connect
+/// Discovery 1.0 §3, `shared::discovery::ProviderMetadata`) the SPA reads;
+/// the others are skipped rather than decoded.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Discovery {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub jwks_uri: String,
+}
+
+/// Sends `method url` with `Accept: application/json`, the bearer token if
+/// any and the JSON text `body` if any; a 2xx answer's JSON (`null` when
+/// empty), or the error.
+pub fn request_json(
+    method: Method,
+    url: String,
+    bearer: Option<&str>,
+    body: Option<String>,
+) -> Reply<Value> {
+    let mut builder = RequestBuilder::new(&url)
+        .method(method)
+        .header("Accept", "application/json");
+    if let Some(token) = bearer {
+        builder = builder.header("Authorization", &format!("Bearer {token}"));
     }
-    Ok(body)
-}
-
-/// Decodes a JSON answer as `T`.
-pub fn decode<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, ApiError> {
-    serde_json::from_str(body).map_err(|e| ApiError::Decode(e.to_string()))
-}
-
-/// Send `request` and decode a 2xx JSON answer as `T`.
-async fn send_json<T: serde::de::DeserializeOwned>(request: RequestBuilder) -> Result<T, ApiError> {
-    let request = request
-        .header("Accept", "application/json")
-        .build()
+    Box::pin(async move {
+        let request = match body {
+            Some(json) => builder
+                .header("Content-Type", "application/json")
+                .body(json),
+            None => builder.build(),
+        }
         .map_err(|e| ApiError::Network(e.to_string()))?;
-    decode(&send(request).await?)
+        let response = request
+            .send()
+            .await
+            .map_err(|e| ApiError::Network(e.to_string()))?;
+        let body = response
+            .text()
+            .await
+            .map_err(|e| ApiError::Network(e.to_string()))?;
+        if !response.ok() {
+            return Err(ApiError::Status {
+                status: response.status(),
+                status_text: response.status_text(),
+                detail: error_detail(&body),
+            });
+        }
+        if body.trim().is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_str(&body).map_err(|e| ApiError::Decode(e.to_string()))
+    })
+}
+
+/// A JSON answer as a `T`.
+pub fn decode<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    serde_json::from_value(value).map_err(|e| ApiError::Decode(e.to_string()))
+}
+
+/// GET `url` and decode its JSON answer as `T`.
+async fn get<T: DeserializeOwned>(url: &str, bearer: Option<&str>) -> Result<T, ApiError> {
+    decode(request_json(Method::GET, url.to_owned(), bearer, None).await?)
 }
 
 /// Fetch the tenant's OpenID Provider metadata.
-pub async fn fetch_discovery() -> Result<ProviderMetadata, ApiError> {
-    send_json(Request::get(DISCOVERY_PATH)).await
+pub async fn fetch_discovery() -> Result<Discovery, ApiError> {
+    get(DISCOVERY_PATH, None).await
 }
 
 /// Fetch the SPA's issuer and client_id.
 pub async fn fetch_app_config() -> Result<AppConfig, ApiError> {
-    send_json(Request::get(APP_CONFIG_PATH)).await
+    get(APP_CONFIG_PATH, None).await
 }
 
 /// Fetch the tenant's public signing keys from `jwks_uri`.
 pub async fn fetch_jwks(jwks_uri: &str) -> Result<JwkSet, ApiError> {
-    send_json(Request::get(jwks_uri)).await
+    get(jwks_uri, None).await
 }
 
 /// Call the sample API with the access token; its JSON answer.
-pub async fn call_whoami(access_token: String) -> Result<serde_json::Value, ApiError> {
-    send_json(Request::get(WHOAMI_PATH).header("Authorization", &format!("Bearer {access_token}")))
-        .await
+pub async fn call_whoami(access_token: String) -> Result<Value, ApiError> {
+    request_json(
+        Method::GET,
+        WHOAMI_PATH.to_owned(),
+        Some(&access_token),
+        None,
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -164,6 +214,32 @@ mod tests {
             Some("expired (invalid_token)")
         );
         assert_eq!(error_detail("<html>"), None);
+    }
+
+    #[test]
+    fn discovery_reads_the_members_the_spa_uses() {
+        let meta = shared::discovery::ProviderMetadata {
+            issuer: "https://t.example/".into(),
+            authorization_endpoint: "https://t.example/authorize".into(),
+            token_endpoint: "https://t.example/oauth/token".into(),
+            registration_endpoint: "https://t.example/oidc/register".into(),
+            jwks_uri: "https://t.example/.well-known/jwks.json".into(),
+            userinfo_endpoint: "https://t.example/userinfo".into(),
+            scopes_supported: vec!["openid".into()],
+            response_types_supported: vec!["id_token token".into()],
+            response_modes_supported: vec!["fragment".into()],
+            grant_types_supported: vec!["implicit".into()],
+            subject_types_supported: vec!["public".into()],
+            id_token_signing_alg_values_supported: vec!["RS256".into()],
+            token_endpoint_auth_methods_supported: vec!["none".into()],
+            claims_supported: vec!["sub".into()],
+            request_uri_parameter_supported: false,
+        };
+        let read: Discovery = decode(serde_json::to_value(&meta).unwrap()).unwrap();
+        assert_eq!(read.issuer, meta.issuer);
+        assert_eq!(read.authorization_endpoint, meta.authorization_endpoint);
+        assert_eq!(read.token_endpoint, meta.token_endpoint);
+        assert_eq!(read.jwks_uri, meta.jwks_uri);
     }
 
     #[test]

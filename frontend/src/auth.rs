@@ -10,18 +10,18 @@
 //! 3. [`finish_sign_in`] validates the ID token against the tenant's JWK Set
 //!    ([`validate_id_token`]: signature, `iss`, `aud`/`azp`, `exp`, `iat`,
 //!    `nonce`, `at_hash`) and decodes the access token's claims for display.
+//!    An RS256 signature is checked by an [`Rs256Verifier`] (the browser's
+//!    WebCrypto in the app), an EdDSA one here.
 //!
 //! Every failure is one [`AuthError`], whose `Display` is a sentence for the
 //! person signing in. The time is always passed in, so tests are exact.
 
-use std::borrow::Cow;
 use std::fmt;
+use std::future::Future;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use jwt_compact::alg::{Ed25519, Rsa, RsaPublicKey, StrongKey};
-use jwt_compact::jwk::JsonWebKey;
-use jwt_compact::{AlgorithmExt as _, Empty, UntrustedToken, ValidationError};
+use ed25519_dalek::Verifier as _;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -413,12 +413,13 @@ impl SignedIn {
 }
 
 /// Validates the pending response's ID token and returns the sign-in.
-pub fn finish_sign_in(
+pub async fn finish_sign_in(
     pending: PendingSignIn,
     jwks: &JwkSet,
     issuer: &str,
     client_id: &str,
     now: i64,
+    rs256: &impl Rs256Verifier,
 ) -> Result<SignedIn, AuthError> {
     let tokens = pending.tokens;
     let id_claims = validate_id_token(
@@ -431,7 +432,9 @@ pub fn finish_sign_in(
             nonce: &pending.nonce,
         },
         now,
-    )?;
+        rs256,
+    )
+    .await?;
     let access_claims = decode_claims_unverified(&tokens.access_token).ok();
     Ok(SignedIn {
         id_token: tokens.id_token,
@@ -451,19 +454,48 @@ struct JoseHeader {
     kid: Option<String>,
 }
 
+/// Checks RS256 signatures (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518
+/// §3.3). The browser's WebCrypto does it in the app, so the SPA carries no
+/// RSA code of its own; tests use a Rust implementation.
+pub trait Rs256Verifier {
+    /// Whether `signature` is `key`'s over `message`; `Err` when the check
+    /// could not be made at all.
+    fn verify(
+        &self,
+        key: &RsaKey,
+        message: &[u8],
+        signature: &[u8],
+    ) -> impl Future<Output = Result<bool, String>>;
+}
+
+/// An RSA public key of at least 2048 bits, as the JWK members `n` and `e`
+/// (base64url).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RsaKey {
+    pub n: String,
+    pub e: String,
+}
+
+/// The published key an ID token names, checked usable for its `alg`.
+enum VerifyingKey {
+    Rs256(RsaKey),
+    Ed25519(ed25519_dalek::VerifyingKey),
+}
+
 /// Validates an ID token (OIDC Core 3.2.2.11) and returns its claims.
 ///
 /// `now` is the current time in seconds since the Unix epoch. When
 /// `access_token` is given, the token's `at_hash` must be present and match.
-pub fn validate_id_token(
+pub async fn validate_id_token(
     id_token: &str,
     access_token: Option<&str>,
     jwks: &JwkSet,
     expected: &IdTokenExpectations<'_>,
     now: i64,
+    rs256: &impl Rs256Verifier,
 ) -> Result<Map<String, Value>, AuthError> {
     let mut segments = id_token.split('.');
-    let (Some(header), Some(payload), Some(_signature), None) = (
+    let (Some(header), Some(payload), Some(signature), None) = (
         segments.next(),
         segments.next(),
         segments.next(),
@@ -473,6 +505,8 @@ pub fn validate_id_token(
             "it does not have three parts".into(),
         ));
     };
+    // The JWS Signing Input (RFC 7515 §5.2): the header and payload as sent.
+    let message = &id_token.as_bytes()[..header.len() + 1 + payload.len()];
     let header: JoseHeader = decode_segment(header)
         .ok_or_else(|| AuthError::MalformedIdToken("its header is unreadable".into()))?;
     let alg = header.alg.unwrap_or_default();
@@ -491,40 +525,30 @@ pub fn validate_id_token(
             key_alg: key.alg.clone(),
         });
     }
-    verify_signature(id_token, &alg, key)?;
+    let key = if alg == "RS256" {
+        VerifyingKey::Rs256(rsa_key(key)?)
+    } else {
+        VerifyingKey::Ed25519(ed25519_key(key)?)
+    };
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|_| AuthError::MalformedIdToken("its signature is not base64url".into()))?;
+    let valid = match &key {
+        VerifyingKey::Rs256(key) => rs256
+            .verify(key, message, &signature)
+            .await
+            .map_err(AuthError::VerifierUnavailable)?,
+        VerifyingKey::Ed25519(key) => ed25519_dalek::Signature::from_slice(&signature)
+            .is_ok_and(|signature| key.verify(message, &signature).is_ok()),
+    };
+    if !valid {
+        return Err(AuthError::BadSignature);
+    }
 
     let claims: Map<String, Value> = decode_segment(payload)
         .ok_or_else(|| AuthError::MalformedIdToken("its claims are unreadable".into()))?;
     check_claims(&claims, access_token, expected, now)?;
     Ok(claims)
-}
-
-fn verify_signature(id_token: &str, alg: &str, key: &Jwk) -> Result<(), AuthError> {
-    let untrusted =
-        UntrustedToken::new(id_token).map_err(|e| AuthError::MalformedIdToken(e.to_string()))?;
-    let result = match alg {
-        "RS256" => {
-            let public_key = rsa_key(key)?;
-            Rsa::rs256()
-                .validator::<Empty>(public_key.as_ref())
-                .validate(&untrusted)
-                .map(drop)
-        }
-        "EdDSA" => {
-            let public_key = ed25519_key(key)?;
-            Ed25519
-                .validator::<Empty>(&public_key)
-                .validate(&untrusted)
-                .map(drop)
-        }
-        other => return Err(AuthError::UnsupportedAlgorithm(other.to_owned())),
-    };
-    result.map_err(|e| match e {
-        ValidationError::InvalidSignature
-        | ValidationError::InvalidSignatureLen { .. }
-        | ValidationError::MalformedSignature(_) => AuthError::BadSignature,
-        other => AuthError::MalformedIdToken(other.to_string()),
-    })
 }
 
 fn key_member<'a>(
@@ -540,23 +564,43 @@ fn key_member<'a>(
     })
 }
 
+/// The fewest modulus bits an RSA key may have (NIST SP 800-131A).
+const MIN_RSA_BITS: usize = 2048;
+
 /// An RSA public key of at least 2048 bits from an RSA JWK.
-fn rsa_key(key: &Jwk) -> Result<StrongKey<RsaPublicKey>, AuthError> {
+fn rsa_key(key: &Jwk) -> Result<RsaKey, AuthError> {
     if key.kty != "RSA" {
         return Err(AuthError::InvalidKey(format!(
             "key {} is of type {}, not RSA",
             key.kid, key.kty
         )));
     }
-    let jwk = JsonWebKey::Rsa {
-        modulus: Cow::Owned(key_member(key, &key.n, "n")?),
-        public_exponent: Cow::Owned(key_member(key, &key.e, "e")?),
-        private_parts: None,
-    };
-    let public_key = RsaPublicKey::try_from(&jwk)
-        .map_err(|e| AuthError::InvalidKey(format!("key {}: {e}", key.kid)))?;
-    StrongKey::try_from(public_key)
-        .map_err(|_| AuthError::InvalidKey(format!("key {} is shorter than 2048 bits", key.kid)))
+    let modulus = key_member(key, &key.n, "n")?;
+    let exponent = key_member(key, &key.e, "e")?;
+    if exponent.iter().all(|&b| b == 0) {
+        return Err(AuthError::InvalidKey(format!(
+            "key {}'s \"e\" is zero",
+            key.kid
+        )));
+    }
+    if unsigned_bits(&modulus) < MIN_RSA_BITS {
+        return Err(AuthError::InvalidKey(format!(
+            "key {} is shorter than {MIN_RSA_BITS} bits",
+            key.kid
+        )));
+    }
+    Ok(RsaKey {
+        n: key.n.clone().unwrap_or_default(),
+        e: key.e.clone().unwrap_or_default(),
+    })
+}
+
+/// Bits of a big-endian unsigned integer, leading zeros not counted.
+fn unsigned_bits(be: &[u8]) -> usize {
+    match be.iter().position(|&b| b != 0) {
+        Some(i) => (be.len() - i) * 8 - be[i].leading_zeros() as usize,
+        None => 0,
+    }
 }
 
 /// An Ed25519 public key from an OKP JWK.
@@ -700,6 +744,8 @@ pub enum AuthError {
     InvalidKey(String),
     /// The signature does not verify with the named key.
     BadSignature,
+    /// The browser could not check an RS256 signature (no WebCrypto).
+    VerifierUnavailable(String),
     IssuerMismatch {
         expected: String,
         found: String,
@@ -836,6 +882,11 @@ impl fmt::Display for AuthError {
                 "The identity token's signature is not valid: it was not signed by the \
                  tenant, or it was altered."
             ),
+            AuthError::VerifierUnavailable(why) => write!(
+                f,
+                "This browser could not check the identity token's signature ({why}). \
+                 Signing in needs a secure (HTTPS) page with Web Crypto."
+            ),
             AuthError::IssuerMismatch { expected, found } => write!(
                 f,
                 "The identity token was issued by \"{found}\", not by this tenant \
@@ -879,8 +930,15 @@ impl std::error::Error for AuthError {}
 mod tests {
     use std::sync::OnceLock;
 
+    use std::borrow::Cow;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
     use ed25519_dalek::{Signer as _, SigningKey};
-    use jwt_compact::alg::{Hs256, Hs256Key, ModulusBits, RsaPrivateKey};
+    use jwt_compact::alg::{
+        Hs256, Hs256Key, ModulusBits, Rsa, RsaPrivateKey, RsaPublicKey, RsaSignature,
+    };
+    use jwt_compact::jwk::JsonWebKey;
     use jwt_compact::{Algorithm as _, AlgorithmSignature as _};
     use serde_json::json;
 
@@ -1030,14 +1088,78 @@ mod tests {
         }
     }
 
-    fn validate(id_token: &str) -> Result<Map<String, Value>, AuthError> {
-        validate_id_token(
+    /// RS256 on the host: jwt-compact's RSA stands in for the browser's
+    /// WebCrypto.
+    struct HostRs256;
+
+    impl Rs256Verifier for HostRs256 {
+        async fn verify(
+            &self,
+            key: &RsaKey,
+            message: &[u8],
+            signature: &[u8],
+        ) -> Result<bool, String> {
+            let member = |value: &str| URL_SAFE_NO_PAD.decode(value).map_err(|e| e.to_string());
+            let jwk = JsonWebKey::Rsa {
+                modulus: Cow::Owned(member(&key.n)?),
+                public_exponent: Cow::Owned(member(&key.e)?),
+                private_parts: None,
+            };
+            let public_key = RsaPublicKey::try_from(&jwk).map_err(|e| e.to_string())?;
+            Ok(
+                RsaSignature::try_from_slice(signature).is_ok_and(|signature| {
+                    Rsa::rs256().verify_signature(&signature, &public_key, message)
+                }),
+            )
+        }
+    }
+
+    /// A browser without WebCrypto.
+    struct NoWebCrypto;
+
+    impl Rs256Verifier for NoWebCrypto {
+        async fn verify(&self, _: &RsaKey, _: &[u8], _: &[u8]) -> Result<bool, String> {
+            Err("crypto.subtle is undefined".into())
+        }
+    }
+
+    /// Runs a future that never waits, as validation does with a host
+    /// verifier.
+    fn ready<F: Future>(future: F) -> F::Output {
+        match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(output) => output,
+            Poll::Pending => unreachable!("host verification never waits"),
+        }
+    }
+
+    fn validate_with(
+        id_token: &str,
+        access_token: Option<&str>,
+        jwks: &JwkSet,
+    ) -> Result<Map<String, Value>, AuthError> {
+        ready(validate_id_token(
             id_token,
-            Some(&access_token()),
-            &keys().jwks,
+            access_token,
+            jwks,
             &expectations(),
             NOW,
-        )
+            &HostRs256,
+        ))
+    }
+
+    fn validate(id_token: &str) -> Result<Map<String, Value>, AuthError> {
+        validate_with(id_token, Some(&access_token()), &keys().jwks)
+    }
+
+    fn finish(pending: PendingSignIn) -> Result<SignedIn, AuthError> {
+        ready(finish_sign_in(
+            pending,
+            &keys().jwks,
+            ISSUER,
+            CLIENT_ID,
+            NOW,
+            &HostRs256,
+        ))
     }
 
     fn stored() -> AuthRequest {
@@ -1365,7 +1487,7 @@ mod tests {
         let id_token = sign_ed(&keys().ed, ED_KID, &id_claims());
         let pending = begin_callback(&token_fragment(&id_token, STATE), Some(&stored())).unwrap();
         assert_eq!(pending.nonce, NONCE);
-        let signed_in = finish_sign_in(pending, &keys().jwks, ISSUER, CLIENT_ID, NOW).unwrap();
+        let signed_in = finish(pending).unwrap();
         assert_eq!(signed_in.name(), Some("Ada Lovelace"));
         assert_eq!(signed_in.email(), Some("ada@example.com"));
         assert_eq!(signed_in.subject(), "auth0|abc123");
@@ -1393,7 +1515,7 @@ mod tests {
             },
             nonce: NONCE.into(),
         };
-        let signed_in = finish_sign_in(pending, &keys().jwks, ISSUER, CLIENT_ID, NOW).unwrap();
+        let signed_in = finish(pending).unwrap();
         assert_eq!(signed_in.access_claims, None);
     }
 
@@ -1529,6 +1651,36 @@ mod tests {
     }
 
     #[test]
+    fn rs256_signature_covers_the_header_and_claims_as_sent() {
+        let genuine = sign_rsa(&keys().rsa, RSA_KID, &id_claims());
+        let parts: Vec<&str> = genuine.split('.').collect();
+        let altered = with(id_claims(), "sub", json!("auth0|mallory"));
+        let tampered = format!("{}.{}.{}", parts[0], b64_json(&altered), parts[2]);
+        assert_eq!(validate(&tampered), Err(AuthError::BadSignature));
+        let truncated = format!("{}.{}.{}", parts[0], parts[1], &parts[2][..40]);
+        assert_eq!(validate(&truncated), Err(AuthError::BadSignature));
+    }
+
+    #[test]
+    fn rs256_without_webcrypto_is_refused_and_said_so() {
+        let token = sign_rsa(&keys().rsa, RSA_KID, &id_claims());
+        let err = ready(validate_id_token(
+            &token,
+            Some(&access_token()),
+            &keys().jwks,
+            &expectations(),
+            NOW,
+            &NoWebCrypto,
+        ))
+        .unwrap_err();
+        assert_eq!(
+            err,
+            AuthError::VerifierUnavailable("crypto.subtle is undefined".into())
+        );
+        assert!(err.to_string().contains("could not check"), "{err}");
+    }
+
+    #[test]
     fn unknown_kid_is_refused() {
         let token = sign_ed(&keys().ed, "retired-key", &id_claims());
         assert_eq!(
@@ -1606,14 +1758,7 @@ mod tests {
             Err(AuthError::MissingClaim("at_hash"))
         );
         // Without an access token there is nothing to bind.
-        assert!(validate_id_token(
-            &sign_ed(&keys().ed, ED_KID, &missing),
-            None,
-            &keys().jwks,
-            &expectations(),
-            NOW
-        )
-        .is_ok());
+        assert!(validate_with(&sign_ed(&keys().ed, ED_KID, &missing), None, &keys().jwks).is_ok());
     }
 
     #[test]
@@ -1635,7 +1780,7 @@ mod tests {
         jwk.n = Some(URL_SAFE_NO_PAD.encode(&n[..128]));
         let jwks = JwkSet { keys: vec![jwk] };
         let token = sign_rsa(weak.as_ref(), "weak", &id_claims());
-        let result = validate_id_token(&token, None, &jwks, &expectations(), NOW);
+        let result = validate_with(&token, None, &jwks);
         assert!(
             matches!(result, Err(AuthError::InvalidKey(_))),
             "{result:?}"

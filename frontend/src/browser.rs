@@ -1,11 +1,12 @@
 //! The few browser APIs the SPA needs: the address, history, the clock,
-//! `sessionStorage` and the clipboard. Everything decided about their values
-//! is in [`crate::auth`] and [`crate::dashboard::model`].
+//! `sessionStorage`, the clipboard and WebCrypto. Everything decided about
+//! their values is in [`crate::auth`] and [`crate::dashboard::model`].
 
-use wasm_bindgen::JsValue;
-use web_sys::Storage;
+use js_sys::{Array, Object, Promise, Reflect};
+use wasm_bindgen::{JsCast as _, JsValue};
+use web_sys::{CryptoKey, Storage};
 
-use crate::auth::{AuthRequest, SignInApp};
+use crate::auth::{AuthRequest, Rs256Verifier, RsaKey, SignInApp};
 
 fn window() -> web_sys::Window {
     web_sys::window().expect("the SPA runs in a browser window")
@@ -73,4 +74,54 @@ pub fn take_auth_request(app: &SignInApp) -> Option<AuthRequest> {
 /// (e.g. outside a secure context) is the browser's to report.
 pub fn copy_to_clipboard(text: &str) {
     let _ = window().navigator().clipboard().write_text(text);
+}
+
+/// RS256 checked by the browser's WebCrypto.
+pub struct WebCrypto;
+
+/// RSASSA-PKCS1-v1_5 with SHA-256: RS256 (RFC 7518 §3.3).
+const RS256: &str = "RSASSA-PKCS1-v1_5";
+
+fn js_object(members: &[(&str, &str)]) -> Object {
+    let object = Object::new();
+    for (name, value) in members {
+        let _ = Reflect::set(&object, &(*name).into(), &(*value).into());
+    }
+    object
+}
+
+/// A failed WebCrypto call, in a few words.
+fn webcrypto_error(step: &str, err: JsValue) -> String {
+    let reason = err
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .unwrap_or_default();
+    format!("WebCrypto {step}: {reason}")
+}
+
+async fn settle(step: &str, promise: Result<Promise, JsValue>) -> Result<JsValue, String> {
+    let promise = promise.map_err(|e| webcrypto_error(step, e))?;
+    promise.await.map_err(|e| webcrypto_error(step, e))
+}
+
+impl Rs256Verifier for WebCrypto {
+    async fn verify(&self, key: &RsaKey, message: &[u8], signature: &[u8]) -> Result<bool, String> {
+        let subtle = window()
+            .crypto()
+            .map_err(|e| webcrypto_error("crypto", e))?
+            .subtle();
+        let jwk = js_object(&[
+            ("kty", "RSA"),
+            ("n", &key.n),
+            ("e", &key.e),
+            ("alg", "RS256"),
+        ]);
+        let algorithm = js_object(&[("name", RS256), ("hash", "SHA-256")]);
+        let usages = Array::of1(&"verify".into());
+        let imported = subtle.import_key_with_object("jwk", &jwk, &algorithm, false, &usages);
+        let key: CryptoKey = settle("importKey", imported).await?.unchecked_into();
+        let verified =
+            subtle.verify_with_str_and_u8_array_and_u8_array(RS256, &key, signature, message);
+        Ok(settle("verify", verified).await?.as_bool() == Some(true))
+    }
 }

@@ -19,9 +19,8 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 use serde_json::{Map, Value};
-use shared::discovery::ProviderMetadata;
 
-use crate::api::ApiError;
+use crate::api::{ApiError, Discovery};
 use crate::auth::{SignedIn, SAMPLE_APP};
 use crate::sign_in::{AuthState, Session};
 
@@ -164,7 +163,7 @@ fn TenantPanel() -> impl IntoView {
 }
 
 #[component]
-fn MetadataList(meta: ProviderMetadata) -> impl IntoView {
+fn MetadataList(meta: Discovery) -> impl IntoView {
     view! {
         <dl class="fields" data-testid="tenant-metadata">
             <dt>"Issuer"</dt>

@@ -80,8 +80,16 @@ async fn complete_sign_in(
         .await
         .map_err(|e| unavailable("the tenant's signing keys", e))?;
     let client_id = app.client_id(&config).to_owned();
-    let signed_in = auth::finish_sign_in(pending, &jwks, &meta.issuer, &client_id, browser::now())
-        .map_err(|e| e.to_string())?;
+    let signed_in = auth::finish_sign_in(
+        pending,
+        &jwks,
+        &meta.issuer,
+        &client_id,
+        browser::now(),
+        &browser::WebCrypto,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     Ok(Session {
         signed_in,
         issuer: config.issuer,

@@ -11,10 +11,9 @@ use shared::management::{
 use super::admin;
 use super::model::{check_identifier, encode_segment, parse_seconds, Section};
 use super::widgets::{
-    load_by_id, Busy, DeleteItem, ErrorNotice, FormError, GeneralError, LocalFuture, NotAllowed,
-    SaveActions, TextField,
+    current, load, load_by_id, loaded_part, show_loaded, Breadcrumb, CreateForm, DeleteItem,
+    FormError, GeneralError, Loaded, NotAllowed, SaveActions, Task, TextField,
 };
-use crate::api::ApiError;
 
 /// The signing algorithms an API may use.
 const SIGNING_ALGS: [(&str, &str); 2] = [("RS256", "RS256"), ("EdDSA", "EdDSA (Ed25519)")];
@@ -31,10 +30,7 @@ pub fn ApisPage() -> impl IntoView {
         return view! { <NotAllowed what="APIs" scope="read:resource_servers" /> }.into_any();
     }
     let api = admin.api.clone();
-    let apis = LocalResource::new(move || {
-        let api = api.clone();
-        async move { api.list_apis().await }
-    });
+    let apis = load(move || api.list_apis());
 
     view! {
         <section data-testid="apis-page">
@@ -42,10 +38,10 @@ pub fn ApisPage() -> impl IntoView {
                 <h1>"APIs"</h1>
                 {admin.can("create:resource_servers").then(|| view! { <CreateApi /> })}
             </div>
-            {move || match apis.get() {
-                None => view! { <Busy text="Loading APIs…" /> }.into_any(),
-                Some(Err(err)) => view! { <ErrorNotice err /> }.into_any(),
-                Some(Ok(list)) => {
+            {show_loaded(
+                apis,
+                Some("Loading APIs…"),
+                |list| {
                     view! {
                         <table class="list" data-testid="apis">
                             <thead>
@@ -81,8 +77,8 @@ pub fn ApisPage() -> impl IntoView {
                         </table>
                     }
                         .into_any()
-                }
-            }}
+                },
+            )}
         </section>
     }
     .into_any()
@@ -90,7 +86,6 @@ pub fn ApisPage() -> impl IntoView {
 
 #[component]
 fn CreateApi() -> impl IntoView {
-    let open = RwSignal::new(false);
     let name = RwSignal::new(String::new());
     let identifier = RwSignal::new(String::new());
     let signing_alg = RwSignal::new("RS256".to_owned());
@@ -99,18 +94,8 @@ fn CreateApi() -> impl IntoView {
     let local_error = RwSignal::new(None::<String>);
     let navigate = use_navigate();
     let api = admin().api;
-    let create = Action::new_local(move |request: &ResourceServerCreate| {
-        let api = api.clone();
-        let request = request.clone();
-        async move { api.create_api(&request).await }
-    });
-    Effect::new(move |_| match create.value().get() {
-        Some(Ok(created)) => navigate(&api_path(&created), Default::default()),
-        Some(Err(err)) => error.set(err),
-        None => {}
-    });
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let create = Task::new();
+    let submit = Callback::new(move |()| {
         error.clear();
         let request = check_identifier(&identifier.get_untracked()).and_then(|()| {
             Ok(ResourceServerCreate {
@@ -121,61 +106,49 @@ fn CreateApi() -> impl IntoView {
                 ..Default::default()
             })
         });
-        match request {
-            Ok(request) => {
-                local_error.set(None);
-                create.dispatch(request);
-            }
-            Err(message) => local_error.set(Some(message)),
-        }
-    };
+        let request = match request {
+            Ok(request) => request,
+            Err(message) => return local_error.set(Some(message)),
+        };
+        local_error.set(None);
+        let navigate = navigate.clone();
+        create.run(api.create_api(&request), move |created| match created {
+            Ok(created) => navigate(&api_path(&created), Default::default()),
+            Err(err) => error.set(err),
+        });
+    });
 
     view! {
-        <button
-            type="button"
-            class="button"
-            data-testid="create-api"
-            on:click=move |_| open.update(|o| *o = !*o)
+        <CreateForm
+            what="API"
+            title="New API"
+            testid="create-api"
+            busy=create.pending()
+            on_submit=submit
         >
-            "+ Create API"
-        </button>
-        <Show when=move || open.get()>
-            <form class="panel create-form" data-testid="create-api-form" on:submit=submit>
-                <h2>"New API"</h2>
-                <GeneralError error fields=&["name", "identifier", "signing_alg", "token_lifetime"] />
-                {move || {
-                    local_error
-                        .get()
-                        .map(|m| view! { <p class="status error" role="alert" data-testid="form-error">{m}</p> })
-                }}
-                <TextField field="name" label="Name" value=name error hint="A friendly name, e.g. Notes API." />
-                <TextField
-                    field="identifier"
-                    label="Identifier"
-                    value=identifier
-                    error
-                    hint="The audience clients ask tokens for, e.g. https://notes.example.com/. It cannot be changed later."
-                />
-                <SigningAlgField value=signing_alg error readonly=false />
-                <TextField
-                    field="token_lifetime"
-                    label="Token lifetime (seconds)"
-                    value=lifetime
-                    error
-                    input_type="number"
-                />
-                <div class="actions">
-                    <button
-                        type="submit"
-                        class="button"
-                        data-testid="create-api-submit"
-                        disabled=move || create.pending().get()
-                    >
-                        {move || if create.pending().get() { "Creating…" } else { "Create" }}
-                    </button>
-                </div>
-            </form>
-        </Show>
+            <GeneralError error fields=&["name", "identifier", "signing_alg", "token_lifetime"] />
+            {move || {
+                local_error
+                    .get()
+                    .map(|m| view! { <p class="status error" role="alert" data-testid="form-error">{m}</p> })
+            }}
+            <TextField field="name" label="Name" value=name error hint="A friendly name, e.g. Notes API." />
+            <TextField
+                field="identifier"
+                label="Identifier"
+                value=identifier
+                error
+                hint="The audience clients ask tokens for, e.g. https://notes.example.com/. It cannot be changed later."
+            />
+            <SigningAlgField value=signing_alg error readonly=false />
+            <TextField
+                field="token_lifetime"
+                label="Token lifetime (seconds)"
+                value=lifetime
+                error
+                input_type="number"
+            />
+        </CreateForm>
     }
 }
 
@@ -220,38 +193,25 @@ pub fn ApiPage() -> impl IntoView {
         return view! { <NotAllowed what="APIs" scope="read:resource_servers" /> }.into_any();
     }
     let api = admin.api.clone();
-    let resource = load_by_id(id, move |id| {
-        let api = api.clone();
-        async move { api.get_api(&id).await }
-    });
-    let loaded = Memo::new(move |_| {
-        resource.with(|r| {
-            r.as_ref()
-                .and_then(|r| r.as_ref().ok())
-                .map(|r| r.id.clone())
-        })
-    });
+    let resource = load_by_id(id, move |id| api.get_api(id));
+    let loaded = Memo::new(move |_| loaded_part(resource, |r| r.id.clone()));
 
     view! {
         <section data-testid="api-page">
-            <p class="breadcrumb">
-                <A href=Section::Apis.path() attr:data-testid="back-to-apis">
-                    "← APIs"
-                </A>
-            </p>
-            {move || match resource.get() {
-                None => view! { <Busy text="Loading the API…" /> }.into_any(),
-                Some(Err(err)) => view! { <ErrorNotice err /> }.into_any(),
-                Some(Ok(r)) => {
+            <Breadcrumb section=Section::Apis />
+            {show_loaded(
+                resource,
+                Some("Loading the API…"),
+                |r| {
                     view! {
                         <div class="page-head">
-                            <h1 data-testid="api-name">{r.name.clone()}</h1>
-                            <code class="tag" data-testid="api-identifier">{r.identifier.clone()}</code>
+                            <h1 data-testid="api-name">{r.name}</h1>
+                            <code class="tag" data-testid="api-identifier">{r.identifier}</code>
                         </div>
                     }
                         .into_any()
-                }
-            }}
+                },
+            )}
             {move || {
                 loaded
                     .get()
@@ -268,12 +228,8 @@ pub fn ApiPage() -> impl IntoView {
     .into_any()
 }
 
-fn current(resource: RwSignal<Option<Result<ResourceServer, ApiError>>>) -> Option<ResourceServer> {
-    resource.with_untracked(|r| r.as_ref().and_then(|r| r.as_ref().ok()).cloned())
-}
-
 #[component]
-fn ApiSettings(resource: RwSignal<Option<Result<ResourceServer, ApiError>>>) -> impl IntoView {
+fn ApiSettings(resource: Loaded<ResourceServer>) -> impl IntoView {
     let Some(initial) = current(resource) else {
         return ().into_any();
     };
@@ -289,37 +245,30 @@ fn ApiSettings(resource: RwSignal<Option<Result<ResourceServer, ApiError>>>) -> 
     let saved = RwSignal::new(false);
     let api = admin.api.clone();
     let id = initial.id.clone();
-    let save = Action::new_local(move |update: &ResourceServerUpdate| {
-        let api = api.clone();
-        let id = id.clone();
-        let update = update.clone();
-        async move { api.update_api(&id, &update).await }
-    });
-    Effect::new(move |_| match save.value().get() {
-        Some(Ok(updated)) => {
-            saved.set(true);
-            resource.set(Some(Ok(updated)));
-        }
-        Some(Err(err)) => error.set(err),
-        None => {}
-    });
+    let save = Task::new();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.clear();
         saved.set(false);
-        match parse_seconds(&lifetime.get_untracked()) {
-            Ok(seconds) => {
-                local_error.set(None);
-                save.dispatch(ResourceServerUpdate {
-                    name: Some(name.get_untracked().trim().to_owned()),
-                    token_lifetime: Some(seconds),
-                    signing_alg: Some(signing_alg.get_untracked()),
-                    enforce_policies: Some(rbac.get_untracked()),
-                    ..Default::default()
-                });
+        let seconds = match parse_seconds(&lifetime.get_untracked()) {
+            Ok(seconds) => seconds,
+            Err(message) => return local_error.set(Some(message)),
+        };
+        local_error.set(None);
+        let update = ResourceServerUpdate {
+            name: Some(name.get_untracked().trim().to_owned()),
+            token_lifetime: Some(seconds),
+            signing_alg: Some(signing_alg.get_untracked()),
+            enforce_policies: Some(rbac.get_untracked()),
+            ..Default::default()
+        };
+        save.run(api.update_api(&id, &update), move |updated| match updated {
+            Ok(updated) => {
+                saved.set(true);
+                resource.set(Some(Ok(updated)));
             }
-            Err(message) => local_error.set(Some(message)),
-        }
+            Err(err) => error.set(err),
+        });
     };
 
     view! {
@@ -359,7 +308,7 @@ fn ApiSettings(resource: RwSignal<Option<Result<ResourceServer, ApiError>>>) -> 
                 />
                 "Enable RBAC: people's tokens carry only the permissions assigned to them"
             </label>
-            {editable.then(|| view! { <SaveActions label="Save" testid="save-api" pending=Signal::derive(move || save.pending().get()) saved /> })}
+            {editable.then(|| view! { <SaveActions label="Save" testid="save-api" pending=save.pending() saved /> })}
         </form>
     }
     .into_any()
@@ -367,7 +316,7 @@ fn ApiSettings(resource: RwSignal<Option<Result<ResourceServer, ApiError>>>) -> 
 
 /// The API's scopes: listed, added and removed (a PATCH of the whole list).
 #[component]
-fn Permissions(resource: RwSignal<Option<Result<ResourceServer, ApiError>>>) -> impl IntoView {
+fn Permissions(resource: Loaded<ResourceServer>) -> impl IntoView {
     let Some(initial) = current(resource) else {
         return ().into_any();
     };
@@ -378,46 +327,35 @@ fn Permissions(resource: RwSignal<Option<Result<ResourceServer, ApiError>>>) -> 
     let error = FormError::new();
     let api = admin.api.clone();
     let id = initial.id.clone();
-    let save = Action::new_local(move |scopes: &Vec<ResourceServerScope>| {
-        let api = api.clone();
-        let id = id.clone();
+    let save = Task::new();
+    let save_scopes = Callback::new(move |scopes: Vec<ResourceServerScope>| {
+        error.clear();
         let update = ResourceServerUpdate {
-            scopes: Some(scopes.clone()),
+            scopes: Some(scopes),
             ..Default::default()
         };
-        async move { api.update_api(&id, &update).await }
+        save.run(api.update_api(&id, &update), move |updated| match updated {
+            Ok(updated) => {
+                value.set(String::new());
+                description.set(String::new());
+                resource.set(Some(Ok(updated)));
+            }
+            Err(err) => error.set(err),
+        });
     });
-    Effect::new(move |_| match save.value().get() {
-        Some(Ok(updated)) => {
-            value.set(String::new());
-            description.set(String::new());
-            resource.set(Some(Ok(updated)));
-        }
-        Some(Err(err)) => error.set(err),
-        None => {}
-    });
-    let scopes = move || {
-        resource.with(|r| {
-            r.as_ref()
-                .and_then(|r| r.as_ref().ok())
-                .map(|r| r.scopes.clone())
-                .unwrap_or_default()
-        })
-    };
+    let scopes = move || loaded_part(resource, |r| r.scopes.clone()).unwrap_or_default();
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        error.clear();
         let mut list = scopes();
         list.push(ResourceServerScope {
             value: value.get_untracked().trim().to_owned(),
             description: description.get_untracked().trim().to_owned(),
         });
-        save.dispatch(list);
+        save_scopes.run(list);
     };
     let remove = move |scope: String| {
-        error.clear();
         let list = scopes().into_iter().filter(|s| s.value != scope).collect();
-        save.dispatch(list);
+        save_scopes.run(list);
     };
 
     view! {
@@ -458,7 +396,7 @@ fn Permissions(resource: RwSignal<Option<Result<ResourceServer, ApiError>>>) -> 
                                                             type="button"
                                                             class="button secondary small"
                                                             data-testid="remove-scope"
-                                                            disabled=move || save.pending().get()
+                                                            disabled=move || save.is_pending()
                                                             on:click=move |_| remove(remove_value.clone())
                                                         >
                                                             "Remove"
@@ -496,9 +434,9 @@ fn Permissions(resource: RwSignal<Option<Result<ResourceServer, ApiError>>>) -> 
                                 type="submit"
                                 class="button small"
                                 data-testid="add-scope"
-                                disabled=move || save.pending().get()
+                                disabled=move || save.is_pending()
                             >
-                                {move || if save.pending().get() { "Saving…" } else { "+ Add" }}
+                                {move || if save.is_pending() { "Saving…" } else { "+ Add" }}
                             </button>
                         </form>
                     }
@@ -509,7 +447,7 @@ fn Permissions(resource: RwSignal<Option<Result<ResourceServer, ApiError>>>) -> 
 }
 
 #[component]
-fn DeleteApi(resource: RwSignal<Option<Result<ResourceServer, ApiError>>>) -> impl IntoView {
+fn DeleteApi(resource: Loaded<ResourceServer>) -> impl IntoView {
     let Some(initial) = current(resource) else {
         return ().into_any();
     };
@@ -519,10 +457,7 @@ fn DeleteApi(resource: RwSignal<Option<Result<ResourceServer, ApiError>>>) -> im
     }
     let api = admin.api.clone();
     let id = initial.id.clone();
-    let delete = Callback::new(move |()| -> LocalFuture {
-        let (api, id) = (api.clone(), id.clone());
-        Box::pin(async move { api.delete_api(&id).await })
-    });
+    let delete = Callback::new(move |()| api.delete_api(&id));
     view! {
         <section class="panel danger-zone" data-testid="danger-zone">
             <h2>"Danger Zone"</h2>

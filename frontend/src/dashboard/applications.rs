@@ -4,16 +4,20 @@
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::{use_navigate, use_params_map};
-use shared::management::{AppType, Client, ClientCreate, ClientGrantCreate, ClientUpdate};
+use shared::management::{
+    AppType, Client, ClientCreate, ClientGrant, ClientGrantCreate, ClientUpdate,
+};
 
+use super::management::Reply;
 use super::model::{
     api_access, app_type_label, app_type_value, application_path, format_url_list, parse_app_type,
     parse_grace_period, parse_url_list, readable_time, toggle_scope, ApiAccess, AppTab, Section,
     AUTH_METHODS, CREATABLE_APP_TYPES,
 };
 use super::widgets::{
-    load_by_id, Busy, Confirm, CopyButton, DeleteItem, ErrorNotice, FormError, GeneralError,
-    LocalFuture, NotAllowed, SaveActions, TextField,
+    current, load, load_by_id, load_with_progress, loaded_part, show_loaded, Breadcrumb, Busy,
+    Confirm, CopyButton, CreateForm, DeleteItem, ErrorNotice, FormError, GeneralError, Loaded,
+    NotAllowed, SaveActions, Task, TextField,
 };
 use super::{admin, RevealedSecret};
 use crate::api::ApiError;
@@ -27,18 +31,8 @@ pub fn ApplicationsPage() -> impl IntoView {
     }
     let page = RwSignal::new(0u64);
     let api = admin.api.clone();
-    // The previous page stays on screen while the next loads.
     let loading = RwSignal::new(false);
-    let clients = LocalResource::new(move || {
-        let api = api.clone();
-        let page = page.get();
-        loading.set(true);
-        async move {
-            let listing = api.list_clients(page).await;
-            loading.set(false);
-            listing
-        }
-    });
+    let clients = load_with_progress(loading, move || api.list_clients(page.get()));
 
     view! {
         <section data-testid="applications-page">
@@ -49,10 +43,10 @@ pub fn ApplicationsPage() -> impl IntoView {
             <Show when=move || loading.get()>
                 <Busy text="Loading applications…" />
             </Show>
-            {move || match clients.get() {
-                None => ().into_any(),
-                Some(Err(err)) => view! { <ErrorNotice err /> }.into_any(),
-                Some(Ok(listing)) => {
+            {show_loaded(
+                clients,
+                None,
+                move |listing| {
                     let summary = listing.summary();
                     let has_next = listing.has_next();
                     view! {
@@ -76,8 +70,8 @@ pub fn ApplicationsPage() -> impl IntoView {
                         <Pager page summary has_next />
                     }
                         .into_any()
-                }
-            }}
+                },
+            )}
         </section>
     }
     .into_any()
@@ -131,93 +125,72 @@ pub fn Pager(page: RwSignal<u64>, summary: String, has_next: bool) -> impl IntoV
 
 #[component]
 fn CreateApplication() -> impl IntoView {
-    let open = RwSignal::new(false);
     let name = RwSignal::new(String::new());
     let app_type = RwSignal::new(app_type_value(AppType::NonInteractive).to_owned());
     let error = FormError::new();
     let revealed = expect_context::<RevealedSecret>();
     let navigate = use_navigate();
     let api = admin().api;
-    let create = Action::new_local(move |request: &ClientCreate| {
-        let api = api.clone();
-        let request = request.clone();
-        async move { api.create_client(&request).await }
-    });
-    Effect::new(move |_| match create.value().get() {
-        Some(Ok(client)) => {
-            let tab = match client.client_secret.clone() {
-                Some(secret) => {
-                    revealed.0.set(Some((client.client_id.clone(), secret)));
-                    AppTab::Credentials
-                }
-                None => AppTab::Settings,
-            };
-            navigate(
-                &application_path(&client.client_id, tab),
-                Default::default(),
-            );
-        }
-        Some(Err(err)) => error.set(err),
-        None => {}
-    });
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let create = Task::new();
+    let submit = Callback::new(move |()| {
         error.clear();
-        create.dispatch(ClientCreate {
+        let request = ClientCreate {
             name: name.get_untracked().trim().to_owned(),
             app_type: parse_app_type(&app_type.get_untracked()),
             ..Default::default()
+        };
+        let navigate = navigate.clone();
+        create.run(api.create_client(&request), move |created| match created {
+            Ok(client) => {
+                let tab = match client.client_secret {
+                    Some(secret) => {
+                        revealed.0.set(Some((client.client_id.clone(), secret)));
+                        AppTab::Credentials
+                    }
+                    None => AppTab::Settings,
+                };
+                navigate(
+                    &application_path(&client.client_id, tab),
+                    Default::default(),
+                );
+            }
+            Err(err) => error.set(err),
         });
-    };
+    });
 
     view! {
-        <button
-            type="button"
-            class="button"
-            data-testid="create-application"
-            on:click=move |_| open.update(|o| *o = !*o)
+        <CreateForm
+            what="Application"
+            title="Create Application"
+            testid="create-application"
+            busy=create.pending()
+            on_submit=submit
         >
-            "+ Create Application"
-        </button>
-        <Show when=move || open.get()>
-            <form class="panel create-form" data-testid="create-application-form" on:submit=submit>
-                <h2>"Create Application"</h2>
-                <GeneralError error fields=&["name", "app_type"] />
-                <TextField field="name" label="Name" value=name error />
-                <fieldset class="field">
-                    <legend>"Application type"</legend>
-                    {CREATABLE_APP_TYPES
-                        .into_iter()
-                        .map(|t| {
-                            let value = app_type_value(t);
-                            view! {
-                                <label class="choice">
-                                    <input
-                                        type="radio"
-                                        name="app_type"
-                                        value=value
-                                        data-testid=format!("app-type-{value}")
-                                        prop:checked=move || app_type.get() == value
-                                        on:change=move |_| app_type.set(value.to_owned())
-                                    />
-                                    {app_type_label(Some(t))}
-                                </label>
-                            }
-                        })
-                        .collect_view()}
-                </fieldset>
-                <div class="actions">
-                    <button
-                        type="submit"
-                        class="button"
-                        data-testid="create-application-submit"
-                        disabled=move || create.pending().get()
-                    >
-                        {move || if create.pending().get() { "Creating…" } else { "Create" }}
-                    </button>
-                </div>
-            </form>
-        </Show>
+            <GeneralError error fields=&["name", "app_type"] />
+            <TextField field="name" label="Name" value=name error />
+            <fieldset class="field">
+                <legend>"Application type"</legend>
+                {CREATABLE_APP_TYPES
+                    .into_iter()
+                    .map(|t| {
+                        let value = app_type_value(t);
+                        view! {
+                            <label class="choice">
+                                <input
+                                    type="radio"
+                                    name="app_type"
+                                    value=value
+                                    data-testid=format!("app-type-{value}")
+                                    prop:checked=move || app_type.get() == value
+                                    on:change=move |_| app_type.set(value.to_owned())
+                                />
+                                {app_type_label(Some(t))}
+                            </label>
+                        }
+                    })
+                    .collect_view()}
+            </fieldset>
+        </CreateForm>
     }
 }
 
@@ -241,10 +214,7 @@ pub fn ApplicationPage() -> impl IntoView {
     }
     let revealed = expect_context::<RevealedSecret>();
     let api = admin.api.clone();
-    let client = load_by_id(id, move |id| {
-        let api = api.clone();
-        async move { api.get_client(&id).await }
-    });
+    let client = load_by_id(id, move |id| api.get_client(id));
     // A revealed secret is shown only on its application's pages.
     on_cleanup(move || revealed.0.set(None));
     Effect::new(move |_| {
@@ -256,34 +226,24 @@ pub fn ApplicationPage() -> impl IntoView {
             revealed.0.set(None);
         }
     });
-    let loaded = Memo::new(move |_| {
-        client.with(|c| {
-            c.as_ref()
-                .and_then(|c| c.as_ref().ok())
-                .map(|c| c.client_id.clone())
-        })
-    });
+    let loaded = Memo::new(move |_| loaded_part(client, |c| c.client_id.clone()));
 
     view! {
         <section data-testid="application-page">
-            <p class="breadcrumb">
-                <A href=Section::Applications.path() attr:data-testid="back-to-applications">
-                    "← Applications"
-                </A>
-            </p>
-            {move || match client.get() {
-                None => view! { <Busy text="Loading the application…" /> }.into_any(),
-                Some(Err(err)) => view! { <ErrorNotice err /> }.into_any(),
-                Some(Ok(c)) => {
+            <Breadcrumb section=Section::Applications />
+            {show_loaded(
+                client,
+                Some("Loading the application…"),
+                |c| {
                     view! {
                         <div class="page-head">
-                            <h1 data-testid="application-name">{c.name.clone()}</h1>
+                            <h1 data-testid="application-name">{c.name}</h1>
                             <span class="tag">{app_type_label(c.app_type)}</span>
                         </div>
                     }
                         .into_any()
-                }
-            }}
+                },
+            )}
             {move || {
                 loaded
                     .get()
@@ -324,11 +284,6 @@ pub fn ApplicationPage() -> impl IntoView {
     .into_any()
 }
 
-/// The loaded client; pages render tabs only once it is loaded.
-fn current(client: RwSignal<Option<Result<Client, ApiError>>>) -> Option<Client> {
-    client.with_untracked(|c| c.as_ref().and_then(|c| c.as_ref().ok()).cloned())
-}
-
 const SETTINGS_FIELDS: &[&str] = &[
     "name",
     "description",
@@ -339,7 +294,7 @@ const SETTINGS_FIELDS: &[&str] = &[
 ];
 
 #[component]
-fn SettingsTab(client: RwSignal<Option<Result<Client, ApiError>>>) -> impl IntoView {
+fn SettingsTab(client: Loaded<Client>) -> impl IntoView {
     let Some(initial) = current(client) else {
         return ().into_any();
     };
@@ -355,25 +310,12 @@ fn SettingsTab(client: RwSignal<Option<Result<Client, ApiError>>>) -> impl IntoV
     let saved = RwSignal::new(false);
     let client_id = initial.client_id.clone();
     let api = admin.api.clone();
-    let save = Action::new_local(move |update: &ClientUpdate| {
-        let api = api.clone();
-        let update = update.clone();
-        let client_id = client_id.clone();
-        async move { api.update_client(&client_id, &update).await }
-    });
-    Effect::new(move |_| match save.value().get() {
-        Some(Ok(updated)) => {
-            saved.set(true);
-            client.set(Some(Ok(updated)));
-        }
-        Some(Err(err)) => error.set(err),
-        None => {}
-    });
+    let save = Task::new();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.clear();
         saved.set(false);
-        save.dispatch(ClientUpdate {
+        let update = ClientUpdate {
             name: Some(name.get_untracked().trim().to_owned()),
             description: Some(description.get_untracked()),
             callbacks: Some(parse_url_list(&callbacks.get_untracked())),
@@ -381,7 +323,17 @@ fn SettingsTab(client: RwSignal<Option<Result<Client, ApiError>>>) -> impl IntoV
             web_origins: Some(parse_url_list(&web_origins.get_untracked())),
             token_endpoint_auth_method: Some(auth_method.get_untracked()),
             ..Default::default()
-        });
+        };
+        save.run(
+            api.update_client(&client_id, &update),
+            move |updated| match updated {
+                Ok(updated) => {
+                    saved.set(true);
+                    client.set(Some(Ok(updated)));
+                }
+                Err(err) => error.set(err),
+            },
+        );
     };
     let readonly = !editable;
     let method_message = error.for_field("token_endpoint_auth_method");
@@ -457,7 +409,7 @@ fn SettingsTab(client: RwSignal<Option<Result<Client, ApiError>>>) -> impl IntoV
                     {method_message}
                 </p>
             </div>
-            {editable.then(|| view! { <SaveActions label="Save Changes" testid="save-application" pending=Signal::derive(move || save.pending().get()) saved /> })}
+            {editable.then(|| view! { <SaveActions label="Save Changes" testid="save-application" pending=save.pending() saved /> })}
         </form>
         <DangerZone client />
     }
@@ -467,7 +419,7 @@ fn SettingsTab(client: RwSignal<Option<Result<Client, ApiError>>>) -> impl IntoV
 /// Rotate the secret (with a grace period for the previous one) or delete
 /// the application, each after confirming.
 #[component]
-fn DangerZone(client: RwSignal<Option<Result<Client, ApiError>>>) -> impl IntoView {
+fn DangerZone(client: Loaded<Client>) -> impl IntoView {
     let Some(initial) = current(client) else {
         return ().into_any();
     };
@@ -478,11 +430,7 @@ fn DangerZone(client: RwSignal<Option<Result<Client, ApiError>>>) -> impl IntoVi
         return ().into_any();
     }
     let confidential = Memo::new(move |_| {
-        client.with(|c| {
-            c.as_ref()
-                .and_then(|c| c.as_ref().ok())
-                .is_some_and(|c| c.token_endpoint_auth_method != "none")
-        })
+        loaded_part(client, |c| c.token_endpoint_auth_method != "none").unwrap_or(false)
     });
     let client_id = initial.client_id.clone();
     let name = initial.name.clone();
@@ -515,10 +463,7 @@ fn DangerZone(client: RwSignal<Option<Result<Client, ApiError>>>) -> impl IntoVi
 }
 
 #[component]
-fn RotateSecret(
-    client: RwSignal<Option<Result<Client, ApiError>>>,
-    client_id: String,
-) -> impl IntoView {
+fn RotateSecret(client: Loaded<Client>, client_id: String) -> impl IntoView {
     let asking = RwSignal::new(false);
     let grace = RwSignal::new(String::new());
     let grace_error = RwSignal::new(None::<String>);
@@ -526,38 +471,33 @@ fn RotateSecret(
     let revealed = expect_context::<RevealedSecret>();
     let navigate = use_navigate();
     let api = admin().api;
-    let id = client_id.clone();
-    let rotate = Action::new_local(move |grace: &Option<u64>| {
-        let api = api.clone();
-        let id = id.clone();
-        let grace = *grace;
-        async move { api.rotate_secret(&id, grace).await }
-    });
-    Effect::new(move |_| match rotate.value().get() {
-        Some(Ok(mut rotated)) => {
-            if let Some(secret) = rotated.client_secret.take() {
-                revealed.0.set(Some((rotated.client_id.clone(), secret)));
-            }
-            let path = application_path(&rotated.client_id, AppTab::Credentials);
-            client.set(Some(Ok(rotated)));
-            asking.set(false);
-            navigate(&path, Default::default());
-        }
-        Some(Err(err)) => error.set(Some(err)),
-        None => {}
-    });
+    let rotate = Task::new();
     let confirm = Callback::new(move |()| {
         error.set(None);
-        match parse_grace_period(&grace.get_untracked()) {
-            Ok(seconds) => {
-                grace_error.set(None);
-                rotate.dispatch(seconds);
-            }
-            Err(message) => grace_error.set(Some(message)),
-        }
+        let seconds = match parse_grace_period(&grace.get_untracked()) {
+            Ok(seconds) => seconds,
+            Err(message) => return grace_error.set(Some(message)),
+        };
+        grace_error.set(None);
+        let navigate = navigate.clone();
+        rotate.run(
+            api.rotate_secret(&client_id, seconds),
+            move |rotated| match rotated {
+                Ok(mut rotated) => {
+                    if let Some(secret) = rotated.client_secret.take() {
+                        revealed.0.set(Some((rotated.client_id.clone(), secret)));
+                    }
+                    let path = application_path(&rotated.client_id, AppTab::Credentials);
+                    client.set(Some(Ok(rotated)));
+                    asking.set(false);
+                    navigate(&path, Default::default());
+                }
+                Err(err) => error.set(Some(err)),
+            },
+        );
     });
     let cancel = Callback::new(move |()| asking.set(false));
-    let busy = Signal::derive(move || rotate.pending().get());
+    let busy = rotate.pending();
 
     view! {
         <div class="danger-item">
@@ -614,10 +554,7 @@ fn RotateSecret(
 #[component]
 fn DeleteApplication(client_id: String, name: String) -> impl IntoView {
     let api = admin().api;
-    let delete = Callback::new(move |()| -> LocalFuture {
-        let (api, id) = (api.clone(), client_id.clone());
-        Box::pin(async move { api.delete_client(&id).await })
-    });
+    let delete = Callback::new(move |()| api.delete_client(&client_id));
     view! {
         <DeleteItem
             heading="Delete this application"
@@ -632,7 +569,7 @@ fn DeleteApplication(client_id: String, name: String) -> impl IntoView {
 }
 
 #[component]
-fn CredentialsTab(client: RwSignal<Option<Result<Client, ApiError>>>) -> impl IntoView {
+fn CredentialsTab(client: Loaded<Client>) -> impl IntoView {
     let Some(initial) = current(client) else {
         return ().into_any();
     };
@@ -648,21 +585,10 @@ fn CredentialsTab(client: RwSignal<Option<Result<Client, ApiError>>>) -> impl In
             })
         })
     };
-    let method = move || {
-        client.with(|c| {
-            c.as_ref()
-                .and_then(|c| c.as_ref().ok())
-                .map(|c| c.token_endpoint_auth_method.clone())
-                .unwrap_or_default()
-        })
-    };
-    let previous_expiry = move || {
-        client.with(|c| {
-            c.as_ref()
-                .and_then(|c| c.as_ref().ok())
-                .and_then(|c| c.previous_client_secret_expires_at.clone())
-        })
-    };
+    let method =
+        move || loaded_part(client, |c| c.token_endpoint_auth_method.clone()).unwrap_or_default();
+    let previous_expiry =
+        move || loaded_part(client, |c| c.previous_client_secret_expires_at.clone()).flatten();
     let id_text = Signal::derive({
         let client_id = client_id.clone();
         move || client_id.clone()
@@ -777,26 +703,27 @@ fn EyeIcon(open: RwSignal<bool>) -> impl IntoView {
 }
 
 #[component]
-fn PreviousSecret(
-    client: RwSignal<Option<Result<Client, ApiError>>>,
-    expires_at: String,
-) -> impl IntoView {
+fn PreviousSecret(client: Loaded<Client>, expires_at: String) -> impl IntoView {
     let error = RwSignal::new(None::<ApiError>);
     let may_revoke = admin().can("update:client_keys");
     let api = admin().api;
-    let revoke = Action::new_local(move |client_id: &String| {
-        let api = api.clone();
-        let client_id = client_id.clone();
-        async move {
-            api.revoke_previous_secret(&client_id).await?;
-            api.get_client(&client_id).await
-        }
-    });
-    Effect::new(move |_| match revoke.value().get() {
-        Some(Ok(updated)) => client.set(Some(Ok(updated))),
-        Some(Err(err)) => error.set(Some(err)),
-        None => {}
-    });
+    let revoke = Task::new();
+    let start_revoke = move || {
+        error.set(None);
+        let Some(c) = current(client) else { return };
+        let (revoked, reread) = (
+            api.revoke_previous_secret(&c.client_id),
+            api.get_client(&c.client_id),
+        );
+        let reply: Reply<Client> = Box::pin(async move {
+            revoked.await?;
+            reread.await
+        });
+        revoke.run(reply, move |updated| match updated {
+            Ok(updated) => client.set(Some(Ok(updated))),
+            Err(err) => error.set(Some(err)),
+        });
+    };
     view! {
         <div class="previous-secret" data-testid="previous-secret">
             <p>
@@ -811,15 +738,10 @@ fn PreviousSecret(
                             type="button"
                             class="button danger small"
                             data-testid="revoke-previous-secret"
-                            disabled=move || revoke.pending().get()
-                            on:click=move |_| {
-                                error.set(None);
-                                if let Some(c) = current(client) {
-                                    revoke.dispatch(c.client_id);
-                                }
-                            }
+                            disabled=move || revoke.is_pending()
+                            on:click=move |_| start_revoke()
                         >
-                            {move || if revoke.pending().get() { "Revoking…" } else { "Revoke now" }}
+                            {move || if revoke.is_pending() { "Revoking…" } else { "Revoke now" }}
                         </button>
                     }
                 })}
@@ -831,7 +753,7 @@ fn PreviousSecret(
 /// Which APIs a machine-to-machine application may get tokens for, and with
 /// which scopes (client grants).
 #[component]
-fn ApisTab(client: RwSignal<Option<Result<Client, ApiError>>>) -> impl IntoView {
+fn ApisTab(client: Loaded<Client>) -> impl IntoView {
     let Some(initial) = current(client) else {
         return ().into_any();
     };
@@ -859,14 +781,9 @@ fn ApisTab(client: RwSignal<Option<Result<Client, ApiError>>>) -> impl IntoView 
     }
     let api = admin.api.clone();
     let client_id = initial.client_id.clone();
-    let access = LocalResource::new(move || {
-        let api = api.clone();
-        let client_id = client_id.clone();
-        async move {
-            let apis = api.list_apis().await?;
-            let grants = api.grants_of(&client_id).await?;
-            Ok::<_, ApiError>(api_access(apis, &grants))
-        }
+    let access = load(move || {
+        let (apis, grants) = (api.list_apis(), api.grants_of(&client_id));
+        Box::pin(async move { Ok(api_access(apis.await?, &grants.await?)) })
     });
     let client_id = initial.client_id.clone();
 
@@ -877,19 +794,85 @@ fn ApisTab(client: RwSignal<Option<Result<Client, ApiError>>>) -> impl IntoView 
                 "Authorize this application to get access tokens for an API with the \
                  Client Credentials grant, and choose the scopes it gets."
             </p>
-            {move || match access.get() {
-                None => view! { <Busy text="Loading APIs…" /> }.into_any(),
-                Some(Err(err)) => view! { <ErrorNotice err /> }.into_any(),
-                Some(Ok(list)) => {
+            {show_loaded(
+                access,
+                Some("Loading APIs…"),
+                move |list| {
                     list.into_iter()
                         .map(|access| view! { <ApiAccessRow access client_id=client_id.clone() /> })
                         .collect_view()
                         .into_any()
-                }
-            }}
+                },
+            )}
         </section>
     }
     .into_any()
+}
+
+/// What a button of an API's row does to the application's grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GrantChange {
+    Authorize,
+    Update,
+    Unauthorize,
+}
+
+impl GrantChange {
+    fn label(self) -> &'static str {
+        match self {
+            GrantChange::Authorize => "Authorize",
+            GrantChange::Update => "Update",
+            GrantChange::Unauthorize => "Unauthorize",
+        }
+    }
+
+    fn testid(self) -> &'static str {
+        match self {
+            GrantChange::Authorize => "authorize-api",
+            GrantChange::Update => "update-grant",
+            GrantChange::Unauthorize => "unauthorize-api",
+        }
+    }
+
+    fn class(self) -> &'static str {
+        match self {
+            GrantChange::Unauthorize => "button secondary small",
+            _ => "button small",
+        }
+    }
+
+    /// What the row says once it is done.
+    fn done(self) -> &'static str {
+        match self {
+            GrantChange::Authorize => "Authorized.",
+            GrantChange::Update => "Updated.",
+            GrantChange::Unauthorize => "Unauthorized.",
+        }
+    }
+}
+
+#[component]
+fn GrantButton(
+    change: GrantChange,
+    busy: Signal<bool>,
+    on_click: Callback<GrantChange>,
+) -> impl IntoView {
+    view! {
+        <button
+            type="button"
+            class=change.class()
+            data-testid=change.testid()
+            disabled=move || busy.get()
+            on:click=move |_| on_click.run(change)
+        >
+            {change.label()}
+        </button>
+    }
+}
+
+/// The grant `reply` makes, or none.
+fn granted(reply: Reply<ClientGrant>) -> Reply<Option<ClientGrant>> {
+    Box::pin(async move { reply.await.map(Some) })
 }
 
 #[component]
@@ -906,63 +889,42 @@ fn ApiAccessRow(access: ApiAccess, client_id: String) -> impl IntoView {
     let authorized = move || grant.with(Option::is_some);
     let resource = std::sync::Arc::new(resource);
 
-    #[derive(Clone)]
-    enum Change {
-        Authorize,
-        Update,
-        Unauthorize,
-    }
     let api = admin.api.clone();
     let audience = resource.identifier.clone();
-    let change = Action::new_local(move |change: &Change| {
-        let api = api.clone();
-        let change = change.clone();
-        let client_id = client_id.clone();
-        let audience = audience.clone();
+    let task = Task::new();
+    let run = Callback::new(move |change: GrantChange| {
         let grant_id = grant.with_untracked(|g| g.as_ref().map(|g| g.id.clone()));
         let scope = scopes.get_untracked();
-        async move {
-            match (change, grant_id) {
-                (Change::Authorize, _) => api
-                    .create_grant(&ClientGrantCreate {
-                        client_id,
-                        audience,
-                        scope,
-                    })
-                    .await
-                    .map(|g| (Some(g), "Authorized.")),
-                (Change::Update, Some(id)) => api
-                    .update_grant(&id, scope)
-                    .await
-                    .map(|g| (Some(g), "Updated.")),
-                (Change::Unauthorize, Some(id)) => api
-                    .delete_grant(&id)
-                    .await
-                    .map(|()| (None, "Unauthorized.")),
-                (_, None) => Ok((None, "")),
+        let reply = match (change, grant_id) {
+            (GrantChange::Authorize, _) => granted(api.create_grant(&ClientGrantCreate {
+                client_id: client_id.clone(),
+                audience: audience.clone(),
+                scope,
+            })),
+            (GrantChange::Update, Some(id)) => granted(api.update_grant(&id, scope)),
+            (GrantChange::Unauthorize, Some(id)) => {
+                let deleted = api.delete_grant(&id);
+                Box::pin(async move { deleted.await.map(|()| None) })
             }
-        }
-    });
-    Effect::new(move |_| match change.value().get() {
-        Some(Ok((new_grant, message))) => {
-            if new_grant.is_none() {
-                scopes.set(Vec::new());
-            }
-            grant.set(new_grant);
-            saved.set(Some(message));
-        }
-        Some(Err(err)) => error.set(Some(err)),
-        None => {}
-    });
-    let run = move |c: Change| {
+            (_, None) => return,
+        };
         error.set(None);
         saved.set(None);
-        change.dispatch(c);
-    };
+        task.run(reply, move |changed| match changed {
+            Ok(new_grant) => {
+                if new_grant.is_none() {
+                    scopes.set(Vec::new());
+                }
+                grant.set(new_grant);
+                saved.set(Some(change.done()));
+            }
+            Err(err) => error.set(Some(err)),
+        });
+    });
     let may_create = admin.can("create:client_grants");
     let may_update = admin.can("update:client_grants");
     let may_delete = admin.can("delete:client_grants");
-    let busy = move || change.pending().get();
+    let busy = task.pending();
     let scope_boxes = {
         let resource = resource.clone();
         resource
@@ -1025,50 +987,20 @@ fn ApiAccessRow(access: ApiAccess, client_id: String) -> impl IntoView {
                     fallback=move || {
                         may_create
                             .then(|| {
-                                view! {
-                                    <button
-                                        type="button"
-                                        class="button small"
-                                        data-testid="authorize-api"
-                                        disabled=busy
-                                        on:click=move |_| run(Change::Authorize)
-                                    >
-                                        "Authorize"
-                                    </button>
-                                }
+                                view! { <GrantButton change=GrantChange::Authorize busy on_click=run /> }
                             })
                     }
                 >
                     {may_update
                         .then(|| {
-                            view! {
-                                <button
-                                    type="button"
-                                    class="button small"
-                                    data-testid="update-grant"
-                                    disabled=busy
-                                    on:click=move |_| run(Change::Update)
-                                >
-                                    "Update"
-                                </button>
-                            }
+                            view! { <GrantButton change=GrantChange::Update busy on_click=run /> }
                         })}
                     {may_delete
                         .then(|| {
-                            view! {
-                                <button
-                                    type="button"
-                                    class="button secondary small"
-                                    data-testid="unauthorize-api"
-                                    disabled=busy
-                                    on:click=move |_| run(Change::Unauthorize)
-                                >
-                                    "Unauthorize"
-                                </button>
-                            }
+                            view! { <GrantButton change=GrantChange::Unauthorize busy on_click=run /> }
                         })}
                 </Show>
-                <Show when=busy>
+                <Show when=move || busy.get()>
                     <Busy text="Saving…" />
                 </Show>
                 {move || saved.get().map(|m| view! { <span class="status ok" role="status" data-testid="grant-saved">{m}</span> })}

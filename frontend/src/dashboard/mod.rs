@@ -203,7 +203,7 @@ fn Layout(session: Arc<Session>) -> impl IntoView {
                             view! {
                                 <A
                                     href=section.path()
-                                    attr:data-testid=format!("nav-{}", section.title().to_lowercase())
+                                    attr:data-testid=format!("nav-{}", section.slug())
                                 >
                                     {section.title()}
                                 </A>

@@ -2,17 +2,16 @@
 //! host: who may see which page, how form text becomes Management API
 //! requests, and how an API error points at a form field.
 
-use std::collections::BTreeSet;
-
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use shared::management::{AppType, ClientGrant, ResourceServer};
 
 use crate::auth::{SignedIn, DASHBOARD};
 
-/// The scopes an admin's Management API token carries.
+/// The scopes an admin's Management API token carries (a few dozen at
+/// most, so a list).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Permissions(BTreeSet<String>);
+pub struct Permissions(Vec<String>);
 
 impl Permissions {
     /// The access token's `scope` claim (the token response's `scope` when
@@ -33,7 +32,7 @@ impl Permissions {
     }
 
     pub fn can(&self, scope: &str) -> bool {
-        self.0.contains(scope)
+        self.0.iter().any(|s| s == scope)
     }
 
     /// Whether the token can do anything in the Dashboard: it holds at least
@@ -84,6 +83,11 @@ impl Section {
             Section::Users => "/dashboard/users",
             Section::Settings => "/dashboard/settings",
         }
+    }
+
+    /// Its name in test ids: the last segment of its path.
+    pub fn slug(self) -> &'static str {
+        &self.path()["/dashboard/".len()..]
     }
 
     /// The scope needed to see the section at all.
@@ -262,8 +266,8 @@ pub struct Page<T> {
 }
 
 impl<T: DeserializeOwned> Page<T> {
-    pub fn parse(body: &str, key: &str) -> Result<Self, String> {
-        let mut value: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    /// A listing's JSON answer, its items under `key`.
+    pub fn from_value(mut value: Value, key: &str) -> Result<Self, String> {
         let items = value
             .get_mut(key)
             .map(Value::take)
@@ -311,7 +315,7 @@ pub struct ApiAccess {
 /// Every API with the application's grant for it, if any; the Management
 /// API last.
 pub fn api_access(apis: Vec<ResourceServer>, grants: &[ClientGrant]) -> Vec<ApiAccess> {
-    let mut access: Vec<ApiAccess> = apis
+    let (system, mut access): (Vec<ApiAccess>, Vec<ApiAccess>) = apis
         .into_iter()
         .map(|api| ApiAccess {
             grant: grants
@@ -320,8 +324,8 @@ pub fn api_access(apis: Vec<ResourceServer>, grants: &[ClientGrant]) -> Vec<ApiA
                 .cloned(),
             api,
         })
-        .collect();
-    access.sort_by_key(|a| a.api.is_system);
+        .partition(|a| a.api.is_system);
+    access.extend(system);
     access
 }
 
@@ -410,6 +414,7 @@ mod tests {
         for section in Section::ALL {
             assert!(management_scopes().any(|s| s == section.read_scope()));
             assert!(section.path().starts_with("/dashboard/"));
+            assert_eq!(section.slug(), section.title().to_lowercase());
         }
     }
 
@@ -505,9 +510,13 @@ mod tests {
         assert_eq!(readable_time("soon"), "soon");
     }
 
+    fn parse_page(body: &str, key: &str) -> Result<Page<ClientGrant>, String> {
+        Page::from_value(serde_json::from_str(body).unwrap(), key)
+    }
+
     #[test]
     fn pages_read_the_listing_shape() {
-        let page: Page<ClientGrant> = Page::parse(
+        let page = parse_page(
             r#"{"client_grants":[{"id":"g","client_id":"c","audience":"a","scope":[]}],
                 "start":50,"limit":50,"length":1,"total":51}"#,
             "client_grants",
@@ -516,13 +525,13 @@ mod tests {
         assert_eq!(page.items.len(), 1);
         assert_eq!(page.summary(), "51–51 of 51");
         assert!(!page.has_next());
-        let empty: Page<ClientGrant> = Page::parse(
+        let empty = parse_page(
             r#"{"client_grants":[],"start":0,"total":0}"#,
             "client_grants",
         )
         .unwrap();
         assert_eq!(empty.summary(), "None yet");
-        assert!(Page::<ClientGrant>::parse(r#"{"clients":[]}"#, "client_grants").is_err());
+        assert!(parse_page(r#"{"clients":[]}"#, "client_grants").is_err());
         let first: Page<ClientGrant> = Page {
             items: vec![page.items[0].clone(); 50],
             start: 0,

@@ -7,7 +7,7 @@ use shared::management::{TenantFlagsUpdate, TenantSettings, TenantSettingsUpdate
 use super::admin;
 use super::model::{parse_seconds, Section};
 use super::widgets::{
-    Busy, ErrorNotice, FormError, GeneralError, NotAllowed, SaveActions, TextField,
+    load, show_loaded, FormError, GeneralError, NotAllowed, SaveActions, Task, TextField,
 };
 
 const FIELDS: &[&str] = &[
@@ -27,21 +27,18 @@ pub fn SettingsPage() -> impl IntoView {
             .into_any();
     }
     let api = admin.api.clone();
-    let settings = LocalResource::new(move || {
-        let api = api.clone();
-        async move { api.settings().await }
-    });
+    let settings = load(move || api.settings());
 
     view! {
         <section data-testid="settings-page">
             <div class="page-head">
                 <h1>"Settings"</h1>
             </div>
-            {move || match settings.get() {
-                None => view! { <Busy text="Loading settings…" /> }.into_any(),
-                Some(Err(err)) => view! { <ErrorNotice err /> }.into_any(),
-                Some(Ok(initial)) => view! { <SettingsForm initial /> }.into_any(),
-            }}
+            {show_loaded(
+                settings,
+                Some("Loading settings…"),
+                |initial| view! { <SettingsForm initial /> }.into_any(),
+            )}
         </section>
     }
     .into_any()
@@ -62,16 +59,7 @@ fn SettingsForm(initial: TenantSettings) -> impl IntoView {
     let grace_error = RwSignal::new(None::<String>);
     let saved = RwSignal::new(false);
     let api = admin.api.clone();
-    let save = Action::new_local(move |update: &TenantSettingsUpdate| {
-        let api = api.clone();
-        let update = update.clone();
-        async move { api.update_settings(&update).await }
-    });
-    Effect::new(move |_| match save.value().get() {
-        Some(Ok(_)) => saved.set(true),
-        Some(Err(err)) => error.set(err),
-        None => {}
-    });
+    let save = Task::new();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.clear();
@@ -86,7 +74,7 @@ fn SettingsForm(initial: TenantSettings) -> impl IntoView {
                 return;
             }
         };
-        save.dispatch(TenantSettingsUpdate {
+        let update = TenantSettingsUpdate {
             friendly_name: Some(friendly_name.get_untracked().trim().to_owned()),
             support_email: Some(support_email.get_untracked().trim().to_owned()),
             default_audience: Some(default_audience.get_untracked().trim().to_owned()),
@@ -95,6 +83,10 @@ fn SettingsForm(initial: TenantSettings) -> impl IntoView {
                 enable_dynamic_client_registration: Some(dcr.get_untracked()),
                 disable_signup: Some(!signup.get_untracked()),
             }),
+        };
+        save.run(api.update_settings(&update), move |updated| match updated {
+            Ok(_) => saved.set(true),
+            Err(err) => error.set(err),
         });
     };
     let grace_message = error.for_field("client_secret_rotation_grace_period");
@@ -186,7 +178,7 @@ fn SettingsForm(initial: TenantSettings) -> impl IntoView {
                     </p>
                 </div>
             </section>
-            {editable.then(|| view! { <SaveActions label="Save" testid="save-settings" pending=Signal::derive(move || save.pending().get()) saved /> })}
+            {editable.then(|| view! { <SaveActions label="Save" testid="save-settings" pending=save.pending() saved /> })}
         </form>
     }
 }

@@ -12,8 +12,8 @@ use super::admin;
 use super::applications::Pager;
 use super::model::{encode_segment, readable_time, Section};
 use super::widgets::{
-    load_by_id, Busy, DeleteItem, ErrorNotice, FormError, GeneralError, LocalFuture, NotAllowed,
-    TextField,
+    load, load_by_id, load_with_progress, show_loaded, Breadcrumb, Busy, CreateForm, DeleteItem,
+    ErrorNotice, FormError, GeneralError, NotAllowed, Task, TextField,
 };
 use crate::api::ApiError;
 
@@ -32,18 +32,9 @@ pub fn UsersPage() -> impl IntoView {
     let typed = RwSignal::new(String::new());
     let search = RwSignal::new(String::new());
     let api = admin.api.clone();
-    // The previous page stays on screen while the next loads.
     let loading = RwSignal::new(false);
-    let users = LocalResource::new(move || {
-        let api = api.clone();
-        let page = page.get();
-        let search = search.get();
-        loading.set(true);
-        async move {
-            let listing = api.list_users(page, &search).await;
-            loading.set(false);
-            listing
-        }
+    let users = load_with_progress(loading, move || {
+        search.with(|search| api.list_users(page.get(), search))
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -72,10 +63,10 @@ pub fn UsersPage() -> impl IntoView {
             <Show when=move || loading.get()>
                 <Busy text="Loading users…" />
             </Show>
-            {move || match users.get() {
-                None => ().into_any(),
-                Some(Err(err)) => view! { <ErrorNotice err /> }.into_any(),
-                Some(Ok(listing)) => {
+            {show_loaded(
+                users,
+                None,
+                move |listing| {
                     let summary = listing.summary();
                     let has_next = listing.has_next();
                     view! {
@@ -119,8 +110,8 @@ pub fn UsersPage() -> impl IntoView {
                         <Pager page summary has_next />
                     }
                         .into_any()
-                }
-            }}
+                },
+            )}
         </section>
     }
     .into_any()
@@ -128,72 +119,51 @@ pub fn UsersPage() -> impl IntoView {
 
 #[component]
 fn CreateUser() -> impl IntoView {
-    let open = RwSignal::new(false);
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let error = FormError::new();
     let navigate = use_navigate();
     let api = admin().api;
-    let create = Action::new_local(move |request: &UserCreate| {
-        let api = api.clone();
-        let request = request.clone();
-        async move { api.create_user(&request).await }
-    });
-    Effect::new(move |_| match create.value().get() {
-        Some(Ok(user)) => navigate(&user_path(&user.user_id), Default::default()),
-        Some(Err(err)) => error.set(err),
-        None => {}
-    });
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let create = Task::new();
+    let submit = Callback::new(move |()| {
         error.clear();
         let name = name.get_untracked().trim().to_owned();
-        create.dispatch(UserCreate {
+        let request = UserCreate {
             connection: DATABASE_CONNECTION.to_owned(),
             email: email.get_untracked().trim().to_owned(),
             password: password.get_untracked(),
             name: (!name.is_empty()).then_some(name),
             ..Default::default()
+        };
+        let navigate = navigate.clone();
+        create.run(api.create_user(&request), move |created| match created {
+            Ok(user) => navigate(&user_path(&user.user_id), Default::default()),
+            Err(err) => error.set(err),
         });
-    };
+    });
 
     view! {
-        <button
-            type="button"
-            class="button"
-            data-testid="create-user"
-            on:click=move |_| open.update(|o| *o = !*o)
+        <CreateForm
+            what="User"
+            title="New User"
+            testid="create-user"
+            busy=create.pending()
+            on_submit=submit
         >
-            "+ Create User"
-        </button>
-        <Show when=move || open.get()>
-            <form class="panel create-form" data-testid="create-user-form" on:submit=submit>
-                <h2>"New User"</h2>
-                <GeneralError error fields=&["email", "password", "name"] />
-                <TextField field="email" label="Email" value=email error input_type="email" />
-                <TextField
-                    field="password"
-                    label="Password"
-                    value=password
-                    error
-                    input_type="password"
-                    hint="8 to 128 characters, not the email address."
-                />
-                <TextField field="name" label="Name (optional)" value=name error />
-                <p class="hint">{format!("Connection: {DATABASE_CONNECTION}")}</p>
-                <div class="actions">
-                    <button
-                        type="submit"
-                        class="button"
-                        data-testid="create-user-submit"
-                        disabled=move || create.pending().get()
-                    >
-                        {move || if create.pending().get() { "Creating…" } else { "Create" }}
-                    </button>
-                </div>
-            </form>
-        </Show>
+            <GeneralError error fields=&["email", "password", "name"] />
+            <TextField field="email" label="Email" value=email error input_type="email" />
+            <TextField
+                field="password"
+                label="Password"
+                value=password
+                error
+                input_type="password"
+                hint="8 to 128 characters, not the email address."
+            />
+            <TextField field="name" label="Name (optional)" value=name error />
+            <p class="hint">{format!("Connection: {DATABASE_CONNECTION}")}</p>
+        </CreateForm>
     }
 }
 
@@ -207,23 +177,16 @@ pub fn UserPage() -> impl IntoView {
         return view! { <NotAllowed what="users" scope="read:users" /> }.into_any();
     }
     let api = admin.api.clone();
-    let user = load_by_id(id, move |id| {
-        let api = api.clone();
-        async move { api.get_user(&id).await }
-    });
+    let user = load_by_id(id, move |id| api.get_user(id));
 
     view! {
         <section data-testid="user-page">
-            <p class="breadcrumb">
-                <A href=Section::Users.path() attr:data-testid="back-to-users">
-                    "← Users"
-                </A>
-            </p>
-            {move || match user.get() {
-                None => view! { <Busy text="Loading the user…" /> }.into_any(),
-                Some(Err(err)) => view! { <ErrorNotice err /> }.into_any(),
-                Some(Ok(user)) => view! { <UserDetails user /> }.into_any(),
-            }}
+            <Breadcrumb section=Section::Users />
+            {show_loaded(
+                user,
+                Some("Loading the user…"),
+                |user| view! { <UserDetails user /> }.into_any(),
+            )}
         </section>
     }
     .into_any()
@@ -272,11 +235,9 @@ fn UserPermissions(user_id: String) -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let permissions = {
         let user_id = user_id.clone();
-        LocalResource::new(move || {
+        load(move || {
             reload.track();
-            let api = api.clone();
-            let user_id = user_id.clone();
-            async move { api.user_permissions(&user_id).await }
+            api.user_permissions(&user_id)
         })
     };
     let api = admin.api.clone();
@@ -286,30 +247,19 @@ fn UserPermissions(user_id: String) -> impl IntoView {
         Add(PermissionRef),
         Remove(PermissionRef),
     }
-    let change = {
-        let user_id = user_id.clone();
-        Action::new_local(move |change: &Change| {
-            let api = api.clone();
-            let user_id = user_id.clone();
-            let change = change.clone();
-            async move {
-                match change {
-                    Change::Add(p) => api.add_permission(&user_id, p).await,
-                    Change::Remove(p) => api.remove_permission(&user_id, p).await,
-                }
-            }
-        })
-    };
-    Effect::new(move |_| match change.value().get() {
-        Some(Ok(())) => reload.update(|n| *n += 1),
-        Some(Err(err)) => error.set(Some(err)),
-        None => {}
-    });
-    let run = move |c: Change| {
+    let change = Task::new();
+    let run = Callback::new(move |c: Change| {
         error.set(None);
-        change.dispatch(c);
-    };
-    let busy = move || change.pending().get();
+        let reply = match c {
+            Change::Add(p) => api.add_permission(&user_id, p),
+            Change::Remove(p) => api.remove_permission(&user_id, p),
+        };
+        change.run(reply, move |changed| match changed {
+            Ok(()) => reload.update(|n| *n += 1),
+            Err(err) => error.set(Some(err)),
+        });
+    });
+    let busy = move || change.is_pending();
     let row = move |p: Permission| {
         let reference = PermissionRef {
             resource_server_identifier: p.resource_server_identifier.clone(),
@@ -336,7 +286,7 @@ fn UserPermissions(user_id: String) -> impl IntoView {
                                     class="button secondary small"
                                     data-testid="remove-permission"
                                     disabled=busy
-                                    on:click=move |_| run(Change::Remove(reference.clone()))
+                                    on:click=move |_| run.run(Change::Remove(reference.clone()))
                                 >
                                     "Remove"
                                 </button>
@@ -356,14 +306,14 @@ fn UserPermissions(user_id: String) -> impl IntoView {
                  Management API permissions)."
             </p>
             {move || error.get().map(|err| view! { <ErrorNotice err /> })}
-            {move || match permissions.get() {
-                None => view! { <Busy text="Loading permissions…" /> }.into_any(),
-                Some(Err(err)) => view! { <ErrorNotice err /> }.into_any(),
-                Some(Ok(list)) if list.is_empty() => {
-                    view! { <p class="note" data-testid="no-permissions">"No permissions assigned."</p> }
-                        .into_any()
-                }
-                Some(Ok(list)) => {
+            {show_loaded(
+                permissions,
+                Some("Loading permissions…"),
+                move |list| {
+                    if list.is_empty() {
+                        return view! { <p class="note" data-testid="no-permissions">"No permissions assigned."</p> }
+                            .into_any();
+                    }
                     view! {
                         <table class="list" data-testid="permissions">
                             <thead>
@@ -378,9 +328,9 @@ fn UserPermissions(user_id: String) -> impl IntoView {
                         </table>
                     }
                         .into_any()
-                }
-            }}
-            {editable.then(|| view! { <AssignPermission on_assign=Callback::new(move |p| run(Change::Add(p))) busy=Signal::derive(busy) /> })}
+                },
+            )}
+            {editable.then(|| view! { <AssignPermission on_assign=Callback::new(move |p| run.run(Change::Add(p))) busy=change.pending() /> })}
         </section>
     }
 }
@@ -388,10 +338,7 @@ fn UserPermissions(user_id: String) -> impl IntoView {
 #[component]
 fn AssignPermission(on_assign: Callback<PermissionRef>, busy: Signal<bool>) -> impl IntoView {
     let api = admin().api;
-    let apis = LocalResource::new(move || {
-        let api = api.clone();
-        async move { api.list_apis().await }
-    });
+    let apis = load(move || api.list_apis());
     let chosen_api = RwSignal::new(String::new());
     let chosen_scope = RwSignal::new(String::new());
     let scopes_of = move |list: &[ResourceServer]| -> Vec<String> {
@@ -412,12 +359,9 @@ fn AssignPermission(on_assign: Callback<PermissionRef>, busy: Signal<bool>) -> i
         }
     };
 
-    move || match apis.get() {
-        None => view! { <Busy text="Loading APIs…" /> }.into_any(),
-        Some(Err(err)) => view! { <ErrorNotice err /> }.into_any(),
-        Some(Ok(list)) => {
-            let options = list.clone();
-            view! {
+    show_loaded(apis, Some("Loading APIs…"), move |list| {
+        let options = list.clone();
+        view! {
                 <form class="inline-form" data-testid="assign-permission" on:submit=submit>
                     <select
                         aria-label="API"
@@ -461,8 +405,7 @@ fn AssignPermission(on_assign: Callback<PermissionRef>, busy: Signal<bool>) -> i
                 </form>
             }
                 .into_any()
-        }
-    }
+    })
 }
 
 #[component]
@@ -472,10 +415,7 @@ fn DeleteUser(user_id: String, email: String) -> impl IntoView {
         return ().into_any();
     }
     let api = admin.api.clone();
-    let delete = Callback::new(move |()| -> LocalFuture {
-        let (api, id) = (api.clone(), user_id.clone());
-        Box::pin(async move { api.delete_user(&id).await })
-    });
+    let delete = Callback::new(move |()| api.delete_user(&user_id));
     view! {
         <section class="panel danger-zone" data-testid="danger-zone">
             <h2>"Danger Zone"</h2>

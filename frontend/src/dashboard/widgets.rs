@@ -6,9 +6,11 @@ use std::pin::Pin;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
-use super::model::invalid_field;
+use super::management::Reply;
+use super::model::{invalid_field, Section};
 use super::{start_sign_in_again, DashboardAuth};
 use crate::api::ApiError;
 use crate::browser;
@@ -274,23 +276,21 @@ pub fn DeleteItem(
     /// Where to go once deleted.
     then: &'static str,
     /// The Management API call.
-    delete: Callback<(), LocalFuture>,
+    delete: Callback<(), Reply<()>>,
 ) -> impl IntoView {
     let asking = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
     let navigate = use_navigate();
-    let action = Action::new_local(move |(): &()| delete.run(()));
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(())) => navigate(then, Default::default()),
-        Some(Err(err)) => error.set(Some(err)),
-        None => {}
-    });
+    let task = Task::new();
     let confirm = Callback::new(move |()| {
         error.set(None);
-        action.dispatch(());
+        let navigate = navigate.clone();
+        task.run(delete.run(()), move |result| match result {
+            Ok(()) => navigate(then, Default::default()),
+            Err(err) => error.set(Some(err)),
+        });
     });
     let cancel = Callback::new(move |()| asking.set(false));
-    let busy = Signal::derive(move || action.pending().get());
     let consequence = StoredValue::new(consequence);
     let question = StoredValue::new(question);
 
@@ -314,7 +314,7 @@ pub fn DeleteItem(
                 title=question.get_value()
                 confirm_label="Delete"
                 testid="delete-dialog"
-                busy
+                busy=task.pending()
                 on_confirm=confirm
                 on_cancel=cancel
             >
@@ -325,9 +325,56 @@ pub fn DeleteItem(
     }
 }
 
-/// A Management API call that answers nothing, type-erased so one action
-/// type serves every caller.
-pub type LocalFuture = Pin<Box<dyn Future<Output = Result<(), ApiError>>>>;
+/// "+ Create …": a button that opens a creation form; `children` are its
+/// fields.
+#[component]
+pub fn CreateForm(
+    /// What it creates, e.g. "API".
+    what: &'static str,
+    /// The form's heading.
+    title: &'static str,
+    /// Test id of the button; the form's and its submit button's add
+    /// `-form` and `-submit`.
+    testid: &'static str,
+    busy: Signal<bool>,
+    on_submit: Callback<()>,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let open = RwSignal::new(false);
+    view! {
+        <button
+            type="button"
+            class="button"
+            data-testid=testid
+            on:click=move |_| open.update(|o| *o = !*o)
+        >
+            {format!("+ Create {what}")}
+        </button>
+        <Show when=move || open.get()>
+            <form
+                class="panel create-form"
+                data-testid=format!("{testid}-form")
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    on_submit.run(());
+                }
+            >
+                <h2>{title}</h2>
+                {children()}
+                <div class="actions">
+                    <button
+                        type="submit"
+                        class="button"
+                        data-testid=format!("{testid}-submit")
+                        disabled=move || busy.get()
+                    >
+                        {move || if busy.get() { "Creating…" } else { "Create" }}
+                    </button>
+                </div>
+            </form>
+        </Show>
+    }
+}
 
 /// A form's Save button, with progress and a "Saved." once it succeeded.
 #[component]
@@ -351,19 +398,172 @@ pub fn SaveActions(
     }
 }
 
-/// What a page shows by id: `None` while loading, fetched again whenever the
-/// id changes.
-pub fn load_by_id<T, F, Fut>(id: Memo<String>, fetch: F) -> RwSignal<Option<Result<T, ApiError>>>
-where
-    T: Send + Sync + 'static,
-    F: Fn(String) -> Fut + 'static,
-    Fut: Future<Output = Result<T, ApiError>> + 'static,
-{
+/// Work to run once an answer arrived (the answer moved in already).
+type Then = Box<dyn FnOnce()>;
+/// A request whose answer, once here, is handed to its receiver.
+type Pending = Pin<Box<dyn Future<Output = Then>>>;
+
+/// `reply`, with what to do with its answer: the part of a request that
+/// depends on its type, kept small so that what runs it is written once.
+fn deliver<T: 'static>(reply: Reply<T>, to: impl FnOnce(Result<T, ApiError>) + 'static) -> Pending {
+    Box::pin(async move {
+        let answer = reply.await;
+        Box::new(move || to(answer)) as Then
+    })
+}
+
+/// A Management API call a button or form starts: pending while it runs;
+/// its answer is handled only if the component that started it is still
+/// on the page.
+#[derive(Debug, Clone, Copy)]
+pub struct Task(RwSignal<u32>);
+
+impl Task {
+    pub fn new() -> Self {
+        Self(RwSignal::new(0))
+    }
+
+    /// Whether a call is in progress (tracked).
+    pub fn is_pending(self) -> bool {
+        self.0.get() > 0
+    }
+
+    pub fn pending(self) -> Signal<bool> {
+        Signal::derive(move || self.is_pending())
+    }
+
+    /// Runs `reply` and hands its answer to `then`.
+    pub fn run<T: 'static>(
+        self,
+        reply: Reply<T>,
+        then: impl FnOnce(Result<T, ApiError>) + 'static,
+    ) {
+        self.start(deliver(reply, then));
+    }
+
+    fn start(self, request: Pending) {
+        let in_flight = self.0;
+        in_flight.update(|n| *n += 1);
+        spawn_local(async move {
+            let then = request.await;
+            if !in_flight.is_disposed() {
+                in_flight.update(|n| *n -= 1);
+                then();
+            }
+        });
+    }
+}
+
+impl Default for Task {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What a page loaded: `None` until the first answer.
+pub type Loaded<T> = RwSignal<Option<Result<T, ApiError>>>;
+
+/// Loads `fetch()` now and again whenever a signal it reads changes; the
+/// previous answer stays on screen meanwhile, and an answer to a request
+/// since replaced is dropped.
+pub fn load<T: Send + Sync + 'static>(fetch: impl Fn() -> Reply<T> + 'static) -> Loaded<T> {
+    load_with_progress(RwSignal::new(false), fetch)
+}
+
+/// [`load`], with `loading` true while a request is in progress.
+pub fn load_with_progress<T: Send + Sync + 'static>(
+    loading: RwSignal<bool>,
+    fetch: impl Fn() -> Reply<T> + 'static,
+) -> Loaded<T> {
     let loaded = RwSignal::new(None);
-    Effect::new(move |_| {
-        let request = fetch(id.get());
-        loaded.set(None);
-        spawn_local(async move { loaded.set(Some(request.await)) });
-    });
+    watch(
+        loading,
+        Box::new(move || deliver(fetch(), move |answer| loaded.set(Some(answer)))),
+    );
     loaded
+}
+
+/// What a page shows by id: `None` while loading, fetched again whenever
+/// the id changes.
+pub fn load_by_id<T: Send + Sync + 'static>(
+    id: Memo<String>,
+    fetch: impl Fn(&str) -> Reply<T> + 'static,
+) -> Loaded<T> {
+    let loaded = RwSignal::new(None);
+    watch(
+        RwSignal::new(false),
+        Box::new(move || {
+            let request = id.with(|id| fetch(id));
+            loaded.set(None);
+            deliver(request, move |answer| loaded.set(Some(answer)))
+        }),
+    );
+    loaded
+}
+
+/// Runs `request()` whenever what it reads changes; only the latest
+/// request's answer is delivered.
+fn watch(loading: RwSignal<bool>, request: Box<dyn Fn() -> Pending>) {
+    let latest = StoredValue::new(0u32);
+    Effect::new(move |_| {
+        let pending = request();
+        let this = latest.with_value(|n| n.wrapping_add(1));
+        latest.set_value(this);
+        loading.set(true);
+        spawn_local(async move {
+            let then = pending.await;
+            if latest.try_get_value() == Some(this) {
+                loading.set(false);
+                then();
+            }
+        });
+    });
+}
+
+/// The loaded value, untracked; a page's parts render only once it is
+/// loaded.
+pub fn current<T: Clone + Send + Sync + 'static>(loaded: Loaded<T>) -> Option<T> {
+    loaded.with_untracked(|l| l.as_ref()?.as_ref().ok().cloned())
+}
+
+/// Part of the loaded value (tracked); `None` until it is loaded.
+pub fn loaded_part<T: Send + Sync + 'static, U>(
+    loaded: Loaded<T>,
+    part: impl Fn(&T) -> U,
+) -> Option<U> {
+    loaded.with(|l| l.as_ref()?.as_ref().ok().map(part))
+}
+
+/// The loaded value as `view` shows it, else `busy` (if any) while it
+/// loads, or what went wrong.
+pub fn show_loaded<T: Clone + Send + Sync + 'static>(
+    loaded: Loaded<T>,
+    busy: Option<&'static str>,
+    view: impl Fn(T) -> AnyView + 'static,
+) -> impl Fn() -> AnyView {
+    move || match loaded.get() {
+        Some(Ok(value)) => view(value),
+        other => status_view(other.map(Result::err), busy),
+    }
+}
+
+fn status_view(outcome: Option<Option<ApiError>>, busy: Option<&'static str>) -> AnyView {
+    match (outcome, busy) {
+        (Some(Some(err)), _) => view! { <ErrorNotice err /> }.into_any(),
+        (None, Some(text)) => view! { <Busy text /> }.into_any(),
+        _ => ().into_any(),
+    }
+}
+
+/// "← Applications": back to the section's list.
+#[component]
+pub fn Breadcrumb(section: Section) -> impl IntoView {
+    view! {
+        <p class="breadcrumb">
+            <A href=section.path() attr:data-testid=format!("back-to-{}", section.slug())>
+                "← "
+                {section.title()}
+            </A>
+        </p>
+    }
 }
