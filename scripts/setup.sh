@@ -2,6 +2,10 @@
 # Installs what is missing to build, serve and test the tenant, and nothing
 # that is already there. Needs only Debian, Rust (rustup) and Node 20; every
 # download comes from a package registry (crates.io, npm, Debian).
+#
+#   bash scripts/setup.sh [--browser | --wasm]
+#
+# --browser: also Chromium; --wasm: only the wasm target and wasm-bindgen.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -21,6 +25,11 @@ if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDG
     say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
     cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION"
 fi
+# `--wasm`: only what compiling Rust to wasm for Node needs (bench-micro.sh).
+if [[ "${1:-}" == "--wasm" ]]; then
+    exit 0
+fi
+
 # `worker-build --version` prints the bare version.
 if [[ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "$WORKER_BUILD_VERSION" ]]; then
     say "installing worker-build $WORKER_BUILD_VERSION (a few minutes, once)"

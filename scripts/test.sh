@@ -16,9 +16,12 @@ bash scripts/setup.sh --browser
 
 step "format and lints"
 cargo fmt --all -- --check
-cargo clippy -p shared -p tenant -p tenant-bench -p frontend --all-targets -- -D warnings
+cargo clippy -p shared -p tenant -p frontend --all-targets -- -D warnings
+# With the benchmarks' `testing` feature: tenant/benches/hot_path.rs.
+cargo clippy -p tenant --features testing --all-targets -- -D warnings
 cargo clippy -p tenant-worker -p tenant-webcrypto -p frontend --target wasm32-unknown-unknown --all-targets -- -D warnings
-cargo clippy -p tenant-bench --target wasm32-unknown-unknown --lib -- -D warnings
+# Alone, so that its `tenant/testing` does not leak into the Worker's lint.
+cargo clippy -p tenant-bench-wasm --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 step "host unit tests (domain)"
 cargo test -p shared -p tenant -p frontend

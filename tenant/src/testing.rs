@@ -1,6 +1,7 @@
 //! Test fixtures: a tenant over an in-memory store, a fixed clock and an RSA
 //! backend on the `rsa` crate (the Worker uses WebCrypto instead). Also
-//! available to the benchmarks through the `testing` feature.
+//! available to the benchmarks through the `testing` feature, with the
+//! operations they measure ([`hot_path`]).
 
 use std::sync::OnceLock;
 
@@ -21,6 +22,8 @@ use crate::keys::SigningKeyRecord;
 use crate::random::OsRng;
 use crate::store::MemoryStore;
 use crate::{BootstrapClient, Config, Tenant};
+
+pub mod hot_path;
 
 pub const ISSUER: &str = "https://tenant.example/";
 pub const BOOTSTRAP_ID: &str = "bootstrapbootstrapbootstrap00000";

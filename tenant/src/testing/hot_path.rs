@@ -1,9 +1,9 @@
-//! The token endpoint's hot operations over a real [`tenant::Tenant`] (in
-//! memory, warm isolate cache), written once and run two ways:
-//! natively under criterion (`benches/hot_path.rs`, RSA on the `rsa` crate)
-//! and compiled to wasm and timed in V8 by `bench/micro.mjs` (RSA on
-//! WebCrypto, as in workerd). The wasm figures are our CPU per request at
-//! the edge.
+//! The token endpoint's hot operations over a real [`Tenant`](crate::Tenant)
+//! (in memory, warm isolate cache), written once and run two ways: natively
+//! under criterion (`tenant/benches/hot_path.rs`, RSA on the `rsa` crate)
+//! and compiled to wasm and timed in V8 (`bench/wasm`, `bench/micro.mjs`,
+//! RSA on WebCrypto as in workerd). The wasm figures are our CPU per request
+//! at the edge.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -11,16 +11,15 @@ use shared::management::{
     AppType, ClientCreate, ClientGrantCreate, ResourceServerCreate, ResourceServerScope,
 };
 use shared::token::TokenResponse;
-use tenant::access_token::{AccessTokenGrant, Audience, VerifiedAccessToken};
-use tenant::crypto::CryptoBackend;
-use tenant::keys::SigningAlg;
-use tenant::random::OsRng;
-use tenant::testing::World;
-use tenant::token::TokenRequest;
-use tenant::{secret, Result};
 
-#[cfg(target_arch = "wasm32")]
-mod wasm;
+use super::World;
+use crate::access_token::{AccessTokenGrant, Audience, VerifiedAccessToken};
+use crate::crypto::CryptoBackend;
+use crate::error::Result;
+use crate::keys::SigningAlg;
+use crate::random::OsRng;
+use crate::secret;
+use crate::token::{ClientAuthentication, TokenRequest};
 
 const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
 const JSON: Option<&str> = Some("application/json");
@@ -39,19 +38,6 @@ pub const OPERATIONS: [&str; 10] = [
     "parse_basic",
 ];
 
-/// One API per algorithm, one client granted both, and the requests a
-/// client would send; every key and API is already in isolate memory.
-pub struct Fixture<K> {
-    world: World<K>,
-    client_id: String,
-    client_secret: String,
-    secret_hash: String,
-    form: [Vec<u8>; 2],
-    json: Vec<u8>,
-    basic: String,
-    tokens: [String; 2],
-}
-
 const ALGS: [SigningAlg; 2] = [SigningAlg::EdDsa, SigningAlg::Rs256];
 
 fn audience(alg: SigningAlg) -> String {
@@ -63,6 +49,19 @@ fn audience(alg: SigningAlg) -> String {
 
 fn index(alg: SigningAlg) -> usize {
     usize::from(alg == SigningAlg::Rs256)
+}
+
+/// One API per algorithm, one client granted both, and the requests a
+/// client would send; every key and API is already in isolate memory.
+pub struct Fixture<K> {
+    world: World<K>,
+    client_id: String,
+    client_secret: String,
+    secret_hash: String,
+    form: [Vec<u8>; 2],
+    json: Vec<u8>,
+    basic: String,
+    tokens: [String; 2],
 }
 
 impl<K: CryptoBackend> Fixture<K> {
@@ -181,9 +180,9 @@ impl<K: CryptoBackend> Fixture<K> {
     }
 
     /// The body and the Basic header of a `client_secret_basic` request.
-    pub fn parse_basic(&self) -> Result<tenant::token::ClientAuthentication> {
+    pub fn parse_basic(&self) -> Result<ClientAuthentication> {
         let request = TokenRequest::parse(FORM, b"grant_type=client_credentials")?;
-        tenant::token::ClientAuthentication::from_request(Some(&self.basic), &request)
+        ClientAuthentication::from_request(Some(&self.basic), &request)
     }
 
     /// Runs `operation` once; false for an unknown name or a failed run.
@@ -201,5 +200,20 @@ impl<K: CryptoBackend> Fixture<K> {
             "parse_basic" => self.parse_basic().is_ok(),
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{block_on, TestCrypto};
+
+    #[test]
+    fn every_benchmarked_operation_succeeds() {
+        let fixture = block_on(Fixture::new(TestCrypto::default())).expect("fixture");
+        for operation in OPERATIONS {
+            assert!(block_on(fixture.run(operation)), "{operation} fails");
+        }
+        assert!(!block_on(fixture.run("no_such_operation")));
     }
 }

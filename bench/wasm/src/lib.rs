@@ -1,17 +1,18 @@
-//! The fixture for JS: `await Bench.create()`, then `await bench.run(op, n)`
-//! runs an operation `n` times and resolves to the count that succeeded.
-//! RSA goes through WebCrypto, as in the Worker.
+//! The token endpoint's hot operations ([`tenant::testing::hot_path`]) for
+//! JS: `await Bench.create()`, then `await bench.run(op, n)` runs an
+//! operation `n` times and resolves to the count that succeeded. RSA goes
+//! through WebCrypto, as in the Worker; `bench/micro.mjs` times it in V8.
 
+use tenant::testing::hot_path::{Fixture, OPERATIONS};
 use tenant_webcrypto::WebCrypto;
 use wasm_bindgen::prelude::*;
-
-use crate::{Fixture, OPERATIONS};
 
 #[wasm_bindgen]
 pub struct Bench(Fixture<WebCrypto>);
 
 #[wasm_bindgen]
 impl Bench {
+    /// The fixture, warm: keys generated and imported, APIs cached.
     pub async fn create() -> Result<Bench, JsError> {
         Fixture::new(WebCrypto)
             .await
