@@ -18,13 +18,7 @@ use crate::kv::KvTenantStore;
 pub async fn floor(req: &mut Request, url: &Url, store: &KvTenantStore) -> Result<Response> {
     http::read_body(req, Family::Resource).await?;
     let query = http::query_pairs(url);
-    let param = |name: &str| {
-        query
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
-            .unwrap_or_default()
-    };
+    let param = |name: &str| http::query_value(&query, name).unwrap_or_default();
     let mut found = 0;
     for key in tenant::token::warm_grant_reads(param("client_id"), param("audience")) {
         found += usize::from(store.get(&key).await?.is_some());

@@ -71,6 +71,14 @@ pub fn query_pairs(url: &Url) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The first value of a query parameter among `query_pairs`.
+pub fn query_value<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    query
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+}
+
 /// How a response may be cached.
 #[derive(Clone, Copy)]
 pub enum Caching {

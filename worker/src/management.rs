@@ -159,12 +159,7 @@ pub async fn handle(
         .authorize_management(authorization.as_deref(), operation.scope())
         .await?;
     let query = http::query_pairs(url);
-    let filter = |name: &str| {
-        query
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let filter = |name: &str| http::query_value(&query, name);
 
     use Operation::*;
     match operation {
