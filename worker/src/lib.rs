@@ -111,7 +111,10 @@ impl Deployment {
                 per_ip: env.rate_limiter(LOGIN_IP_LIMITER).ok(),
                 per_account: env.rate_limiter(LOGIN_ACCOUNT_LIMITER).ok(),
             },
-            bench_floor: string_binding(env, "BENCH_FLOOR").as_deref() == Some("1"),
+            // Looked up only for the floor's own path: no binding read on
+            // any other request, the token endpoint's included.
+            bench_floor: url.path() == floor::PATH
+                && string_binding(env, "BENCH_FLOOR").as_deref() == Some("1"),
         })
     }
 
