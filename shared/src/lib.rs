@@ -7,6 +7,7 @@
 pub mod app;
 pub mod discovery;
 pub mod error;
+pub mod logs;
 pub mod management;
 pub mod registration;
 pub mod token;

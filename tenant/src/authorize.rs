@@ -11,12 +11,15 @@
 
 use std::collections::BTreeMap;
 
+use shared::logs::event_type;
+
 use crate::access_token::{AccessTokenGrant, Audience};
 use crate::clients::ClientRecord;
 use crate::crypto::CryptoBackend;
 use crate::error::{echo, Error, Result};
 use crate::id_token::IdTokenGrant;
 use crate::keys::SigningAlg;
+use crate::logs::NewEvent;
 use crate::resource_servers::ResourceServerRecord;
 use crate::sessions::Session;
 use crate::store::Store;
@@ -506,12 +509,26 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             Ok(request) => request,
             Err(refusal) => return Ok(FormResult::done(refusal.into())),
         };
+        let client_id = request.client.client_id.clone();
+        let failed = |user_id: Option<&str>, reason: &str| {
+            NewEvent::sign_in(
+                event_type::FAILED_LOGIN,
+                "Failed login",
+                &client_id,
+                user_id,
+                email,
+                Some(reason),
+            )
+        };
         let Some(mut user) = self.authenticate(email, password).await? else {
+            self.log(failed(None, "wrong email or password")).await?;
             return self
                 .ask_again(&request, email, "Wrong email or password.")
                 .await;
         };
         if user.blocked {
+            self.log(failed(Some(&user.user_id), "the user is blocked"))
+                .await?;
             return self
                 .ask_again(
                     &request,
@@ -521,6 +538,15 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 .await;
         }
         self.record_login(&mut user).await?;
+        self.log(NewEvent::sign_in(
+            event_type::SUCCESS_LOGIN,
+            "Successful login",
+            &client_id,
+            Some(&user.user_id),
+            email,
+            None,
+        ))
+        .await?;
         self.signed_in(&request, user).await
     }
 
@@ -565,6 +591,15 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             Err(other) => return Err(other),
         };
         self.record_login(&mut user).await?;
+        self.log(NewEvent::sign_in(
+            event_type::SUCCESS_SIGNUP,
+            "Successful signup",
+            &request.client.client_id,
+            Some(&user.user_id),
+            email,
+            None,
+        ))
+        .await?;
         self.signed_in(&request, user).await
     }
 

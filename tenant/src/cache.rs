@@ -15,12 +15,16 @@ use crate::resource_servers::ResourceServerRecord;
 /// Upper bound on cached APIs, so a flood of distinct audiences cannot grow
 /// isolate memory without limit.
 const MAX_RESOURCE_SERVERS: usize = 1024;
+/// Upper bound on remembered throttled callers, for the same reason.
+const MAX_THROTTLED: usize = 10_000;
 
 #[derive(Default)]
 pub struct Cache {
     keyring: RefCell<Option<(u64, Rc<Keyring>)>>,
     last_unknown_kid_reload: Cell<Option<u64>>,
     resource_servers: RefCell<HashMap<String, (u64, Rc<ResourceServerRecord>)>>,
+    /// Throttled callers (see `throttle`), until when.
+    throttled: RefCell<HashMap<String, u64>>,
 }
 
 impl Cache {
@@ -71,5 +75,26 @@ impl Cache {
 
     pub(crate) fn forget_resource_server(&self, identifier: &str) {
         self.resource_servers.borrow_mut().remove(identifier);
+    }
+
+    /// Whether `key` is throttled at `now`.
+    pub(crate) fn is_throttled(&self, key: &str, now: u64) -> bool {
+        self.throttled
+            .borrow()
+            .get(key)
+            .is_some_and(|until| now < *until)
+    }
+
+    /// Throttles `key` until `until`; `true` when it was not throttled yet.
+    pub(crate) fn throttle(&self, key: &str, now: u64, until: u64) -> bool {
+        let mut map = self.throttled.borrow_mut();
+        if map.len() >= MAX_THROTTLED {
+            map.retain(|_, until| now < *until);
+            if map.len() >= MAX_THROTTLED {
+                map.clear();
+            }
+        }
+        let previous = map.insert(key.to_string(), until);
+        previous.is_none_or(|previous| now >= previous)
     }
 }

@@ -1097,3 +1097,296 @@ fn a_registered_client_is_third_party_and_manages_only_its_own_registration() {
     );
     assert!(matches!(gone, Err(Error::OAuth { status: 401, .. })));
 }
+
+/// A fixed-window counter like the Workers binding: `limit` events per key.
+struct CountingLimit {
+    limit: u32,
+    counts: std::cell::RefCell<std::collections::HashMap<String, u32>>,
+}
+
+impl CountingLimit {
+    fn new(limit: u32) -> Self {
+        Self {
+            limit,
+            counts: Default::default(),
+        }
+    }
+
+    fn counted(&self) -> u32 {
+        self.counts.borrow().values().sum()
+    }
+
+    /// The window ends.
+    fn reset(&self) {
+        self.counts.borrow_mut().clear();
+    }
+}
+
+impl crate::throttle::RateLimit for CountingLimit {
+    async fn allow(&self, key: &str) -> crate::Result<bool> {
+        let mut counts = self.counts.borrow_mut();
+        let count = counts.entry(key.to_string()).or_default();
+        *count += 1;
+        Ok(*count <= self.limit)
+    }
+}
+
+fn from_ip<'w>(
+    world: &'w World,
+    ip: &str,
+) -> crate::Tenant<'w, crate::store::MemoryStore, crate::testing::TestCrypto> {
+    world.tenant().with_caller(crate::logs::Caller {
+        ip: Some(ip.into()),
+        user_agent: Some("attack-tool/1.0".into()),
+    })
+}
+
+fn throttled_token(
+    world: &World,
+    ip: &str,
+    limits: &crate::throttle::ClientAuthLimits<'_, CountingLimit>,
+    client_id: &str,
+    client_secret: &str,
+) -> Result<TokenResponse, Error> {
+    let body = form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id),
+        ("client_secret", client_secret),
+        ("audience", API),
+    ]);
+    block_on(from_ip(world, ip).token_throttled(None, FORM, &body, limits))
+}
+
+fn logged_events(world: &World) -> Vec<shared::logs::LogEvent> {
+    let query = crate::logs::LogQuery::Page(Paging {
+        page: 0,
+        per_page: 100,
+        include_totals: false,
+    });
+    serde_json::from_value(block_on(world.tenant().list_logs(&query)).unwrap()).unwrap()
+}
+
+#[test]
+fn failed_client_authentication_is_throttled_per_client_and_address_without_locking_out_other_addresses(
+) {
+    let world = World::new();
+    create_api(&world, API, "EdDSA");
+    let app = create_m2m_app(&world, None);
+    grant(&world, &app, API, &["read:things"]);
+    let (per_client, per_ip) = (CountingLimit::new(3), CountingLimit::new(100));
+    let limits = crate::throttle::ClientAuthLimits {
+        per_client: &per_client,
+        per_ip: &per_ip,
+    };
+    let wrong = format!("{}x", app.client_secret);
+
+    for _ in 0..3 {
+        assert_oauth_error(
+            throttled_token(&world, "203.0.113.7", &limits, &app.client_id, &wrong),
+            401,
+            OAuthErrorCode::InvalidClient,
+        );
+    }
+    let throttled = throttled_token(&world, "203.0.113.7", &limits, &app.client_id, &wrong);
+    assert_oauth_error(throttled.clone(), 429, OAuthErrorCode::TooManyRequests);
+    let wire = throttled.unwrap_err().to_wire(crate::Family::OAuth);
+    assert!(wire.headers.iter().any(|(name, _)| *name == "Retry-After"));
+
+    // The attacker's address learns nothing more, even with the right
+    // secret: it is refused before any secret is checked.
+    let counted = per_client.counted();
+    assert_oauth_error(
+        throttled_token(
+            &world,
+            "203.0.113.7",
+            &limits,
+            &app.client_id,
+            &app.client_secret,
+        ),
+        429,
+        OAuthErrorCode::TooManyRequests,
+    );
+    assert_eq!(
+        per_client.counted(),
+        counted,
+        "a refused request is not counted again"
+    );
+    // The client itself, from its own address, is not locked out.
+    throttled_token(
+        &world,
+        "198.51.100.1",
+        &limits,
+        &app.client_id,
+        &app.client_secret,
+    )
+    .expect("the legitimate client on another address gets its token");
+
+    // One `limit_mu` event for the burst, naming the client and address,
+    // holding no secret.
+    let events = logged_events(&world);
+    let bursts: Vec<_> = events
+        .iter()
+        .filter(|e| e.event_type == "limit_mu")
+        .collect();
+    assert_eq!(bursts.len(), 1, "{events:?}");
+    assert_eq!(bursts[0].client_id.as_deref(), Some(app.client_id.as_str()));
+    assert_eq!(bursts[0].ip.as_deref(), Some("203.0.113.7"));
+    assert_eq!(bursts[0].user_agent.as_deref(), Some("attack-tool/1.0"));
+    let raw = serde_json::to_string(&events).unwrap();
+    assert!(
+        !raw.contains(&app.client_secret),
+        "no secret in the log: {raw}"
+    );
+
+    // After the window, the address may try again.
+    world.clock.advance(crate::throttle::WINDOW_SECONDS);
+    per_client.reset();
+    throttled_token(
+        &world,
+        "203.0.113.7",
+        &limits,
+        &app.client_id,
+        &app.client_secret,
+    )
+    .expect("the throttle lifts after its window");
+}
+
+#[test]
+fn failures_from_one_address_are_throttled_across_client_ids_and_successes_are_never_counted() {
+    let world = World::new();
+    create_api(&world, API, "EdDSA");
+    let app = create_m2m_app(&world, None);
+    grant(&world, &app, API, &["read:things"]);
+    let (per_client, per_ip) = (CountingLimit::new(100), CountingLimit::new(5));
+    let limits = crate::throttle::ClientAuthLimits {
+        per_client: &per_client,
+        per_ip: &per_ip,
+    };
+    for _ in 0..5 {
+        throttled_token(
+            &world,
+            "192.0.2.1",
+            &limits,
+            &app.client_id,
+            &app.client_secret,
+        )
+        .unwrap();
+    }
+    assert_eq!(
+        (per_client.counted(), per_ip.counted()),
+        (0, 0),
+        "successes cost no count"
+    );
+
+    for i in 0..5 {
+        assert_oauth_error(
+            throttled_token(&world, "192.0.2.66", &limits, &format!("guess{i}"), "s"),
+            401,
+            OAuthErrorCode::InvalidClient,
+        );
+    }
+    assert_oauth_error(
+        throttled_token(&world, "192.0.2.66", &limits, "guess-next", "s"),
+        429,
+        OAuthErrorCode::TooManyRequests,
+    );
+    assert_oauth_error(
+        throttled_token(
+            &world,
+            "192.0.2.66",
+            &limits,
+            &app.client_id,
+            &app.client_secret,
+        ),
+        429,
+        OAuthErrorCode::TooManyRequests,
+    );
+    throttled_token(
+        &world,
+        "192.0.2.1",
+        &limits,
+        &app.client_id,
+        &app.client_secret,
+    )
+    .expect("other addresses are unaffected");
+}
+
+#[test]
+fn the_log_pages_newest_first_and_reads_on_from_a_checkpoint_oldest_first() {
+    let world = World::new();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let event = block_on(from_ip(&world, "192.0.2.9").log(
+            crate::logs::NewEvent::api_operation(
+                crate::logs::actor("client", BOOTSTRAP_ID),
+                Some(BOOTSTRAP_ID.into()),
+                "Create a client",
+                crate::logs::target("client", Some(&format!("client{i}"))),
+                "POST",
+                "/api/v2/clients",
+            ),
+        ))
+        .unwrap();
+        ids.push(event.log_id);
+        world.clock.advance(1);
+    }
+    let list = |query: &str| {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap();
+        block_on(
+            world
+                .tenant()
+                .list_logs(&crate::logs::LogQuery::from_query(&pairs).unwrap()),
+        )
+        .unwrap()
+    };
+    let ids_of = |value: &Value| -> Vec<String> {
+        value
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["log_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let newest_first: Vec<String> = ids.iter().rev().cloned().collect();
+    assert_eq!(ids_of(&list("")), newest_first);
+    assert_eq!(
+        ids_of(&list("page=1&per_page=2")),
+        newest_first[2..4].to_vec()
+    );
+    let with_totals = list("page=2&per_page=2&include_totals=true");
+    assert_eq!(ids_of(&with_totals["logs"]), newest_first[4..].to_vec());
+    assert_eq!(
+        (with_totals["total"].as_u64(), with_totals["start"].as_u64()),
+        (Some(5), Some(4))
+    );
+    assert_eq!(
+        ids_of(&list(&format!("from={}&take=2", ids[1]))),
+        ids[2..4].to_vec()
+    );
+    assert_eq!(
+        ids_of(&list(&format!("from={}", ids[4]))),
+        Vec::<String>::new()
+    );
+
+    let event = block_on(world.tenant().get_log(&ids[0])).unwrap();
+    assert_eq!(event.details.target.unwrap().id.as_deref(), Some("client0"));
+    assert_eq!(event.ip.as_deref(), Some("192.0.2.9"));
+    assert_eq!(event.date, crate::clock::rfc3339(NOW));
+    assert!(
+        ids.windows(2).all(|pair| pair[0] < pair[1]),
+        "later events have greater ids"
+    );
+    let missing = format!("{}{}", &ids[0][..13], "Z".repeat(13));
+    assert_eq!(
+        block_on(world.tenant().get_log(&missing))
+            .unwrap_err()
+            .status(),
+        404
+    );
+    assert_eq!(
+        block_on(world.tenant().get_log("../clients"))
+            .unwrap_err()
+            .status(),
+        404
+    );
+}

@@ -17,6 +17,7 @@ pub mod discovery;
 pub mod error;
 pub mod id_token;
 pub mod keys;
+pub mod logs;
 pub mod management;
 pub mod password;
 pub mod random;
@@ -27,6 +28,7 @@ pub mod secret;
 pub mod sessions;
 pub mod settings;
 pub mod store;
+pub mod throttle;
 pub mod token;
 pub mod users;
 
@@ -103,6 +105,7 @@ pub struct Tenant<'a, S, K> {
     pub(crate) rng: &'a dyn Rng,
     pub(crate) cache: &'a Cache,
     pub(crate) config: &'a Config,
+    pub(crate) caller: logs::Caller,
 }
 
 impl<'a, S: Store, K: CryptoBackend> Tenant<'a, S, K> {
@@ -121,7 +124,14 @@ impl<'a, S: Store, K: CryptoBackend> Tenant<'a, S, K> {
             rng,
             cache,
             config,
+            caller: logs::Caller::default(),
         }
+    }
+
+    /// Where the request came from, for throttling and the audit log.
+    pub fn with_caller(mut self, caller: logs::Caller) -> Self {
+        self.caller = caller;
+        self
     }
 
     pub fn issuer(&self) -> &str {

@@ -32,6 +32,7 @@ pub const SCOPES: &[(&str, &str)] = &[
     ("create:users", "Create Users"),
     ("update:users", "Update Users"),
     ("delete:users", "Delete Users"),
+    ("read:logs", "Read Logs"),
 ];
 
 /// Largest request body any endpoint accepts.

@@ -229,10 +229,38 @@ fn wrong_credentials_get_one_message_whether_or_not_the_email_exists() {
         assert_eq!(result.new_session, None);
         assert!(matches!(result.outcome, Outcome::Login(_)));
     }
+    // Nothing but the two `f` events of the audit log, which name no user
+    // either way: the log does not tell which emails have accounts.
     assert_eq!(
         world.store.counts().writes,
-        writes,
-        "a failed login writes nothing"
+        writes + 2,
+        "a failed login writes only its log event"
+    );
+    let events: Vec<shared::logs::LogEvent> = serde_json::from_value(
+        block_on(world.tenant().list_logs(&crate::logs::LogQuery::Page(
+            crate::management::Paging {
+                page: 0,
+                per_page: 10,
+                include_totals: false,
+            },
+        )))
+        .unwrap(),
+    )
+    .unwrap();
+    let shapes: Vec<_> = events
+        .iter()
+        .map(|e| {
+            (
+                e.event_type.as_str(),
+                e.user_id.as_deref(),
+                e.client_id.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shapes,
+        vec![("f", None, Some(client_id.as_str())); 2],
+        "{events:?}"
     );
 }
 

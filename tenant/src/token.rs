@@ -13,6 +13,7 @@ use crate::clients::{AuthMethod, ClientRecord};
 use crate::crypto::CryptoBackend;
 use crate::error::{echo, Challenge, Error, OAuthErrorCode, Result};
 use crate::store::Store;
+use crate::throttle::{ClientAuthLimits, RateLimit};
 use crate::{management, secret, Tenant};
 
 /// A well-formed hash no secret matches, compared against for unknown clients.
@@ -220,19 +221,40 @@ enum AuthenticatedClient {
 }
 
 impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
-    /// `POST /oauth/token`.
+    /// `POST /oauth/token`, without throttling failed client authentication.
     pub async fn token(
         &self,
         authorization: Option<&str>,
         content_type: Option<&str>,
         body: &[u8],
     ) -> Result<TokenResponse> {
+        self.token_throttled(
+            authorization,
+            content_type,
+            body,
+            &ClientAuthLimits::UNLIMITED,
+        )
+        .await
+    }
+
+    /// `POST /oauth/token`, with failed client authentication counted
+    /// against `limits` (see [`crate::throttle`]).
+    pub async fn token_throttled<L: RateLimit>(
+        &self,
+        authorization: Option<&str>,
+        content_type: Option<&str>,
+        body: &[u8],
+        limits: &ClientAuthLimits<'_, L>,
+    ) -> Result<TokenResponse> {
         let request = TokenRequest::parse(content_type, body)?;
         match request.grant_type.as_deref() {
             None => Err(Error::invalid_request(
                 "Missing required parameter: grant_type",
             )),
-            Some("client_credentials") => self.client_credentials(authorization, request).await,
+            Some("client_credentials") => {
+                self.client_credentials(authorization, request, limits)
+                    .await
+            }
             Some(other) => Err(Error::oauth(
                 400,
                 OAuthErrorCode::UnsupportedGrantType,
@@ -280,10 +302,11 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     }
 
     /// RFC 6749 §4.4.
-    async fn client_credentials(
+    async fn client_credentials<L: RateLimit>(
         &self,
         authorization: Option<&str>,
         request: TokenRequest,
+        limits: &ClientAuthLimits<'_, L>,
     ) -> Result<TokenResponse> {
         if request.organization.is_some() {
             return Err(Error::invalid_request(
@@ -295,7 +318,16 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             .as_deref()
             .ok_or_else(|| Error::invalid_request("Missing required parameter: audience"))?;
         let auth = ClientAuthentication::from_request(authorization, &request)?;
-        let client = self.authenticate_client(&auth).await?;
+        self.refuse_if_throttled(&auth.client_id)?;
+        let client = match self.authenticate_client(&auth).await {
+            Ok(client) => client,
+            Err(failure) if failure.status() == 401 => {
+                return Err(self
+                    .client_auth_failed(&auth.client_id, limits, failure)
+                    .await)
+            }
+            Err(other) => return Err(other),
+        };
         if let AuthenticatedClient::Registered(client) = &client {
             if !client.allows_grant("client_credentials") {
                 return Err(Error::oauth(

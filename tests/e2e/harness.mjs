@@ -47,6 +47,7 @@ export const MANAGEMENT_SCOPES = [
   'create:users',
   'update:users',
   'delete:users',
+  'read:logs',
 ];
 
 // ---------------------------------------------------------------------------

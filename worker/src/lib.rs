@@ -3,7 +3,9 @@
 
 use tenant::cache::Cache;
 use tenant::clock::Clock;
+use tenant::logs::Caller;
 use tenant::random::OsRng;
+use tenant::throttle::{ClientAuthLimits, RateLimit};
 use tenant::{BootstrapClient, Config};
 use worker::{console_warn, event, Context, Env, RateLimiter, Request, Response, Url};
 
@@ -30,6 +32,9 @@ const REGISTRATION_LIMITER: &str = "REGISTRATION_RATE_LIMITER";
 /// Rate limiting bindings for login and signup attempts.
 const LOGIN_IP_LIMITER: &str = "LOGIN_IP_RATE_LIMITER";
 const LOGIN_ACCOUNT_LIMITER: &str = "LOGIN_ACCOUNT_RATE_LIMITER";
+/// Rate limiting bindings counting failed client authentications.
+const CLIENT_AUTH_LIMITER: &str = "CLIENT_AUTH_RATE_LIMITER";
+const CLIENT_AUTH_IP_LIMITER: &str = "CLIENT_AUTH_IP_RATE_LIMITER";
 /// Shortest bootstrap secret accepted, as for any client secret.
 const MIN_BOOTSTRAP_SECRET_LEN: usize = 32;
 
@@ -38,6 +43,10 @@ struct WorkerClock;
 impl Clock for WorkerClock {
     fn now(&self) -> u64 {
         worker::Date::now().as_millis() / 1000
+    }
+
+    fn now_millis(&self) -> u64 {
+        worker::Date::now().as_millis()
     }
 }
 
@@ -54,6 +63,9 @@ pub struct Deployment {
     /// Throttles open registration per client IP; absent when unbound.
     registration_limiter: Option<RateLimiter>,
     login_limiters: LoginLimiters,
+    client_auth_limiters: ClientAuthLimiters,
+    /// The client's address and user agent, as the edge reports them.
+    caller: Caller,
     /// Serves the benchmark's floor route (`BENCH_FLOOR=1`).
     bench_floor: bool,
 }
@@ -66,8 +78,42 @@ pub struct LoginLimiters {
     pub per_account: Option<RateLimiter>,
 }
 
+/// Counts failed client authentications; each is absent when unbound.
+pub struct ClientAuthLimiters {
+    /// Keyed by client id and IP.
+    pub per_client: Limiter,
+    /// Keyed by client IP.
+    pub per_ip: Limiter,
+}
+
+/// A rate limiting binding as the tenant's [`RateLimit`]; an absent
+/// binding limits nothing.
+pub struct Limiter(Option<RateLimiter>);
+
+impl RateLimit for Limiter {
+    async fn allow(&self, key: &str) -> tenant::Result<bool> {
+        match &self.0 {
+            Some(limiter) => Ok(limiter
+                .limit(key.to_string())
+                .await
+                .map_err(http::internal)?
+                .success),
+            None => Ok(true),
+        }
+    }
+}
+
+impl ClientAuthLimiters {
+    pub fn limits(&self) -> ClientAuthLimits<'_, Limiter> {
+        ClientAuthLimits {
+            per_client: &self.per_client,
+            per_ip: &self.per_ip,
+        }
+    }
+}
+
 impl Deployment {
-    fn from_env(env: &Env, url: &Url) -> tenant::Result<Self> {
+    fn from_env(env: &Env, url: &Url, req: &Request) -> tenant::Result<Self> {
         let store = KvTenantStore(env.kv(KV_BINDING).map_err(http::internal)?);
         let issuer =
             string_binding(env, "ISSUER").unwrap_or_else(|| url.origin().ascii_serialization());
@@ -111,6 +157,14 @@ impl Deployment {
                 per_ip: env.rate_limiter(LOGIN_IP_LIMITER).ok(),
                 per_account: env.rate_limiter(LOGIN_ACCOUNT_LIMITER).ok(),
             },
+            client_auth_limiters: ClientAuthLimiters {
+                per_client: Limiter(env.rate_limiter(CLIENT_AUTH_LIMITER).ok()),
+                per_ip: Limiter(env.rate_limiter(CLIENT_AUTH_IP_LIMITER).ok()),
+            },
+            caller: Caller {
+                ip: http::header(req, "cf-connecting-ip"),
+                user_agent: http::header(req, "user-agent"),
+            },
             // Looked up only for the floor's own path: no binding read on
             // any other request, the token endpoint's included.
             bench_floor: url.path() == floor::PATH
@@ -127,6 +181,7 @@ impl Deployment {
             self.cache,
             &self.config,
         )
+        .with_caller(self.caller.clone())
     }
 }
 
@@ -144,7 +199,7 @@ fn string_binding(env: &Env, name: &str) -> Option<String> {
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let url = req.url()?;
     let family = routes::family(url.path());
-    let response = match Deployment::from_env(&env, &url) {
+    let response = match Deployment::from_env(&env, &url, &req) {
         Ok(deployment) => routes::handle(&mut req, &url, &deployment).await,
         Err(err) => Err(err),
     };

@@ -1,9 +1,10 @@
 //! The Management API (`/api/v2`): each route authorizes its scope, parses
 //! its body or query, and calls the tenant.
 
+use tenant::logs::{self, LogQuery, NewEvent};
 use tenant::management::{parse_body, Paging};
 use tenant::{Error, Family, Result};
-use worker::{Method, Request, Response, Url};
+use worker::{console_error, Method, Request, Response, Url};
 
 use crate::http::{self, Caching};
 use crate::Tenant;
@@ -39,6 +40,8 @@ enum Operation {
     GetUserPermissions(String),
     AddUserPermissions(String),
     RemoveUserPermissions(String),
+    ListLogs,
+    GetLog(String),
 }
 
 impl Operation {
@@ -64,7 +67,49 @@ impl Operation {
             CreateUser => "create:users",
             UpdateUser(_) | AddUserPermissions(_) | RemoveUserPermissions(_) => "update:users",
             DeleteUser(_) => "delete:users",
+            ListLogs | GetLog(_) => "read:logs",
         }
+    }
+
+    /// How a successful call is logged: its description (Auth0's wording),
+    /// what kind of thing it acts on, and the id when the path names it.
+    /// Reads are not logged.
+    fn audit(&self) -> Option<(&'static str, &'static str, Option<&str>)> {
+        use Operation::*;
+        Some(match self {
+            CreateClient => ("Create a client", "client", None),
+            UpdateClient(id) => ("Update a client", "client", Some(id)),
+            DeleteClient(id) => ("Delete a client", "client", Some(id)),
+            RotateClientSecret(id) => ("Rotate a client secret", "client", Some(id)),
+            RevokePreviousClientSecret(id) => {
+                ("Revoke a client's previous secret", "client", Some(id))
+            }
+            CreateResourceServer => ("Create a resource server", "resource_server", None),
+            UpdateResourceServer(id) => ("Update a resource server", "resource_server", Some(id)),
+            DeleteResourceServer(id) => ("Delete a resource server", "resource_server", Some(id)),
+            CreateClientGrant => ("Create a client grant", "client_grant", None),
+            UpdateClientGrant(id) => ("Update a client grant", "client_grant", Some(id)),
+            DeleteClientGrant(id) => ("Delete a client grant", "client_grant", Some(id)),
+            UpdateTenantSettings => ("Update tenant settings", "tenant", None),
+            CreateUser => ("Create a user", "user", None),
+            UpdateUser(id) => ("Update a user", "user", Some(id)),
+            DeleteUser(id) => ("Delete a user", "user", Some(id)),
+            AddUserPermissions(id) => ("Assign permissions to a user", "user", Some(id)),
+            RemoveUserPermissions(id) => ("Remove permissions from a user", "user", Some(id)),
+            ListClients
+            | GetClient(_)
+            | ListResourceServers
+            | GetResourceServer(_)
+            | ListClientGrants
+            | GetClientGrant(_)
+            | GetTenantSettings
+            | ListUsers
+            | GetUser(_)
+            | UsersByEmail
+            | GetUserPermissions(_)
+            | ListLogs
+            | GetLog(_) => return None,
+        })
     }
 }
 
@@ -118,6 +163,10 @@ fn route(method: &Method, segments: &[String]) -> std::result::Result<Operation,
         (["users", _, "permissions"], _) => return Err(not_allowed("GET, POST, DELETE")),
         (["users-by-email"], _) if read => UsersByEmail,
         (["users-by-email"], _) => return Err(not_allowed("GET")),
+        (["logs"], _) if read => ListLogs,
+        (["logs"], _) => return Err(not_allowed("GET")),
+        (["logs", _], _) if read => GetLog(id(1)),
+        (["logs", _], _) => return Err(not_allowed("GET")),
         _ => {
             return Err(http::error_response(
                 &Error::bad_request(Family::Management, 404, "Not Found"),
@@ -160,14 +209,20 @@ pub async fn handle(
         .await?;
     let query = http::query_pairs(url);
     let filter = |name: &str| http::query_value(&query, name);
+    // The id of a resource this call creates, for the log.
+    let mut created_id: Option<String> = None;
 
     use Operation::*;
-    match operation {
+    let response = match operation.clone() {
         ListClients => {
             let listing = tenant.list_clients(Paging::from_query(&query)?).await?;
             ok(&listing.to_json("clients"))
         }
-        CreateClient => created(&tenant.create_client(json_body(req).await?).await?),
+        CreateClient => {
+            let client = tenant.create_client(json_body(req).await?).await?;
+            created_id = Some(client.client_id.clone());
+            created(&client)
+        }
         GetClient(id) => ok(&tenant.get_client(&id).await?),
         UpdateClient(id) => {
             let may_set_secret = token.has_scope("update:client_keys");
@@ -192,7 +247,9 @@ pub async fn handle(
             ok(&listing.to_json("resource_servers"))
         }
         CreateResourceServer => {
-            created(&tenant.create_resource_server(json_body(req).await?).await?)
+            let api = tenant.create_resource_server(json_body(req).await?).await?;
+            created_id = Some(api.id.clone());
+            created(&api)
         }
         GetResourceServer(id) => ok(&tenant.get_resource_server(&id).await?),
         UpdateResourceServer(id) => {
@@ -213,7 +270,11 @@ pub async fn handle(
                 .await?;
             ok(&listing.to_json("client_grants"))
         }
-        CreateClientGrant => created(&tenant.create_client_grant(json_body(req).await?).await?),
+        CreateClientGrant => {
+            let grant = tenant.create_client_grant(json_body(req).await?).await?;
+            created_id = Some(grant.id.clone());
+            created(&grant)
+        }
         GetClientGrant(id) => ok(&tenant.get_client_grant(&id).await?),
         UpdateClientGrant(id) => {
             let body = json_body(req).await?;
@@ -231,7 +292,11 @@ pub async fn handle(
                 .await?;
             ok(&listing.to_json("users"))
         }
-        CreateUser => created(&tenant.create_user(json_body(req).await?).await?),
+        CreateUser => {
+            let user = tenant.create_user(json_body(req).await?).await?;
+            created_id = Some(user.user_id.clone());
+            created(&user)
+        }
         GetUser(id) => ok(&tenant.get_user(&id).await?),
         UpdateUser(id) => {
             let body = json_body(req).await?;
@@ -260,7 +325,24 @@ pub async fn handle(
             tenant.remove_user_permissions(&id, body).await?;
             http::no_content()
         }
+        ListLogs => ok(&tenant.list_logs(&LogQuery::from_query(&query)?).await?),
+        GetLog(id) => ok(&tenant.get_log(&id).await?),
+    }?;
+    if let Some((description, kind, id)) = operation.audit() {
+        let id = id.map(str::to_string).or(created_id);
+        let event = NewEvent::api_operation(
+            logs::token_actor(&token),
+            Some(token.claims.client_id.clone()),
+            description,
+            logs::target(kind, id.as_deref()),
+            req.method().as_ref(),
+            url.path(),
+        );
+        if let Some(err) = tenant.log_after(event).await {
+            console_error!("audit log: could not record \"{description}\": {err}");
+        }
     }
+    Ok(response)
 }
 
 async fn json_body<T: serde::de::DeserializeOwned>(req: &mut Request) -> Result<T> {

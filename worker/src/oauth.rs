@@ -5,7 +5,7 @@ use tenant::{Family, Result};
 use worker::{Request, Response};
 
 use crate::http::{self, Caching};
-use crate::Tenant;
+use crate::{Deployment, Tenant};
 
 /// `/.well-known/openid-configuration` and RFC 8414's
 /// `/.well-known/oauth-authorization-server`: the same document.
@@ -21,13 +21,20 @@ pub async fn jwks(tenant: &Tenant<'_>) -> Result<Response> {
     http::json(200, &tenant.jwks().await?, Caching::Public(300))
 }
 
-pub async fn token(req: &mut Request, tenant: &Tenant<'_>) -> Result<Response> {
+/// `POST /oauth/token`, failed client authentications counted against the
+/// deployment's limits.
+pub async fn token(
+    req: &mut Request,
+    tenant: &Tenant<'_>,
+    deployment: &Deployment,
+) -> Result<Response> {
     let body = http::read_body(req, Family::OAuth).await?;
     let response = tenant
-        .token(
+        .token_throttled(
             http::header(req, "authorization").as_deref(),
             http::header(req, "content-type").as_deref(),
             &body,
+            &deployment.client_auth_limiters.limits(),
         )
         .await?;
     http::json(200, &response, Caching::NoStore)

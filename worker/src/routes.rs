@@ -51,7 +51,9 @@ pub async fn handle(req: &mut Request, url: &Url, deployment: &Deployment) -> Re
         [".well-known", "openid-configuration" | "oauth-authorization-server" | "jwks.json"] => {
             Ok(http::method_not_allowed(family, "GET, HEAD"))
         }
-        ["oauth", "token"] if method == Method::Post => oauth::token(req, &tenant).await,
+        ["oauth", "token"] if method == Method::Post => {
+            oauth::token(req, &tenant, deployment).await
+        }
         ["oauth", "token"] => Ok(http::method_not_allowed(family, "POST")),
         ["api", "whoami"] if read => oauth::whoami(req, &tenant).await,
         ["api", "whoami"] => Ok(http::method_not_allowed(family, "GET, HEAD")),

@@ -1,0 +1,142 @@
+//! Brute-force throttling of failed client authentication at the token
+//! endpoint.
+//!
+//! Failures are counted per client and address, and per address, by a
+//! [`RateLimit`] (Workers' rate limiting binding in production). A caller
+//! over either limit gets 429 with `Retry-After`, and this isolate then
+//! refuses it for the window *before* looking at any secret, so a throttled
+//! attacker learns nothing from a correct guess either. Nothing is counted
+//! per client alone: that would let anyone lock a client out from its own
+//! addresses. Successful authentications are never counted, so the hot path
+//! pays nothing.
+
+use shared::logs::{event_type, Actor, LogDetails};
+
+use crate::crypto::CryptoBackend;
+use crate::error::{Error, Result};
+use crate::logs::{target, NewEvent};
+use crate::store::Store;
+use crate::Tenant;
+
+/// The counting window of the limits, in seconds (the binding's `period`).
+pub const WINDOW_SECONDS: u64 = 60;
+/// Longest client id used in a key; real ids are 32 characters.
+const MAX_KEY_CLIENT_ID: usize = 128;
+
+/// Counts events per key in a window.
+#[allow(async_fn_in_trait)] // single-threaded runtimes: futures need not be Send
+pub trait RateLimit {
+    /// Counts one event under `key`; `false` once the key is over its limit.
+    async fn allow(&self, key: &str) -> Result<bool>;
+}
+
+/// Counts nothing: for deployments without the bindings, and tests of
+/// other rules.
+pub struct Unlimited;
+
+impl RateLimit for Unlimited {
+    async fn allow(&self, _key: &str) -> Result<bool> {
+        Ok(true)
+    }
+}
+
+/// The limits on failed client authentication.
+pub struct ClientAuthLimits<'a, L> {
+    /// Failures for one client id from one address.
+    pub per_client: &'a L,
+    /// Failures from one address, whatever the client id.
+    pub per_ip: &'a L,
+}
+
+impl ClientAuthLimits<'static, Unlimited> {
+    pub const UNLIMITED: Self = Self {
+        per_client: &Unlimited,
+        per_ip: &Unlimited,
+    };
+}
+
+/// The two keys a caller is counted under.
+struct Keys {
+    per_client: String,
+    per_ip: String,
+}
+
+impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+    fn client_auth_keys(&self, client_id: &str) -> Keys {
+        let ip = self.caller.ip.as_deref().unwrap_or("unknown");
+        let client_id: String = client_id.chars().take(MAX_KEY_CLIENT_ID).collect();
+        Keys {
+            per_client: format!("client_auth:{client_id}:{ip}"),
+            per_ip: format!("client_auth_ip:{ip}"),
+        }
+    }
+
+    fn throttled() -> Error {
+        Error::too_many_requests(
+            "Too many failed client authentications from this address; retry later",
+        )
+    }
+
+    /// 429 when this isolate throttled the caller within the window.
+    pub(crate) fn refuse_if_throttled(&self, client_id: &str) -> Result<()> {
+        let keys = self.client_auth_keys(client_id);
+        let now = self.clock.now();
+        if self.cache.is_throttled(&keys.per_client, now)
+            || self.cache.is_throttled(&keys.per_ip, now)
+        {
+            return Err(Self::throttled());
+        }
+        Ok(())
+    }
+
+    /// Counts a failed client authentication; `failure` itself while the
+    /// caller is within its limits, 429 once it is over one. The first
+    /// throttling of a caller in this isolate is logged (`limit_mu`).
+    pub(crate) async fn client_auth_failed<L: RateLimit>(
+        &self,
+        client_id: &str,
+        limits: &ClientAuthLimits<'_, L>,
+        failure: Error,
+    ) -> Error {
+        let keys = self.client_auth_keys(client_id);
+        let client_id: String = client_id.chars().take(MAX_KEY_CLIENT_ID).collect();
+        let per_client = limits.per_client.allow(&keys.per_client).await;
+        let per_ip = limits.per_ip.allow(&keys.per_ip).await;
+        let over = match (per_client, per_ip) {
+            (Ok(false), _) => &keys.per_client,
+            (_, Ok(false)) => &keys.per_ip,
+            // Within the limits, or a limiter that cannot answer: the
+            // authentication failed either way, and says so.
+            _ => return failure,
+        };
+        let now = self.clock.now();
+        if self.cache.throttle(over, now, now + WINDOW_SECONDS) {
+            let reason = if over == &keys.per_ip {
+                "too many failed client authentications from this address"
+            } else {
+                "too many failed client authentications for this client from this address"
+            };
+            // The 429 stands even if the event cannot be written: the
+            // store's failure must not lift the throttle.
+            let _ = self
+                .log(NewEvent {
+                    event_type: event_type::BLOCKED_ADDRESS,
+                    description: "Too many failed client authentications".into(),
+                    client_id: Some(client_id.clone()),
+                    user_id: None,
+                    user_name: None,
+                    details: LogDetails {
+                        actor: Actor {
+                            kind: "anonymous".into(),
+                            id: None,
+                        },
+                        target: Some(target("client", Some(&client_id))),
+                        request: None,
+                        reason: Some(format!("{reason} within {WINDOW_SECONDS} s")),
+                    },
+                })
+                .await;
+        }
+        Self::throttled()
+    }
+}
