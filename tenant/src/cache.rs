@@ -77,6 +77,12 @@ impl Cache {
         self.resource_servers.borrow_mut().remove(identifier);
     }
 
+    /// Whether any caller is remembered as throttled: when none is, the
+    /// token endpoint builds no throttling keys at all.
+    pub(crate) fn throttles_anyone(&self) -> bool {
+        !self.throttled.borrow().is_empty()
+    }
+
     /// Whether `key` is throttled at `now`.
     pub(crate) fn is_throttled(&self, key: &str, now: u64) -> bool {
         self.throttled
