@@ -534,8 +534,65 @@ mod tests {
                 .ok(),
             Some(16)
         );
+        // And its digest has a digest's length, or `secret::verify` would
+        // refuse it before comparing anything.
+        assert_eq!(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(parts[2])
+                .map(|b| b.len())
+                .ok(),
+            Some(32)
+        );
         assert!(!secret::verify(UNKNOWN_CLIENT_HASH, ""));
         assert!(!secret::verify(UNKNOWN_CLIENT_HASH, "anything"));
+    }
+
+    #[test]
+    fn a_client_made_third_party_gets_no_management_token_despite_its_grant() {
+        use crate::testing::{block_on, World, ISSUER};
+        use shared::management::{AppType, ClientCreate, ClientGrantCreate, ClientUpdate};
+
+        let world = World::new();
+        let tenant = world.tenant();
+        let management = format!("{ISSUER}api/v2/");
+        let client = block_on(tenant.create_client(ClientCreate {
+            name: "Admin job".into(),
+            app_type: Some(AppType::NonInteractive),
+            ..Default::default()
+        }))
+        .unwrap();
+        block_on(tenant.create_client_grant(ClientGrantCreate {
+            client_id: client.client_id.clone(),
+            audience: management.clone(),
+            scope: vec!["read:clients".into()],
+        }))
+        .unwrap();
+        let body = serde_urlencoded::to_string([
+            ("grant_type", "client_credentials"),
+            ("client_id", client.client_id.as_str()),
+            ("client_secret", client.client_secret.as_deref().unwrap()),
+            ("audience", management.as_str()),
+        ])
+        .unwrap();
+        assert!(block_on(tenant.token(None, FORM, body.as_bytes())).is_ok());
+
+        block_on(tenant.update_client(
+            &client.client_id,
+            ClientUpdate {
+                is_first_party: Some(false),
+                ..Default::default()
+            },
+            false,
+        ))
+        .unwrap();
+        match block_on(tenant.token(None, FORM, body.as_bytes())) {
+            Err(Error::OAuth {
+                status: 403,
+                code: OAuthErrorCode::AccessDenied,
+                ..
+            }) => {}
+            other => panic!("expected 403 access_denied, got {other:?}"),
+        }
     }
 
     #[test]
