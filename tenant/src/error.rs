@@ -94,6 +94,9 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The description of [`Error::missing_token`], whatever family renders it.
+const MISSING_TOKEN: &str = "Missing bearer token";
+
 impl Error {
     pub fn oauth(status: u16, code: OAuthErrorCode, description: impl Into<String>) -> Self {
         Self::OAuth {
@@ -150,7 +153,7 @@ impl Error {
         Self::OAuth {
             status: 401,
             code: OAuthErrorCode::InvalidRequest,
-            description: "Missing bearer token".into(),
+            description: MISSING_TOKEN.into(),
             challenge: Some(Challenge::Bearer),
         }
     }
@@ -228,15 +231,11 @@ impl Error {
                     )),
                     // RFC 6750 §3.1: no error code when no token was sent.
                     Some(Challenge::Bearer) if *code == OAuthErrorCode::InvalidRequest => {
-                        headers.push(("WWW-Authenticate", "Bearer".to_string()))
+                        headers.push(("WWW-Authenticate", bearer_challenge(None, description)))
                     }
                     Some(Challenge::Bearer) => headers.push((
                         "WWW-Authenticate",
-                        format!(
-                            r#"Bearer error="{}", error_description="{}""#,
-                            code.as_str(),
-                            description.replace(['"', '\\'], "'")
-                        ),
+                        bearer_challenge(Some(code.as_str()), description),
                     )),
                     None => {}
                 }
@@ -249,7 +248,15 @@ impl Error {
                     ..
                 },
                 _,
-            ) => management_body(status, message, error_code),
+            ) => {
+                // RFC 9110 §15.5.2: a 401 carries a challenge; the Management
+                // API takes bearer tokens, so RFC 6750's, as Auth0 sends.
+                if status == 401 {
+                    let code = (message != MISSING_TOKEN).then_some(*error_code);
+                    headers.push(("WWW-Authenticate", bearer_challenge(code, message)));
+                }
+                management_body(status, message, error_code)
+            }
             (Self::Unavailable(_), Family::Management) => management_body(
                 status,
                 "The service is temporarily unavailable, please retry",
@@ -271,6 +278,18 @@ impl Error {
             headers,
             body,
         }
+    }
+}
+
+/// RFC 6750 §3: `Bearer`, with the error and its description when a token
+/// was sent (quotes and backslashes in the description cannot break out).
+fn bearer_challenge(code: Option<&str>, description: &str) -> String {
+    match code {
+        None => "Bearer".to_string(),
+        Some(code) => format!(
+            r#"Bearer error="{code}", error_description="{}""#,
+            description.replace(['"', '\\'], "'")
+        ),
     }
 }
 
@@ -395,6 +414,29 @@ mod tests {
             wire.headers,
             vec![("WWW-Authenticate", "Bearer".to_string())]
         );
+    }
+
+    #[test]
+    fn management_401s_carry_a_bearer_challenge_and_other_statuses_none() {
+        let wire = Error::management(401, "invalid_token", "The access token has expired")
+            .to_wire(Family::Management);
+        assert_eq!(
+            wire.headers,
+            vec![(
+                "WWW-Authenticate",
+                r#"Bearer error="invalid_token", error_description="The access token has expired""#
+                    .to_string()
+            )]
+        );
+        let missing =
+            Error::management(401, "invalid_token", MISSING_TOKEN).to_wire(Family::Management);
+        assert_eq!(
+            missing.headers,
+            vec![("WWW-Authenticate", "Bearer".to_string())]
+        );
+        let forbidden = Error::management(403, "insufficient_scope", "Insufficient scope")
+            .to_wire(Family::Management);
+        assert!(forbidden.headers.is_empty());
     }
 
     #[test]

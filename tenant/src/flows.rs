@@ -562,6 +562,25 @@ fn the_api_pins_its_algorithm() {
     assert!(block_on(world.tenant().verify_access_token(&token, None)).is_ok());
 }
 
+/// A new M2M app granted `read:clients` on the Management API, and the
+/// `Authorization` header of a token it got, checked to work.
+fn management_reader(world: &World) -> (String, String) {
+    let management = format!("{ISSUER}api/v2/");
+    let app = create_m2m_app(world, None);
+    grant(world, &app, &management, &["read:clients"]);
+    let token = request_token(world, &app, &[("audience", &management)])
+        .unwrap()
+        .access_token;
+    let bearer = format!("Bearer {token}");
+    assert!(block_on(
+        world
+            .tenant()
+            .authorize_management(Some(&bearer), "read:clients")
+    )
+    .is_ok());
+    (app.client_id, bearer)
+}
+
 #[test]
 fn the_management_api_checks_each_scope() {
     let world = World::new();
@@ -571,27 +590,7 @@ fn the_management_api_checks_each_scope() {
         assert!(block_on(world.tenant().authorize_management(Some(&bearer), scope)).is_ok());
     }
 
-    let reader = create_m2m_app(&world, None);
-    grant(
-        &world,
-        &reader,
-        &format!("{ISSUER}api/v2/"),
-        &["read:clients"],
-    );
-    let token = request_token(
-        &world,
-        &reader,
-        &[("audience", &format!("{ISSUER}api/v2/"))],
-    )
-    .unwrap()
-    .access_token;
-    let bearer = format!("Bearer {token}");
-    assert!(block_on(
-        world
-            .tenant()
-            .authorize_management(Some(&bearer), "read:clients")
-    )
-    .is_ok());
+    let (_, bearer) = management_reader(&world);
     let refused = block_on(
         world
             .tenant()
@@ -610,6 +609,42 @@ fn the_management_api_checks_each_scope() {
         missing,
         Err(Error::Management { status: 401, .. })
     ));
+}
+
+#[test]
+fn a_management_token_dies_with_its_clients_first_party_status_or_the_client() {
+    let world = World::new();
+    let (made_third_party, bearer) = &management_reader(&world);
+    block_on(world.tenant().update_client(
+        made_third_party,
+        shared::management::ClientUpdate {
+            is_first_party: Some(false),
+            ..Default::default()
+        },
+        false,
+    ))
+    .unwrap();
+    let refused = block_on(
+        world
+            .tenant()
+            .authorize_management(Some(bearer), "read:clients"),
+    );
+    assert!(
+        matches!(&refused, Err(Error::Management { status: 401, message, .. }) if message.contains("Third-party")),
+        "{refused:?}"
+    );
+
+    let (deleted, bearer) = &management_reader(&world);
+    block_on(world.tenant().delete_client(deleted)).unwrap();
+    let refused = block_on(
+        world
+            .tenant()
+            .authorize_management(Some(bearer), "read:clients"),
+    );
+    assert!(
+        matches!(&refused, Err(Error::Management { status: 401, message, .. }) if message.contains("no longer exists")),
+        "{refused:?}"
+    );
 }
 
 #[test]

@@ -63,7 +63,40 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 format!("Insufficient scope, expected any of: {scope}"),
             ));
         }
+        self.refuse_withdrawn_client(&token.claims.client_id)
+            .await?;
         Ok(token)
+    }
+
+    /// A Management API token is only as good as its client is now: a
+    /// client deleted, or made third-party, since the token was issued loses
+    /// the API at once instead of when the token expires. The built-in
+    /// clients (bootstrap, Dashboard, sample app) are configuration and
+    /// always first-party; any other costs one read of its record.
+    async fn refuse_withdrawn_client(&self, client_id: &str) -> Result<()> {
+        let built_in = client_id == self.app_client_id()
+            || client_id == self.dashboard_client_id()
+            || self
+                .config
+                .bootstrap
+                .as_ref()
+                .is_some_and(|bootstrap| bootstrap.client_id == client_id);
+        if built_in {
+            return Ok(());
+        }
+        match self.client(client_id).await? {
+            Some(client) if !client.is_third_party() => Ok(()),
+            Some(_) => Err(Error::management(
+                401,
+                "invalid_token",
+                "Third-party clients cannot access the Management API",
+            )),
+            None => Err(Error::management(
+                401,
+                "invalid_token",
+                "The client of this token no longer exists",
+            )),
+        }
     }
 }
 
@@ -73,6 +106,13 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::invalid_body(
             "Payload validation error: body is empty",
+        ));
+    }
+    // serde reads a struct from a JSON array too (`["x"]` as `{"name":
+    // "x"}`); every body of the API is an object.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(Error::invalid_body(
+            "Payload validation error: the body must be a JSON object",
         ));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
@@ -265,5 +305,20 @@ mod tests {
         assert!(err.to_string().contains("'name'"), "{err}");
         assert!(parse_body::<Body>(br#"{"name":"a"} {}"#).is_err());
         assert!(parse_body::<Body>(b"  ").is_err());
+    }
+
+    #[test]
+    fn a_body_must_be_an_object_not_an_array() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Body {
+            name: Option<String>,
+        }
+        for body in [&br#"["a"]"#[..], b" [null, null]", b"null", b"\"a\""] {
+            let err = parse_body::<Body>(body).unwrap_err();
+            assert_eq!(err.status(), 400);
+            assert!(err.to_string().contains("JSON object"), "{err}");
+        }
+        assert!(parse_body::<Body>(b" \n{}").is_ok());
     }
 }
