@@ -6,15 +6,36 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use tenant::management::MAX_BODY_BYTES;
 use tenant::{Error, Family, Result};
-use worker::{console_error, Headers, Request, Response, Url};
+use worker::{console_error, ByteStream, Headers, Method, Request, Response, Url};
 
 pub fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
 }
 
+/// The request's method. The `worker` crate reads every method it does not
+/// know (`QUERY`, `PROPFIND`, `FOO`) as GET, which would serve reads to
+/// them; they become `REPORT` here instead, which no route serves, so they
+/// get the path's 405 with `Allow` like any other unsupported method.
+pub fn method(req: &Request) -> Method {
+    match req.method() {
+        Method::Get if req.inner().method() != "GET" => Method::Report,
+        method => method,
+    }
+}
+
 pub fn internal(err: worker::Error) -> Error {
     Error::unavailable(format!("worker: {err}"))
 }
+
+/// How much of a body found too large while it is read is still read, and
+/// thrown away, before the 413 is sent. A body whose reading has begun must
+/// be read to its end: answering while the client is still sending makes
+/// some HTTP stacks (`wrangler dev`'s proxy among them) fail the exchange,
+/// so the client would see a reset or a 5xx instead of the 413. Reading
+/// costs no more than copying the bytes; past this bound the answer goes out
+/// anyway. (A body never read at all is no problem: a declared length over
+/// the limit is answered at once.)
+const DRAIN_BYTES: usize = 8 * 1024 * 1024;
 
 /// The request body, refused with 413 past [`MAX_BODY_BYTES`]; the declared
 /// length is checked before anything is read.
@@ -30,7 +51,7 @@ pub async fn read_body(req: &mut Request, family: Family) -> Result<Vec<u8>> {
     if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
         return Err(too_large());
     }
-    // A body sent without a declared length is read only up to the limit.
+    // A body sent without a declared length is kept only up to the limit.
     let mut body = Vec::new();
     let Ok(mut stream) = req.stream() else {
         return Ok(body); // no body at all
@@ -40,10 +61,23 @@ pub async fn read_body(req: &mut Request, family: Family) -> Result<Vec<u8>> {
             .map_err(|_| Error::bad_request(family, 400, "The request body could not be read"))?;
         body.extend_from_slice(&chunk);
         if body.len() > MAX_BODY_BYTES {
+            drop(body);
+            drain(&mut stream, DRAIN_BYTES).await;
             return Err(too_large());
         }
     }
     Ok(body)
+}
+
+/// Reads and discards up to `limit` more bytes of a body, or to its end.
+async fn drain(stream: &mut ByteStream, limit: usize) {
+    let mut drained = 0;
+    while drained < limit {
+        match stream.next().await {
+            Some(Ok(chunk)) => drained += chunk.len(),
+            _ => return,
+        }
+    }
 }
 
 /// Whether the declared media type is JSON.
@@ -90,6 +124,11 @@ pub enum Caching {
 
 pub fn json<T: Serialize + ?Sized>(status: u16, body: &T, caching: Caching) -> Result<Response> {
     let body = serde_json::to_vec(body).map_err(|e| Error::unavailable(e.to_string()))?;
+    json_bytes(status, body, caching)
+}
+
+/// A body that is JSON already, e.g. a document compiled into the Worker.
+pub fn json_bytes(status: u16, body: Vec<u8>, caching: Caching) -> Result<Response> {
     let headers = Headers::new();
     let set = |name: &str, value: &str| headers.set(name, value).map_err(internal);
     set("Content-Type", "application/json; charset=utf-8")?;

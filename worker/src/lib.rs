@@ -14,6 +14,7 @@ mod http;
 mod kv;
 mod management;
 mod oauth;
+mod openapi;
 mod pages;
 mod registration;
 mod routes;

@@ -199,7 +199,7 @@ pub async fn handle(
     tenant: &Tenant<'_>,
     segments: &[String],
 ) -> Result<Response> {
-    let operation = match route(&req.method(), segments) {
+    let operation = match route(&http::method(req), segments) {
         Ok(operation) => operation,
         Err(response) => return Ok(response),
     };

@@ -5,7 +5,7 @@ use tenant::{Error, Family, Result};
 use worker::{Method, Request, Response, Url};
 
 use crate::pages::{self, Form};
-use crate::{floor, http, management, oauth, registration, sign_in, Deployment};
+use crate::{floor, http, management, oauth, openapi, registration, sign_in, Deployment};
 
 /// The error format a path answers in.
 pub fn family(path: &str) -> Family {
@@ -39,7 +39,7 @@ pub async fn handle(req: &mut Request, url: &Url, deployment: &Deployment) -> Re
     };
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let family = family(path);
-    let method = req.method();
+    let method = http::method(req);
     let tenant = deployment.tenant();
     let read = matches!(method, Method::Get | Method::Head);
 
@@ -91,6 +91,9 @@ pub async fn handle(req: &mut Request, url: &Url, deployment: &Deployment) -> Re
         ["oidc", "register", client_id] => {
             registration::manage(req, &tenant, method, &decode(client_id)).await
         }
+        // Public, like discovery: describes the API, grants nothing.
+        ["api", "v2", "openapi.json"] if read => openapi::document(),
+        ["api", "v2", "openapi.json"] => Ok(http::method_not_allowed(family, "GET, HEAD")),
         ["api", "v2", rest @ ..] if !rest.is_empty() && rest.len() <= 3 => {
             let segments: Vec<String> = rest.iter().map(|s| decode(s)).collect();
             management::handle(req, url, &tenant, &segments).await
