@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what is missing to build, serve and test the tenant, and nothing
 # that is already there. Needs only Debian, Rust (rustup) and Node 20; every
-# download comes from a package registry (crates.io, npm, Debian).
+# download comes from a package registry (crates.io, npm, PyPI, Debian).
 #
-#   bash scripts/setup.sh [--browser | --wasm]
+#   bash scripts/setup.sh [--browser] [--fuzz] | --wasm
 #
-# --browser: also Chromium; --wasm: only the wasm target and wasm-bindgen.
+# --browser: also Chromium; --fuzz: also the API fuzzer (schemathesis, in the
+# git-ignored virtualenv .venv/, with Debian's python3 and python3-venv when
+# missing); --wasm: only the wasm target and wasm-bindgen.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -14,6 +16,17 @@ source "$ROOT/scripts/versions.sh"
 export PATH="$HOME/.cargo/bin:$PATH"
 
 say() { echo "setup: $*"; }
+
+BROWSER=0 FUZZ=0 WASM_ONLY=0
+for arg in "$@"; do
+    case "$arg" in
+        --browser) BROWSER=1 ;;
+        --fuzz) FUZZ=1 ;;
+        --wasm) WASM_ONLY=1 ;;
+        *) echo "setup: unknown option $arg" >&2; exit 2 ;;
+    esac
+done
+if [[ $(id -u) -eq 0 ]]; then SUDO=""; else SUDO="sudo"; fi
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     say "adding the wasm32-unknown-unknown target"
@@ -26,7 +39,7 @@ if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDG
     cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION"
 fi
 # `--wasm`: only what compiling Rust to wasm for Node needs (bench-micro.sh).
-if [[ "${1:-}" == "--wasm" ]]; then
+if [[ $WASM_ONLY == 1 ]]; then
     exit 0
 fi
 
@@ -44,9 +57,28 @@ if [[ ! -f "$stamp" ]] || ! cmp -s package-lock.json "$stamp"; then
     cp package-lock.json "$stamp"
 fi
 
-if [[ "${1:-}" == "--browser" ]] && ! command -v chromium >/dev/null 2>&1; then
+if [[ $BROWSER == 1 ]] && ! command -v chromium >/dev/null 2>&1; then
     say "installing Chromium for the browser tests"
-    if [[ $(id -u) -eq 0 ]]; then SUDO=""; else SUDO="sudo"; fi
     $SUDO apt-get update -qq
     $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+# schemathesis in .venv/, unless the pinned version is already there.
+if [[ $FUZZ == 1 ]]; then
+    installed="$(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("schemathesis"))' 2>/dev/null || true)"
+    if [[ "$installed" != "$SCHEMATHESIS_VERSION" ]]; then
+        if [[ ! -x .venv/bin/python ]]; then
+            rm -rf .venv
+            # Debian ships venv (and ensurepip) apart from python3.
+            if ! python3 -m venv .venv >/dev/null 2>&1; then
+                say "installing python3 and python3-venv for the API fuzzer"
+                $SUDO apt-get update -qq
+                $SUDO apt-get install -y -qq python3 python3-venv >/dev/null
+                rm -rf .venv
+                python3 -m venv .venv
+            fi
+        fi
+        say "installing schemathesis $SCHEMATHESIS_VERSION into .venv (once)"
+        .venv/bin/python -m pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+    fi
 fi

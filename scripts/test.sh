@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs every check and test: formatting,
 # lints (host and wasm), host unit tests of the domain, the release build,
-# the deploy bundle (dry run) and its size budgets, and the end-to-end tests
-# against real `wrangler dev` instances.
+# the deploy bundle (dry run) and its size budgets, the end-to-end tests
+# against real `wrangler dev` instances, and property-based fuzzing of the
+# whole API (schemathesis) against one more.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -12,7 +13,7 @@ export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 step() { echo; echo "==> $*"; }
 
 step "setup"
-bash scripts/setup.sh --browser
+bash scripts/setup.sh --browser --fuzz
 
 step "format and lints"
 cargo fmt --all -- --check
@@ -38,3 +39,6 @@ node scripts/check-sizes.mjs
 
 step "end-to-end tests (wrangler dev + workerd + local KV)"
 EDGE_TENANT_PREBUILT=1 node --test --test-concurrency=1 tests/e2e/
+
+step "API fuzzing (schemathesis against wrangler dev)"
+EDGE_TENANT_PREBUILT=1 node tests/fuzz/run.mjs
