@@ -1,0 +1,496 @@
+// Who must not get into the Management API (/api/v2), route by route: the
+// table below is the route table of worker/src/management.rs (`route` and
+// `Operation::scope`), each route with a real target and a body that would
+// succeed with the right token. For every route, tokens that are genuine
+// but wrong are refused and write nothing:
+// - a Management token holding every scope but the route's: 403;
+// - a token for another API, an ID token (even an admin's), the admin's
+//   access token for another API: 401;
+// - the tokens a third-party (dynamically registered) app can obtain: 401;
+//   and a third-party app can get no Management token at all, by any grant;
+// - a person without Management permissions: 403.
+// A registered app cannot change its own settings through /api/v2 either.
+//
+// openapi.test.mjs already checks every documented operation for 401
+// without a token or with a malformed one, and 403 with all scopes but one,
+// against ids that do not exist and without bodies; here the targets exist
+// and the bodies are valid, so a refusal that came too late would show.
+
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+
+import {
+  api,
+  appConfig,
+  authorizeQuery,
+  Browser,
+  createApi,
+  createGrant,
+  createM2MClient,
+  createUser,
+  csrfField,
+  fragmentParams,
+  getAccessToken,
+  hostedLogin,
+  limitedManagementClient,
+  MANAGEMENT_SCOPES,
+  managementAudience,
+  mgmtToken,
+  randomEmail,
+  randomName,
+  randomPassword,
+  registerClient,
+  registrationRequest,
+  setDynamicRegistration,
+  startTenant,
+  tokenRequest,
+  userPath,
+} from './harness.mjs';
+
+let tenant;
+let admin;
+/** What the routes act on. */
+const target = {};
+/** `scope` -> a Management token holding every other scope. */
+const allBut = new Map();
+/** Genuine tokens that are not Management tokens, by name. */
+const foreign = {};
+/** A person without Management permissions: a Management-audience token. */
+let powerless;
+/** A dynamically registered (third-party) app and what it holds. */
+let thirdParty;
+
+function freshIp() {
+  return `192.0.2.${1 + crypto.randomInt(254)}`;
+}
+
+/** The person's implicit answer at the built-in app, signed in in `browser`. */
+async function implicit(browser, app, user, extra) {
+  const query = authorizeQuery({
+    response_type: 'id_token token',
+    client_id: app.client_id,
+    redirect_uri: `${tenant.baseUrl}/callback`,
+    scope: 'openid profile email',
+    state: randomName('state'),
+    nonce: randomName('nonce'),
+    ...extra,
+  });
+  const res = browser.cookie('tenant_session') ? await browser.request(`/authorize?${query}`) : await hostedLogin(browser, query, user);
+  assert.equal(res.status, 302, res.text);
+  const params = fragmentParams(res.location);
+  assert.equal(params.error, undefined, `${params.error}: ${params.error_description}`);
+  return params;
+}
+
+before(async () => {
+  tenant = await startTenant();
+  admin = await mgmtToken(tenant);
+  await setDynamicRegistration(tenant, admin, true);
+  const audience = managementAudience(tenant);
+
+  // Targets.
+  const provisioned = await (async () => {
+    const resourceServer = await createApi(tenant, admin);
+    const client = await createM2MClient(tenant, admin);
+    const grant = await createGrant(tenant, admin, client.client_id, resourceServer.identifier, ['read:things']);
+    return { resourceServer, client, grant };
+  })();
+  target.client = provisioned.client;
+  target.api = provisioned.resourceServer;
+  target.grant = provisioned.grant;
+  target.user = (await createUser(tenant, admin)).user;
+  const logs = await api(tenant, admin, 'GET', '/api/v2/logs?per_page=1');
+  assert.equal(logs.status, 200, logs.text);
+  target.logId = logs.body[0].log_id;
+
+  // Management tokens missing one scope each.
+  for (const scope of MANAGEMENT_SCOPES) {
+    allBut.set(scope, (await limitedManagementClient(tenant, admin, MANAGEMENT_SCOPES.filter((s) => s !== scope))).token);
+  }
+
+  // An admin person (every Management permission) and a powerless one.
+  const app = await appConfig(tenant);
+  const adminPerson = await createUser(tenant, admin);
+  const grantAll = await api(tenant, admin, 'POST', userPath(adminPerson.user.user_id, '/permissions'), {
+    permissions: MANAGEMENT_SCOPES.map((permission_name) => ({ resource_server_identifier: audience, permission_name })),
+  });
+  assert.equal(grantAll.status, 201, grantAll.text);
+  const adminBrowser = new Browser(tenant);
+  const adminMgmt = await implicit(adminBrowser, app, adminPerson, { audience, scope: `openid ${MANAGEMENT_SCOPES.join(' ')}` });
+  // The control: this person's Management token works.
+  assert.equal((await api(tenant, adminMgmt.access_token, 'GET', '/api/v2/clients')).status, 200);
+  foreign["an admin's ID token"] = adminMgmt.id_token;
+  foreign["an admin's access token for another API"] = (await implicit(adminBrowser, app, adminPerson, { audience: target.api.identifier, scope: 'openid read:things' })).access_token;
+  const powerlessPerson = await createUser(tenant, admin);
+  powerless = (await implicit(new Browser(tenant), app, powerlessPerson, { audience, scope: `openid ${MANAGEMENT_SCOPES.join(' ')}` })).access_token;
+
+  // An M2M token for another API.
+  foreign['an M2M token for another API'] = (await getAccessToken(tenant.baseUrl, {
+    clientId: target.client.client_id,
+    clientSecret: target.client.client_secret,
+    audience: target.api.identifier,
+  })).access_token;
+
+  // A third-party app: confidential, granted an API by an admin.
+  const registered = await registerClient(
+    tenant,
+    { client_name: 'Third Party', redirect_uris: ['https://third.example.test/cb'] },
+    { headers: { 'cf-connecting-ip': freshIp() } },
+  );
+  assert.equal(registered.status, 201, registered.text);
+  thirdParty = registered.body;
+  await createGrant(tenant, admin, thirdParty.client_id, target.api.identifier, ['read:things']);
+  thirdParty.apiToken = (await getAccessToken(tenant.baseUrl, {
+    clientId: thirdParty.client_id,
+    clientSecret: thirdParty.client_secret,
+    audience: target.api.identifier,
+  })).access_token;
+  foreign["a third-party app's registration access token"] = thirdParty.registration_access_token;
+  foreign["a third-party app's client_credentials token for an API"] = thirdParty.apiToken;
+  foreign["a third-party app's client secret"] = thirdParty.client_secret;
+});
+
+after(async () => {
+  await tenant?.stop();
+});
+
+// ---------------------------------------------------------------------------
+// The route table
+
+const permissionBody = () => ({
+  permissions: [{ resource_server_identifier: target.api.identifier, permission_name: 'read:things' }],
+});
+
+/** [method, path, body, scope], from `route` and `Operation::scope`. */
+const ROUTES = () => [
+  ['GET', '/api/v2/clients', undefined, 'read:clients'],
+  ['POST', '/api/v2/clients', { name: randomName('pwned'), app_type: 'non_interactive' }, 'create:clients'],
+  ['GET', `/api/v2/clients/${target.client.client_id}`, undefined, 'read:clients'],
+  ['PATCH', `/api/v2/clients/${target.client.client_id}`, { name: 'pwned', callbacks: ['https://evil.example/cb'] }, 'update:clients'],
+  ['DELETE', `/api/v2/clients/${target.client.client_id}`, undefined, 'delete:clients'],
+  ['POST', `/api/v2/clients/${target.client.client_id}/rotate-secret`, undefined, 'update:client_keys'],
+  ['DELETE', `/api/v2/clients/${target.client.client_id}/previous-secret`, undefined, 'update:client_keys'],
+  ['GET', '/api/v2/resource-servers', undefined, 'read:resource_servers'],
+  ['POST', '/api/v2/resource-servers', { name: randomName('pwned'), identifier: `https://${randomName('pwned')}.example/` }, 'create:resource_servers'],
+  ['GET', `/api/v2/resource-servers/${target.api.id}`, undefined, 'read:resource_servers'],
+  ['PATCH', `/api/v2/resource-servers/${target.api.id}`, { name: 'pwned' }, 'update:resource_servers'],
+  ['DELETE', `/api/v2/resource-servers/${target.api.id}`, undefined, 'delete:resource_servers'],
+  ['GET', '/api/v2/client-grants', undefined, 'read:client_grants'],
+  ['POST', '/api/v2/client-grants', { client_id: target.client.client_id, audience: managementAudience(tenant), scope: ['read:users'] }, 'create:client_grants'],
+  ['GET', `/api/v2/client-grants/${target.grant.id}`, undefined, 'read:client_grants'],
+  ['PATCH', `/api/v2/client-grants/${target.grant.id}`, { scope: ['read:things', 'write:things'] }, 'update:client_grants'],
+  ['DELETE', `/api/v2/client-grants/${target.grant.id}`, undefined, 'delete:client_grants'],
+  ['GET', '/api/v2/tenants/settings', undefined, 'read:tenant_settings'],
+  ['PATCH', '/api/v2/tenants/settings', { friendly_name: 'pwned', flags: { disable_signup: true } }, 'update:tenant_settings'],
+  ['GET', '/api/v2/users', undefined, 'read:users'],
+  ['POST', '/api/v2/users', { connection: 'Username-Password-Authentication', email: randomEmail('pwned'), password: randomPassword() }, 'create:users'],
+  ['GET', userPath(target.user.user_id), undefined, 'read:users'],
+  ['PATCH', userPath(target.user.user_id), { name: 'pwned', blocked: true }, 'update:users'],
+  ['DELETE', userPath(target.user.user_id), undefined, 'delete:users'],
+  ['GET', `/api/v2/users-by-email?email=${encodeURIComponent(target.user.email)}`, undefined, 'read:users'],
+  ['GET', userPath(target.user.user_id, '/permissions'), undefined, 'read:users'],
+  ['POST', userPath(target.user.user_id, '/permissions'), permissionBody(), 'update:users'],
+  ['DELETE', userPath(target.user.user_id, '/permissions'), permissionBody(), 'update:users'],
+  ['GET', '/api/v2/logs', undefined, 'read:logs'],
+  ['GET', `/api/v2/logs/${target.logId}`, undefined, 'read:logs'],
+];
+
+/** Everything the routes could change, read with the bootstrap token. */
+async function snapshot() {
+  const reads = [
+    '/api/v2/clients?per_page=100',
+    `/api/v2/clients/${target.client.client_id}`,
+    '/api/v2/resource-servers?per_page=100',
+    `/api/v2/resource-servers/${target.api.id}`,
+    '/api/v2/client-grants?per_page=100',
+    `/api/v2/client-grants/${target.grant.id}`,
+    '/api/v2/tenants/settings',
+    '/api/v2/users?per_page=100',
+    userPath(target.user.user_id),
+    userPath(target.user.user_id, '/permissions'),
+  ];
+  const state = {};
+  for (const path of reads) {
+    const res = await api(tenant, admin, 'GET', path);
+    assert.equal(res.status, 200, `${path}: ${res.text}`);
+    state[path] = res.body;
+  }
+  return state;
+}
+
+function assertManagementError(res, status, errorCode, what) {
+  assert.equal(res.status, status, `${what}: expected ${status}, got ${res.status} ${res.text.slice(0, 300)}`);
+  assert.match(res.headers.get('content-type') ?? '', /^application\/json/, what);
+  assert.deepEqual(Object.keys(res.body ?? {}).sort(), ['error', 'errorCode', 'message', 'statusCode'], `${what}: ${res.text}`);
+  assert.equal(res.body.statusCode, status, what);
+  assert.equal(res.body.errorCode, errorCode, `${what}: ${res.text}`);
+  assert.equal(typeof res.body.message, 'string', what);
+  if (status === 401) assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer\b/, `${what}: a Bearer challenge`);
+}
+
+async function call(token, [method, path, body]) {
+  return api(tenant, token, method, path, body);
+}
+
+// ---------------------------------------------------------------------------
+
+test('the route table covers every scope of the Management API', () => {
+  assert.equal(ROUTES().length, 30);
+  assert.deepEqual([...new Set(ROUTES().map((r) => r[3]))].sort(), [...MANAGEMENT_SCOPES].sort());
+});
+
+test('every route: a Management token with every scope but its own is 403 insufficient_scope and writes nothing', async () => {
+  const before = await snapshot();
+  for (const route of ROUTES()) {
+    const [method, path, , scope] = route;
+    const res = await call(allBut.get(scope), route);
+    assertManagementError(res, 403, 'insufficient_scope', `${method} ${path} without ${scope}`);
+    assert.match(res.body.message, new RegExp(scope), `${method} ${path}: names ${scope}`);
+  }
+  assert.deepEqual(await snapshot(), before, 'nothing changed');
+});
+
+describe('every route refuses genuine tokens that are not Management tokens with 401', () => {
+  for (const name of [
+    'an M2M token for another API',
+    "an admin's ID token",
+    "an admin's access token for another API",
+    "a third-party app's registration access token",
+    "a third-party app's client_credentials token for an API",
+    "a third-party app's client secret",
+  ]) {
+    test(name, async () => {
+      const before = await snapshot();
+      for (const route of ROUTES()) {
+        assertManagementError(await call(foreign[name], route), 401, 'invalid_token', `${route[0]} ${route[1]} with ${name}`);
+      }
+      assert.deepEqual(await snapshot(), before, 'nothing changed');
+    });
+  }
+});
+
+test('every route: a person without Management permissions is 403 and writes nothing', async () => {
+  const before = await snapshot();
+  for (const route of ROUTES()) {
+    assertManagementError(await call(powerless, route), 403, 'insufficient_scope', `${route[0]} ${route[1]}`);
+  }
+  assert.deepEqual(await snapshot(), before, 'nothing changed');
+});
+
+describe('a third-party app never gets a Management token', () => {
+  const form = (extra = {}) => ({
+    grant_type: 'client_credentials',
+    client_id: thirdParty.client_id,
+    client_secret: thirdParty.client_secret,
+    audience: managementAudience(tenant),
+    ...extra,
+  });
+  const send = (options) => tokenRequest(tenant.baseUrl, { ...options, headers: { 'cf-connecting-ip': freshIp() } });
+
+  test('by the client credentials grant, however it asks', async () => {
+    const management = managementAudience(tenant);
+    for (const [what, options] of [
+      ['form, client_secret_post', { form: form() }],
+      ['JSON', { json: form() }],
+      ['with every scope named', { form: form({ scope: MANAGEMENT_SCOPES.join(' ') }) }],
+      ['with one scope', { form: form({ scope: 'read:clients' }) }],
+      ['the audience without its trailing slash', { form: form({ audience: management.slice(0, -1) }) }],
+      ['the audience in upper case', { form: form({ audience: management.toUpperCase() }) }],
+      ['the audience with a query', { form: form({ audience: `${management}?x=1` }) }],
+      ['the audience through localhost', { form: form({ audience: management.replace('127.0.0.1', 'localhost') }) }],
+    ]) {
+      const res = await send(options);
+      assert.equal(res.status, 403, `${what}: ${res.status} ${res.text}`);
+      assert.equal(res.body.error, 'access_denied', what);
+      assert.ok(!('access_token' in res.body), what);
+    }
+  });
+
+  test('nor can an admin grant it the Management API, even if it was created third-party through /api/v2', async () => {
+    const created = await createM2MClient(tenant, admin, { is_first_party: false });
+    assert.equal(created.is_first_party, false, JSON.stringify(created));
+    for (const clientId of [thirdParty.client_id, created.client_id]) {
+      const res = await api(tenant, admin, 'POST', '/api/v2/client-grants', {
+        client_id: clientId,
+        audience: managementAudience(tenant),
+        scope: ['read:clients'],
+      });
+      assertManagementError(res, 403, 'operation_not_supported', clientId);
+      const grants = await api(tenant, admin, 'GET', `/api/v2/client-grants?client_id=${clientId}&audience=${encodeURIComponent(managementAudience(tenant))}`);
+      assert.deepEqual(grants.body, [], 'no grant was created');
+    }
+  });
+
+  test('a first-party client made third-party loses its Management access at once, its unexpired token too', async () => {
+    const { client, token } = await limitedManagementClient(tenant, admin, ['read:clients']);
+    assert.equal((await api(tenant, token, 'GET', '/api/v2/clients')).status, 200);
+    const demoted = await api(tenant, admin, 'PATCH', `/api/v2/clients/${client.client_id}`, { is_first_party: false });
+    assert.equal(demoted.status, 200, demoted.text);
+    const res = await send({
+      form: { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, audience: managementAudience(tenant) },
+    });
+    assert.equal(res.status, 403, res.text);
+    assert.equal(res.body.error, 'access_denied');
+    const old = await api(tenant, token, 'GET', '/api/v2/clients');
+    assert.equal(old.status, 401, old.text);
+    assert.equal(old.body.errorCode, 'invalid_token');
+    assert.match(old.headers.get('www-authenticate'), /^Bearer error="invalid_token"/);
+  });
+
+  test("a deleted client's unexpired Management token is refused", async () => {
+    const { client, token } = await limitedManagementClient(tenant, admin, ['read:clients']);
+    assert.equal((await api(tenant, token, 'GET', '/api/v2/clients')).status, 200);
+    const deleted = await api(tenant, admin, 'DELETE', `/api/v2/clients/${client.client_id}`);
+    assert.equal(deleted.status, 204, deleted.text);
+    const old = await api(tenant, token, 'GET', '/api/v2/clients');
+    assert.equal(old.status, 401, old.text);
+    assert.match(old.body.message, /no longer exists/);
+  });
+
+  test("through the implicit flow, not even for a person holding every Management permission", async () => {
+    const audience = managementAudience(tenant);
+    const reg = await registerClient(
+      tenant,
+      {
+        client_name: 'Third Party SPA',
+        redirect_uris: ['https://spa.third.example.test/cb'],
+        token_endpoint_auth_method: 'none',
+        grant_types: ['implicit'],
+        response_types: ['token', 'id_token token'],
+      },
+      { headers: { 'cf-connecting-ip': freshIp() } },
+    );
+    assert.equal(reg.status, 201, reg.text);
+    const person = await createUser(tenant, admin);
+    const granted = await api(tenant, admin, 'POST', userPath(person.user.user_id, '/permissions'), {
+      permissions: MANAGEMENT_SCOPES.map((permission_name) => ({ resource_server_identifier: audience, permission_name })),
+    });
+    assert.equal(granted.status, 201, granted.text);
+    const query = authorizeQuery({
+      response_type: 'token',
+      client_id: reg.body.client_id,
+      redirect_uri: 'https://spa.third.example.test/cb',
+      scope: `openid ${MANAGEMENT_SCOPES.join(' ')}`,
+      audience,
+      state: 'mgmt',
+    });
+    const browser = new Browser(tenant);
+    let res = await hostedLogin(browser, query, person);
+    if (res.status === 200) {
+      // A consent page: the person accepts; it must still not help.
+      res = await browser.request(`/u/consent?${query}`, { form: { csrf: csrfField(res.text), decision: 'accept' } });
+    }
+    assert.equal(res.status, 302, `${res.status} ${res.text.slice(0, 300)}`);
+    assert.ok(res.location.startsWith('https://spa.third.example.test/cb#'), res.location);
+    const params = fragmentParams(res.location);
+    assert.equal(params.error, 'access_denied', res.location);
+    assert.equal(params.access_token, undefined);
+    assert.equal(params.state, 'mgmt');
+  });
+});
+
+describe('a registered app cannot change its own settings through /api/v2', () => {
+  const takeover = () => [
+    ['PATCH', `/api/v2/clients/${thirdParty.client_id}`, { is_first_party: true }],
+    ['PATCH', `/api/v2/clients/${thirdParty.client_id}`, { grant_types: ['client_credentials', 'implicit', 'password'] }],
+    ['PATCH', `/api/v2/clients/${thirdParty.client_id}`, { callbacks: ['https://evil.example/cb'], allowed_logout_urls: ['https://evil.example/'] }],
+    ['PATCH', `/api/v2/clients/${thirdParty.client_id}`, { token_endpoint_auth_method: 'none' }],
+    ['POST', `/api/v2/clients/${thirdParty.client_id}/rotate-secret`, undefined],
+    ['POST', '/api/v2/client-grants', { client_id: thirdParty.client_id, audience: managementAudience(tenant), scope: ['read:clients'] }],
+    ['POST', '/api/v2/client-grants', { client_id: thirdParty.client_id, audience: target.api.identifier, scope: ['write:things'] }],
+  ];
+
+  async function settings() {
+    const client = await api(tenant, admin, 'GET', `/api/v2/clients/${thirdParty.client_id}`);
+    assert.equal(client.status, 200, client.text);
+    const grants = await api(tenant, admin, 'GET', `/api/v2/client-grants?client_id=${thirdParty.client_id}`);
+    return { client: client.body, grants: grants.body };
+  }
+
+  test('with any token it holds, in any scheme', async () => {
+    const before = await settings();
+    assert.equal(before.client.is_first_party, false);
+    const tokens = [
+      ['its registration access token', thirdParty.registration_access_token],
+      ['its client_credentials token', thirdParty.apiToken],
+      ['its client secret', thirdParty.client_secret],
+    ];
+    for (const [what, token] of tokens) {
+      for (const route of takeover()) {
+        assertManagementError(await call(token, route), 401, 'invalid_token', `${route[0]} ${route[1]} with ${what}`);
+      }
+    }
+    for (const route of takeover()) {
+      const basic = `Basic ${Buffer.from(`${thirdParty.client_id}:${thirdParty.client_secret}`).toString('base64')}`;
+      const res = await api(tenant, null, route[0], route[1], route[2], { authorization: basic });
+      assertManagementError(res, 401, 'invalid_token', `${route[0]} ${route[1]} with HTTP Basic`);
+    }
+    assert.deepEqual(await settings(), before, 'its settings are unchanged');
+  });
+
+  test('nor by slipping Management settings into an RFC 7592 update', async () => {
+    const before = await settings();
+    const res = await registrationRequest(thirdParty.registration_client_uri, 'PUT', thirdParty.registration_access_token, {
+      client_id: thirdParty.client_id,
+      client_name: 'Third Party',
+      redirect_uris: ['https://third.example.test/cb'],
+      is_first_party: true,
+      app_type: 'non_interactive',
+      callbacks: ['https://evil.example/cb'],
+      jwt_configuration: { alg: 'HS256' },
+      client_metadata: { role: 'admin' },
+    });
+    if (res.status === 200) {
+      const after = await settings();
+      assert.equal(after.client.is_first_party, false, 'still third-party');
+      assert.deepEqual(after.client.callbacks, ['https://third.example.test/cb']);
+      assert.deepEqual(after.client.jwt_configuration, before.client.jwt_configuration);
+      assert.deepEqual(after.client.client_metadata, before.client.client_metadata);
+      assert.deepEqual(after.grants, before.grants);
+    } else {
+      assert.equal(res.status, 400, res.text);
+      assert.deepEqual(await settings(), before, 'unchanged');
+    }
+    // And it still cannot get a Management token.
+    const token = await tokenRequest(tenant.baseUrl, {
+      form: {
+        grant_type: 'client_credentials',
+        client_id: thirdParty.client_id,
+        client_secret: thirdParty.client_secret,
+        audience: managementAudience(tenant),
+      },
+      headers: { 'cf-connecting-ip': freshIp() },
+    });
+    assert.equal(token.status, 403, token.text);
+  });
+});
+
+test('an oversized body streamed without a Content-Length is 413 on every route with a body, and writes nothing', async () => {
+  const before = await snapshot();
+  const encoder = new TextEncoder();
+  for (const [method, path, body] of ROUTES().filter((route) => route[2] !== undefined)) {
+    // Valid JSON at first, so the route starts reading it.
+    const start = `${JSON.stringify(body).slice(0, -1)},"padding":"`;
+    let sent = 0;
+    const stream = new ReadableStream({
+      pull(controller) {
+        if (sent >= 96 * 1024) return controller.close();
+        const piece = sent === 0 ? start : 'x'.repeat(8 * 1024);
+        sent += piece.length;
+        controller.enqueue(encoder.encode(piece));
+      },
+    });
+    const res = await fetch(`${tenant.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: stream,
+      duplex: 'half',
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    assert.equal(res.status, 413, `${method} ${path}: ${res.status} ${text.slice(0, 200)}`);
+    assert.equal(JSON.parse(text).errorCode, 'payload_too_large', `${method} ${path}`);
+  }
+  assert.deepEqual(await snapshot(), before, 'nothing changed');
+});
