@@ -35,6 +35,8 @@ pub mod users;
 #[cfg(test)]
 mod flows;
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod sign_in_flows;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
