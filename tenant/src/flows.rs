@@ -519,6 +519,31 @@ fn forged_and_stale_tokens_are_refused() {
 }
 
 #[test]
+fn a_token_signed_by_the_tenant_but_not_valid_yet_is_refused_until_its_nbf() {
+    let world = World::new();
+    create_api(&world, API, "EdDSA");
+    let app = create_m2m_app(&world, None);
+    grant(&world, &app, API, &["read:things"]);
+    let token = request_token(&world, &app, &[("audience", API)])
+        .unwrap()
+        .access_token;
+    // The tenant never sets `nbf`; a token that has one (another issuer's
+    // software, a future version) is honoured. Signed with the real key.
+    let mut claims = decode_part(&token, 1);
+    claims["nbf"] = json!(NOW + 60);
+    let tenant = world.tenant();
+    let key = block_on(tenant.signing_key(crate::keys::SigningAlg::EdDsa)).unwrap();
+    let early = block_on(tenant.encode_jws(&key, "at+jwt", &claims)).unwrap();
+    let refused = block_on(tenant.verify_access_token(&early, None));
+    assert!(
+        matches!(&refused, Err(Error::OAuth { description, .. }) if description.contains("not valid yet")),
+        "{refused:?}"
+    );
+    world.clock.advance(60);
+    assert!(block_on(world.tenant().verify_access_token(&early, None)).is_ok());
+}
+
+#[test]
 fn a_token_from_another_tenant_is_refused() {
     let ours = World::new();
     let theirs = World::new();
