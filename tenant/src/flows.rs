@@ -88,6 +88,18 @@ fn request_token(world: &World, app: &App, extra: &[(&str, &str)]) -> Result<Tok
     block_on(world.tenant().token(None, FORM, &form(&pairs)))
 }
 
+/// A new app granted `read:things` on the new EdDSA API [`API`], and an
+/// access token it got for it.
+fn api_token(world: &World) -> (App, String) {
+    create_api(world, API, "EdDSA");
+    let app = create_m2m_app(world, None);
+    grant(world, &app, API, &["read:things"]);
+    let token = request_token(world, &app, &[("audience", API)])
+        .unwrap()
+        .access_token;
+    (app, token)
+}
+
 fn decode_part(token: &str, index: usize) -> Value {
     let part = token.split('.').nth(index).unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
@@ -436,12 +448,7 @@ fn isolates_share_keys_through_the_store() {
 #[test]
 fn forged_and_stale_tokens_are_refused() {
     let world = World::new();
-    create_api(&world, API, "EdDSA");
-    let app = create_m2m_app(&world, None);
-    grant(&world, &app, API, &["read:things"]);
-    let token = request_token(&world, &app, &[("audience", API)])
-        .unwrap()
-        .access_token;
+    let (_, token) = api_token(&world);
     let header = decode_part(&token, 0);
     let claims = decode_part(&token, 1);
     let signature = token.rsplit('.').next().unwrap();
@@ -521,12 +528,7 @@ fn forged_and_stale_tokens_are_refused() {
 #[test]
 fn a_token_signed_by_the_tenant_but_not_valid_yet_is_refused_until_its_nbf() {
     let world = World::new();
-    create_api(&world, API, "EdDSA");
-    let app = create_m2m_app(&world, None);
-    grant(&world, &app, API, &["read:things"]);
-    let token = request_token(&world, &app, &[("audience", API)])
-        .unwrap()
-        .access_token;
+    let (_, token) = api_token(&world);
     // The tenant never sets `nbf`; a token that has one (another issuer's
     // software, a future version) is honoured. Signed with the real key.
     let mut claims = decode_part(&token, 1);
@@ -547,14 +549,8 @@ fn a_token_signed_by_the_tenant_but_not_valid_yet_is_refused_until_its_nbf() {
 fn a_token_from_another_tenant_is_refused() {
     let ours = World::new();
     let theirs = World::new();
-    for world in [&ours, &theirs] {
-        create_api(world, API, "EdDSA");
-    }
-    let app = create_m2m_app(&theirs, None);
-    grant(&theirs, &app, API, &["read:things"]);
-    let token = request_token(&theirs, &app, &[("audience", API)])
-        .unwrap()
-        .access_token;
+    create_api(&ours, API, "EdDSA");
+    let (_, token) = api_token(&theirs);
     block_on(ours.tenant().jwks()).unwrap();
     assert!(block_on(ours.tenant().verify_access_token(&token, None)).is_err());
 }
@@ -562,12 +558,7 @@ fn a_token_from_another_tenant_is_refused() {
 #[test]
 fn the_api_pins_its_algorithm() {
     let world = World::new();
-    create_api(&world, API, "EdDSA");
-    let app = create_m2m_app(&world, None);
-    grant(&world, &app, API, &["read:things"]);
-    let token = request_token(&world, &app, &[("audience", API)])
-        .unwrap()
-        .access_token;
+    let (app, token) = api_token(&world);
     let api_id = block_on(world.tenant().get_resource_server(API))
         .unwrap()
         .id;
