@@ -35,6 +35,7 @@ import {
   mgmtToken,
   provisionM2M,
   randomName,
+  readResponse,
   startTenant,
 } from './harness.mjs';
 
@@ -346,15 +347,7 @@ function attempts(make, name) {
 }
 
 async function send(target, { headers = {}, query = '' }) {
-  const res = await fetch(`${tenant.baseUrl}${target.path}${query}`, { headers });
-  const text = await res.text();
-  let body;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, body };
+  return readResponse(await fetch(`${tenant.baseUrl}${target.path}${query}`, { headers }));
 }
 
 /**

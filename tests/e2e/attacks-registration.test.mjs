@@ -23,6 +23,7 @@ import {
   Browser,
   countClients,
   mgmtToken,
+  readResponse,
   registrationRequest,
   setDynamicRegistration,
   startTenant,
@@ -48,16 +49,6 @@ function freshIp() {
   return `198.51.${crypto.randomInt(256)}.${1 + crypto.randomInt(254)}`;
 }
 
-async function readAnswer(res) {
-  const text = await res.text();
-  let body;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, body };
-}
 
 /**
  * POST /oidc/register from a fresh address: `metadata` as JSON, or `raw`
@@ -74,7 +65,7 @@ async function register(metadata, { raw, contentType = 'application/json' } = {}
   };
   if (raw instanceof ReadableStream) init.duplex = 'half';
   const started = performance.now();
-  const answer = await readAnswer(await fetch(`${tenant.baseUrl}/oidc/register`, init));
+  const answer = await readResponse(await fetch(`${tenant.baseUrl}/oidc/register`, init));
   return { ...answer, ms: performance.now() - started };
 }
 

@@ -251,7 +251,9 @@ export async function startTenant({ vars = {} } = {}) {
 // ---------------------------------------------------------------------------
 // HTTP helpers
 
-async function readResponse(res) {
+/** A response read whole: `{ status, headers, body, text }`, `body` the
+ * parsed JSON or undefined. */
+export async function readResponse(res) {
   const text = await res.text();
   let body;
   if (text.length > 0) {

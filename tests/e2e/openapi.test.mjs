@@ -50,6 +50,7 @@ import {
   randomEmail,
   randomName,
   randomPassword,
+  readResponse,
   registerClient,
   repoRoot,
   setDynamicRegistration,
@@ -210,14 +211,7 @@ function conform(res, { op, method, url, responseAt }) {
 let tenant;
 
 async function readAnswer(res) {
-  const text = await res.text();
-  let body;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, body, location: res.headers.get('location') };
+  return { ...(await readResponse(res)), location: res.headers.get('location') };
 }
 
 /**
