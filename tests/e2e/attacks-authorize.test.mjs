@@ -212,6 +212,31 @@ describe('the state comes back exactly as sent, whatever it holds', () => {
     });
   }
 
+  test('a form post whose raw body holds CR, LF and tabs is answered like the same GET', async () => {
+    // Raw in the body, not percent-encoded: a form parser takes them, a
+    // Location header cannot hold them.
+    const state = 'x\r\nSet-Cookie: injected=1\r\n\tLocation: https://evil.example';
+    const body = query().replace('state=the-state', `state=${state}`);
+    assert.ok(body.includes('\r\n'), 'the body carries the raw bytes');
+
+    const answered = await signedIn.request('/authorize', { body });
+    assert.equal(answered.status, 302, answered.text);
+    assert.ok(answered.location.startsWith(`${CALLBACK}#`), answered.location);
+    assert.equal(fragmentParams(answered.location).state, state);
+    assertNoInjection(answered, 'signed in');
+
+    const fresh = new Browser(tenant);
+    const toLogin = await fresh.request('/authorize', { body });
+    assert.equal(toLogin.status, 302, `${toLogin.status} ${toLogin.text.slice(0, 200)}`);
+    assertNoInjection(toLogin, 'to the login page');
+    const loginUrl = new URL(toLogin.location, tenant.baseUrl);
+    assert.equal(loginUrl.pathname, '/u/login');
+    assert.equal(loginUrl.searchParams.get('state'), state, 'the login page keeps the state');
+    const page = await fresh.request(toLogin.location);
+    assert.equal(page.status, 200, page.text.slice(0, 200));
+    assertPageHeaders(page, 'the login page');
+  });
+
   test('a state too long to echo is refused on the tenant page, not sent anywhere', async () => {
     const res = await signedIn.request(`/authorize?${query({ state: 's'.repeat(2049) })}`);
     assertErrorPage(res, 'a 2049-character state');

@@ -640,12 +640,13 @@ export class Browser {
 
   /**
    * One request to the tenant (`target` a path or an absolute URL on it).
-   * `form`: fields posted as application/x-www-form-urlencoded; `origin`:
+   * `form`: fields posted as application/x-www-form-urlencoded (`body`:
+   * such a form as a raw string, sent byte for byte); `origin`:
    * the Origin header of a POST (default the tenant's, null for none);
    * `headers`: more headers. Returns `{ status, headers, text, location,
    * setCookies }`.
    */
-  async request(target, { method, form, origin, headers = {} } = {}) {
+  async request(target, { method, form, body: rawBody, origin, headers = {} } = {}) {
     const url = new URL(target, this.tenant.baseUrl);
     if (url.origin !== new URL(this.tenant.baseUrl).origin) {
       throw new Error(`the test browser only talks to the tenant, not ${url.origin}`);
@@ -654,12 +655,10 @@ export class Browser {
     outgoing.set('cf-connecting-ip', this.ip);
     const cookies = this.cookieHeader(url.pathname);
     if (cookies && !outgoing.has('cookie')) outgoing.set('cookie', cookies);
-    let body;
-    const verb = method ?? (form === undefined ? 'GET' : 'POST');
-    if (form !== undefined) {
-      outgoing.set('content-type', 'application/x-www-form-urlencoded');
-      body = new URLSearchParams(form).toString();
-    }
+    let body = rawBody;
+    const verb = method ?? (form === undefined && rawBody === undefined ? 'GET' : 'POST');
+    if (form !== undefined) body = new URLSearchParams(form).toString();
+    if (body !== undefined) outgoing.set('content-type', 'application/x-www-form-urlencoded');
     if (verb === 'POST' && origin !== null && !outgoing.has('origin')) {
       outgoing.set('origin', origin ?? new URL(this.tenant.baseUrl).origin);
     }

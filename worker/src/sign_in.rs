@@ -187,11 +187,11 @@ fn render(
 /// §3.1.2.1).
 pub async fn authorize(req: &mut Request, url: &Url, tenant: &Tenant<'_>) -> Result<Response> {
     let query = match req.method() {
-        worker::Method::Post => {
-            let body = http::read_body(req, Family::OAuth).await?;
-            String::from_utf8(body)
-                .map_err(|_| Error::invalid_request("The form could not be read"))?
-        }
+        // Re-encoded from its fields, a form body is a query like GET's:
+        // raw bytes a URL cannot hold (CR, LF) are escaped, so it is safe
+        // in the login page's `Location`.
+        worker::Method::Post => serde_urlencoded::to_string(form_fields(req).await?)
+            .map_err(|_| Error::invalid_request("The form could not be read"))?,
         _ => query(url),
     };
     let session = cookie(req, SESSION_COOKIE);
