@@ -1303,6 +1303,37 @@ fn failed_client_authentication_is_throttled_per_client_and_address_without_lock
 }
 
 #[test]
+fn a_burst_of_swapped_credentials_does_not_write_the_secret_to_the_log() {
+    let world = World::new();
+    create_api(&world, API, "EdDSA");
+    let app = create_m2m_app(&world, None);
+    let (per_client, per_ip) = (CountingLimit::new(2), CountingLimit::new(100));
+    let limits = crate::throttle::ClientAuthLimits {
+        per_client: &per_client,
+        per_ip: &per_ip,
+    };
+    // The secret sent as the id, as a client with its settings mixed up does.
+    for _ in 0..3 {
+        let _ = throttled_token(
+            &world,
+            "203.0.113.8",
+            &limits,
+            &app.client_secret,
+            &app.client_id,
+        );
+    }
+    let events = logged_events(&world);
+    let burst = events
+        .iter()
+        .find(|e| e.event_type == "limit_mu")
+        .expect("the burst is logged");
+    assert_eq!(burst.client_id, None);
+    assert_eq!(burst.details.target.as_ref().unwrap().id, None);
+    let raw = serde_json::to_string(&events).unwrap();
+    assert!(!raw.contains(&app.client_secret), "{raw}");
+}
+
+#[test]
 fn failures_from_one_address_are_throttled_across_client_ids_and_successes_are_never_counted() {
     let world = World::new();
     create_api(&world, API, "EdDSA");
@@ -1440,4 +1471,54 @@ fn the_log_pages_newest_first_and_reads_on_from_a_checkpoint_oldest_first() {
             .status(),
         404
     );
+}
+
+#[test]
+fn log_listings_stay_bounded_however_long_the_log_grows() {
+    use crate::logs::{LogQuery, MAX_CHECKPOINT_LAG, MAX_PAGED_EVENTS};
+    let world = World::new();
+    let log_one = || {
+        block_on(world.tenant().log(crate::logs::NewEvent::api_operation(
+            crate::logs::actor("client", BOOTSTRAP_ID),
+            Some(BOOTSTRAP_ID.into()),
+            "Update tenant settings",
+            crate::logs::target("tenant", None),
+            "PATCH",
+            "/api/v2/tenants/settings",
+        )))
+        .unwrap()
+    };
+    for _ in 0..MAX_CHECKPOINT_LAG {
+        log_one();
+    }
+    let list = |query: &str| {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap();
+        block_on(
+            world
+                .tenant()
+                .list_logs(&LogQuery::from_query(&pairs).unwrap()),
+        )
+    };
+
+    // The total counts only what pages can reach, in a bounded listing.
+    let lists = world.store.counts().lists;
+    let totals = list("per_page=5&include_totals=true").unwrap();
+    assert_eq!(totals["total"].as_u64(), Some(MAX_PAGED_EVENTS));
+    let page_size = crate::store::MemoryStore::PAGE_SIZE as u64;
+    assert!(world.store.counts().lists - lists <= MAX_PAGED_EVENTS / page_size + 1);
+
+    // A checkpoint older than every event: readable while it is at most
+    // MAX_CHECKPOINT_LAG events behind, then a clear 400, never a scan of
+    // the whole log.
+    let oldest_possible = "0000000000000".to_string() + &"0".repeat(13);
+    let read = list(&format!("from={oldest_possible}&take=3")).unwrap();
+    assert_eq!(read.as_array().unwrap().len(), 3);
+    log_one();
+    let lists = world.store.counts().lists;
+    let refused = list(&format!("from={oldest_possible}&take=3")).unwrap_err();
+    assert!(
+        matches!(&refused, Error::Management { status: 400, message, .. } if message.contains("behind the newest")),
+        "{refused:?}"
+    );
+    assert!(world.store.counts().lists - lists <= (MAX_CHECKPOINT_LAG as u64 + 1) / page_size + 1);
 }

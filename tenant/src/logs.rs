@@ -24,6 +24,10 @@ pub const RETENTION_SECONDS: u64 = 30 * 24 * 3600;
 pub const MAX_PAGED_EVENTS: u64 = 1000;
 /// Most events one `from`/`take` call returns.
 pub const MAX_TAKE: u64 = 100;
+/// Most events a checkpoint may lie behind the newest one. KV lists newest
+/// first and cannot start at a key, so a read from a checkpoint lists every
+/// newer event; this bounds it to a few list calls.
+pub const MAX_CHECKPOINT_LAG: usize = 10_000;
 
 const PREFIX: &str = "log:";
 /// Milliseconds are written as 13 digits: enough until the year 2286.
@@ -41,8 +45,6 @@ pub struct Caller {
 
 /// Longest user agent kept in an event.
 const MAX_USER_AGENT: usize = 256;
-/// Longest email kept in an event (RFC 5321's path limit).
-const MAX_USER_NAME: usize = 254;
 
 /// An event before it is stamped with its id, time and caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +59,9 @@ pub struct NewEvent {
 
 impl NewEvent {
     /// A login or signup at the hosted pages, through `client_id`: by
-    /// `user_id` when it succeeded, tried as `user_name` either way.
+    /// `user_id` when it succeeded, tried as `user_name` either way. What
+    /// was typed as the email is kept only if it is one: a password typed
+    /// into the wrong field is not written down.
     pub fn sign_in(
         event_type: &'static str,
         description: &str,
@@ -78,7 +82,7 @@ impl NewEvent {
             description: description.to_string(),
             client_id: Some(client_id.to_string()),
             user_id: user_id.map(str::to_string),
-            user_name: Some(user_name.trim().chars().take(MAX_USER_NAME).collect()),
+            user_name: crate::users::normalize_email(user_name).ok(),
             details: LogDetails {
                 actor,
                 target: Some(target("user", user_id)),
@@ -275,17 +279,17 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     pub async fn list_logs(&self, query: &LogQuery) -> Result<serde_json::Value> {
         match query {
             LogQuery::Page(paging) => {
+                // Pages reach only the newest MAX_PAGED_EVENTS, and so does
+                // the total: the listing stays one or two list calls.
                 let wanted = if paging.include_totals {
-                    None
+                    MAX_PAGED_EVENTS
                 } else {
-                    Some(
-                        paging
-                            .page
-                            .saturating_add(1)
-                            .saturating_mul(paging.per_page) as usize,
-                    )
+                    paging
+                        .page
+                        .saturating_add(1)
+                        .saturating_mul(paging.per_page)
                 };
-                let keys = self.newest_keys(wanted, None).await?;
+                let keys = self.newest_keys(wanted as usize, None).await?;
                 let range = paging.range(keys.len());
                 let events = self.events(&keys[range]).await?;
                 Ok(crate::management::Listing {
@@ -297,7 +301,18 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             }
             LogQuery::Checkpoint { from, take } => {
                 let from_key = key_of(from).expect("checked when parsed");
-                let mut newer = self.newest_keys(None, Some(&from_key)).await?;
+                let mut newer = self
+                    .newest_keys(MAX_CHECKPOINT_LAG + 1, Some(&from_key))
+                    .await?;
+                if newer.len() > MAX_CHECKPOINT_LAG {
+                    return Err(Error::management(
+                        400,
+                        "invalid_query_string",
+                        format!(
+                            "Query validation error: from is more than {MAX_CHECKPOINT_LAG} events behind the newest; read on from a later checkpoint"
+                        ),
+                    ));
+                }
                 newer.reverse(); // oldest first, starting right after `from`
                 newer.truncate(*take as usize);
                 let events = self.events(&newer).await?;
@@ -315,7 +330,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
 
     /// Event keys, newest first: at most `limit`, and only those newer than
     /// `before` (a key) when given.
-    async fn newest_keys(&self, limit: Option<usize>, before: Option<&str>) -> Result<Vec<String>> {
+    async fn newest_keys(&self, limit: usize, before: Option<&str>) -> Result<Vec<String>> {
         let mut keys = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -325,7 +340,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                     return Ok(keys);
                 }
                 keys.push(key);
-                if limit.is_some_and(|limit| keys.len() >= limit) {
+                if keys.len() >= limit {
                     return Ok(keys);
                 }
             }

@@ -71,6 +71,19 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         }
     }
 
+    /// The client id an event may record: only one that can name a client
+    /// of this tenant. Anything else may be a secret sent in the wrong
+    /// field, and is left out.
+    fn loggable_client_id(&self, client_id: &str) -> Option<String> {
+        let bootstrap = self
+            .config
+            .bootstrap
+            .as_ref()
+            .is_some_and(|bootstrap| bootstrap.client_id == client_id);
+        (bootstrap || crate::clients::is_well_formed_client_id(client_id))
+            .then(|| client_id.to_string())
+    }
+
     fn throttled() -> Error {
         Error::too_many_requests(
             "Too many failed client authentications from this address; retry later",
@@ -102,7 +115,6 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         failure: Error,
     ) -> Error {
         let keys = self.client_auth_keys(client_id);
-        let client_id: String = client_id.chars().take(MAX_KEY_CLIENT_ID).collect();
         let per_client = limits.per_client.allow(&keys.per_client).await;
         let per_ip = limits.per_ip.allow(&keys.per_ip).await;
         let over = match (per_client, per_ip) {
@@ -119,13 +131,14 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             } else {
                 "too many failed client authentications for this client from this address"
             };
+            let client_id = self.loggable_client_id(client_id);
             // The 429 stands even if the event cannot be written: the
             // store's failure must not lift the throttle.
             let _ = self
                 .log(NewEvent {
                     event_type: event_type::BLOCKED_ADDRESS,
                     description: "Too many failed client authentications".into(),
-                    client_id: Some(client_id.clone()),
+                    client_id: client_id.clone(),
                     user_id: None,
                     user_name: None,
                     details: LogDetails {
@@ -133,7 +146,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                             kind: "anonymous".into(),
                             id: None,
                         },
-                        target: Some(target("client", Some(&client_id))),
+                        target: Some(target("client", client_id.as_deref())),
                         request: None,
                         reason: Some(format!("{reason} within {WINDOW_SECONDS} s")),
                     },
