@@ -546,6 +546,56 @@ fn a_token_signed_by_the_tenant_but_not_valid_yet_is_refused_until_its_nbf() {
 }
 
 #[test]
+fn a_token_signed_by_the_tenant_is_refused_for_its_claims_alone() {
+    let world = World::new();
+    let (_, token) = api_token(&world);
+    let genuine = decode_part(&token, 1);
+    let tenant = world.tenant();
+    let key = block_on(tenant.signing_key(crate::keys::SigningAlg::EdDsa)).unwrap();
+    // Each signed with the real key, so only the claim check can refuse it.
+    let cases: [(&str, fn(&mut Value), &str); 5] = [
+        (
+            "another issuer",
+            |c| c["iss"] = json!("https://other.example.com/"),
+            "issued by another issuer",
+        ),
+        (
+            "the issuer without its slash",
+            |c| c["iss"] = json!(ISSUER.trim_end_matches('/')),
+            "issued by another issuer",
+        ),
+        (
+            "no exp",
+            |c| {
+                c.as_object_mut().unwrap().remove("exp");
+            },
+            "has expired",
+        ),
+        ("exp now", |c| c["exp"] = json!(NOW), "has expired"),
+        (
+            "another audience",
+            |c| c["aud"] = json!("https://other-api.example.com/"),
+            "not for the audience",
+        ),
+    ];
+    for (what, change, refusal) in cases {
+        let mut claims = genuine.clone();
+        change(&mut claims);
+        let forged = block_on(tenant.encode_jws(&key, "at+jwt", &claims)).unwrap();
+        let refused = block_on(tenant.verify_access_token(&forged, Some(API)));
+        assert!(
+            matches!(&refused, Err(Error::OAuth { code: OAuthErrorCode::InvalidToken, description, .. }) if description.contains(refusal)),
+            "{what}: {refused:?}"
+        );
+    }
+    let same = block_on(tenant.encode_jws(&key, "at+jwt", &genuine)).unwrap();
+    assert!(
+        block_on(tenant.verify_access_token(&same, Some(API))).is_ok(),
+        "the genuine claims, signed again, are accepted"
+    );
+}
+
+#[test]
 fn a_token_from_another_tenant_is_refused() {
     let ours = World::new();
     let theirs = World::new();
