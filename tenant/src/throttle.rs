@@ -23,6 +23,28 @@ pub const WINDOW_SECONDS: u64 = 60;
 /// Longest client id used in a key; real ids are 32 characters.
 const MAX_KEY_CLIENT_ID: usize = 128;
 
+/// Longest unparsable address used in a key (the edge always sends an IP).
+const MAX_KEY_ADDRESS: usize = 64;
+
+/// The address a caller is counted under: an IPv4 address itself, an IPv6
+/// address by its /64. One subscriber is given at least a /64 (RFC 6177) and
+/// can send from any address in it, so counting single IPv6 addresses
+/// would give an attacker 2^64 fresh counters.
+pub fn rate_limit_address(ip: &str) -> String {
+    use std::net::IpAddr;
+    match ip.trim().parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let [a, b, c, d, ..] = v6.segments();
+                format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+            }
+        },
+        Err(_) => ip.chars().take(MAX_KEY_ADDRESS).collect(),
+    }
+}
+
 /// Counts events per key in a window.
 #[allow(async_fn_in_trait)] // single-threaded runtimes: futures need not be Send
 pub trait RateLimit {
@@ -63,7 +85,7 @@ struct Keys {
 
 impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     fn client_auth_keys(&self, client_id: &str) -> Keys {
-        let ip = self.caller.ip.as_deref().unwrap_or("unknown");
+        let ip = rate_limit_address(self.caller.ip.as_deref().unwrap_or("unknown"));
         let client_id: String = client_id.chars().take(MAX_KEY_CLIENT_ID).collect();
         Keys {
             per_client: format!("client_auth:{client_id}:{ip}"),
@@ -154,5 +176,27 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 .await;
         }
         Self::throttled()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rate_limit_address;
+
+    #[test]
+    fn ipv6_callers_are_counted_by_their_64_and_ipv4_ones_by_address() {
+        assert_eq!(rate_limit_address("203.0.113.7"), "203.0.113.7");
+        assert_eq!(rate_limit_address("::ffff:203.0.113.7"), "203.0.113.7");
+        let block = "2001:db8:aa:bb::/64";
+        for ip in [
+            "2001:db8:aa:bb::1",
+            "2001:0db8:00aa:00bb:ffff:ffff:ffff:ffff",
+            "2001:DB8:AA:BB:1:2:3:4",
+        ] {
+            assert_eq!(rate_limit_address(ip), block, "{ip}");
+        }
+        assert_ne!(rate_limit_address("2001:db8:aa:bc::1"), block);
+        assert_eq!(rate_limit_address("unknown"), "unknown");
+        assert_eq!(rate_limit_address(&"x".repeat(500)).len(), 64);
     }
 }

@@ -1092,27 +1092,32 @@ function assertTooMany(res, what) {
 describe('rate limits', () => {
   before(startEarlyInAMinute);
 
-  test('ten attempts a minute per account, whatever the address; the eleventh is refused even with the right password', async () => {
+  test('ten attempts a minute per account from one address; the eleventh is refused there even with the right password, not elsewhere', async () => {
     const user = await newUser();
     const query = appQuery();
+    const attacker = new Browser(tenant);
     for (let i = 0; i < 10; i++) {
-      // Each attempt from another address, the email in another case.
+      // Each attempt in a fresh browser (new cookies) from one address, the
+      // email in another case.
       const email = i % 2 ? user.email.toUpperCase() : user.email;
-      const res = await hostedLogin(new Browser(tenant), query, { email, password: randomPassword() });
+      const res = await hostedLogin(new Browser(tenant, { ip: attacker.ip }), query, { email, password: randomPassword() });
       assert.equal(res.status, 400, `attempt ${i + 1}: ${res.status} ${res.text}`);
       assert.equal(testIdText(res.text, 'login-error'), WRONG_CREDENTIALS, `attempt ${i + 1}`);
     }
-    const browser = new Browser(tenant);
-    const res = await hostedLogin(browser, query, user);
+    const res = await hostedLogin(attacker, query, user);
     assertTooMany(res, 'the eleventh attempt');
     assert.equal(testIdText(res.text, 'login-error'), TOO_MANY);
-    assert.equal(browser.cookie('tenant_session'), undefined);
+    assert.equal(attacker.cookie('tenant_session'), undefined);
     assert.equal((await userRecord(user.user.user_id)).logins_count, 0, 'not signed in');
 
     // Someone else, from the same address, is not affected.
     const other = await newUser();
-    const ok = await browser.request(`/u/login?${query}`, { form: { csrf: browser.cookie('tenant_csrf'), ...creds(other) } });
+    const ok = await attacker.request(`/u/login?${query}`, { form: { csrf: attacker.cookie('tenant_csrf'), ...creds(other) } });
     assertTokens(ok, callback, 'another account from the same address');
+
+    // Nor is the person, from their own address: the attacker cannot lock
+    // them out.
+    assertTokens(await hostedLogin(new Browser(tenant), query, user), callback, 'the person from another address');
   });
 
   test('thirty attempts a minute per address, whatever the account', async () => {

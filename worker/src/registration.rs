@@ -19,7 +19,7 @@ pub async fn register(
 ) -> Result<Response> {
     match &deployment.registration_limiter {
         Some(limiter) => {
-            let ip = http::header(req, "cf-connecting-ip").unwrap_or_else(|| "unknown".into());
+            let ip = http::rate_limit_address(req);
             let outcome = limiter
                 .limit(format!("register:{ip}"))
                 .await

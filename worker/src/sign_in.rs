@@ -230,7 +230,8 @@ async fn within_limit(limiter: Option<&RateLimiter>, key: String) -> Result<bool
 const TOO_MANY: &str = "Too many attempts. Wait a minute, then try again.";
 
 /// `POST /u/login` and `POST /u/signup`: CSRF check, rate limits per IP and
-/// per account, then the tenant.
+/// per account from that IP, then the tenant. Nothing is counted per account
+/// alone: that would let anyone lock a person out from everywhere.
 pub async fn login_submit(
     req: &mut Request,
     url: &Url,
@@ -245,11 +246,15 @@ pub async fn login_submit(
     }
     let email = field(&fields, "email").unwrap_or_default();
     let password = field(&fields, "password").unwrap_or_default();
-    let ip = http::header(req, "cf-connecting-ip").unwrap_or_else(|| "unknown".into());
+    let ip = http::rate_limit_address(req);
     let account = users::normalize_email(email).unwrap_or_else(|_| email.to_lowercase());
     let limiters = &deployment.login_limiters;
     let allowed = within_limit(limiters.per_ip.as_ref(), format!("ip:{ip}")).await?
-        && within_limit(limiters.per_account.as_ref(), format!("account:{account}")).await?;
+        && within_limit(
+            limiters.per_account.as_ref(),
+            format!("account:{account}:{ip}"),
+        )
+        .await?;
     if !allowed {
         let outcome = tenant.login_page(&query).await?;
         let response = render(&outcome, req, tenant, &query, form, Some(TOO_MANY), 429)?;
