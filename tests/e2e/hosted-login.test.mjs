@@ -383,8 +383,14 @@ test('/userinfo and /api/whoami accept the implicit access token', async () => {
   assert.equal(preflight.headers.get('access-control-allow-origin'), '*');
   assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /authorization/i);
 
-  assert.equal((await api(tenant, null, 'GET', '/userinfo')).status, 401);
-  assert.equal((await api(tenant, `${token}x`, 'GET', '/userinfo')).status, 401);
+  // Refusals are readable cross-origin too, with their challenge.
+  for (const [what, bearer] of [['no token', null], ['a broken token', `${token}x`]]) {
+    const refused = await api(tenant, bearer, 'GET', '/userinfo');
+    assert.equal(refused.status, 401, `${what}: ${refused.text}`);
+    assert.equal(refused.headers.get('access-control-allow-origin'), '*', what);
+    assert.match(refused.headers.get('access-control-expose-headers') ?? '', /WWW-Authenticate/i, what);
+    assert.match(refused.headers.get('www-authenticate') ?? '', /^Bearer/, what);
+  }
 
   // Only the claims the scopes release.
   const { params: narrow } = await signedIn(user, { scope: 'openid' });

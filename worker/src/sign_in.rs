@@ -321,12 +321,16 @@ pub async fn logout(req: &Request, url: &Url, tenant: &Tenant<'_>) -> Result<Res
     Ok(response)
 }
 
-/// `GET` or `POST /userinfo`, readable from any origin with a bearer token.
+/// `GET` or `POST /userinfo`, readable from any origin with a bearer token;
+/// its errors too, so a browser app can read a 401 and its challenge.
 pub async fn userinfo(req: &Request, tenant: &Tenant<'_>) -> Result<Response> {
-    let claims = tenant
+    let response = match tenant
         .userinfo(http::header(req, "authorization").as_deref())
-        .await?;
-    let response = http::json(200, &claims, Caching::NoStore)?;
+        .await
+    {
+        Ok(claims) => http::json(200, &claims, Caching::NoStore)?,
+        Err(err) => http::error_response(&err, Family::Resource),
+    };
     cors(&response)?;
     Ok(response)
 }
