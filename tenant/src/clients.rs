@@ -629,6 +629,11 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     /// Deletes a client and every grant it holds.
     pub async fn delete_client(&self, client_id: &str) -> Result<()> {
         let record = self.existing_client(client_id).await?;
+        self.remove_client(&record).await
+    }
+
+    /// Deletes a client already read, with its grants.
+    pub(crate) async fn remove_client(&self, record: &ClientRecord) -> Result<()> {
         self.delete_client_grants_of_client(&record.client_id)
             .await?;
         self.store.delete(&key(&record.client_id)).await

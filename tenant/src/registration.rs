@@ -488,7 +488,9 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         let record = self
             .authorized_registration(client_id, authorization)
             .await?;
-        self.delete_client(&record.client_id).await
+        // Not `delete_client`: a second read could find the client gone
+        // (a concurrent delete) and answer in the Management API's format.
+        self.remove_client(&record).await
     }
 }
 
