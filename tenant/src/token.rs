@@ -190,10 +190,13 @@ fn parse_basic(credentials: &str) -> Result<(String, String)> {
     let decoded = STANDARD.decode(credentials).map_err(|_| malformed())?;
     let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
     let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
+    // application/x-www-form-urlencoded, one value: `+` is a space, `%XX` a
+    // byte; a raw `&` or `=` (a client that did not encode) stays itself.
     let unescape = |part: &str| -> Result<String> {
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(&format!("v={part}")).map_err(|_| malformed())?;
-        Ok(pairs.into_iter().next().map(|(_, v)| v).unwrap_or_default())
+        percent_encoding::percent_decode_str(&part.replace('+', " "))
+            .decode_utf8()
+            .map(|decoded| decoded.into_owned())
+            .map_err(|_| malformed())
     };
     let id = unescape(id)?;
     if id.is_empty() {
@@ -477,6 +480,19 @@ mod tests {
         assert_eq!(auth.client_id, "my id");
         assert_eq!(auth.client_secret.as_deref(), Some("p:ss word"));
         assert_eq!(auth.method, AuthMethod::ClientSecretBasic);
+    }
+
+    #[test]
+    fn basic_credentials_not_encoded_by_the_client_are_read_whole() {
+        let header = format!("Basic {}", STANDARD.encode("id:a&b=c;d"));
+        let auth =
+            ClientAuthentication::from_request(Some(&header), &TokenRequest::default()).unwrap();
+        assert_eq!(auth.client_secret.as_deref(), Some("a&b=c;d"));
+        let invalid_utf8 = format!("Basic {}", STANDARD.encode("id:%FF"));
+        assert!(
+            ClientAuthentication::from_request(Some(&invalid_utf8), &TokenRequest::default())
+                .is_err()
+        );
     }
 
     #[test]
