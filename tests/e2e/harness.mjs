@@ -131,7 +131,19 @@ class TailBuffer {
   }
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits, if need be, until the clock is early in a minute, so that a burst
+ * of a few seconds falls within one minute whether a rate limiter counts in
+ * sliding windows or in fixed windows aligned to the minute (as the local
+ * workerd limiter does). Without this a burst straddling a minute boundary
+ * could legitimately get up to twice the limit through.
+ */
+export async function startEarlyInAMinute() {
+  const intoMinute = Date.now() % 60_000;
+  if (intoMinute > 30_000) await sleep(60_000 - intoMinute + 500);
+}
 
 /**
  * Starts a fresh tenant under `wrangler dev` and waits until it answers

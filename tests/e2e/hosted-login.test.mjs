@@ -35,6 +35,8 @@ import {
   randomPassword,
   registerClient,
   setDynamicRegistration,
+  sleep,
+  startEarlyInAMinute,
   startTenant,
   tags,
   tenantJwks,
@@ -70,7 +72,6 @@ const WRONG_CREDENTIALS = 'Wrong email or password.';
 const TOO_MANY = 'Too many attempts. Wait a minute, then try again.';
 const SIGNUP_REFUSED =
   'We could not create an account with these details. If you already have an account, sign in instead.';
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** An `/authorize` query for the built-in app; `extra` overrides (undefined drops). */
 function appQuery(extra = {}) {
@@ -1076,16 +1077,6 @@ test('a person without Management API permissions gets a token that can do nothi
 
 // ---------------------------------------------------------------------------
 // Rate limits (last: they may wait for a minute to begin)
-
-/**
- * The limiter counts fixed windows of a clock minute (the local workerd one
- * does; Cloudflare's may slide). Starting early in a minute keeps all the
- * attempts below in one window.
- */
-async function startEarlyInAMinute() {
-  const intoMinute = Date.now() % 60_000;
-  if (intoMinute > 35_000) await sleep(60_000 - intoMinute + 500);
-}
 
 function assertTooMany(res, what) {
   assert.equal(res.status, 429, `${what}: ${res.status} ${res.location ?? ''} ${res.text}`);

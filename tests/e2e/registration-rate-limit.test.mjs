@@ -7,7 +7,15 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { countClients, mgmtToken, registerClient, setDynamicRegistration, startTenant } from './harness.mjs';
+import {
+  countClients,
+  mgmtToken,
+  registerClient,
+  setDynamicRegistration,
+  sleep,
+  startEarlyInAMinute,
+  startTenant,
+} from './harness.mjs';
 
 let tenant;
 let admin;
@@ -24,24 +32,11 @@ after(async () => {
 
 const LIMIT = 60;
 const FLOOD = 75;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const app = (i) => ({
   client_name: `Flood App ${i}`,
   redirect_uris: ['https://flood.example.com/callback'],
 });
-
-/**
- * Waits, if need be, until the clock is early in a minute, so that the whole
- * flood (a few seconds) falls within one minute whether the limiter counts in
- * sliding windows or in fixed windows aligned to the minute (as the local
- * workerd limiter does). Without this a flood straddling a minute boundary
- * could legitimately get up to twice the limit through.
- */
-async function startEarlyInAMinute() {
-  const intoMinute = Date.now() % 60_000;
-  if (intoMinute > 30_000) await sleep(60_000 - intoMinute + 500);
-}
 
 /** Retry-After in seconds, either form RFC 9110 allows. */
 function retryAfterSeconds(res) {
