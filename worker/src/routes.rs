@@ -81,7 +81,7 @@ pub async fn handle(req: &mut Request, url: &Url, deployment: &Deployment) -> Re
         ["v2", "logout"] => Ok(http::method_not_allowed(family, "GET")),
         ["userinfo"] if read || method == Method::Post => sign_in::userinfo(req, &tenant).await,
         ["userinfo"] if method == Method::Options => sign_in::preflight("GET, POST"),
-        ["userinfo"] => Ok(http::method_not_allowed(family, "GET, POST")),
+        ["userinfo"] => Ok(http::method_not_allowed(family, "GET, POST, OPTIONS")),
         ["app-config.json"] if read => sign_in::app_config(&tenant),
         ["app-config.json"] => Ok(http::method_not_allowed(family, "GET")),
         ["oidc", "register"] if method == Method::Post => {
