@@ -216,6 +216,14 @@ async function snapshot() {
     assert.equal(res.status, 200, `${path}: ${res.text}`);
     state[path] = res.body;
   }
+  // A rotation, or revoking a previous secret, changes none of the records
+  // above (the default grace period is 0): the client's own secret still
+  // getting a token shows that neither happened.
+  const { client_id, client_secret } = target.client;
+  const token = await tokenRequest(tenant.baseUrl, {
+    form: { grant_type: 'client_credentials', client_id, client_secret, audience: target.api.identifier },
+  });
+  assert.equal(token.status, 200, `the target client still authenticates with its secret: ${token.text}`);
   return state;
 }
 
