@@ -553,7 +553,8 @@ fn a_token_signed_by_the_tenant_is_refused_for_its_claims_alone() {
     let tenant = world.tenant();
     let key = block_on(tenant.signing_key(crate::keys::SigningAlg::EdDsa)).unwrap();
     // Each signed with the real key, so only the claim check can refuse it.
-    let cases: [(&str, fn(&mut Value), &str); 5] = [
+    type Change = fn(&mut Value);
+    let cases: [(&str, Change, &str); 5] = [
         (
             "another issuer",
             |c| c["iss"] = json!("https://other.example.com/"),
