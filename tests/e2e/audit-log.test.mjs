@@ -14,13 +14,16 @@ import {
   authorizeQuery,
   Browser,
   createUser,
+  csrfField,
   hostedLogin,
   mgmtToken,
   randomName,
   registerClient,
+  registrationRequest,
   setDynamicRegistration,
   startTenant,
   updateTenantSettings,
+  userPath,
 } from './harness.mjs';
 
 let tenant;
@@ -62,10 +65,12 @@ test('Management API changes are logged with actor, target, address and user age
   const rotated = await api(tenant, admin, 'POST', `/api/v2/clients/${clientId}/rotate-secret`, undefined, CALLER);
   assert.equal(rotated.status, 200, rotated.text);
   await updateTenantSettings(tenant, admin, { friendly_name: 'Audited tenant' });
-  const before = (await logs()).length;
+  const count = async () => (await logs('per_page=1&include_totals=true')).total;
+  const before = await count();
   assert.equal((await api(tenant, admin, 'GET', `/api/v2/clients/${clientId}`)).status, 200);
   assert.equal((await api(tenant, admin, 'GET', '/api/v2/clients')).status, 200);
-  assert.equal((await logs()).length, before, 'reads are not logged');
+  assert.equal((await api(tenant, admin, 'GET', '/api/v2/users')).status, 200);
+  assert.equal(await count(), before, 'reads are not logged');
   const deleted = await api(tenant, admin, 'DELETE', `/api/v2/clients/${clientId}`, undefined, CALLER);
   assert.equal(deleted.status, 204);
 
@@ -95,6 +100,101 @@ test('Management API changes are logged with actor, target, address and user age
   const raw = JSON.stringify(events);
   for (const secret of [created.body.client_secret, rotated.body.client_secret, admin]) {
     assert.equal(raw.includes(secret), false, 'no secret or token in the log');
+  }
+});
+
+test('every kind of change is logged with its target and request: APIs, grants, users, permissions, secrets, registrations, signups', async () => {
+  /** [description, target type, target id, method, path] of each change made. */
+  const made = [];
+  async function change(method, path, body, expected, { kind, id, description }) {
+    const res = await api(tenant, admin, method, path, body, CALLER);
+    assert.equal(res.status, expected, `${method} ${path}: ${res.text}`);
+    made.push([description, kind, id ?? res.body?.id ?? res.body?.user_id ?? res.body?.client_id, method, path]);
+    return res.body;
+  }
+
+  const identifier = `https://${randomName('audited-api')}.example.test/`;
+  const apiBody = { name: randomName('audited'), identifier, scopes: [{ value: 'read:things', description: 'Read things' }] };
+  const created = await change('POST', '/api/v2/resource-servers', apiBody, 201, { kind: 'resource_server', description: 'Create a resource server' });
+  const apiPath = `/api/v2/resource-servers/${created.id}`;
+  await change('PATCH', apiPath, { name: randomName('renamed') }, 200, { kind: 'resource_server', id: created.id, description: 'Update a resource server' });
+
+  const client = await change('POST', '/api/v2/clients', { name: randomName('audited'), app_type: 'non_interactive' }, 201, {
+    kind: 'client',
+    description: 'Create a client',
+  });
+  const grant = await change('POST', '/api/v2/client-grants', { client_id: client.client_id, audience: identifier, scope: [] }, 201, {
+    kind: 'client_grant',
+    description: 'Create a client grant',
+  });
+  const grantPath = `/api/v2/client-grants/${grant.id}`;
+  await change('PATCH', grantPath, { scope: ['read:things'] }, 200, { kind: 'client_grant', id: grant.id, description: 'Update a client grant' });
+  const clientPath = `/api/v2/clients/${client.client_id}`;
+  await change('POST', `${clientPath}/rotate-secret?previous_secret_grace_period=600`, undefined, 200, {
+    kind: 'client',
+    id: client.client_id,
+    description: 'Rotate a client secret',
+  });
+  await change('DELETE', `${clientPath}/previous-secret`, undefined, 204, {
+    kind: 'client',
+    id: client.client_id,
+    description: "Revoke a client's previous secret",
+  });
+  await change('DELETE', grantPath, undefined, 204, { kind: 'client_grant', id: grant.id, description: 'Delete a client grant' });
+
+  const user = await change('POST', '/api/v2/users', { connection: 'Username-Password-Authentication', email: `${randomName('audited')}@example.test`, password: 'a long enough password 1' }, 201, {
+    kind: 'user',
+    description: 'Create a user',
+  });
+  const path = userPath(user.user_id);
+  await change('PATCH', path, { name: 'Audited Person' }, 200, { kind: 'user', id: user.user_id, description: 'Update a user' });
+  const permissions = { permissions: [{ resource_server_identifier: identifier, permission_name: 'read:things' }] };
+  await change('POST', `${path}/permissions`, permissions, 201, { kind: 'user', id: user.user_id, description: 'Assign permissions to a user' });
+  await change('DELETE', `${path}/permissions`, permissions, 204, { kind: 'user', id: user.user_id, description: 'Remove permissions from a user' });
+  await change('DELETE', path, undefined, 204, { kind: 'user', id: user.user_id, description: 'Delete a user' });
+  await change('DELETE', apiPath, undefined, 204, { kind: 'resource_server', id: created.id, description: 'Delete a resource server' });
+
+  const events = await logs();
+  for (const [description, kind, id, method, requestPath] of made) {
+    const event = newestMatching(events, (e) => e.description === description && e.details.target?.id === id, description);
+    assert.equal(event.type, 'sapi', description);
+    assert.deepEqual(event.details.target, { type: kind, id }, description);
+    assert.deepEqual(event.details.request, { method, path: requestPath.split('?')[0] }, description);
+    assert.deepEqual(event.details.actor, { type: 'client', id: tenant.bootstrap.clientId }, description);
+    assert.equal(event.ip, CALLER['cf-connecting-ip'], description);
+    assert.equal(event.user_agent, CALLER['user-agent'], description);
+  }
+
+  // A registered app managing its own registration (RFC 7592) acts as itself.
+  await setDynamicRegistration(tenant, admin, true);
+  const registered = await registerClient(tenant, { client_name: 'Self-managed', redirect_uris: ['https://self.example.com/cb'] });
+  assert.equal(registered.status, 201, registered.text);
+  const { client_id: selfId, registration_client_uri: uri, registration_access_token: rat } = registered.body;
+  const updated = await registrationRequest(uri, 'PUT', rat, { client_id: selfId, client_name: 'Self-managed 2', redirect_uris: ['https://self.example.com/cb'] });
+  assert.equal(updated.status, 200, updated.text);
+  assert.equal((await registrationRequest(uri, 'DELETE', rat)).status, 204);
+  // And a person signing up is an `ss` event naming the new user.
+  const app = await appConfig(tenant);
+  const email = `${randomName('signup')}@example.test`;
+  const browser = new Browser(tenant);
+  const query = authorizeQuery({ response_type: 'token', client_id: app.client_id, redirect_uri: `${tenant.baseUrl}/callback`, scope: 'openid', state: 's' });
+  const page = await browser.request(`/u/signup?${query}`);
+  assert.equal(page.status, 200, page.text);
+  const signedUp = await browser.request(`/u/signup?${query}`, { form: { csrf: csrfField(page.text), email, password: 'a long enough password 2' } });
+  assert.equal(signedUp.status, 302, signedUp.text);
+
+  const later = await logs();
+  for (const description of ["Update a client's registration", "Delete a client's registration"]) {
+    const event = newestMatching(later, (e) => e.description === description && e.client_id === selfId, description);
+    assert.deepEqual(event.details.actor, { type: 'client', id: selfId }, description);
+    assert.deepEqual(event.details.target, { type: 'client', id: selfId }, description);
+  }
+  const signup = newestMatching(later, (e) => e.type === 'ss' && e.user_name === email, 'signup');
+  assert.match(signup.user_id, /^auth0\|/);
+  assert.deepEqual(signup.details.actor, { type: 'user', id: signup.user_id });
+  const raw = JSON.stringify(later);
+  for (const secret of [client.client_secret, rat, registered.body.client_secret, 'a long enough password 2']) {
+    assert.equal(raw.includes(secret), false, 'no secret, token or password in the log');
   }
 });
 
