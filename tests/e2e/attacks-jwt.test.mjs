@@ -393,7 +393,7 @@ for (const [name, target] of Object.entries(TARGETS)) {
       });
     }
 
-    test('a token in the query string or under another scheme, as if there were none', async () => {
+    test('a token in the query string or under another scheme is refused, with a Bearer challenge', async () => {
       const token = encodeURIComponent(genuine[name]);
       for (const [what, request] of [
         ['?access_token=', { query: `?access_token=${token}` }],
