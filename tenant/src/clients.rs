@@ -345,6 +345,9 @@ impl ClientRecord {
     }
 }
 
+/// Schemes no logout URL or web origin may have.
+const SCRIPT_SCHEMES: [&str; 4] = ["javascript", "data", "vbscript", "file"];
+
 fn check_uris(field: &str, uris: &[String]) -> Result<()> {
     if uris.len() > MAX_URIS {
         return Err(Error::invalid_body(format!(
@@ -352,11 +355,14 @@ fn check_uris(field: &str, uris: &[String]) -> Result<()> {
         )));
     }
     for uri in uris {
+        // Any scheme an app may return to (native apps use their own),
+        // except those a browser runs or reads locally.
         let scheme_ok = uri.split_once("://").is_some_and(|(scheme, rest)| {
             !scheme.is_empty()
                 && scheme
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+                && !SCRIPT_SCHEMES.contains(&scheme.to_ascii_lowercase().as_str())
                 && !rest.is_empty()
         });
         if !scheme_ok
@@ -637,5 +643,37 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         self.delete_client_grants_of_client(&record.client_id)
             .await?;
         self.store.delete(&key(&record.client_id)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_uris;
+
+    #[test]
+    fn logout_urls_and_origins_are_absolute_and_never_script() {
+        for ok in [
+            "https://app.example/logged-out",
+            "http://localhost:3000",
+            "com.example.app://logout",
+        ] {
+            assert!(
+                check_uris("allowed_logout_urls", &[ok.into()]).is_ok(),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "javascript://app.example/%0aalert(1)",
+            "JavaScript://x/%0aalert(1)",
+            "data://text/html,hi",
+            "vbscript://x",
+            "file:///etc/passwd",
+            "/relative",
+            "https://",
+            "https://app.example/a b",
+        ] {
+            let err = check_uris("allowed_logout_urls", &[bad.into()]).unwrap_err();
+            assert_eq!(err.status(), 400, "{bad}");
+        }
     }
 }
