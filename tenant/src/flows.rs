@@ -1259,15 +1259,6 @@ fn throttled_token(
     block_on(from_ip(world, ip).token_throttled(None, FORM, &body, limits))
 }
 
-fn logged_events(world: &World) -> Vec<shared::logs::LogEvent> {
-    let query = crate::logs::LogQuery::Page(Paging {
-        page: 0,
-        per_page: 100,
-        include_totals: false,
-    });
-    serde_json::from_value(block_on(world.tenant().list_logs(&query)).unwrap()).unwrap()
-}
-
 #[test]
 fn failed_client_authentication_is_throttled_per_client_and_address_without_locking_out_other_addresses(
 ) {
@@ -1325,7 +1316,7 @@ fn failed_client_authentication_is_throttled_per_client_and_address_without_lock
 
     // One `limit_mu` event for the burst, naming the client and address,
     // holding no secret.
-    let events = logged_events(&world);
+    let events = world.audit_log();
     let bursts: Vec<_> = events
         .iter()
         .filter(|e| e.event_type == "limit_mu")
@@ -1373,7 +1364,7 @@ fn a_burst_of_swapped_credentials_does_not_write_the_secret_to_the_log() {
             &app.client_id,
         );
     }
-    let events = logged_events(&world);
+    let events = world.audit_log();
     let burst = events
         .iter()
         .find(|e| e.event_type == "limit_mu")

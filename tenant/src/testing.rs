@@ -192,6 +192,17 @@ impl<K: CryptoBackend> World<K> {
     pub fn cold_isolate(&mut self) {
         self.cache = Cache::new();
     }
+
+    /// The newest 100 events of the audit log, newest first.
+    pub fn audit_log(&self) -> Vec<shared::logs::LogEvent> {
+        let query = crate::logs::LogQuery::Page(crate::management::Paging {
+            page: 0,
+            per_page: 100,
+            include_totals: false,
+        });
+        let listing = block_on(self.tenant().list_logs(&query)).expect("the log lists");
+        serde_json::from_value(listing).expect("events deserialize")
+    }
 }
 
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
