@@ -187,14 +187,14 @@ pub fn error_response(err: &Error, family: Family) -> Response {
 /// 405 with the methods the resource does allow. Every GET route serves
 /// HEAD too (RFC 9110 §9.3.2), so `Allow` names it wherever GET is.
 pub fn method_not_allowed(family: Family, allow: &str) -> Response {
-    let err = Error::bad_request(family, 405, format!("Method not allowed; use {allow}"));
-    let response = error_response(&err, family);
     let methods: Vec<&str> = allow.split(", ").collect();
     let allow = if methods.contains(&"GET") && !methods.contains(&"HEAD") {
         allow.replacen("GET", "GET, HEAD", 1)
     } else {
         allow.to_string()
     };
+    let err = Error::bad_request(family, 405, format!("Method not allowed; use {allow}"));
+    let response = error_response(&err, family);
     let _ = response.headers().set("Allow", &allow);
     response
 }
