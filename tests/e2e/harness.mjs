@@ -94,17 +94,21 @@ function installExitHandlers() {
 
 // `wrangler dev` forwards each request through its ProxyWorker to the Worker
 // over a pool of keep-alive connections, and workerd closes a connection that
-// has been idle for 5 s. A request the proxy sends on a connection just as it
-// is being closed never reaches the Worker; for GET and HEAD the proxy sends
-// it again, for any other method it answers 503 "Your worker restarted
-// mid-request" (cloudflare/workers-sdk#14641, still open in 4.164). A burst
-// after a pause of about 5 s loses a few posts this way. Deployed Workers
-// have no such proxy, so the harness sends such a request again, at most
-// twice, and only when the answer is that exact text from the proxy in front
-// of a tenant it started: the Worker itself never answers it.
+// has been idle for 5 s. A request the proxy sends on a pooled connection
+// that workerd has closed, or is closing, never reaches the Worker; for GET
+// and HEAD the proxy sends it again, for any other method it answers 503
+// "Your worker restarted mid-request" (cloudflare/workers-sdk#14641, still
+// open in 4.164). A burst of posts a few seconds after another burst can
+// lose many this way. Deployed Workers have no such proxy, so the harness
+// sends such a request again, at most twice, and only when the answer is
+// that exact text from the proxy in front of a tenant it started: the
+// Worker itself never answers it. Each file's output ends with how many
+// requests were sent again.
 const DEV_PROXY_DROPPED = 'Your worker restarted mid-request.';
 const DEV_PROXY_RETRIES = 2;
 const tenantOrigins = new Set();
+/** "METHOD /path" -> how many times the proxy dropped it. */
+const droppedByProxy = new Map();
 let devProxyRetryInstalled = false;
 
 function installDevProxyRetry() {
@@ -113,16 +117,20 @@ function installDevProxyRetry() {
   const send = globalThis.fetch;
   globalThis.fetch = async function fetchThroughDevProxy(input, init) {
     const request = new Request(input, init);
-    if (!tenantOrigins.has(new URL(request.url).origin)) return send(request);
+    const url = new URL(request.url);
+    if (!tenantOrigins.has(url.origin)) return send(request);
     for (let attempt = 0; ; attempt += 1) {
       const res = await send(attempt < DEV_PROXY_RETRIES ? request.clone() : request);
       if (attempt === DEV_PROXY_RETRIES || !(await droppedByDevProxy(res))) return res;
-      process.stderr.write(
-        `# wrangler dev's proxy dropped ${request.method} ${new URL(request.url).pathname} ` +
-          'before the Worker saw it (workers-sdk#14641); sending it again\n',
-      );
+      const what = `${request.method} ${url.pathname}`;
+      droppedByProxy.set(what, (droppedByProxy.get(what) ?? 0) + 1);
     }
   };
+  process.on('exit', () => {
+    for (const [what, times] of droppedByProxy) {
+      process.stderr.write(`# wrangler dev's proxy dropped ${what} ${times} time(s) before the Worker saw it; sent again (workers-sdk#14641)\n`);
+    }
+  });
 }
 
 async function droppedByDevProxy(res) {
