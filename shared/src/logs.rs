@@ -80,6 +80,9 @@ pub mod event_type {
     pub const FAILED_LOGIN: &str = "f";
     /// Success signup.
     pub const SUCCESS_SIGNUP: &str = "ss";
-    /// Too many failed attempts from one address: throttled.
+    /// Too many attempts from one address (failed client authentications,
+    /// sign-ins, registrations): throttled.
     pub const BLOCKED_ADDRESS: &str = "limit_mu";
+    /// Too many sign-in attempts at one account from one address: throttled.
+    pub const BLOCKED_ACCOUNT: &str = "limit_wc";
 }

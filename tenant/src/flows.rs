@@ -1375,6 +1375,149 @@ fn a_burst_of_swapped_credentials_does_not_write_the_secret_to_the_log() {
     assert!(!raw.contains(&app.client_secret), "{raw}");
 }
 
+fn client_keys(world: &World) -> usize {
+    world
+        .store
+        .snapshot()
+        .keys()
+        .filter(|k| k.starts_with("client/"))
+        .count()
+}
+
+fn events_of_type<'e>(
+    events: &'e [shared::logs::LogEvent],
+    event_type: &str,
+) -> Vec<&'e shared::logs::LogEvent> {
+    events
+        .iter()
+        .filter(|e| e.event_type == event_type)
+        .collect()
+}
+
+#[test]
+fn a_registration_flood_from_one_address_is_refused_writes_no_client_and_is_logged_once_a_window() {
+    let world = World::new();
+    enable_registration(&world);
+    let per_ip = CountingLimit::new(3);
+    let register = |ip: &str| {
+        let tenant = from_ip(&world, ip);
+        block_on(async {
+            tenant.admit_registration(&per_ip).await?;
+            tenant
+                .register_client(br#"{"redirect_uris":["https://a.example/cb"]}"#)
+                .await
+        })
+    };
+    for _ in 0..3 {
+        register("203.0.113.9").expect("within the limit");
+    }
+    let clients = client_keys(&world);
+    for _ in 0..5 {
+        assert_oauth_error(
+            register("203.0.113.9"),
+            429,
+            OAuthErrorCode::TooManyRequests,
+        );
+    }
+    assert_eq!(
+        client_keys(&world),
+        clients,
+        "a refused registration writes no client"
+    );
+    register("198.51.100.2").expect("another address is not throttled");
+
+    let events = world.audit_log();
+    let floods = events_of_type(&events, "limit_mu");
+    assert_eq!(floods.len(), 1, "one event for the burst: {events:?}");
+    assert_eq!(floods[0].ip.as_deref(), Some("203.0.113.9"));
+    assert_eq!(floods[0].client_id, None);
+    assert!(floods[0]
+        .details
+        .reason
+        .as_deref()
+        .is_some_and(|reason| reason.contains("registrations")));
+
+    // The next window's burst is logged again.
+    world.clock.advance(crate::throttle::WINDOW_SECONDS);
+    per_ip.reset();
+    for _ in 0..4 {
+        let _ = register("203.0.113.9");
+    }
+    assert_eq!(events_of_type(&world.audit_log(), "limit_mu").len(), 2);
+}
+
+#[test]
+fn sign_in_attempts_are_throttled_per_address_and_per_account_from_one_address() {
+    let world = World::new();
+    let client_id = create_m2m_app(&world, None).client_id;
+    let (per_ip, per_account) = (CountingLimit::new(5), CountingLimit::new(2));
+    let limits = crate::throttle::LoginLimits {
+        per_ip: &per_ip,
+        per_account: &per_account,
+    };
+    let admit = |ip: &str, email: &str| {
+        block_on(from_ip(&world, ip).admit_login(Some(&client_id), email, &limits)).unwrap()
+    };
+    let attacker = "203.0.113.10";
+    // One account is tried under three spellings of its email.
+    assert!(admit(attacker, "Ada@Example.com"));
+    assert!(admit(attacker, " ada@example.com"));
+    assert!(
+        !admit(attacker, "ADA@example.com"),
+        "the account, from there"
+    );
+    // The person signs in from their own address; the attacker's address
+    // may still try other accounts, up to its own limit.
+    assert!(admit("198.51.100.3", "ada@example.com"));
+    assert!(admit(attacker, "grace@example.com"));
+    assert!(admit(attacker, "alan@example.com"));
+    assert!(!admit(attacker, "edsger@example.com"), "the address");
+    assert!(!admit(attacker, "barbara@example.com"));
+
+    let events = world.audit_log();
+    let account = events_of_type(&events, "limit_wc");
+    assert_eq!(account.len(), 1, "{events:?}");
+    assert_eq!(account[0].ip.as_deref(), Some(attacker));
+    assert_eq!(account[0].user_name.as_deref(), Some("ada@example.com"));
+    assert_eq!(account[0].client_id.as_deref(), Some(client_id.as_str()));
+    let address = events_of_type(&events, "limit_mu");
+    assert_eq!(address.len(), 1, "one event for the burst: {events:?}");
+    assert_eq!(address[0].ip.as_deref(), Some(attacker));
+    assert_eq!(
+        address[0].user_name, None,
+        "the address's event names no account"
+    );
+}
+
+#[test]
+fn a_throttled_sign_in_logs_neither_a_password_typed_as_the_email_nor_a_malformed_client_id() {
+    let world = World::new();
+    let (per_ip, per_account) = (CountingLimit::new(100), CountingLimit::new(1));
+    let limits = crate::throttle::LoginLimits {
+        per_ip: &per_ip,
+        per_account: &per_account,
+    };
+    let typed = "hunter2-is-my-password";
+    let sent_client_id = "not a client id, maybe a secret";
+    for _ in 0..3 {
+        let _ = block_on(
+            world
+                .tenant()
+                .admit_login(Some(sent_client_id), typed, &limits),
+        );
+    }
+    let events = world.audit_log();
+    let account = events_of_type(&events, "limit_wc");
+    assert_eq!(account.len(), 1, "{events:?}");
+    assert_eq!(account[0].user_name, None);
+    assert_eq!(account[0].client_id, None);
+    let raw = serde_json::to_string(&events).unwrap();
+    assert!(
+        !raw.contains(typed) && !raw.contains(sent_client_id),
+        "{raw}"
+    );
+}
+
 #[test]
 fn failures_from_one_address_are_throttled_across_client_ids_and_successes_are_never_counted() {
     let world = World::new();

@@ -1,14 +1,23 @@
-//! Brute-force throttling of failed client authentication at the token
-//! endpoint.
+//! Brute-force throttling: failed client authentication at the token
+//! endpoint, sign-in and sign-up attempts at the hosted pages, and open
+//! dynamic registration.
 //!
-//! Failures are counted per client and address, and per address, by a
-//! [`RateLimit`] (Workers' rate limiting binding in production). A caller
-//! over either limit gets 429 with `Retry-After`, and this isolate then
-//! refuses it for the window *before* looking at any secret, so a throttled
-//! attacker learns nothing from a correct guess either. Nothing is counted
-//! per client alone: that would let anyone lock a client out from its own
-//! addresses. Successful authentications are never counted, so the hot path
-//! pays nothing.
+//! Everything is counted by a [`RateLimit`] (Workers' rate limiting binding
+//! in production), and a caller over a limit gets 429 with `Retry-After`.
+//! The first refusal of a caller in a window is written to the audit log
+//! (`limit_mu` for an address, `limit_wc` for an account), once per isolate,
+//! so a flood writes a handful of events, not one per request.
+//!
+//! Client authentication failures are counted per client and address, and
+//! per address. Once over either limit, this isolate refuses the caller for
+//! the window *before* looking at any secret, so a throttled attacker
+//! learns nothing from a correct guess either. Successful authentications
+//! are never counted, so the hot path pays nothing.
+//!
+//! Sign-in attempts are counted per address and per account and address;
+//! registrations per address. Nothing is ever counted per client or
+//! account alone: that would let anyone lock a client or a person out from
+//! their own addresses.
 
 use shared::logs::{event_type, Actor, LogDetails};
 
@@ -25,6 +34,9 @@ const MAX_KEY_CLIENT_ID: usize = 128;
 
 /// Longest unparsable address used in a key (the edge always sends an IP).
 const MAX_KEY_ADDRESS: usize = 64;
+
+/// Longest account name used in a key (an email has at most 254).
+const MAX_KEY_ACCOUNT: usize = 320;
 
 /// The address a caller is counted under: an IPv4 address itself, an IPv6
 /// address by its /64. One subscriber is given at least a /64 (RFC 6177) and
@@ -77,6 +89,14 @@ impl ClientAuthLimits<'static, Unlimited> {
     };
 }
 
+/// The limits on sign-in and sign-up attempts at the hosted pages.
+pub struct LoginLimits<'a, L> {
+    /// Attempts from one address, whatever the account.
+    pub per_ip: &'a L,
+    /// Attempts at one account from one address.
+    pub per_account: &'a L,
+}
+
 /// The two keys a caller is counted under.
 struct Keys {
     per_client: String,
@@ -84,8 +104,13 @@ struct Keys {
 }
 
 impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+    /// The caller's address as its limits count it.
+    fn caller_address(&self) -> String {
+        rate_limit_address(self.caller.ip.as_deref().unwrap_or("unknown"))
+    }
+
     fn client_auth_keys(&self, client_id: &str) -> Keys {
-        let ip = rate_limit_address(self.caller.ip.as_deref().unwrap_or("unknown"));
+        let ip = self.caller_address();
         let client_id: String = client_id.chars().take(MAX_KEY_CLIENT_ID).collect();
         Keys {
             per_client: format!("client_auth:{client_id}:{ip}"),
@@ -146,37 +171,144 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             // authentication failed either way, and says so.
             _ => return failure,
         };
-        let now = self.clock.now();
-        if self.cache.throttle(over, now, now + WINDOW_SECONDS) {
-            let reason = if over == &keys.per_ip {
-                "too many failed client authentications from this address"
-            } else {
-                "too many failed client authentications for this client from this address"
-            };
-            let client_id = self.loggable_client_id(client_id);
-            // The 429 stands even if the event cannot be written: the
-            // store's failure must not lift the throttle.
-            let _ = self
-                .log(NewEvent {
-                    event_type: event_type::BLOCKED_ADDRESS,
-                    description: "Too many failed client authentications".into(),
-                    client_id: client_id.clone(),
-                    user_id: None,
-                    user_name: None,
-                    details: LogDetails {
-                        actor: Actor {
-                            kind: "anonymous".into(),
-                            id: None,
-                        },
-                        target: Some(target("client", client_id.as_deref())),
-                        request: None,
-                        reason: Some(format!("{reason} within {WINDOW_SECONDS} s")),
-                    },
-                })
-                .await;
-        }
+        let reason = if over == &keys.per_ip {
+            "too many failed client authentications from this address"
+        } else {
+            "too many failed client authentications for this client from this address"
+        };
+        let client_id = self.loggable_client_id(client_id);
+        self.throttle_caller(
+            over,
+            Throttled {
+                event_type: event_type::BLOCKED_ADDRESS,
+                description: "Too many failed client authentications",
+                reason,
+                target: target("client", client_id.as_deref()),
+                client_id,
+                user_name: None,
+            },
+        )
+        .await;
         Self::throttled()
     }
+
+    /// Counts one open registration from the caller; 429 once its address
+    /// is over the limit.
+    pub async fn admit_registration<L: RateLimit>(&self, per_ip: &L) -> Result<()> {
+        let key = format!("register:{}", self.caller_address());
+        if per_ip.allow(&key).await? {
+            return Ok(());
+        }
+        self.throttle_caller(
+            &key,
+            Throttled {
+                event_type: event_type::BLOCKED_ADDRESS,
+                description: "Too many client registrations",
+                reason: "too many client registrations from this address",
+                target: target("client", None),
+                client_id: None,
+                user_name: None,
+            },
+        )
+        .await;
+        Err(Error::too_many_requests(
+            "Too many client registrations from this address; retry later",
+        ))
+    }
+
+    /// Counts one sign-in or sign-up attempt at `email` from the caller,
+    /// through `client_id` (the authorization request's, as sent); `false`
+    /// once the address, or this account from this address, is over its
+    /// limit.
+    pub async fn admit_login<L: RateLimit>(
+        &self,
+        client_id: Option<&str>,
+        email: &str,
+        limits: &LoginLimits<'_, L>,
+    ) -> Result<bool> {
+        let ip = self.caller_address();
+        let per_ip = format!("login_ip:{ip}");
+        // The address's event names no account: it is not about one.
+        let (key, event_type, whence, user_name) = if !limits.per_ip.allow(&per_ip).await? {
+            (
+                per_ip,
+                event_type::BLOCKED_ADDRESS,
+                "from this address",
+                None,
+            )
+        } else {
+            let normalized = crate::users::normalize_email(email).ok();
+            let account = normalized
+                .clone()
+                .unwrap_or_else(|| email.to_lowercase())
+                .chars()
+                .take(MAX_KEY_ACCOUNT)
+                .collect::<String>();
+            let per_account = format!("login_account:{account}:{ip}");
+            if limits.per_account.allow(&per_account).await? {
+                return Ok(true);
+            }
+            (
+                per_account,
+                event_type::BLOCKED_ACCOUNT,
+                "at this account from this address",
+                // Only an actual email: a password typed into the field is
+                // not written down.
+                normalized,
+            )
+        };
+        self.throttle_caller(
+            &key,
+            Throttled {
+                event_type,
+                description: "Too many sign-in attempts",
+                reason: &format!("too many sign-in attempts {whence}"),
+                target: target("user", None),
+                client_id: client_id.and_then(|id| self.loggable_client_id(id)),
+                user_name,
+            },
+        )
+        .await;
+        Ok(false)
+    }
+
+    /// Throttles `key` in this isolate for the window and, if it was not
+    /// throttled yet, writes `event`. The 429 stands even if the event
+    /// cannot be written: the store's failure must not lift a throttle.
+    async fn throttle_caller(&self, key: &str, event: Throttled<'_>) {
+        let now = self.clock.now();
+        if !self.cache.throttle(key, now, now + WINDOW_SECONDS) {
+            return;
+        }
+        let _ = self
+            .log(NewEvent {
+                event_type: event.event_type,
+                description: event.description.into(),
+                client_id: event.client_id,
+                user_id: None,
+                user_name: event.user_name,
+                details: LogDetails {
+                    actor: Actor {
+                        kind: "anonymous".into(),
+                        id: None,
+                    },
+                    target: Some(event.target),
+                    request: None,
+                    reason: Some(format!("{} within {WINDOW_SECONDS} s", event.reason)),
+                },
+            })
+            .await;
+    }
+}
+
+/// What the audit log records of a throttled caller.
+struct Throttled<'a> {
+    event_type: &'static str,
+    description: &'a str,
+    reason: &'a str,
+    target: shared::logs::Target,
+    client_id: Option<String>,
+    user_name: Option<String>,
 }
 
 #[cfg(test)]

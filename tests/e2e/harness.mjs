@@ -568,6 +568,13 @@ export async function registrationRequest(registrationClientUri, method, token, 
 }
 
 /** The number of clients the Management API lists (include_totals). */
+/** The newest 100 audit log events (`GET /api/v2/logs`, read:logs). */
+export async function auditLog(tenant) {
+  const token = await mgmtToken(tenant, 'read:logs');
+  const res = await api(tenant, token, 'GET', '/api/v2/logs?per_page=100');
+  return expectStatus(res, 200, 'read the audit log');
+}
+
 export async function countClients(tenant, token) {
   const res = await api(tenant, token, 'GET', '/api/v2/clients?include_totals=true&per_page=1');
   const body = expectStatus(res, 200, 'count clients');

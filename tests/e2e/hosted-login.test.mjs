@@ -19,6 +19,7 @@ import * as client from 'openid-client';
 
 import {
   api,
+  auditLog,
   appConfig,
   authorizeQuery,
   Browser,
@@ -1115,6 +1116,12 @@ describe('rate limits', () => {
     // Nor is the person, from their own address: the attacker cannot lock
     // them out.
     assertTokens(await hostedLogin(new Browser(tenant), query, user), callback, 'the person from another address');
+
+    // The audit log has one `limit_wc` for the account and address.
+    const blocked = (await auditLog(tenant)).filter((event) => event.type === 'limit_wc' && event.ip === attacker.ip);
+    assert.equal(blocked.length, 1, JSON.stringify(blocked));
+    assert.equal(blocked[0].user_name, user.email.toLowerCase());
+    assert.equal(blocked[0].client_id, new URLSearchParams(query).get('client_id'));
   });
 
   test('thirty attempts a minute per address, whatever the account', async () => {
@@ -1135,6 +1142,10 @@ describe('rate limits', () => {
     assertTooMany(signup, 'a signup from the same address');
     assert.equal(testIdText(signup.text, 'signup-error'), TOO_MANY);
     assert.deepEqual((await api(tenant, admin, 'GET', `/api/v2/users-by-email?email=${encodeURIComponent(email)}`)).body, []);
+    // One `limit_mu` for the address, however many attempts it refused.
+    const blocked = (await auditLog(tenant)).filter((event) => event.type === 'limit_mu' && event.ip === browser.ip);
+    assert.equal(blocked.length, 1, `one limit_mu for the address: ${JSON.stringify(blocked)}`);
+    assert.equal(blocked[0].user_name, undefined, 'about the address, not an account');
 
     // The same person from another address gets in.
     assertTokens(await hostedLogin(new Browser(tenant), query, user), callback, 'from another address');

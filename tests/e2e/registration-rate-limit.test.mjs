@@ -1,13 +1,15 @@
 // Open registration is limited to 60 a minute per client IP: an app flooding
 // POST /oidc/register from one address gets 429 too_many_requests with a
 // Retry-After header past the 60th, none of the refused registrations creates
-// a client, and once the advertised wait is over registration works again.
+// a client, the flood is one `limit_mu` event in the audit log, and once the
+// advertised wait is over registration works again.
 // Every request here comes from 127.0.0.1 to a tenant of its own.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import {
+  auditLog,
   countClients,
   mgmtToken,
   registerClient,
@@ -80,6 +82,14 @@ test('an app flooding registration from one address gets 429 with Retry-After pa
   }
 
   assert.equal(await countClients(tenant, admin), before + LIMIT, 'no client was created past the limit');
+
+  // One event for the whole flood, not one per refusal.
+  const events = await auditLog(tenant);
+  const floods = events.filter((event) => event.type === 'limit_mu');
+  assert.equal(floods.length, 1, `one limit_mu event: ${JSON.stringify(floods)}`);
+  assert.equal(floods[0].description, 'Too many client registrations');
+  assert.equal(floods[0].client_id, undefined, 'no client was registered');
+  assert.equal(floods[0].details.actor.type, 'anonymous');
 });
 
 test('once the Retry-After wait is over the app can register again', async () => {

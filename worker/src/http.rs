@@ -105,13 +105,6 @@ pub fn query_pairs(url: &Url) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The caller's address as rate limits count it (Cloudflare's edge sets
-/// `cf-connecting-ip`; IPv6 by its /64).
-pub fn rate_limit_address(req: &Request) -> String {
-    let ip = header(req, "cf-connecting-ip");
-    tenant::throttle::rate_limit_address(ip.as_deref().unwrap_or("unknown"))
-}
-
 /// The first value of a query parameter among `query_pairs`.
 pub fn query_value<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
     query

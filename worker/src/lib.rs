@@ -5,7 +5,7 @@ use tenant::cache::Cache;
 use tenant::clock::Clock;
 use tenant::logs::Caller;
 use tenant::random::OsRng;
-use tenant::throttle::{ClientAuthLimits, RateLimit};
+use tenant::throttle::{ClientAuthLimits, LoginLimits, RateLimit};
 use tenant::{BootstrapClient, Config};
 use worker::{console_warn, event, Context, Env, RateLimiter, Request, Response, Url};
 
@@ -61,8 +61,8 @@ pub struct Deployment {
     store: KvTenantStore,
     config: Config,
     cache: &'static Cache,
-    /// Throttles open registration per client IP; absent when unbound.
-    registration_limiter: Option<RateLimiter>,
+    /// Throttles open registration per client IP.
+    registration_limiter: Limiter,
     login_limiters: LoginLimiters,
     client_auth_limiters: ClientAuthLimiters,
     /// The client's address and user agent, as the edge reports them.
@@ -71,12 +71,21 @@ pub struct Deployment {
     bench_floor: bool,
 }
 
-/// Throttles login and signup attempts; each is absent when unbound.
+/// Throttles login and signup attempts; each limits nothing when unbound.
 pub struct LoginLimiters {
     /// Keyed by client IP.
-    pub per_ip: Option<RateLimiter>,
-    /// Keyed by the email tried, whatever the IP.
-    pub per_account: Option<RateLimiter>,
+    pub per_ip: Limiter,
+    /// Keyed by the email tried and the client IP.
+    pub per_account: Limiter,
+}
+
+impl LoginLimiters {
+    pub fn limits(&self) -> LoginLimits<'_, Limiter> {
+        LoginLimits {
+            per_ip: &self.per_ip,
+            per_account: &self.per_account,
+        }
+    }
 }
 
 /// Counts failed client authentications; each is absent when unbound.
@@ -90,6 +99,12 @@ pub struct ClientAuthLimiters {
 /// A rate limiting binding as the tenant's [`RateLimit`]; an absent
 /// binding limits nothing.
 pub struct Limiter(Option<RateLimiter>);
+
+impl Limiter {
+    pub fn is_bound(&self) -> bool {
+        self.0.is_some()
+    }
+}
 
 impl RateLimit for Limiter {
     async fn allow(&self, key: &str) -> tenant::Result<bool> {
@@ -153,10 +168,10 @@ impl Deployment {
             store,
             config,
             cache: CACHE.with(|cache| *cache),
-            registration_limiter: env.rate_limiter(REGISTRATION_LIMITER).ok(),
+            registration_limiter: Limiter(env.rate_limiter(REGISTRATION_LIMITER).ok()),
             login_limiters: LoginLimiters {
-                per_ip: env.rate_limiter(LOGIN_IP_LIMITER).ok(),
-                per_account: env.rate_limiter(LOGIN_ACCOUNT_LIMITER).ok(),
+                per_ip: Limiter(env.rate_limiter(LOGIN_IP_LIMITER).ok()),
+                per_account: Limiter(env.rate_limiter(LOGIN_ACCOUNT_LIMITER).ok()),
             },
             client_auth_limiters: ClientAuthLimiters {
                 per_client: Limiter(env.rate_limiter(CLIENT_AUTH_LIMITER).ok()),

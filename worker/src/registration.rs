@@ -17,23 +17,14 @@ pub async fn register(
     tenant: &Tenant<'_>,
     deployment: &Deployment,
 ) -> Result<Response> {
-    match &deployment.registration_limiter {
-        Some(limiter) => {
-            let ip = http::rate_limit_address(req);
-            let outcome = limiter
-                .limit(format!("register:{ip}"))
-                .await
-                .map_err(http::internal)?;
-            if !outcome.success {
-                return Err(Error::too_many_requests(
-                    "Too many client registrations from this address; retry later",
-                ));
-            }
-        }
-        None => console_warn!(
+    if !deployment.registration_limiter.is_bound() {
+        console_warn!(
             "open registration is not rate limited: no REGISTRATION_RATE_LIMITER binding"
-        ),
+        );
     }
+    tenant
+        .admit_registration(&deployment.registration_limiter)
+        .await?;
     let body = json_body(req).await?;
     let information = tenant.register_client(&body).await?;
     let registrant = Actor {

@@ -7,8 +7,8 @@ use shared::app::AppConfig;
 use tenant::authorize::{AuthorizationResponse, FormResult, LogoutOutcome, Outcome, ResponseMode};
 use tenant::random::{self, OsRng};
 use tenant::sessions::SESSION_LIFETIME;
-use tenant::{secret, users, Error, Family, Result};
-use worker::{Headers, RateLimiter, Request, Response, Url};
+use tenant::{secret, Error, Family, Result};
+use worker::{Headers, Request, Response, Url};
 
 use crate::http::{self, Caching};
 use crate::pages::{self, Form};
@@ -219,14 +219,6 @@ pub async fn login_page(
     render(&outcome, req, tenant, &query, form, None, 200)
 }
 
-/// Counts an attempt against a limiter; `false` when over the limit.
-async fn within_limit(limiter: Option<&RateLimiter>, key: String) -> Result<bool> {
-    match limiter {
-        Some(limiter) => Ok(limiter.limit(key).await.map_err(http::internal)?.success),
-        None => Ok(true),
-    }
-}
-
 const TOO_MANY: &str = "Too many attempts. Wait a minute, then try again.";
 
 /// `POST /u/login` and `POST /u/signup`: CSRF check, rate limits per IP and
@@ -246,16 +238,10 @@ pub async fn login_submit(
     }
     let email = field(&fields, "email").unwrap_or_default();
     let password = field(&fields, "password").unwrap_or_default();
-    let ip = http::rate_limit_address(req);
-    let account = users::normalize_email(email).unwrap_or_else(|_| email.to_lowercase());
-    let limiters = &deployment.login_limiters;
-    let allowed = within_limit(limiters.per_ip.as_ref(), format!("ip:{ip}")).await?
-        && within_limit(
-            limiters.per_account.as_ref(),
-            format!("account:{account}:{ip}"),
-        )
-        .await?;
-    if !allowed {
+    let query_pairs = http::query_pairs(url);
+    let client_id = http::query_value(&query_pairs, "client_id");
+    let limits = deployment.login_limiters.limits();
+    if !tenant.admit_login(client_id, email, &limits).await? {
         let outcome = tenant.login_page(&query).await?;
         let response = render(&outcome, req, tenant, &query, form, Some(TOO_MANY), 429)?;
         response
