@@ -399,14 +399,16 @@ proptest! {
 /// URIs built from parts an attacker would mix: scheme case, user info,
 /// backslashes, fragments, look-alike hosts, ports, dot segments.
 fn redirect_uri_candidate() -> impl Strategy<Value = String> {
+    // Weighted so that a fair share of the candidates is fine: the property
+    // is about what is accepted.
     let scheme = prop_oneof![
-        Just("https"),
-        Just("HTTPS"),
-        Just("Https"),
-        Just("http"),
-        Just("javascript"),
-        Just("com.example.app"),
-        Just("myapp"),
+        4 => Just("https"),
+        1 => Just("HTTPS"),
+        1 => Just("Https"),
+        1 => Just("http"),
+        1 => Just("javascript"),
+        1 => Just("com.example.app"),
+        1 => Just("myapp"),
     ];
     let userinfo = prop_oneof![
         3 => Just(""),
@@ -414,27 +416,27 @@ fn redirect_uri_candidate() -> impl Strategy<Value = String> {
         1 => Just("user:pass@"),
     ];
     let host = prop_oneof![
-        Just("app.example"),
-        Just("APP.example"),
-        Just("localhost"),
-        Just("127.0.0.1"),
-        Just("[::1]"),
-        Just("аpp.example"), // Cyrillic а
-        Just("xn--pp-8cd.example"),
-        Just("app.example\\@evil.example"),
-        Just(""),
+        3 => Just("app.example"),
+        1 => Just("APP.example"),
+        1 => Just("localhost"),
+        1 => Just("127.0.0.1"),
+        1 => Just("[::1]"),
+        1 => Just("аpp.example"), // Cyrillic а
+        1 => Just("xn--pp-8cd.example"),
+        1 => Just("app.example\\@evil.example"),
+        1 => Just(""),
     ];
     let port = prop_oneof![Just(""), Just(":443"), Just(":8443"), Just(":80")];
     let path = prop_oneof![
-        Just("/callback"),
-        Just("/"),
-        Just(""),
-        Just("/a/../callback"),
-        Just("/cb\\evil"),
-        Just("/%2e%2e/cb"),
-        Just("/cb?x=1"),
-        Just("/cb#frag"),
-        Just("/cb with space"),
+        3 => Just("/callback"),
+        1 => Just("/"),
+        1 => Just(""),
+        1 => Just("/a/../callback"),
+        1 => Just("/cb\\evil"),
+        1 => Just("/%2e%2e/cb"),
+        1 => Just("/cb?x=1"),
+        1 => Just("/cb#frag"),
+        1 => Just("/cb with space"),
     ];
     let separator = prop_oneof![4 => Just("://"), 1 => Just(":/"), 1 => Just(":\\\\")];
     (scheme, separator, userinfo, host, port, path)
@@ -459,18 +461,23 @@ fn an_accepted_redirect_uri_reads_the_same_to_every_parser() {
     let accepted = std::cell::Cell::new(0u32);
     let mut runner = TestRunner::new(cases(CASES));
     runner
-        .run(&prop_oneof![redirect_uri_candidate(), ".{0,60}"], |uri| {
-            if redirect_uri::check(&uri).is_err() {
-                return Ok(());
-            }
-            accepted.set(accepted.get() + 1);
-            same_to_every_parser(&uri)
-        })
+        .run(
+            &prop_oneof![3 => redirect_uri_candidate(), 1 => ".{0,60}"],
+            |uri| {
+                if redirect_uri::check(&uri).is_err() {
+                    return Ok(());
+                }
+                accepted.set(accepted.get() + 1);
+                same_to_every_parser(&uri)
+            },
+        )
         .unwrap();
     // The property says nothing if everything were refused: the candidates
-    // are built so that some of them are fine.
+    // are built so that some of them are fine: about 1 in 20 (90 to 137 of
+    // 2048 over 25 seeds). The bound is 1 in 100, far below that for any
+    // seed; it was 1 in 50 against about 1 in 48, and failed one run in four.
     assert!(
-        accepted.get() >= CASES / 50,
+        accepted.get() >= CASES / 100,
         "only {} of {CASES} candidates accepted",
         accepted.get()
     );
