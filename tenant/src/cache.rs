@@ -15,7 +15,8 @@ use crate::resource_servers::ResourceServerRecord;
 /// Upper bound on cached APIs, so a flood of distinct audiences cannot grow
 /// isolate memory without limit.
 const MAX_RESOURCE_SERVERS: usize = 1024;
-/// Upper bound on remembered throttled callers, for the same reason.
+/// Upper bound on remembered throttled callers (and on remembered logged
+/// refusals), for the same reason.
 const MAX_THROTTLED: usize = 10_000;
 
 #[derive(Default)]
@@ -25,6 +26,10 @@ pub struct Cache {
     resource_servers: RefCell<HashMap<String, (u64, Rc<ResourceServerRecord>)>>,
     /// Throttled callers (see `throttle`), until when.
     throttled: RefCell<HashMap<String, u64>>,
+    /// Refusals already written to the audit log (see `first_refusal`),
+    /// until when. Apart from `throttled`, so that sign-in and registration
+    /// floods neither share its bound nor slow the token endpoint.
+    logged_refusals: RefCell<HashMap<String, u64>>,
 }
 
 impl Cache {
@@ -93,14 +98,25 @@ impl Cache {
 
     /// Throttles `key` until `until`; `true` when it was not throttled yet.
     pub(crate) fn throttle(&self, key: &str, now: u64, until: u64) -> bool {
-        let mut map = self.throttled.borrow_mut();
-        if map.len() >= MAX_THROTTLED {
-            map.retain(|_, until| now < *until);
-            if map.len() >= MAX_THROTTLED {
-                map.clear();
-            }
-        }
-        let previous = map.insert(key.to_string(), until);
-        previous.is_none_or(|previous| now >= previous)
+        remember_until(&mut self.throttled.borrow_mut(), key, now, until)
     }
+
+    /// Remembers a refusal under `key` until `until`; `true` when none was
+    /// remembered yet, i.e. when it is to be logged.
+    pub(crate) fn first_refusal(&self, key: &str, now: u64, until: u64) -> bool {
+        remember_until(&mut self.logged_refusals.borrow_mut(), key, now, until)
+    }
+}
+
+/// Sets `key` to `until` in a bounded map of deadlines; `true` when `key`
+/// had none that was still running at `now`.
+fn remember_until(map: &mut HashMap<String, u64>, key: &str, now: u64, until: u64) -> bool {
+    if map.len() >= MAX_THROTTLED {
+        map.retain(|_, until| now < *until);
+        if map.len() >= MAX_THROTTLED {
+            map.clear();
+        }
+    }
+    let previous = map.insert(key.to_string(), until);
+    previous.is_none_or(|previous| now >= previous)
 }

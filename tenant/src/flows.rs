@@ -1471,8 +1471,34 @@ fn sign_in_attempts_are_throttled_per_address_and_per_account_from_one_address()
     assert!(admit("198.51.100.3", "ada@example.com"));
     assert!(admit(attacker, "grace@example.com"));
     assert!(admit(attacker, "alan@example.com"));
+    let per_account_counted = per_account.counted();
     assert!(!admit(attacker, "edsger@example.com"), "the address");
     assert!(!admit(attacker, "barbara@example.com"));
+    assert!(!admit(attacker, "ada@example.com"));
+    assert_eq!(
+        per_account.counted(),
+        per_account_counted,
+        "no account is counted once the address is over its limit"
+    );
+
+    // Sign-in throttling is not client-authentication throttling: a client
+    // at the same address still gets its token.
+    create_api(&world, API, "EdDSA");
+    let app = create_m2m_app(&world, None);
+    grant(&world, &app, API, &["read:things"]);
+    let (auth_per_client, auth_per_ip) = (CountingLimit::new(3), CountingLimit::new(3));
+    let auth_limits = crate::throttle::ClientAuthLimits {
+        per_client: &auth_per_client,
+        per_ip: &auth_per_ip,
+    };
+    throttled_token(
+        &world,
+        attacker,
+        &auth_limits,
+        &app.client_id,
+        &app.client_secret,
+    )
+    .expect("a client at a throttled sign-in address");
 
     let events = world.audit_log();
     let account = events_of_type(&events, "limit_wc");
@@ -1486,6 +1512,39 @@ fn sign_in_attempts_are_throttled_per_address_and_per_account_from_one_address()
     assert_eq!(
         address[0].user_name, None,
         "the address's event names no account"
+    );
+}
+
+/// A limiter that cannot answer for keys starting with its prefix, and
+/// allows everything else.
+struct BrokenLimit(&'static str);
+
+impl crate::throttle::RateLimit for BrokenLimit {
+    async fn allow(&self, key: &str) -> crate::Result<bool> {
+        if key.starts_with(self.0) {
+            return Err(Error::unavailable("the rate limiter is down"));
+        }
+        Ok(true)
+    }
+}
+
+#[test]
+fn a_limiter_that_cannot_answer_admits_no_sign_in_and_no_registration() {
+    let world = World::new();
+    enable_registration(&world);
+    for broken in ["login_ip:", "login_account:"] {
+        let limit = BrokenLimit(broken);
+        let limits = crate::throttle::LoginLimits {
+            per_ip: &limit,
+            per_account: &limit,
+        };
+        let admitted = block_on(world.tenant().admit_login(None, "ada@example.com", &limits));
+        assert!(admitted.is_err(), "{broken}: {admitted:?}");
+    }
+    assert!(block_on(world.tenant().admit_registration(&BrokenLimit("register:"))).is_err());
+    assert!(
+        world.audit_log().is_empty(),
+        "nothing was refused or logged"
     );
 }
 

@@ -35,9 +35,6 @@ const MAX_KEY_CLIENT_ID: usize = 128;
 /// Longest unparsable address used in a key (the edge always sends an IP).
 const MAX_KEY_ADDRESS: usize = 64;
 
-/// Longest account name used in a key (an email has at most 254).
-const MAX_KEY_ACCOUNT: usize = 320;
-
 /// The address a caller is counted under: an IPv4 address itself, an IPv6
 /// address by its /64. One subscriber is given at least a /64 (RFC 6177) and
 /// can send from any address in it, so counting single IPv6 addresses
@@ -176,19 +173,19 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         } else {
             "too many failed client authentications for this client from this address"
         };
-        let client_id = self.loggable_client_id(client_id);
-        self.throttle_caller(
-            over,
-            Throttled {
+        let now = self.clock.now();
+        if self.cache.throttle(over, now, now + WINDOW_SECONDS) {
+            let client_id = self.loggable_client_id(client_id);
+            self.log_refusal(Refusal {
                 event_type: event_type::BLOCKED_ADDRESS,
                 description: "Too many failed client authentications",
                 reason,
                 target: target("client", client_id.as_deref()),
                 client_id,
                 user_name: None,
-            },
-        )
-        .await;
+            })
+            .await;
+        }
         Self::throttled()
     }
 
@@ -199,27 +196,28 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         if per_ip.allow(&key).await? {
             return Ok(());
         }
-        self.throttle_caller(
-            &key,
-            Throttled {
+        if self.first_refusal(&key) {
+            self.log_refusal(Refusal {
                 event_type: event_type::BLOCKED_ADDRESS,
                 description: "Too many client registrations",
                 reason: "too many client registrations from this address",
                 target: target("client", None),
                 client_id: None,
                 user_name: None,
-            },
-        )
-        .await;
+            })
+            .await;
+        }
         Err(Error::too_many_requests(
             "Too many client registrations from this address; retry later",
         ))
     }
 
-    /// Counts one sign-in or sign-up attempt at `email` from the caller,
-    /// through `client_id` (the authorization request's, as sent); `false`
-    /// once the address, or this account from this address, is over its
-    /// limit.
+    /// Counts one sign-in or signup attempt at `email` from the caller,
+    /// through `client_id` (the authorization request's, as sent: logged
+    /// only if it is well formed, whether or not such a client exists);
+    /// `false` once the address, or this account from this address, is
+    /// over its limit. The per-account limit is not counted once the
+    /// address is over its own.
     pub async fn admit_login<L: RateLimit>(
         &self,
         client_id: Option<&str>,
@@ -238,13 +236,8 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             )
         } else {
             let normalized = crate::users::normalize_email(email).ok();
-            let account = normalized
-                .clone()
-                .unwrap_or_else(|| email.to_lowercase())
-                .chars()
-                .take(MAX_KEY_ACCOUNT)
-                .collect::<String>();
-            let per_account = format!("login_account:{account}:{ip}");
+            let account = normalized.clone().unwrap_or_else(|| email.to_lowercase());
+            let per_account = format!("login_account:{}:{ip}", account_key(&account));
             if limits.per_account.allow(&per_account).await? {
                 return Ok(true);
             }
@@ -257,52 +250,63 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 normalized,
             )
         };
-        self.throttle_caller(
-            &key,
-            Throttled {
+        if self.first_refusal(&key) {
+            self.log_refusal(Refusal {
                 event_type,
-                description: "Too many sign-in attempts",
-                reason: &format!("too many sign-in attempts {whence}"),
+                description: "Too many sign-in or signup attempts",
+                reason: &format!("too many sign-in or signup attempts {whence}"),
                 target: target("user", None),
                 client_id: client_id.and_then(|id| self.loggable_client_id(id)),
                 user_name,
-            },
-        )
-        .await;
+            })
+            .await;
+        }
         Ok(false)
     }
 
-    /// Throttles `key` in this isolate for the window and, if it was not
-    /// throttled yet, writes `event`. The 429 stands even if the event
-    /// cannot be written: the store's failure must not lift a throttle.
-    async fn throttle_caller(&self, key: &str, event: Throttled<'_>) {
+    /// Whether this is the first refusal under `key` in this isolate within
+    /// the window, and so the one to log.
+    fn first_refusal(&self, key: &str) -> bool {
         let now = self.clock.now();
-        if !self.cache.throttle(key, now, now + WINDOW_SECONDS) {
-            return;
-        }
+        self.cache.first_refusal(key, now, now + WINDOW_SECONDS)
+    }
+
+    /// Writes a refusal to the audit log. The 429 stands even if the event
+    /// cannot be written: the store's failure must not lift a throttle.
+    async fn log_refusal(&self, refusal: Refusal<'_>) {
         let _ = self
             .log(NewEvent {
-                event_type: event.event_type,
-                description: event.description.into(),
-                client_id: event.client_id,
+                event_type: refusal.event_type,
+                description: refusal.description.into(),
+                client_id: refusal.client_id,
                 user_id: None,
-                user_name: event.user_name,
+                user_name: refusal.user_name,
                 details: LogDetails {
                     actor: Actor {
                         kind: "anonymous".into(),
                         id: None,
                     },
-                    target: Some(event.target),
+                    target: Some(refusal.target),
                     request: None,
-                    reason: Some(format!("{} within {WINDOW_SECONDS} s", event.reason)),
+                    reason: Some(format!("{} within {WINDOW_SECONDS} s", refusal.reason)),
                 },
             })
             .await;
     }
 }
 
-/// What the audit log records of a throttled caller.
-struct Throttled<'a> {
+/// The account part of a sign-in limit's key: a digest of what was typed,
+/// so that a password typed as the email is neither kept in isolate memory
+/// nor handed to the rate limiter as it is.
+fn account_key(account: &str) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    URL_SAFE_NO_PAD.encode(&Sha256::digest(account.as_bytes())[..16])
+}
+
+/// What the audit log records of a refused caller.
+struct Refusal<'a> {
     event_type: &'static str,
     description: &'a str,
     reason: &'a str,
