@@ -364,6 +364,8 @@ test('a registrant cannot choose its id, secret, tokens, party or Management set
   assert.deepEqual(client.body.callbacks, ['https://good.example/cb'], 'callbacks are the redirect URIs');
   assert.ok(!client.body.allowed_logout_urls?.includes('https://evil.example/'));
   assert.notEqual(client.body.jwt_configuration?.alg, 'HS256');
+  assert.notEqual(client.body.jwt_configuration?.lifetime_in_seconds, 999999999);
+  assert.notEqual(client.body.app_type, 'non_interactive', 'not a machine-to-machine app');
   assert.notEqual(client.body.global, true);
   assert.notDeepEqual(client.body.client_metadata, { role: 'admin' });
 });

@@ -94,16 +94,19 @@ function installExitHandlers() {
 
 // `wrangler dev` forwards each request through its ProxyWorker to the Worker
 // over a pool of keep-alive connections, and workerd closes a connection that
-// has been idle for 5 s. A request the proxy sends on a pooled connection
-// that workerd has closed, or is closing, never reaches the Worker; for GET
-// and HEAD the proxy sends it again, for any other method it answers 503
-// "Your worker restarted mid-request" (cloudflare/workers-sdk#14641, still
-// open in 4.164). A burst of posts a few seconds after another burst can
+// has been idle for 5 s. When the proxy sends a request on a pooled
+// connection that workerd has closed, or is closing, the forward fails: the
+// Worker never read the request. The proxy then queues GET and HEAD again,
+// and answers any other method 503 "Your worker restarted mid-request"
+// (cloudflare/workers-sdk#14641; in 4.86, which this project pins, and
+// still in 4.164). A burst of posts a few seconds after another burst can
 // lose many this way. Deployed Workers have no such proxy, so the harness
 // sends such a request again, at most twice, and only when the answer is
 // that exact text from the proxy in front of a tenant it started: the
-// Worker itself never answers it. Each file's output ends with how many
-// requests were sent again.
+// Worker itself never answers it (its own 503s are JSON). The proxy gives
+// the same answer for any failed forward; a duplicated post would show in
+// the tests that count exactly what was created. Each file's output ends
+// with how many requests were sent again.
 const DEV_PROXY_DROPPED = 'Your worker restarted mid-request.';
 const DEV_PROXY_RETRIES = 2;
 const tenantOrigins = new Set();
@@ -128,7 +131,7 @@ function installDevProxyRetry() {
   };
   process.on('exit', () => {
     for (const [what, times] of droppedByProxy) {
-      process.stderr.write(`# wrangler dev's proxy dropped ${what} ${times} time(s) before the Worker saw it; sent again (workers-sdk#14641)\n`);
+      process.stderr.write(`# wrangler dev's proxy failed to forward ${what} ${times} time(s); sent again (workers-sdk#14641)\n`);
     }
   });
 }
@@ -567,7 +570,6 @@ export async function registrationRequest(registrationClientUri, method, token, 
   return readResponse(res);
 }
 
-/** The number of clients the Management API lists (include_totals). */
 /** The newest 100 audit log events (`GET /api/v2/logs`, read:logs). */
 export async function auditLog(tenant) {
   const token = await mgmtToken(tenant, 'read:logs');
@@ -575,6 +577,7 @@ export async function auditLog(tenant) {
   return expectStatus(res, 200, 'read the audit log');
 }
 
+/** The number of clients the Management API lists (include_totals). */
 export async function countClients(tenant, token) {
   const res = await api(tenant, token, 'GET', '/api/v2/clients?include_totals=true&per_page=1');
   const body = expectStatus(res, 200, 'count clients');

@@ -88,6 +88,9 @@ test('an app flooding registration from one address gets 429 with Retry-After pa
   const floods = events.filter((event) => event.type === 'limit_mu');
   assert.equal(floods.length, 1, `one limit_mu event: ${JSON.stringify(floods)}`);
   assert.equal(floods[0].description, 'Too many client registrations');
+  // Every request here comes from the test process (miniflare sets
+  // CF-Connecting-IP when the request has none).
+  assert.equal(floods[0].ip, '127.0.0.1');
   assert.equal(floods[0].client_id, undefined, 'no client was registered');
   assert.equal(floods[0].details.actor.type, 'anonymous');
 });

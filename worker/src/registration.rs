@@ -10,8 +10,9 @@ use crate::http::{self, Caching};
 use crate::Deployment;
 use crate::Tenant;
 
-/// Open registration, throttled per client IP before anything is read, so a
-/// flood costs neither KV reads nor writes.
+/// Open registration, throttled per client IP before the body is read: a
+/// flood costs no KV reads, and one write (its audit event) per address,
+/// window and isolate.
 pub async fn register(
     req: &mut Request,
     tenant: &Tenant<'_>,
