@@ -69,6 +69,14 @@ fn create_m2m_app(world: &World, auth_method: Option<&str>) -> App {
     }
 }
 
+/// A machine-to-machine app granted `read:things` on an EdDSA API at `API`.
+fn granted_app(world: &World) -> App {
+    create_api(world, API, "EdDSA");
+    let app = create_m2m_app(world, None);
+    grant(world, &app, API, &["read:things"]);
+    app
+}
+
 fn grant(world: &World, app: &App, audience: &str, scope: &[&str]) {
     block_on(world.tenant().create_client_grant(ClientGrantCreate {
         client_id: app.client_id.clone(),
@@ -180,9 +188,7 @@ fn an_m2m_app_gets_a_token_for_its_api_and_the_api_accepts_it() {
 #[test]
 fn an_app_can_ask_for_fewer_scopes_but_not_more() {
     let world = World::new();
-    create_api(&world, API, "EdDSA");
-    let app = create_m2m_app(&world, None);
-    grant(&world, &app, API, &["read:things"]);
+    let app = granted_app(&world);
 
     let response =
         request_token(&world, &app, &[("audience", API), ("scope", "read:things")]).unwrap();
@@ -742,9 +748,7 @@ fn the_bootstrap_client_only_reaches_the_management_api() {
 #[test]
 fn deleting_a_client_deletes_its_grants_and_its_access() {
     let world = World::new();
-    create_api(&world, API, "EdDSA");
-    let app = create_m2m_app(&world, None);
-    grant(&world, &app, API, &["read:things"]);
+    let app = granted_app(&world);
     block_on(world.tenant().delete_client(&app.client_id)).unwrap();
     let grants = block_on(
         world
@@ -795,9 +799,7 @@ fn deleting_an_api_deletes_the_grants_to_it() {
 #[test]
 fn rejected_management_requests_write_nothing() {
     let world = World::new();
-    create_api(&world, API, "EdDSA");
-    let app = create_m2m_app(&world, None);
-    grant(&world, &app, API, &["read:things"]);
+    let app = granted_app(&world);
     let before = world.store.snapshot();
     let tenant = world.tenant();
     let attempts: Vec<Result<(), Error>> = vec![
@@ -870,9 +872,7 @@ fn rejected_management_requests_write_nothing() {
 #[test]
 fn a_failing_store_is_unavailable_not_a_panic() {
     let world = World::new();
-    create_api(&world, API, "EdDSA");
-    let app = create_m2m_app(&world, None);
-    grant(&world, &app, API, &["read:things"]);
+    let app = granted_app(&world);
     world.store.set_failing(true);
     let result = request_token(&world, &app, &[("audience", API)]);
     assert!(matches!(result, Err(Error::Unavailable(_))));
@@ -1008,9 +1008,7 @@ fn the_tenant_default_grace_applies_and_can_be_revoked_early() {
 #[test]
 fn a_custom_secret_needs_update_client_keys_and_32_printable_characters() {
     let world = World::new();
-    create_api(&world, API, "EdDSA");
-    let app = create_m2m_app(&world, None);
-    grant(&world, &app, API, &["read:things"]);
+    let app = granted_app(&world);
     let custom = "my-own-very-long-secret-0123456789-abcdef".to_string();
     let update = |secret: &str, may: bool| {
         block_on(world.tenant().update_client(
@@ -1263,9 +1261,7 @@ fn throttled_token(
 fn failed_client_authentication_is_throttled_per_client_and_address_without_locking_out_other_addresses(
 ) {
     let world = World::new();
-    create_api(&world, API, "EdDSA");
-    let app = create_m2m_app(&world, None);
-    grant(&world, &app, API, &["read:things"]);
+    let app = granted_app(&world);
     let (per_client, per_ip) = (CountingLimit::new(3), CountingLimit::new(100));
     let limits = crate::throttle::ClientAuthLimits {
         per_client: &per_client,
@@ -1483,9 +1479,7 @@ fn sign_in_attempts_are_throttled_per_address_and_per_account_from_one_address()
 
     // Sign-in throttling is not client-authentication throttling: a client
     // at the same address still gets its token.
-    create_api(&world, API, "EdDSA");
-    let app = create_m2m_app(&world, None);
-    grant(&world, &app, API, &["read:things"]);
+    let app = granted_app(&world);
     let (auth_per_client, auth_per_ip) = (CountingLimit::new(3), CountingLimit::new(3));
     let auth_limits = crate::throttle::ClientAuthLimits {
         per_client: &auth_per_client,
@@ -1580,9 +1574,7 @@ fn a_throttled_sign_in_logs_neither_a_password_typed_as_the_email_nor_a_malforme
 #[test]
 fn failures_from_one_address_are_throttled_across_client_ids_and_successes_are_never_counted() {
     let world = World::new();
-    create_api(&world, API, "EdDSA");
-    let app = create_m2m_app(&world, None);
-    grant(&world, &app, API, &["read:things"]);
+    let app = granted_app(&world);
     let (per_client, per_ip) = (CountingLimit::new(100), CountingLimit::new(5));
     let limits = crate::throttle::ClientAuthLimits {
         per_client: &per_client,
