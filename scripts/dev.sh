@@ -23,7 +23,9 @@ port="${PORT:-8787}"
 base_url="http://127.0.0.1:$port"
 
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
-node_modules/.bin/wrangler dev --ip 127.0.0.1 --port "$port" --persist-to .wrangler/state &
+# The issuer is configuration, never the Host header: this port's origin.
+node_modules/.bin/wrangler dev --ip 127.0.0.1 --port "$port" --persist-to .wrangler/state \
+    --var "ISSUER:$base_url/" &
 wrangler_pid=$!
 trap 'kill "$wrangler_pid" 2>/dev/null || true' EXIT INT TERM
 

@@ -24,7 +24,7 @@ use crate::resource_servers::ResourceServerRecord;
 use crate::sessions::Session;
 use crate::store::Store;
 use crate::users::NewUser;
-use crate::Tenant;
+use crate::{scope, Tenant};
 
 /// Longest `/authorize` query accepted.
 pub const MAX_QUERY_BYTES: usize = 8 * 1024;
@@ -173,6 +173,9 @@ pub struct LoginPrompt {
     pub client_name: String,
     pub signup_enabled: bool,
     pub email: String,
+    /// The validated redirect URI the sign-in ends at: the page's form
+    /// may lead there (see [`crate::redirect_uri::csp_source`]).
+    pub redirect_uri: String,
 }
 
 /// What a third-party client asks the person to allow.
@@ -182,6 +185,18 @@ pub struct ConsentPrompt {
     pub user_email: String,
     /// (scope, what it means), OIDC scopes first.
     pub scopes: Vec<(String, String)>,
+    /// The API an access token would be for: (name, identifier). Consent
+    /// is given per API, even with no API scope among `scopes`.
+    pub api: Option<(String, String)>,
+    /// The validated redirect URI the tokens go to.
+    pub redirect_uri: String,
+}
+
+impl ConsentPrompt {
+    /// Where the tokens go, as the person should check it.
+    pub fn destination(&self) -> String {
+        crate::redirect_uri::destination(&self.redirect_uri)
+    }
 }
 
 /// The next step of a sign-in.
@@ -239,14 +254,6 @@ impl Grant {
             .cloned()
             .collect()
     }
-}
-
-fn is_scope_token(scope: &str) -> bool {
-    // RFC 6749 §3.3: scope-token = 1*NQCHAR.
-    !scope.is_empty()
-        && scope
-            .bytes()
-            .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
 }
 
 /// The query's parameters; RFC 6749 §3.1 forbids repeating one.
@@ -376,18 +383,9 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 ),
             );
         }
-        let scope: Vec<String> = {
-            let mut scope: Vec<String> = Vec::new();
-            for token in param("scope").unwrap_or_default().split(' ') {
-                if token.is_empty() || scope.iter().any(|s| s == token) {
-                    continue;
-                }
-                if !is_scope_token(token) {
-                    return refuse("invalid_scope", "The scope contains invalid characters");
-                }
-                scope.push(token.to_string());
-            }
-            scope
+        let scope: Vec<String> = match scope::parse(param("scope").unwrap_or_default()) {
+            Ok(tokens) => tokens.into_iter().map(str::to_string).collect(),
+            Err(err) => return refuse("invalid_scope", &err.description()),
         };
         let nonce = param("nonce");
         if response_type.id_token() {
@@ -466,6 +464,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             client_name: request.client.name.clone(),
             signup_enabled: !self.settings().await?.disable_signup,
             email: request.login_hint.clone().unwrap_or_default(),
+            redirect_uri: request.redirect_uri.clone(),
         })
     }
 
@@ -623,7 +622,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         request: &AuthorizeRequest,
         user: crate::users::UserRecord,
     ) -> Result<FormResult> {
-        let (session_id, record) = self.start_session(&user.user_id).await?;
+        let (session_id, record) = self.start_session(&user).await?;
         let session = Session { record, user };
         let outcome = self.continue_signed_in(request, &session, false).await?;
         Ok(FormResult {
@@ -669,28 +668,22 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             Err(outcome) => return Ok(outcome),
         };
         if request.client.is_third_party() {
-            let audience = grant
-                .api
-                .as_ref()
-                .map(|api| api.identifier.as_str())
-                .unwrap_or_default();
+            // The OIDC scopes are granted to the client itself (`""`), API
+            // scopes per API, and an API is consented to by name even when
+            // no scope of it is asked: an access token for it is access.
+            let mut asked: Vec<(&str, &[String])> = vec![("", &grant.oidc)];
+            if let Some(api) = &grant.api {
+                asked.push((api.identifier.as_str(), &grant.api_scopes));
+            }
             let client_id = &request.client.client_id;
             if consent_given {
-                self.remember_consent(&session.user.user_id, client_id, "", &grant.oidc)
+                self.remember_consent(&session.user.user_id, client_id, &asked)
                     .await?;
-                if !grant.api_scopes.is_empty() {
-                    self.remember_consent(
-                        &session.user.user_id,
-                        client_id,
-                        audience,
-                        &grant.api_scopes,
-                    )
-                    .await?;
-                }
             } else {
                 let consent = self.consent(&session.user.user_id, client_id).await?;
-                let covered =
-                    consent.covers("", &grant.oidc) && consent.covers(audience, &grant.api_scopes);
+                let covered = asked
+                    .iter()
+                    .all(|(audience, scopes)| consent.covers(audience, scopes));
                 if request.prompt == Some(Prompt::None) && !covered {
                     return Ok(self.refuse(
                         request,
@@ -738,6 +731,11 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             client_name: request.client.name.clone(),
             user_email: session.user.email.clone(),
             scopes,
+            api: grant
+                .api
+                .as_ref()
+                .map(|api| (api.name.clone(), api.identifier.clone())),
+            redirect_uri: request.redirect_uri.clone(),
         }
     }
 
@@ -903,6 +901,16 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     /// `GET /v2/logout?client_id=..&returnTo=..` (Auth0): ends the session
     /// and returns only to a URL in the client's Allowed Logout URLs.
     pub async fn logout(&self, query: &str, session_id: Option<&str>) -> Result<LogoutOutcome> {
+        let outcome = self.logout_destination(query).await?;
+        if !matches!(outcome, LogoutOutcome::ErrorPage(_)) {
+            self.end_session(session_id).await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Where a logout would go, changing nothing: `HEAD /v2/logout`, which
+    /// must be as safe as any HEAD (RFC 9110 §9.2.1).
+    pub async fn logout_destination(&self, query: &str) -> Result<LogoutOutcome> {
         let params = match parse_params(query) {
             Ok(params) => params,
             Err(description) => {
@@ -940,7 +948,6 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 Some(return_to.to_string())
             }
         };
-        self.end_session(session_id).await?;
         Ok(match return_to {
             Some(url) => LogoutOutcome::Redirect(url),
             None => LogoutOutcome::SignedOut,

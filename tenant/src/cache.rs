@@ -21,6 +21,9 @@ const MAX_THROTTLED: usize = 10_000;
 
 #[derive(Default)]
 pub struct Cache {
+    /// The issuer whose records this memory holds: a tenant of another
+    /// issuer empties it before use, so no record crosses issuers.
+    issuer: RefCell<String>,
     keyring: RefCell<Option<(u64, Rc<Keyring>)>>,
     last_unknown_kid_reload: Cell<Option<u64>>,
     resource_servers: RefCell<HashMap<String, (u64, Rc<ResourceServerRecord>)>>,
@@ -35,6 +38,20 @@ pub struct Cache {
 impl Cache {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Makes this memory `issuer`'s: when it held another's, everything in
+    /// it is forgotten first.
+    pub(crate) fn bind(&self, issuer: &str) {
+        if *self.issuer.borrow() == issuer {
+            return;
+        }
+        *self.keyring.borrow_mut() = None;
+        self.last_unknown_kid_reload.set(None);
+        self.resource_servers.borrow_mut().clear();
+        self.throttled.borrow_mut().clear();
+        self.logged_refusals.borrow_mut().clear();
+        *self.issuer.borrow_mut() = issuer.to_string();
     }
 
     pub(crate) fn keyring(&self, now: u64, ttl: u64) -> Option<Rc<Keyring>> {

@@ -8,13 +8,14 @@
 use serde::{Deserialize, Serialize};
 use shared::management::{ClientGrant, ClientGrantCreate, ClientGrantUpdate};
 
+use crate::access_token::VerifiedAccessToken;
 use crate::clients::is_well_formed_client_id;
 use crate::crypto::CryptoBackend;
 use crate::error::{echo, Error, Result};
 use crate::management::{Listing, Paging};
 use crate::resource_servers::{ResourceServerRecord, MAX_SCOPES};
 use crate::store::{self, Store};
-use crate::Tenant;
+use crate::{scope, Tenant};
 
 const PREFIX: &str = "client_grant/";
 const ID_PREFIX: &str = "client_grant_id/";
@@ -68,21 +69,28 @@ fn check_scope(api: &ResourceServerRecord, scope: &[String]) -> Result<()> {
     if !undefined.is_empty() {
         return Err(Error::invalid_body(format!(
             "Payload validation error: scopes not defined by the resource server {}: {}",
-            api.identifier,
-            undefined.join(", ")
+            echo(&api.identifier),
+            scope::name_some(&undefined)
         )));
     }
     Ok(())
 }
 
-fn dedup(scope: Vec<String>) -> Vec<String> {
+/// The distinct scopes in order; a list longer than any grant may hold is
+/// refused before it is compared with itself.
+fn dedup(scope: Vec<String>) -> Result<Vec<String>> {
+    if scope.len() > MAX_SCOPES {
+        return Err(Error::invalid_body(format!(
+            "Payload validation error: 'scope' may hold at most {MAX_SCOPES} items"
+        )));
+    }
     let mut unique: Vec<String> = Vec::with_capacity(scope.len());
     for s in scope {
         if !unique.contains(&s) {
             unique.push(s);
         }
     }
-    unique
+    Ok(unique)
 }
 
 impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
@@ -106,7 +114,13 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             .ok_or_else(not_found)
     }
 
-    pub async fn create_client_grant(&self, request: ClientGrantCreate) -> Result<ClientGrant> {
+    /// Creates a grant; of the Management API, only scopes `granter` holds
+    /// (see [`Self::check_delegation`]).
+    pub async fn create_client_grant(
+        &self,
+        request: ClientGrantCreate,
+        granter: &VerifiedAccessToken,
+    ) -> Result<ClientGrant> {
         let client = self
             .client(&request.client_id)
             .await?
@@ -130,8 +144,9 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 "Third-party clients cannot be granted access to the Management API",
             ));
         }
-        let scope = dedup(request.scope);
+        let scope = dedup(request.scope)?;
         check_scope(&api, &scope)?;
+        self.check_delegation(granter, &api.identifier, scope.iter().map(String::as_str))?;
         if self
             .client_grant_for(&request.client_id, &api.identifier)
             .await?
@@ -188,16 +203,21 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         })
     }
 
+    /// Replaces a grant's scopes; scopes it adds to a Management API grant
+    /// must be ones `granter` holds.
     pub async fn update_client_grant(
         &self,
         id: &str,
         update: ClientGrantUpdate,
+        granter: &VerifiedAccessToken,
     ) -> Result<ClientGrant> {
         let mut record = self.existing_client_grant(id).await?;
-        let scope = dedup(update.scope);
+        let scope = dedup(update.scope)?;
         if let Some(api) = self.resource_server_by_identifier(&record.audience).await? {
             check_scope(&api, &scope)?;
         }
+        let added = scope.iter().filter(|s| !record.scope.contains(s));
+        self.check_delegation(granter, &record.audience, added.map(String::as_str))?;
         record.scope = scope;
         store::put_json(
             self.store,

@@ -23,6 +23,23 @@ pub const CLIENT_ID_LEN: usize = 32;
 const NOT_FOUND: &str = "The client does not exist";
 const MAX_URIS: usize = 100;
 const MAX_URI_LEN: usize = 2048;
+/// The names the built-in clients show on the hosted pages. No registered
+/// application may take one (see [`is_built_in_name`]).
+pub const APP_CLIENT_NAME: &str = "Edge Tenant";
+pub const DASHBOARD_CLIENT_NAME: &str = "Dashboard";
+
+/// Whether `name` would read as one of the built-in clients' on a consent
+/// or login page: compared case-insensitively, with spaces collapsed.
+pub fn is_built_in_name(name: &str) -> bool {
+    let folded = name
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    [APP_CLIENT_NAME, DASHBOARD_CLIENT_NAME]
+        .iter()
+        .any(|built_in| folded == built_in.to_lowercase())
+}
 
 /// RFC 7591 §2 `token_endpoint_auth_method`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -432,7 +449,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     /// A first-party public SPA client with the implicit grant, served by
     /// this deployment at the issuer's origin.
     fn built_in_spa(&self, label: &str, name: &str, description: &str, path: &str) -> ClientRecord {
-        let origin = self.config.origin();
+        let origin = self.config.origin().to_string();
         let mut record = ClientRecord::new(self.built_in_client_id(label), Some(AppType::Spa), 0);
         record.name = name.to_string();
         record.description = description.to_string();
@@ -456,7 +473,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     pub fn app_client(&self) -> ClientRecord {
         self.built_in_spa(
             "app",
-            "Edge Tenant",
+            APP_CLIENT_NAME,
             "The tenant's own sample single-page app",
             "",
         )
@@ -474,7 +491,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     pub fn dashboard_client(&self) -> ClientRecord {
         self.built_in_spa(
             "dashboard",
-            "Dashboard",
+            DASHBOARD_CLIENT_NAME,
             "The tenant's admin Dashboard",
             "/dashboard",
         )

@@ -196,11 +196,22 @@ impl Error {
                     405 => "method_not_allowed",
                     413 => "payload_too_large",
                     415 => "unsupported_media_type",
+                    421 => "misdirected_request",
                     _ => "invalid_body",
                 };
                 Self::management(status, code, message)
             }
         }
+    }
+
+    /// RFC 9110 §15.5.20: the request names a host this tenant does not
+    /// answer for; its issuer is configuration, never the `Host` header.
+    pub fn misdirected(family: Family, issuer: &str) -> Self {
+        Self::bad_request(
+            family,
+            421,
+            format!("This tenant answers only at {issuer}; this request was made to another host"),
+        )
     }
 
     pub fn status(&self) -> u16 {
@@ -339,6 +350,7 @@ pub fn reason_phrase(status: u16) -> &'static str {
         409 => "Conflict",
         413 => "Payload Too Large",
         415 => "Unsupported Media Type",
+        421 => "Misdirected Request",
         429 => "Too Many Requests",
         503 => "Service Unavailable",
         _ => "Error",

@@ -78,11 +78,14 @@ fn granted_app(world: &World) -> App {
 }
 
 fn grant(world: &World, app: &App, audience: &str, scope: &[&str]) {
-    block_on(world.tenant().create_client_grant(ClientGrantCreate {
-        client_id: app.client_id.clone(),
-        audience: audience.into(),
-        scope: scope.iter().map(|s| s.to_string()).collect(),
-    }))
+    block_on(world.tenant().create_client_grant(
+        ClientGrantCreate {
+            client_id: app.client_id.clone(),
+            audience: audience.into(),
+            scope: scope.iter().map(|s| s.to_string()).collect(),
+        },
+        &world.admin(),
+    ))
     .unwrap();
 }
 
@@ -800,6 +803,7 @@ fn deleting_an_api_deletes_the_grants_to_it() {
 fn rejected_management_requests_write_nothing() {
     let world = World::new();
     let app = granted_app(&world);
+    let admin = world.admin();
     let before = world.store.snapshot();
     let tenant = world.tenant();
     let attempts: Vec<Result<(), Error>> = vec![
@@ -841,17 +845,23 @@ fn rejected_management_requests_write_nothing() {
             ..Default::default()
         }))
         .map(drop),
-        block_on(tenant.create_client_grant(ClientGrantCreate {
-            client_id: app.client_id.clone(),
-            audience: API.into(),
-            scope: vec!["read:things".into()],
-        }))
+        block_on(tenant.create_client_grant(
+            ClientGrantCreate {
+                client_id: app.client_id.clone(),
+                audience: API.into(),
+                scope: vec!["read:things".into()],
+            },
+            &admin,
+        ))
         .map(drop),
-        block_on(tenant.create_client_grant(ClientGrantCreate {
-            client_id: app.client_id.clone(),
-            audience: "https://api.example/none".into(),
-            scope: vec![],
-        }))
+        block_on(tenant.create_client_grant(
+            ClientGrantCreate {
+                client_id: app.client_id.clone(),
+                audience: "https://api.example/none".into(),
+                scope: vec![],
+            },
+            &admin,
+        ))
         .map(drop),
         block_on(tenant.update_resource_server(
             crate::resource_servers::MANAGEMENT_API_ID,
@@ -1103,11 +1113,14 @@ fn a_registered_client_is_third_party_and_manages_only_its_own_registration() {
     // An admin authorizes it for an API; it can never reach the Management API.
     grant(&world, &app, API, &["read:things"]);
     assert!(request_token(&world, &app, &[("audience", API)]).is_ok());
-    let mgmt_grant = block_on(world.tenant().create_client_grant(ClientGrantCreate {
-        client_id: app.client_id.clone(),
-        audience: format!("{ISSUER}api/v2/"),
-        scope: vec!["read:clients".into()],
-    }));
+    let mgmt_grant = block_on(world.tenant().create_client_grant(
+        ClientGrantCreate {
+            client_id: app.client_id.clone(),
+            audience: format!("{ISSUER}api/v2/"),
+            scope: vec!["read:clients".into()],
+        },
+        &world.admin(),
+    ));
     assert!(matches!(
         mgmt_grant,
         Err(Error::Management { status: 403, .. })
@@ -1757,4 +1770,210 @@ fn log_listings_stay_bounded_however_long_the_log_grows() {
         "{refused:?}"
     );
     assert!(world.store.counts().lists - lists <= (MAX_CHECKPOINT_LAG as u64 + 1) / page_size + 1);
+}
+
+/// The `Authorization` header of a token the new M2M app got with `scopes`
+/// granted on the Management API, and the app.
+fn management_client(world: &World, scopes: &[&str]) -> (App, String) {
+    let management = format!("{ISSUER}api/v2/");
+    let app = create_m2m_app(world, None);
+    grant(world, &app, &management, scopes);
+    let token = request_token(world, &app, &[("audience", &management)])
+        .unwrap()
+        .access_token;
+    (app, format!("Bearer {token}"))
+}
+
+#[test]
+fn a_clients_management_token_holds_only_what_its_grant_still_grants() {
+    let world = World::new();
+    let (app, bearer) = management_client(&world, &["read:clients", "read:users"]);
+    let tenant = world.tenant();
+    block_on(tenant.authorize_management(Some(&bearer), "read:users")).unwrap();
+    let grant_id = block_on(tenant.list_client_grants(paging(), Some(&app.client_id), None))
+        .unwrap()
+        .items[0]
+        .id
+        .clone();
+    block_on(tenant.update_client_grant(
+        &grant_id,
+        shared::management::ClientGrantUpdate {
+            scope: vec!["read:clients".into()],
+        },
+        &world.admin(),
+    ))
+    .unwrap();
+    let narrowed = block_on(tenant.authorize_management(Some(&bearer), "read:users"));
+    assert!(
+        matches!(narrowed, Err(Error::Management { status: 403, .. })),
+        "a scope taken from the grant no longer works: {narrowed:?}"
+    );
+    let kept = block_on(tenant.authorize_management(Some(&bearer), "read:clients")).unwrap();
+    assert_eq!(kept.claims.scope, "read:clients");
+
+    block_on(tenant.delete_client_grant(&grant_id)).unwrap();
+    let gone = block_on(tenant.authorize_management(Some(&bearer), "read:clients"));
+    assert!(
+        matches!(gone, Err(Error::Management { status: 403, .. })),
+        "{gone:?}"
+    );
+}
+
+#[test]
+fn a_client_grant_to_the_management_api_gives_only_what_the_granter_holds() {
+    let world = World::new();
+    let (_, bearer) = management_client(&world, &["create:client_grants", "read:clients"]);
+    let granter = block_on(
+        world
+            .tenant()
+            .authorize_management(Some(&bearer), "create:client_grants"),
+    )
+    .unwrap();
+    let other = create_m2m_app(&world, None);
+    let management = format!("{ISSUER}api/v2/");
+    let create = |scope: &[&str]| {
+        block_on(world.tenant().create_client_grant(
+            ClientGrantCreate {
+                client_id: other.client_id.clone(),
+                audience: management.clone(),
+                scope: scope.iter().map(|s| s.to_string()).collect(),
+            },
+            &granter,
+        ))
+    };
+    let before = world.store.snapshot();
+    let refused = create(&["read:clients", "update:clients", "delete:users"]);
+    match &refused {
+        Err(Error::Management {
+            status: 403,
+            error_code: "insufficient_scope",
+            message,
+        }) => assert!(
+            message.ends_with("missing: update:clients delete:users"),
+            "{message}"
+        ),
+        other => panic!("expected 403 insufficient_scope, got {other:?}"),
+    }
+    assert_eq!(
+        world.store.snapshot(),
+        before,
+        "a refused grant writes nothing"
+    );
+    // What it holds it may pass on; other APIs are not its concern.
+    let granted = create(&["read:clients"]).unwrap();
+    let widen = block_on(world.tenant().update_client_grant(
+        &granted.id,
+        shared::management::ClientGrantUpdate {
+            scope: vec!["read:clients".into(), "update:client_keys".into()],
+        },
+        &granter,
+    ));
+    assert!(matches!(widen, Err(Error::Management { status: 403, .. })));
+    create_api(&world, API, "EdDSA");
+    block_on(world.tenant().create_client_grant(
+        ClientGrantCreate {
+            client_id: other.client_id.clone(),
+            audience: API.into(),
+            scope: vec!["write:things".into()],
+        },
+        &granter,
+    ))
+    .unwrap();
+}
+
+#[test]
+fn isolate_memory_never_serves_one_issuers_records_to_another() {
+    // One isolate (one cache) serving two issuers in turn, over two stores:
+    // an API remembered for the first is unknown to the second, and the
+    // second's Management API is its own system API even where the first
+    // had an API with that identifier in memory.
+    let first = World::new();
+    let mut second = World::new();
+    second.config = crate::Config::new("https://other.example/", None).unwrap();
+    let borrowed = "https://other.example/api/v2/";
+    for identifier in [API, borrowed] {
+        create_api(&first, identifier, "EdDSA");
+        assert!(
+            block_on(first.tenant().resource_server_by_identifier(identifier))
+                .unwrap()
+                .is_some()
+        );
+    }
+    let second_tenant = crate::Tenant::new(
+        &second.store,
+        &second.crypto,
+        &second.clock,
+        &second.rng,
+        &first.cache,
+        &second.config,
+    );
+    assert!(block_on(second_tenant.resource_server_by_identifier(API))
+        .unwrap()
+        .is_none());
+    let management = block_on(second_tenant.resource_server_by_identifier(borrowed))
+        .unwrap()
+        .unwrap();
+    assert!(management.is_system, "{management:?}");
+}
+
+#[test]
+fn a_stored_record_cannot_stand_in_for_the_management_api() {
+    let world = World::new();
+    let management = format!("{ISSUER}api/v2/");
+    // Written behind the Management API's back, as a corrupt or hostile
+    // record would be: no RBAC, every scope.
+    let forged = serde_json::json!({
+        "id": "forged", "name": "Forged", "identifier": management,
+        "scopes": [{"value": "read:users", "description": ""}],
+        "signing_alg": "RS256", "token_lifetime": 3600,
+        "allow_offline_access": false,
+        "skip_consent_for_verifiable_first_party_clients": true,
+        "enforce_policies": false, "is_system": false
+    });
+    block_on(crate::store::Store::put(
+        &world.store,
+        &format!("resource_server/{management}"),
+        &forged.to_string(),
+    ))
+    .unwrap();
+    let api = block_on(world.tenant().resource_server_by_identifier(&management))
+        .unwrap()
+        .unwrap();
+    assert!(api.is_system);
+    assert_eq!(api.scopes.len(), crate::management::SCOPES.len());
+}
+
+#[test]
+fn a_token_request_with_thousands_of_scopes_is_refused_before_anything_is_read() {
+    let world = World::new();
+    let app = granted_app(&world);
+    let scope = (0..15_000)
+        .map(|i| format!("s{i}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    world.store.reset_counts();
+    let result = request_token(&world, &app, &[("audience", API), ("scope", &scope)]);
+    match &result {
+        Err(Error::OAuth {
+            status: 400,
+            code: OAuthErrorCode::InvalidScope,
+            description,
+            ..
+        }) => assert!(description.len() < 200, "{description}"),
+        other => panic!("expected 400 invalid_scope, got {other:?}"),
+    }
+    assert_eq!(world.store.counts().reads, 0);
+    // Within the bounds, an ungranted list is named in a bounded message.
+    let many = (0..200)
+        .map(|i| format!("scope:{i}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    match request_token(&world, &app, &[("audience", API), ("scope", &many)]) {
+        Err(Error::OAuth {
+            status: 403,
+            description,
+            ..
+        }) => assert!(description.contains("(and 190 more)"), "{description}"),
+        other => panic!("expected 403 access_denied, got {other:?}"),
+    }
 }

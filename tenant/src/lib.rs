@@ -24,6 +24,7 @@ pub mod random;
 pub mod redirect_uri;
 pub mod registration;
 pub mod resource_servers;
+pub mod scope;
 pub mod secret;
 pub mod sessions;
 pub mod settings;
@@ -53,31 +54,89 @@ use store::Store;
 #[derive(Clone)]
 pub struct Config {
     issuer: String,
+    /// The issuer's origin, the only one the tenant answers for.
+    origin: String,
     pub bootstrap: Option<BootstrapClient>,
     /// PBKDF2 iterations for new password hashes.
     pub password_iterations: u32,
 }
 
+/// Why a configured issuer cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidIssuer(pub &'static str);
+
+impl fmt::Display for InvalidIssuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ISSUER {}", self.0)
+    }
+}
+
 impl Config {
     /// `issuer` is normalized to end with exactly one `/`, the form used in
-    /// discovery and in every token's `iss`.
-    pub fn new(issuer: &str, bootstrap: Option<BootstrapClient>) -> Self {
-        Self {
-            issuer: format!("{}/", issuer.trim_end_matches('/')),
+    /// discovery and in every token's `iss`. It must be an `https` origin
+    /// (or `http` on a loopback host, for local development): the tenant
+    /// serves its endpoints at the root, and RFC 8414 §2 forbids a query or
+    /// fragment.
+    pub fn new(
+        issuer: &str,
+        bootstrap: Option<BootstrapClient>,
+    ) -> std::result::Result<Self, InvalidIssuer> {
+        let issuer = format!("{}/", issuer.trim().trim_end_matches('/'));
+        let url = url::Url::parse(&issuer).map_err(|_| InvalidIssuer("is not an absolute URL"))?;
+        let loopback = match url.host() {
+            Some(url::Host::Domain(domain)) => domain == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        match url.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            _ => {
+                return Err(InvalidIssuer(
+                    "must use https (http only on a loopback host)",
+                ))
+            }
+        }
+        // The tenant serves its endpoints at the root of its origin.
+        if url.path() != "/"
+            || url.query().is_some()
+            || url.fragment().is_some()
+            || !url.username().is_empty()
+            || url.password().is_some()
+        {
+            return Err(InvalidIssuer(
+                "must be an origin: no path, query, fragment or user information",
+            ));
+        }
+        // What discovery says must be what a client compares byte for byte.
+        if url.as_str() != issuer {
+            return Err(InvalidIssuer(
+                "must be in canonical form (lower-case host, no default port)",
+            ));
+        }
+        Ok(Self {
+            origin: url.origin().ascii_serialization(),
+            issuer,
             bootstrap,
             password_iterations: password::ITERATIONS,
-        }
+        })
     }
 
     pub fn issuer(&self) -> &str {
         &self.issuer
     }
 
-    /// The issuer's origin: where the tenant's own SPA is served.
-    pub fn origin(&self) -> String {
-        url::Url::parse(&self.issuer)
-            .map(|url| url.origin().ascii_serialization())
-            .unwrap_or_else(|_| self.issuer.trim_end_matches('/').to_string())
+    /// The issuer's origin: where the tenant's own pages and SPA are served.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Whether a request made to `origin` is for this tenant. Every other
+    /// host is refused before anything is read or written, so no document,
+    /// token, session or cache entry is ever made for another issuer.
+    pub fn serves(&self, origin: &str) -> bool {
+        origin == self.origin
     }
 }
 
@@ -119,6 +178,7 @@ impl<'a, S: Store, K: CryptoBackend> Tenant<'a, S, K> {
         cache: &'a Cache,
         config: &'a Config,
     ) -> Self {
+        cache.bind(config.issuer());
         Self {
             store,
             crypto,
@@ -141,12 +201,82 @@ impl<'a, S: Store, K: CryptoBackend> Tenant<'a, S, K> {
     }
 
     /// Where the tenant's own pages and SPA are served.
-    pub fn origin(&self) -> String {
+    pub fn origin(&self) -> &str {
         self.config.origin()
     }
 
     /// The Management API's identifier: `{issuer}api/v2/`.
     pub fn management_audience(&self) -> String {
         format!("{}api/v2/", self.issuer())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+
+    #[test]
+    fn the_issuer_is_a_canonical_https_url_or_loopback_http() {
+        for (given, issuer, origin) in [
+            (
+                "https://auth.example.com",
+                "https://auth.example.com/",
+                "https://auth.example.com",
+            ),
+            (
+                "https://auth.example.com///",
+                "https://auth.example.com/",
+                "https://auth.example.com",
+            ),
+            (
+                "https://auth.example.com:8443",
+                "https://auth.example.com:8443/",
+                "https://auth.example.com:8443",
+            ),
+            (
+                "http://127.0.0.1:8787/",
+                "http://127.0.0.1:8787/",
+                "http://127.0.0.1:8787",
+            ),
+            (
+                "http://localhost:8787",
+                "http://localhost:8787/",
+                "http://localhost:8787",
+            ),
+        ] {
+            let config = Config::new(given, None).unwrap();
+            assert_eq!(
+                (config.issuer(), config.origin()),
+                (issuer, origin),
+                "{given}"
+            );
+            assert!(config.serves(origin));
+        }
+        for bad in [
+            "",
+            "auth.example.com",
+            "http://auth.example.com/",
+            "https://Auth.Example.com/",
+            "https://auth.example.com:443/",
+            "https://auth.example.com/?x=1",
+            "https://auth.example.com/tenant/",
+            "https://user@auth.example.com/",
+            "ftp://auth.example.com/",
+        ] {
+            assert!(Config::new(bad, None).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn a_tenant_serves_its_issuers_origin_and_no_other() {
+        let config = Config::new("https://auth.example.com/", None).unwrap();
+        for other in [
+            "https://evil.example",
+            "http://auth.example.com",
+            "https://auth.example.com:8443",
+            "https://tenant.workers.dev",
+        ] {
+            assert!(!config.serves(other), "{other}");
+        }
     }
 }

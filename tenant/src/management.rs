@@ -9,7 +9,7 @@ use crate::access_token::VerifiedAccessToken;
 use crate::crypto::CryptoBackend;
 use crate::error::{echo, Error, Result};
 use crate::store::Store;
-use crate::Tenant;
+use crate::{scope, Tenant};
 
 /// Every scope of the Management API, granted to the bootstrap client.
 pub const SCOPES: &[(&str, &str)] = &[
@@ -40,14 +40,15 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     /// Authorizes a Management API call: a valid access token for the
-    /// Management API audience (401 otherwise) holding `scope` (403).
+    /// Management API audience (401 otherwise) holding `scope` (403) as its
+    /// holder's access stands now (see [`Self::current_access`]).
     pub async fn authorize_management(
         &self,
         authorization: Option<&str>,
         scope: &str,
     ) -> Result<VerifiedAccessToken> {
         let audience = self.management_audience();
-        let token = self
+        let mut token = self
             .verify_bearer(authorization, Some(&audience))
             .await
             .map_err(|err| match err {
@@ -56,6 +57,14 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 }
                 other => other,
             })?;
+        let held = self.current_access(&token).await?;
+        token.claims.scope = token
+            .claims
+            .scope
+            .split(' ')
+            .filter(|s| held.holds(s))
+            .collect::<Vec<_>>()
+            .join(" ");
         if !token.has_scope(scope) {
             return Err(Error::management(
                 403,
@@ -63,39 +72,115 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 format!("Insufficient scope, expected any of: {scope}"),
             ));
         }
-        self.refuse_withdrawn_client(&token.claims.client_id)
-            .await?;
         Ok(token)
     }
 
-    /// A Management API token is only as good as its client is now: a
-    /// client deleted, or made third-party, since the token was issued loses
-    /// the API at once instead of when the token expires. The built-in
-    /// clients (bootstrap, Dashboard, sample app) are configuration and
-    /// always first-party; any other costs one read of its record.
-    async fn refuse_withdrawn_client(&self, client_id: &str) -> Result<()> {
-        let built_in = client_id == self.app_client_id()
-            || client_id == self.dashboard_client_id()
-            || self
-                .config
-                .bootstrap
-                .as_ref()
-                .is_some_and(|bootstrap| bootstrap.client_id == client_id);
-        if built_in {
+    /// A Management API token is only as good as the access behind it is
+    /// now, not when it was issued: its client must still exist and be
+    /// first-party; a client's own token holds only what its grant for the
+    /// Management API still grants; a person's token holds only the
+    /// permissions the person still has, and nothing once they are blocked
+    /// or deleted. The built-in clients (bootstrap, Dashboard, sample app)
+    /// are configuration and always first-party; anything else costs one
+    /// read for the client, and one for its grant or its user. The bound:
+    /// at once where the change was made, within KV's propagation delay
+    /// elsewhere.
+    async fn current_access(&self, token: &VerifiedAccessToken) -> Result<HeldScopes> {
+        let claims = &token.claims;
+        let client_id = claims.client_id.as_str();
+        let bootstrap = self
+            .config
+            .bootstrap
+            .as_ref()
+            .is_some_and(|bootstrap| bootstrap.client_id == client_id);
+        let own_token = claims.sub.strip_suffix("@clients") == Some(client_id);
+        if own_token && bootstrap {
+            return Ok(HeldScopes::All);
+        }
+        let built_in = bootstrap
+            || client_id == self.app_client_id()
+            || client_id == self.dashboard_client_id();
+        let withdrawn = |message: &str| Error::management(401, "invalid_token", message);
+        if !built_in {
+            match self.client(client_id).await? {
+                Some(client) if !client.is_third_party() => {}
+                Some(_) => {
+                    return Err(withdrawn(
+                        "Third-party clients cannot access the Management API",
+                    ))
+                }
+                None => return Err(withdrawn("The client of this token no longer exists")),
+            }
+        }
+        let audience = self.management_audience();
+        if own_token {
+            let grant = self.client_grant_for(client_id, &audience).await?;
+            return Ok(HeldScopes::Some(
+                grant.map(|grant| grant.scope).unwrap_or_default(),
+            ));
+        }
+        let user = self
+            .user(&claims.sub)
+            .await?
+            .filter(|user| !user.blocked)
+            .ok_or_else(|| withdrawn("The user of this token is blocked or no longer exists"))?;
+        Ok(HeldScopes::Some(
+            user.permissions_on(&audience).map(str::to_string).collect(),
+        ))
+    }
+
+    /// A caller cannot give more than it has: each Management API
+    /// permission granted (to a person or, through a client grant, to an
+    /// application) must be one the caller's token holds. The bootstrap
+    /// client's own token holds them all.
+    pub(crate) fn check_delegation<'p>(
+        &self,
+        granter: &VerifiedAccessToken,
+        audience: &str,
+        scopes: impl IntoIterator<Item = &'p str>,
+    ) -> Result<()> {
+        self.refuse_beyond(granter, audience, scopes, |missing| {
+            format!("Only Management API permissions the caller holds can be granted; missing: {missing}")
+        })
+    }
+
+    /// 403 naming what `granter` lacks of the Management API `scopes`.
+    pub(crate) fn refuse_beyond<'p>(
+        &self,
+        granter: &VerifiedAccessToken,
+        audience: &str,
+        scopes: impl IntoIterator<Item = &'p str>,
+        message: impl FnOnce(&str) -> String,
+    ) -> Result<()> {
+        if audience != self.management_audience() {
             return Ok(());
         }
-        match self.client(client_id).await? {
-            Some(client) if !client.is_third_party() => Ok(()),
-            Some(_) => Err(Error::management(
-                401,
-                "invalid_token",
-                "Third-party clients cannot access the Management API",
-            )),
-            None => Err(Error::management(
-                401,
-                "invalid_token",
-                "The client of this token no longer exists",
-            )),
+        let missing: Vec<&str> = scopes
+            .into_iter()
+            .filter(|scope| !granter.has_scope(scope))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(Error::management(
+            403,
+            "insufficient_scope",
+            message(&scope::name_some(&missing)),
+        ))
+    }
+}
+
+/// The Management API scopes a token's holder has now.
+enum HeldScopes {
+    All,
+    Some(Vec<String>),
+}
+
+impl HeldScopes {
+    fn holds(&self, scope: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Some(scopes) => scopes.iter().any(|s| s == scope),
         }
     }
 }
@@ -220,6 +305,31 @@ impl<T: Serialize> Listing<T> {
     }
 }
 
+/// Characters no name or free text of the tenant may hold: controls and
+/// markup, as Auth0 refuses, and the invisible ones that make a name read
+/// as another on the hosted pages: bidirectional overrides and isolates
+/// (the "Trojan Source" characters, CVE-2021-42574), marks, zero-width
+/// spaces, line separators and Unicode tags. The zero-width joiners that
+/// some scripts and emoji need stay allowed.
+pub fn is_forbidden_in_text(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '<' | '>'
+                | '\u{00AD}'
+                | '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{E0000}'..='\u{E007F}'
+        )
+}
+
 /// Rejects characters Auth0 does not allow in names and free text.
 pub(crate) fn check_text(field: &str, value: &str, min: usize, max: usize) -> Result<()> {
     let len = value.chars().count();
@@ -228,10 +338,7 @@ pub(crate) fn check_text(field: &str, value: &str, min: usize, max: usize) -> Re
             "Payload validation error: '{field}' must be {min} to {max} characters long"
         )));
     }
-    if value
-        .chars()
-        .any(|c| c.is_control() || c == '<' || c == '>')
-    {
+    if value.chars().any(is_forbidden_in_text) {
         return Err(Error::invalid_body(format!(
             "Payload validation error: '{field}' contains characters that are not allowed"
         )));

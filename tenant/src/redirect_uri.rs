@@ -71,9 +71,84 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// The Content-Security-Policy source (CSP3 §2.3.1) that lets a hosted
+/// page's form lead to `uri`: `form-action` also governs the redirects a
+/// form submission is answered with (CSP3 §6.3.2.2), so the login, signup
+/// and consent pages, whose posts are answered with a redirect to the
+/// client, must name the validated redirect URI's origin besides `'self'`.
+/// Redirects match on origin alone (CSP3 §6.7.2.8), so that is what is
+/// given. CSP cannot express an IPv6 literal, so a loopback `[::1]`
+/// callback gets any host on its scheme and port; a private-use scheme is
+/// given as a scheme. `None` for what a source cannot carry safely.
+pub fn csp_source(uri: &str) -> Option<String> {
+    let url = Url::parse(uri).ok()?;
+    let source = match (url.scheme(), url.host()) {
+        ("https" | "http", Some(Host::Ipv6(_))) => match url.port() {
+            Some(port) => format!("{}://*:{port}", url.scheme()),
+            None => format!("{}://*", url.scheme()),
+        },
+        ("https" | "http", Some(_)) => url.origin().ascii_serialization(),
+        (_, None) => format!("{}:", url.scheme()),
+        _ => return None,
+    };
+    // A source is a run of these; anything else could start another
+    // source or directive.
+    let safe = source
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"+-.:/*".contains(&b));
+    safe.then_some(source)
+}
+
+/// Where a redirect URI sends what it receives, as a person should read it
+/// on a consent page: the host (and port), or a native app's scheme.
+pub fn destination(uri: &str) -> String {
+    match Url::parse(uri) {
+        Ok(url) => match url.host_str() {
+            Some(host) => match url.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host.to_string(),
+            },
+            None => format!("the app {}", url.scheme()),
+        },
+        Err(_) => uri.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::check;
+    use super::{check, csp_source, destination};
+
+    #[test]
+    fn csp_sources_name_the_redirect_origin_only() {
+        for (uri, source) in [
+            (
+                "https://app.example.com/callback?x=1",
+                "https://app.example.com",
+            ),
+            (
+                "https://app.example.com:8443/cb",
+                "https://app.example.com:8443",
+            ),
+            ("http://127.0.0.1:4000/callback", "http://127.0.0.1:4000"),
+            ("http://localhost:3000", "http://localhost:3000"),
+            ("http://[::1]:8080/cb", "http://*:8080"),
+            ("com.example.app:/oauth2redirect", "com.example.app:"),
+        ] {
+            assert_eq!(check(uri), Ok(()), "{uri}");
+            assert_eq!(csp_source(uri).as_deref(), Some(source), "{uri}");
+        }
+        assert_eq!(csp_source("not a url"), None);
+    }
+
+    #[test]
+    fn destinations_are_what_a_person_can_check() {
+        assert_eq!(destination("https://app.example.com/cb"), "app.example.com");
+        assert_eq!(destination("http://127.0.0.1:4000/cb"), "127.0.0.1:4000");
+        assert_eq!(
+            destination("com.example.app:/cb"),
+            "the app com.example.app"
+        );
+    }
 
     #[test]
     fn ordinary_redirect_uris_are_accepted() {

@@ -12,11 +12,14 @@ use shared::management::AppType;
 use shared::registration::ClientInformation;
 
 use crate::access_token::bearer_token;
-use crate::clients::{AuthMethod, ClientRecord, Registration, CLIENT_ID_LEN, GRANT_TYPES};
+use crate::clients::{
+    is_built_in_name, AuthMethod, ClientRecord, Registration, CLIENT_ID_LEN, GRANT_TYPES,
+};
 use crate::crypto::CryptoBackend;
 use crate::error::{echo, Error, Result};
+use crate::management::is_forbidden_in_text;
 use crate::store::Store;
-use crate::{random, redirect_uri, secret, Tenant};
+use crate::{random, redirect_uri, scope, secret, Tenant};
 
 const MAX_REDIRECT_URIS: usize = 20;
 const MAX_CONTACTS: usize = 10;
@@ -157,14 +160,17 @@ impl ClientMetadata {
         let client_name = members
             .string("client_name", MAX_NAME_CHARS)?
             .unwrap_or_else(|| DEFAULT_CLIENT_NAME.to_string());
-        if client_name.trim().is_empty()
-            || client_name
-                .chars()
-                .any(|c| c.is_control() || c == '<' || c == '>')
-        {
+        if client_name.trim().is_empty() || client_name.chars().any(is_forbidden_in_text) {
             return Err(Error::invalid_client_metadata(
-                "client_name must be a non-empty name without control characters or < >",
+                "client_name must be a non-empty name without control, invisible or bidirectional-override characters or < >",
             ));
+        }
+        // A consent page must not say "Dashboard" for someone else's app.
+        if is_built_in_name(&client_name) {
+            return Err(Error::invalid_client_metadata(format!(
+                "client_name '{}' is reserved for one of the tenant's own applications",
+                echo(&client_name)
+            )));
         }
 
         let token_endpoint_auth_method = match members.string("token_endpoint_auth_method", 64)? {
@@ -273,12 +279,8 @@ impl ClientMetadata {
 
         let scope = members.string("scope", MAX_SCOPE_LEN)?;
         if let Some(scope) = &scope {
-            let valid = scope.split(' ').all(|token| {
-                !token.is_empty()
-                    && token
-                        .bytes()
-                        .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\')
-            });
+            // Stored and returned as sent (RFC 7591 §2), so one space each.
+            let valid = scope.split(' ').all(scope::is_scope_token);
             if !valid {
                 return Err(Error::invalid_client_metadata(
                     "scope must be scope tokens separated by single spaces",
@@ -597,6 +599,41 @@ mod tests {
             code(parse(&long_name.to_string())),
             OAuthErrorCode::InvalidClientMetadata
         );
+    }
+
+    #[test]
+    fn a_registered_app_cannot_take_a_built_in_name_or_hide_characters_in_its_own() {
+        for name in [
+            "Dashboard",
+            "  dashboard ",
+            "DASHBOARD",
+            "Edge Tenant",
+            "edge   tenant",
+            // "Dashboard" with the last letters reversed by an override.
+            "Dashbo\u{202E}dra",
+            "Pay\u{2066}Pal\u{2069}",
+            "Good\u{200B}App",
+            "Line\u{2028}Break",
+            "Tag\u{E0041}",
+        ] {
+            let body = serde_json::json!({
+                "redirect_uris": ["https://a.example/cb"],
+                "client_name": name,
+            });
+            assert_eq!(
+                code(parse(&body.to_string())),
+                OAuthErrorCode::InvalidClientMetadata,
+                "{name:?}"
+            );
+        }
+        // Names in any script, emoji sequences included, are fine.
+        for name in ["Dashboard for Acme", "Café ☕", "कार्य", "👩\u{200D}💻 Dev"] {
+            let body = serde_json::json!({
+                "redirect_uris": ["https://a.example/cb"],
+                "client_name": name,
+            });
+            assert_eq!(parse(&body.to_string()).unwrap().client_name, name);
+        }
     }
 
     #[test]

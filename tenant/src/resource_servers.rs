@@ -18,7 +18,7 @@ use crate::error::{echo, Error, Result};
 use crate::keys::SigningAlg;
 use crate::management::{self, check_text, Listing, Paging};
 use crate::store::{self, Store};
-use crate::Tenant;
+use crate::{scope, Tenant};
 
 const PREFIX: &str = "resource_server/";
 const ID_PREFIX: &str = "resource_server_id/";
@@ -125,13 +125,7 @@ fn check_scopes(scopes: &[ResourceServerScope]) -> Result<()> {
     }
     let mut seen = HashSet::new();
     for scope in scopes {
-        // RFC 6749 §3.3 scope-token: printable ASCII except space, " and \.
-        let valid = !scope.value.is_empty()
-            && scope.value.len() <= 280
-            && scope
-                .value
-                .bytes()
-                .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\');
+        let valid = scope.value.len() <= 280 && scope::is_scope_token(&scope.value);
         if !valid {
             return Err(Error::invalid_body(format!(
                 "Payload validation error: 'scopes' value '{}' is not a valid scope",
@@ -165,21 +159,26 @@ fn check_identifier(identifier: &str) -> Result<()> {
 
 impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     /// The API a token is requested for, from isolate memory while fresh.
-    /// Misses are not cached, so a new API is usable at once.
+    /// Misses are not cached, so a new API is usable at once. The
+    /// Management API is recognised first, before any memory or record:
+    /// nothing stored can stand in for it.
     pub async fn resource_server_by_identifier(
         &self,
         identifier: &str,
     ) -> Result<Option<Rc<ResourceServerRecord>>> {
         let now = self.clock.now();
+        if identifier == self.management_audience() {
+            return Ok(Some(Rc::new(ResourceServerRecord::management(
+                identifier.to_string(),
+            ))));
+        }
         if let Some(record) =
             self.cache
                 .resource_server(identifier, now, RESOURCE_SERVER_TTL_SECONDS)
         {
             return Ok(Some(record));
         }
-        let record = if identifier == self.management_audience() {
-            Some(ResourceServerRecord::management(identifier.to_string()))
-        } else if identifier.len() > MAX_IDENTIFIER_LEN {
+        let record = if identifier.len() > MAX_IDENTIFIER_LEN {
             None
         } else {
             store::get_json::<ResourceServerRecord>(self.store, &key(identifier)).await?

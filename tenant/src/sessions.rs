@@ -3,7 +3,9 @@
 //! A session is what the hosted login leaves behind so the next
 //! `/authorize` does not ask again: a random id in an `HttpOnly` cookie, and
 //! `session/{sha256(id)}` in the store, so the store never holds a usable
-//! cookie. Sessions end at a fixed lifetime; the store forgets them then too.
+//! cookie. Sessions end at a fixed lifetime (the store forgets them then
+//! too), at logout, and for every session of a person at once when their
+//! password changes or they are blocked (the user's `session_epoch`).
 //!
 //! Consent is remembered per user and client under
 //! `consent/{user_id}/{client_id}`: the scopes granted, per audience.
@@ -35,6 +37,14 @@ pub struct SessionRecord {
     /// When the person last entered their password (OIDC `auth_time`).
     pub auth_time: u64,
     pub expires_at: u64,
+    /// The issuer the person signed in to: a session is never honoured by
+    /// a deployment with another issuer, even on a shared store.
+    #[serde(default)]
+    pub issuer: String,
+    /// The user's `session_epoch` at sign-in; a new password or blocking
+    /// moves the user's on, which ends this session.
+    #[serde(default)]
+    pub epoch: u64,
 }
 
 /// A live session and its user.
@@ -53,11 +63,13 @@ pub struct ConsentRecord {
 }
 
 impl ConsentRecord {
+    /// Whether the person consented to `audience` and to each of `scopes`
+    /// on it: an audience never consented to is not covered, even for no
+    /// scopes.
     pub fn covers(&self, audience: &str, scopes: &[String]) -> bool {
-        let granted = self.granted.get(audience);
-        scopes
-            .iter()
-            .all(|scope| granted.is_some_and(|g| g.contains(scope)))
+        self.granted
+            .get(audience)
+            .is_some_and(|granted| scopes.iter().all(|scope| granted.contains(scope)))
     }
 }
 
@@ -80,13 +92,15 @@ fn consent_key(user_id: &str, client_id: &str) -> String {
 impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     /// Starts a session for a user who just signed in; returns the cookie
     /// value (the only copy of the session id) and the record.
-    pub async fn start_session(&self, user_id: &str) -> Result<(String, SessionRecord)> {
+    pub async fn start_session(&self, user: &UserRecord) -> Result<(String, SessionRecord)> {
         let session_id = random::token(self.rng, SESSION_ID_BYTES);
         let now = self.clock.now();
         let record = SessionRecord {
-            user_id: user_id.to_string(),
+            user_id: user.user_id.clone(),
             auth_time: now,
             expires_at: now + SESSION_LIFETIME,
+            issuer: self.issuer().to_string(),
+            epoch: user.session_epoch,
         };
         store::put_json_expiring(
             self.store,
@@ -98,8 +112,9 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         Ok((session_id, record))
     }
 
-    /// The session a cookie names, if it is live and its user still exists
-    /// and is not blocked (two store reads).
+    /// The session a cookie names, if it is live, was started with this
+    /// issuer, and its user still exists, is not blocked and has neither
+    /// changed password nor been blocked since (two store reads).
     pub async fn session(&self, session_id: Option<&str>) -> Result<Option<Session>> {
         let Some(session_id) = session_id.filter(|id| is_well_formed_session_id(id)) else {
             return Ok(None);
@@ -109,12 +124,12 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         else {
             return Ok(None);
         };
-        if record.expires_at <= self.clock.now() {
+        if record.expires_at <= self.clock.now() || record.issuer != self.issuer() {
             return Ok(None);
         }
         let user = self.user(&record.user_id).await?;
         Ok(user
-            .filter(|user| !user.blocked)
+            .filter(|user| !user.blocked && user.session_epoch == record.epoch)
             .map(|user| Session { record, user }))
     }
 
@@ -133,19 +148,21 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         )
     }
 
+    /// Adds what the person just allowed, per audience, in one write.
     pub(crate) async fn remember_consent(
         &self,
         user_id: &str,
         client_id: &str,
-        audience: &str,
-        scopes: &[String],
+        granted: &[(&str, &[String])],
     ) -> Result<()> {
         let mut record = self.consent(user_id, client_id).await?;
-        record
-            .granted
-            .entry(audience.to_string())
-            .or_default()
-            .extend(scopes.iter().cloned());
+        for (audience, scopes) in granted {
+            record
+                .granted
+                .entry(audience.to_string())
+                .or_default()
+                .extend(scopes.iter().cloned());
+        }
         record.updated_at = self.clock.now();
         store::put_json(self.store, &consent_key(user_id, client_id), &record).await
     }

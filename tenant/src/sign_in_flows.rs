@@ -428,6 +428,7 @@ fn rbac_apis_grant_only_the_permissions_a_user_holds() {
                 permission_name: "write:notes".into(),
             }],
         },
+        &world.admin(),
     ))
     .unwrap();
     let outcome = block_on(world.tenant().authorize(&q, Some(&session))).unwrap();
@@ -582,6 +583,7 @@ fn blocked_and_deleted_users_lose_their_sessions() {
             blocked: Some(true),
             ..Default::default()
         },
+        &world.admin(),
     ))
     .unwrap();
     assert!(matches!(
@@ -694,6 +696,7 @@ fn the_dashboard_gets_a_management_token_only_for_what_an_admin_holds() {
                 permission_name: "read:clients".into(),
             }],
         },
+        &world.admin(),
     ))
     .unwrap();
     let outcome = block_on(tenant.authorize(&q, Some(&session))).unwrap();
@@ -734,6 +737,7 @@ fn users_are_unique_by_email_and_keep_only_a_password_hash() {
             email: Some("ada@new.example".into()),
             ..Default::default()
         },
+        &world.admin(),
     ))
     .unwrap();
     assert_eq!(user.email, "ada@new.example");
@@ -758,6 +762,7 @@ fn users_are_unique_by_email_and_keep_only_a_password_hash() {
 #[test]
 fn permissions_must_name_a_scope_the_api_defines() {
     let world = World::new();
+    let admin = world.admin();
     let user_id = create_user(&world, EMAIL);
     create_api(&world, true);
     let request = |api: &str, name: &str| PermissionsRequest {
@@ -766,22 +771,22 @@ fn permissions_must_name_a_scope_the_api_defines() {
             permission_name: name.into(),
         }],
     };
-    assert!(block_on(
-        world
-            .tenant()
-            .add_user_permissions(&user_id, request(API, "delete:notes"))
-    )
+    assert!(block_on(world.tenant().add_user_permissions(
+        &user_id,
+        request(API, "delete:notes"),
+        &admin
+    ))
     .is_err());
-    assert!(block_on(
-        world
-            .tenant()
-            .add_user_permissions(&user_id, request("https://nope/", "x"))
-    )
+    assert!(block_on(world.tenant().add_user_permissions(
+        &user_id,
+        request("https://nope/", "x"),
+        &admin
+    ))
     .is_err());
     block_on(
         world
             .tenant()
-            .add_user_permissions(&user_id, request(API, "read:notes")),
+            .add_user_permissions(&user_id, request(API, "read:notes"), &admin),
     )
     .unwrap();
     let listed = block_on(
@@ -807,4 +812,329 @@ fn permissions_must_name_a_scope_the_api_defines() {
     )
     .unwrap();
     assert!(listed.items.is_empty());
+}
+
+/// A person (EMAIL) holding `permissions` on the Management API, signed in
+/// to the Dashboard: (user id, session id, the `Authorization` header of the
+/// Management API token the Dashboard got).
+fn dashboard_admin(world: &World, permissions: &[&str]) -> (String, String, String) {
+    let user_id = create_user(world, EMAIL);
+    let tenant = world.tenant();
+    let mgmt = tenant.management_audience();
+    let permission_refs = permissions
+        .iter()
+        .map(|name| PermissionRef {
+            resource_server_identifier: mgmt.clone(),
+            permission_name: name.to_string(),
+        })
+        .collect();
+    block_on(tenant.add_user_permissions(
+        &user_id,
+        PermissionsRequest {
+            permissions: permission_refs,
+        },
+        &world.admin(),
+    ))
+    .unwrap();
+    let every_scope: Vec<&str> = crate::management::SCOPES.iter().map(|(n, _)| *n).collect();
+    let scope = format!("openid {}", every_scope.join(" "));
+    let q = serde_urlencoded::to_string([
+        ("response_type", "token"),
+        ("client_id", tenant.dashboard_client_id().as_str()),
+        ("redirect_uri", "https://tenant.example/dashboard/callback"),
+        ("scope", scope.as_str()),
+        ("audience", mgmt.as_str()),
+        ("state", "s"),
+    ])
+    .unwrap();
+    let (outcome, session) = sign_in(world, &q);
+    let token = param(&response(outcome), "access_token")
+        .unwrap()
+        .to_string();
+    (user_id, session, format!("Bearer {token}"))
+}
+
+#[test]
+fn a_persons_management_token_dies_with_their_permission_block_or_deletion() {
+    let world = World::new();
+    let (user_id, _, bearer) = dashboard_admin(&world, &["read:users", "read:clients"]);
+    let tenant = world.tenant();
+    let mgmt = tenant.management_audience();
+    block_on(tenant.authorize_management(Some(&bearer), "read:users")).unwrap();
+
+    // A permission taken away stops working at once; the others do not.
+    block_on(tenant.remove_user_permissions(
+        &user_id,
+        PermissionsRequest {
+            permissions: vec![PermissionRef {
+                resource_server_identifier: mgmt.clone(),
+                permission_name: "read:users".into(),
+            }],
+        },
+    ))
+    .unwrap();
+    assert!(matches!(
+        block_on(tenant.authorize_management(Some(&bearer), "read:users")),
+        Err(Error::Management { status: 403, .. })
+    ));
+    block_on(tenant.authorize_management(Some(&bearer), "read:clients")).unwrap();
+
+    // Blocked: nothing works, and unblocking gives back only what is held.
+    let block = |blocked: bool| {
+        block_on(tenant.update_user(
+            &user_id,
+            UserUpdate {
+                blocked: Some(blocked),
+                ..Default::default()
+            },
+            &world.admin(),
+        ))
+        .unwrap()
+    };
+    block(true);
+    let refused = block_on(tenant.authorize_management(Some(&bearer), "read:clients"));
+    assert!(
+        matches!(&refused, Err(Error::Management { status: 401, message, .. }) if message.contains("blocked")),
+        "{refused:?}"
+    );
+    block(false);
+    block_on(tenant.authorize_management(Some(&bearer), "read:clients")).unwrap();
+
+    block_on(tenant.delete_user(&user_id)).unwrap();
+    assert!(matches!(
+        block_on(tenant.authorize_management(Some(&bearer), "read:clients")),
+        Err(Error::Management { status: 401, .. })
+    ));
+}
+
+#[test]
+fn a_person_cannot_grant_management_permissions_they_do_not_hold() {
+    let world = World::new();
+    let (user_id, _, bearer) = dashboard_admin(&world, &["update:users", "read:users"]);
+    let tenant = world.tenant();
+    let granter = block_on(tenant.authorize_management(Some(&bearer), "update:users")).unwrap();
+    let mgmt = tenant.management_audience();
+    let ask = |names: &[&str]| PermissionsRequest {
+        permissions: names
+            .iter()
+            .map(|name| PermissionRef {
+                resource_server_identifier: mgmt.clone(),
+                permission_name: name.to_string(),
+            })
+            .collect(),
+    };
+    let before = world.store.snapshot();
+    let refused = block_on(tenant.add_user_permissions(
+        &user_id,
+        ask(&["read:users", "delete:users", "update:client_keys"]),
+        &granter,
+    ));
+    match &refused {
+        Err(Error::Management {
+            status: 403,
+            error_code: "insufficient_scope",
+            message,
+        }) => assert!(
+            message.ends_with("missing: delete:users update:client_keys"),
+            "{message}"
+        ),
+        other => panic!("expected 403 insufficient_scope, got {other:?}"),
+    }
+    assert_eq!(
+        world.store.snapshot(),
+        before,
+        "a refused grant writes nothing"
+    );
+    assert_eq!(
+        block_on(tenant.user(&user_id))
+            .unwrap()
+            .unwrap()
+            .permissions
+            .len(),
+        2
+    );
+
+    // Nor take over an account that holds more: the super admin's password
+    // and email are out of reach, a plain user's are not.
+    let super_admin = block_on(tenant.create_user(UserCreate {
+        connection: DATABASE_CONNECTION.into(),
+        email: "root@example.com".into(),
+        password: PASSWORD.into(),
+        ..Default::default()
+    }))
+    .unwrap()
+    .user_id;
+    block_on(tenant.add_user_permissions(&super_admin, ask(&["delete:users"]), &world.admin()))
+        .unwrap();
+    for update in [
+        UserUpdate {
+            password: Some("a new password for root".into()),
+            ..Default::default()
+        },
+        UserUpdate {
+            email: Some("mine@example.com".into()),
+            ..Default::default()
+        },
+    ] {
+        let refused = block_on(tenant.update_user(&super_admin, update, &granter));
+        assert!(
+            matches!(&refused, Err(Error::Management { status: 403, message, .. }) if message.contains("delete:users")),
+            "{refused:?}"
+        );
+    }
+    let plain = create_user(&world, "plain@example.com");
+    block_on(tenant.update_user(
+        &plain,
+        UserUpdate {
+            password: Some("another good password".into()),
+            ..Default::default()
+        },
+        &granter,
+    ))
+    .unwrap();
+}
+
+#[test]
+fn a_new_password_or_a_block_ends_every_session_of_the_person() {
+    let world = World::new();
+    let user_id = create_user(&world, EMAIL);
+    let client_id = create_spa(&world);
+    let q = query(&client_id, &[("audience", ""), ("prompt", "none")]);
+    let signed_in = |session: &str| {
+        block_on(world.tenant().session(Some(session)))
+            .unwrap()
+            .is_some()
+    };
+    let update = |update: UserUpdate| {
+        block_on(world.tenant().update_user(&user_id, update, &world.admin())).unwrap();
+    };
+    let (_, first) = sign_in(&world, &query(&client_id, &[("audience", "")]));
+    let (_, second) = sign_in(&world, &query(&client_id, &[("audience", "")]));
+    update(UserUpdate {
+        name: Some("Ada".into()),
+        ..Default::default()
+    });
+    assert!(
+        signed_in(&first) && signed_in(&second),
+        "a profile change ends nothing"
+    );
+
+    update(UserUpdate {
+        password: Some("a brand new password".into()),
+        ..Default::default()
+    });
+    assert!(!signed_in(&first) && !signed_in(&second));
+    let silent = response(block_on(world.tenant().authorize(&q, Some(&first))).unwrap());
+    assert_eq!(param(&silent, "error"), Some("login_required"));
+
+    // A block ends them too, and lifting it does not bring them back.
+    let result = block_on(world.tenant().login(&q, EMAIL, "a brand new password")).unwrap();
+    let third = result.new_session.unwrap();
+    assert!(signed_in(&third));
+    update(UserUpdate {
+        blocked: Some(true),
+        ..Default::default()
+    });
+    update(UserUpdate {
+        blocked: Some(false),
+        ..Default::default()
+    });
+    assert!(!signed_in(&third));
+}
+
+#[test]
+fn a_session_is_honoured_only_by_the_issuer_it_was_started_with() {
+    let mut world = World::new();
+    create_user(&world, EMAIL);
+    let client_id = create_spa(&world);
+    let (_, session) = sign_in(&world, &query(&client_id, &[("audience", "")]));
+    assert!(block_on(world.tenant().session(Some(&session)))
+        .unwrap()
+        .is_some());
+    // The same store behind a deployment with another issuer.
+    world.config = crate::Config::new("https://other.example/", None).unwrap();
+    assert!(block_on(world.tenant().session(Some(&session)))
+        .unwrap()
+        .is_none());
+}
+
+#[test]
+fn consent_is_asked_per_api_and_names_the_api_and_where_the_tokens_go() {
+    let world = World::new();
+    create_user(&world, EMAIL);
+    create_api(&world, false);
+    let client_id = register_third_party(&world);
+
+    // Approved for signing in alone, with no API.
+    let openid = query(&client_id, &[("audience", ""), ("scope", "openid")]);
+    let (outcome, session) = sign_in(&world, &openid);
+    let Outcome::Consent(prompt) = outcome else {
+        panic!("expected the consent page, got {outcome:?}")
+    };
+    assert_eq!(prompt.api, None);
+    assert_eq!(prompt.destination(), "app.example");
+    block_on(world.tenant().decide_consent(&openid, Some(&session), true)).unwrap();
+
+    // The same scope with an access token for the API is another consent,
+    // though it asks for no permission of the API.
+    let api = query(
+        &client_id,
+        &[("response_type", "token"), ("scope", "openid")],
+    );
+    let silent = query(
+        &client_id,
+        &[
+            ("response_type", "token"),
+            ("scope", "openid"),
+            ("prompt", "none"),
+        ],
+    );
+    let refused = response(block_on(world.tenant().authorize(&silent, Some(&session))).unwrap());
+    assert_eq!(param(&refused, "error"), Some("consent_required"));
+    assert_eq!(param(&refused, "access_token"), None);
+    let Outcome::Consent(prompt) =
+        block_on(world.tenant().authorize(&api, Some(&session))).unwrap()
+    else {
+        panic!("expected the consent page for the API")
+    };
+    assert_eq!(prompt.api, Some(("Notes".to_string(), API.to_string())));
+    let allowed =
+        response(block_on(world.tenant().decide_consent(&api, Some(&session), true)).unwrap());
+    let token = claims(param(&allowed, "access_token").unwrap());
+    assert_eq!(token["aud"][0], API);
+    // Remembered for that API now.
+    let again = response(block_on(world.tenant().authorize(&silent, Some(&session))).unwrap());
+    assert!(param(&again, "access_token").is_some());
+}
+
+#[test]
+fn a_head_of_logout_ends_no_session() {
+    let world = World::new();
+    create_user(&world, EMAIL);
+    let client_id = create_spa(&world);
+    let (_, session) = sign_in(&world, &query(&client_id, &[("audience", "")]));
+    let logout = format!("client_id={client_id}&returnTo=https%3A%2F%2Fapp.example%2F");
+    assert_eq!(
+        block_on(world.tenant().logout_destination(&logout)).unwrap(),
+        LogoutOutcome::Redirect("https://app.example/".into())
+    );
+    assert!(block_on(world.tenant().session(Some(&session)))
+        .unwrap()
+        .is_some());
+}
+
+#[test]
+fn the_login_and_consent_pages_know_the_validated_redirect_uri() {
+    let world = World::new();
+    let client_id = create_spa(&world);
+    let Outcome::Login(prompt) =
+        block_on(world.tenant().authorize(&query(&client_id, &[]), None)).unwrap()
+    else {
+        panic!("expected the login page")
+    };
+    assert_eq!(prompt.redirect_uri, CALLBACK);
+    assert_eq!(
+        crate::redirect_uri::csp_source(&prompt.redirect_uri).as_deref(),
+        Some("https://app.example")
+    );
 }

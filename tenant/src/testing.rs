@@ -14,13 +14,14 @@ use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+use crate::access_token::VerifiedAccessToken;
 use crate::cache::Cache;
 use crate::clock::FixedClock;
 use crate::crypto::{CryptoBackend, RsaKeyPair};
 use crate::error::{Error, Result};
 use crate::keys::SigningKeyRecord;
 use crate::random::OsRng;
-use crate::store::MemoryStore;
+use crate::store::{MemoryStore, Store};
 use crate::{BootstrapClient, Config, Tenant};
 
 pub mod hot_path;
@@ -173,6 +174,7 @@ impl<K: CryptoBackend> World<K> {
                         client_secret: BOOTSTRAP_SECRET.into(),
                     }),
                 )
+                .expect("a valid issuer")
             },
         }
     }
@@ -202,6 +204,39 @@ impl<K: CryptoBackend> World<K> {
         });
         let listing = block_on(self.tenant().list_logs(&query)).expect("the log lists");
         serde_json::from_value(listing).expect("events deserialize")
+    }
+}
+
+/// The bootstrap client's own Management API token, verified as a
+/// Management call verifies it: it holds every Management API scope, so it
+/// may grant any of them.
+pub async fn bootstrap_token<S: Store, K: CryptoBackend>(
+    tenant: &Tenant<'_, S, K>,
+) -> Result<VerifiedAccessToken> {
+    let body = serde_urlencoded::to_string([
+        ("grant_type", "client_credentials"),
+        ("client_id", BOOTSTRAP_ID),
+        ("client_secret", BOOTSTRAP_SECRET),
+        ("audience", &tenant.management_audience()),
+    ])
+    .expect("a form of strings");
+    let response = tenant
+        .token(
+            None,
+            Some("application/x-www-form-urlencoded"),
+            body.as_bytes(),
+        )
+        .await?;
+    let authorization = format!("Bearer {}", response.access_token);
+    tenant
+        .authorize_management(Some(&authorization), "read:clients")
+        .await
+}
+
+impl<K: CryptoBackend> World<K> {
+    /// The bootstrap client's Management API token ([`bootstrap_token`]).
+    pub fn admin(&self) -> VerifiedAccessToken {
+        block_on(bootstrap_token(&self.tenant())).expect("the bootstrap client gets a token")
     }
 }
 

@@ -12,6 +12,7 @@ use shared::management::{
     UserIdentity, UserUpdate, DATABASE_CONNECTION,
 };
 
+use crate::access_token::VerifiedAccessToken;
 use crate::clock::rfc3339;
 use crate::crypto::CryptoBackend;
 use crate::error::{echo, Error, Result};
@@ -47,6 +48,10 @@ pub struct UserRecord {
     pub updated_at: u64,
     pub last_login: Option<u64>,
     pub logins_count: u64,
+    /// Sessions started under another epoch are over: a new password or
+    /// blocking moves it on.
+    #[serde(default)]
+    pub session_epoch: u64,
 }
 
 impl UserRecord {
@@ -261,6 +266,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             updated_at: now,
             last_login: None,
             logins_count: 0,
+            session_epoch: 0,
         };
         self.save_user(&user).await?;
         store::put_json(self.store, &email_key(&user.email), &user.user_id).await?;
@@ -346,8 +352,25 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         })
     }
 
-    pub async fn update_user(&self, user_id: &str, update: UserUpdate) -> Result<User> {
+    /// Updates a user. A new password or email is how an account is taken
+    /// over, so `granter` may set them only on users who hold no Management
+    /// API permission it lacks itself. A new password, or blocking, ends
+    /// the user's sessions.
+    pub async fn update_user(
+        &self,
+        user_id: &str,
+        update: UserUpdate,
+        granter: &VerifiedAccessToken,
+    ) -> Result<User> {
         let mut user = self.existing_user(user_id).await?;
+        if update.password.is_some() || update.email.is_some() {
+            let audience = self.management_audience();
+            self.refuse_beyond(granter, &audience, user.permissions_on(&audience), |missing| {
+                format!(
+                    "The user holds Management API permissions the caller does not ({missing}); only a caller holding them may change the user's password or email"
+                )
+            })?;
+        }
         if let Some(connection) = &update.connection {
             check_connection(connection)?;
         }
@@ -366,6 +389,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             }
             user.email = email;
         }
+        let mut end_sessions = false;
         if let Some(new_password) = &update.password {
             password::check_policy(new_password, &user.email)?;
             user.password_hash = password::hash(
@@ -375,6 +399,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 new_password,
             )
             .await?;
+            end_sessions = true;
         }
         let UserUpdate {
             email_verified,
@@ -396,7 +421,11 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         user.given_name = given_name.or(user.given_name);
         user.family_name = family_name.or(user.family_name);
         user.picture = picture.or(user.picture);
+        end_sessions |= blocked == Some(true) && !user.blocked;
         user.blocked = blocked.unwrap_or(user.blocked);
+        if end_sessions {
+            user.session_epoch += 1;
+        }
         user.updated_at = self.clock.now();
         self.save_user(&user).await?;
         if user.email != old_email {
@@ -463,14 +492,26 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         })
     }
 
-    /// Assigns permissions; each must be a scope its API defines.
+    /// Assigns permissions; each must be a scope its API defines, and of
+    /// the Management API one `granter` holds itself.
     pub async fn add_user_permissions(
         &self,
         user_id: &str,
         request: PermissionsRequest,
+        granter: &VerifiedAccessToken,
     ) -> Result<()> {
         let mut user = self.existing_user(user_id).await?;
         check_permission_list(&request)?;
+        let audience = self.management_audience();
+        let added = request
+            .permissions
+            .iter()
+            .filter(|p| p.resource_server_identifier == audience && !user.permissions.contains(p));
+        self.check_delegation(
+            granter,
+            &audience,
+            added.map(|p| p.permission_name.as_str()),
+        )?;
         for permission in &request.permissions {
             let api = self
                 .resource_server_by_identifier(&permission.resource_server_identifier)

@@ -167,7 +167,9 @@ pub fn error_response(err: &Error, family: Family) -> Response {
     let wire = err.to_wire(family);
     let headers = Headers::new();
     let _ = headers.set("Content-Type", "application/json; charset=utf-8");
+    // RFC 6749 §5.1 asks both of token responses, errors included.
     let _ = headers.set("Cache-Control", "no-store");
+    let _ = headers.set("Pragma", "no-cache");
     for (name, value) in &wire.headers {
         let _ = headers.set(name, value);
     }

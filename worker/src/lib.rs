@@ -131,8 +131,10 @@ impl ClientAuthLimiters {
 impl Deployment {
     fn from_env(env: &Env, url: &Url, req: &Request) -> tenant::Result<Self> {
         let store = KvTenantStore(env.kv(KV_BINDING).map_err(http::internal)?);
-        let issuer =
-            string_binding(env, "ISSUER").unwrap_or_else(|| url.origin().ascii_serialization());
+        // Configuration, never the request's Host: a tenant has one issuer.
+        let issuer = string_binding(env, "ISSUER").ok_or_else(|| {
+            tenant::Error::unavailable("ISSUER is not set: set it in wrangler.toml [vars] (the dev and test commands pass --var ISSUER:...)")
+        })?;
         let bootstrap = match (
             string_binding(env, "BOOTSTRAP_CLIENT_ID"),
             string_binding(env, "BOOTSTRAP_CLIENT_SECRET"),
@@ -153,7 +155,8 @@ impl Deployment {
                 None
             }
         };
-        let mut config = Config::new(&issuer, bootstrap);
+        let mut config = Config::new(&issuer, bootstrap)
+            .map_err(|err| tenant::Error::unavailable(format!("{err}: {issuer}")))?;
         // Fewer iterations only for plans whose CPU limit cannot afford the
         // default; never more than workerd allows.
         if let Some(iterations) =

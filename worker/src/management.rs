@@ -271,14 +271,16 @@ pub async fn handle(
             ok(&listing.to_json("client_grants"))
         }
         CreateClientGrant => {
-            let grant = tenant.create_client_grant(json_body(req).await?).await?;
+            let grant = tenant
+                .create_client_grant(json_body(req).await?, &token)
+                .await?;
             created_id = Some(grant.id.clone());
             created(&grant)
         }
         GetClientGrant(id) => ok(&tenant.get_client_grant(&id).await?),
         UpdateClientGrant(id) => {
             let body = json_body(req).await?;
-            ok(&tenant.update_client_grant(&id, body).await?)
+            ok(&tenant.update_client_grant(&id, body, &token).await?)
         }
         DeleteClientGrant(id) => {
             tenant.delete_client_grant(&id).await?;
@@ -300,7 +302,7 @@ pub async fn handle(
         GetUser(id) => ok(&tenant.get_user(&id).await?),
         UpdateUser(id) => {
             let body = json_body(req).await?;
-            ok(&tenant.update_user(&id, body).await?)
+            ok(&tenant.update_user(&id, body, &token).await?)
         }
         DeleteUser(id) => {
             tenant.delete_user(&id).await?;
@@ -317,7 +319,7 @@ pub async fn handle(
         }
         AddUserPermissions(id) => {
             let body = json_body(req).await?;
-            tenant.add_user_permissions(&id, body).await?;
+            tenant.add_user_permissions(&id, body, &token).await?;
             created(&serde_json::json!({}))
         }
         RemoveUserPermissions(id) => {

@@ -3,8 +3,10 @@
 //! except the one line that submits a form_post response; every page is
 //! `no-store` and refuses to be framed.
 
-use tenant::authorize::{AuthorizationResponse, ConsentPrompt, ErrorPage, LoginPrompt};
-use tenant::{Error, Result};
+use tenant::authorize::{
+    AuthorizationResponse, ConsentPrompt, ErrorPage, LoginPrompt, OIDC_SCOPES,
+};
+use tenant::{redirect_uri, Error, Result};
 use worker::{Headers, Response};
 
 use crate::http;
@@ -41,9 +43,12 @@ ul.scopes li{margin:.35rem 0}
 code{background:#f0f2f5;padding:.1rem .3rem;border-radius:4px}
 ";
 
-/// A page with the tenant's security headers. `form_action` lists where
-/// its forms may post besides the tenant itself; `script_nonce` allows one
-/// inline script.
+/// A page with the tenant's security headers. `form_action` is where its
+/// forms may lead besides the tenant itself: `form-action` also governs
+/// the redirect a post is answered with, so a page whose post ends at the
+/// client names the client's validated redirect URI (its origin, see
+/// `tenant::redirect_uri::csp_source`) and nothing else. `script_nonce`
+/// allows one inline script.
 fn page(
     status: u16,
     title: &str,
@@ -72,7 +77,7 @@ fn page(
         .map(|nonce| format!("'nonce-{nonce}'"))
         .unwrap_or_else(|| "'none'".to_string());
     let actions = match form_action {
-        Some(origin) => format!("'self' {origin}"),
+        Some(source) => format!("'self' {source}"),
         None => "'self'".to_string(),
     };
     set(
@@ -86,6 +91,10 @@ script-src {scripts}; form-action {actions}; frame-ancestors 'none'; base-uri 'n
         .with_status(status)
         .with_headers(headers)
         .fixed(html.into_bytes()))
+}
+
+fn is_oidc_scope(scope: &str) -> bool {
+    OIDC_SCOPES.iter().any(|(name, _)| *name == scope)
 }
 
 /// Which form the login page shows.
@@ -154,7 +163,8 @@ pub fn login(
         csrf = escape(csrf),
         email = escape(&prompt.email),
     );
-    page(status, title, &body, None, None)
+    let form_action = redirect_uri::csp_source(&prompt.redirect_uri);
+    page(status, title, &body, form_action.as_deref(), None)
 }
 
 pub fn consent(prompt: &ConsentPrompt, query: &str, csrf: &str) -> Result<Response> {
@@ -170,10 +180,24 @@ pub fn consent(prompt: &ConsentPrompt, query: &str, csrf: &str) -> Result<Respon
             )
         })
         .collect();
+    let api = match &prompt.api {
+        Some((name, identifier)) => format!(
+            "<p data-testid=\"consent-api\">Access to the API <b>{}</b> <code>{}</code>{}</p>",
+            escape(name),
+            escape(identifier),
+            if prompt.scopes.iter().any(|(scope, _)| !is_oidc_scope(scope)) {
+                ""
+            } else {
+                ", with no permission of its own"
+            }
+        ),
+        None => String::new(),
+    };
     let body = format!(
         "<h1>Authorize {app}</h1>\
 <p class=\"sub\">Signed in as {email}. <b>{app}</b> is a third-party application and asks to:</p>\
-<ul class=\"scopes\" data-testid=\"consent-scopes\">{scopes}</ul>\
+<ul class=\"scopes\" data-testid=\"consent-scopes\">{scopes}</ul>{api}\
+<p data-testid=\"consent-destination\">If you accept, {app} receives your tokens at <b>{destination}</b>.</p>\
 <form method=\"post\" action=\"/u/consent?{query}\" data-testid=\"consent-form\">\
 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
 <button type=\"submit\" name=\"decision\" value=\"accept\" data-testid=\"consent-accept\">Accept</button>\
@@ -181,10 +205,18 @@ pub fn consent(prompt: &ConsentPrompt, query: &str, csrf: &str) -> Result<Respon
 </form>",
         app = escape(&prompt.client_name),
         email = escape(&prompt.user_email),
+        destination = escape(&prompt.destination()),
         query = escape(query),
         csrf = escape(csrf),
     );
-    page(200, "Authorize application", &body, None, None)
+    let form_action = redirect_uri::csp_source(&prompt.redirect_uri);
+    page(
+        200,
+        "Authorize application",
+        &body,
+        form_action.as_deref(),
+        None,
+    )
 }
 
 pub fn error(page_error: &ErrorPage) -> Result<Response> {
@@ -268,17 +300,14 @@ pub fn form_post(response: &AuthorizationResponse, nonce: &str) -> Result<Respon
 <script nonce=\"{nonce}\">document.forms[0].submit()</script>",
         action = escape(&response.redirect_uri),
     );
-    let origin = url_origin(&response.redirect_uri);
-    page(200, "Signing in", &body, origin.as_deref(), Some(nonce))
-}
-
-fn url_origin(url: &str) -> Option<String> {
-    let url = worker::Url::parse(url).ok()?;
-    match url.origin() {
-        origin @ worker::url::Origin::Tuple(..) => Some(origin.ascii_serialization()),
-        // Private-use schemes: allow the scheme itself.
-        worker::url::Origin::Opaque(_) => Some(format!("{}:", url.scheme())),
-    }
+    let form_action = redirect_uri::csp_source(&response.redirect_uri);
+    page(
+        200,
+        "Signing in",
+        &body,
+        form_action.as_deref(),
+        Some(nonce),
+    )
 }
 
 #[cfg(test)]

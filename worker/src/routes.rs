@@ -18,6 +18,11 @@ pub fn family(path: &str) -> Family {
     }
 }
 
+/// The paths a browser navigates to, whose errors are HTML pages.
+fn is_page(path: &str) -> bool {
+    path == "/authorize" || path == "/v2/logout" || path.starts_with("/u/")
+}
+
 /// A page's errors are pages too, never JSON.
 fn page(result: Result<Response>) -> Result<Response> {
     Ok(result.unwrap_or_else(|err| pages::from_error(&err)))
@@ -39,6 +44,19 @@ pub async fn handle(req: &mut Request, url: &Url, deployment: &Deployment) -> Re
     };
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let family = family(path);
+    // Before anything is read: no document, token, session or cache entry
+    // is ever made for a host that is not the issuer's.
+    if !deployment
+        .config
+        .serves(&url.origin().ascii_serialization())
+    {
+        let err = Error::misdirected(family, deployment.config.issuer());
+        return if is_page(path) {
+            Ok(pages::from_error(&err))
+        } else {
+            Err(err)
+        };
+    }
     let method = http::method(req);
     let tenant = deployment.tenant();
     let read = matches!(method, Method::Get | Method::Head);

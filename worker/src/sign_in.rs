@@ -295,15 +295,23 @@ pub async fn consent_submit(req: &mut Request, url: &Url, tenant: &Tenant<'_>) -
     }
 }
 
-/// `GET /v2/logout`.
+/// `GET /v2/logout`; `HEAD` answers the same way and ends nothing.
 pub async fn logout(req: &Request, url: &Url, tenant: &Tenant<'_>) -> Result<Response> {
-    let session = cookie(req, SESSION_COOKIE);
-    let response = match tenant.logout(&query(url), session.as_deref()).await? {
+    let head = http::method(req) == worker::Method::Head;
+    let outcome = if head {
+        tenant.logout_destination(&query(url)).await?
+    } else {
+        let session = cookie(req, SESSION_COOKIE);
+        tenant.logout(&query(url), session.as_deref()).await?
+    };
+    let response = match outcome {
         LogoutOutcome::ErrorPage(page) => return pages::error(&page),
         LogoutOutcome::Redirect(location) => redirect(&location)?,
         LogoutOutcome::SignedOut => pages::signed_out()?,
     };
-    clear_session_cookie(&response, tenant)?;
+    if !head {
+        clear_session_cookie(&response, tenant)?;
+    }
     Ok(response)
 }
 

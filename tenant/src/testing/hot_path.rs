@@ -76,6 +76,7 @@ impl<K: CryptoBackend> Fixture<K> {
             })
             .await?;
         let client_secret = client.client_secret.clone().unwrap_or_default();
+        let admin = super::bootstrap_token(&tenant).await?;
         for alg in ALGS {
             tenant
                 .create_resource_server(ResourceServerCreate {
@@ -90,11 +91,14 @@ impl<K: CryptoBackend> Fixture<K> {
                 })
                 .await?;
             tenant
-                .create_client_grant(ClientGrantCreate {
-                    client_id: client.client_id.clone(),
-                    audience: audience(alg),
-                    scope: vec!["read:things".into()],
-                })
+                .create_client_grant(
+                    ClientGrantCreate {
+                        client_id: client.client_id.clone(),
+                        audience: audience(alg),
+                        scope: vec!["read:things".into()],
+                    },
+                    &admin,
+                )
                 .await?;
         }
         let form = ALGS.map(|alg| {
