@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -225,6 +226,8 @@ export async function startTenant({ vars = {} } = {}) {
     // startup fail or attach to the wrong process.
     '--inspector-port', String(inspectorPort),
     '--persist-to', stateDir,
+    // The issuer is configuration: this instance answers for its own port.
+    '--var', `ISSUER:${issuer}`,
     '--var', `BOOTSTRAP_CLIENT_ID:${bootstrap.clientId}`,
     '--var', `BOOTSTRAP_CLIENT_SECRET:${bootstrap.clientSecret}`,
     ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
@@ -412,6 +415,38 @@ export async function api(tenant, token, method, urlPath, body, extraHeaders = {
   }
   const res = await fetch(`${tenant.baseUrl}${urlPath}`, { method, headers, body: payload });
   return readResponse(res);
+}
+
+/**
+ * A request to the tenant's address that names another host in `Host`, as a
+ * browser does for a custom domain, `*.workers.dev`, or any name an
+ * attacker points at the tenant (fetch cannot set `Host`). `headers` and
+ * `body` as for fetch. Sent again, like every request to a tenant, when
+ * wrangler dev's proxy drops it. Returns `{ status, headers, body, text }`.
+ */
+export async function requestForHost(tenant, host, method, target, { headers = {}, body } = {}) {
+  const { hostname, port } = new URL(tenant.baseUrl);
+  const once = () =>
+    new Promise((resolve, reject) => {
+      const req = http.request({ hostname, port, method, path: target, headers: { ...headers, host } }, (res) => {
+        const chunks = [];
+        res.on('data', (chunk) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const received = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            for (const one of [].concat(value)) received.append(name, one);
+          }
+          resolve(new Response(res.statusCode === 204 || method === 'HEAD' ? null : Buffer.concat(chunks), { status: res.statusCode, headers: received }));
+        });
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  for (let attempt = 0; ; attempt += 1) {
+    const res = await once();
+    if (attempt === DEV_PROXY_RETRIES || !(await droppedByDevProxy(res))) return readResponse(res);
+  }
 }
 
 // ---------------------------------------------------------------------------

@@ -53,6 +53,7 @@ import {
   readResponse,
   registerClient,
   repoRoot,
+  requestForHost,
   setDynamicRegistration,
   startTenant,
   updateTenantSettings,
@@ -436,6 +437,18 @@ test('the Worker serves the document byte for byte, publicly, like discovery', a
   const res = await call('getOpenApiDocument', { status: 200 });
   assert.equal(res.text, documentText, 'GET /api/v2/openapi.json is worker/openapi.json');
   assert.match(res.headers.get('content-type'), /^application\/json/);
+});
+
+test('every operation answers a request for another host 421 in its own format, and nothing else', async () => {
+  for (const op of operations.values()) {
+    const pathname = op.template.replace(/\{[^}]+\}/g, 'x');
+    const res = await requestForHost(tenant, 'tenant.evil.example', op.method, pathname, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    conform(res, { op, method: op.method, url: pathname });
+    assert.equal(res.status, 421, describe(op.method, pathname, res));
+    assert.ok(res.text.includes(tenant.issuer), `the refusal names the issuer: ${describe(op.method, pathname, res)}`);
+  }
 });
 
 test('discovery, JWKS and the SPA configuration', async () => {
