@@ -796,6 +796,15 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                     .collect()
             }
         };
+        // Without an access token nothing of the API is granted, so nothing
+        // of it is asked either.
+        if !request.response_type.access_token() {
+            return Ok(Ok(Grant {
+                api: None,
+                oidc,
+                api_scopes: Vec::new(),
+            }));
+        }
         Ok(Ok(Grant {
             api,
             oidc,
