@@ -502,3 +502,143 @@ test('an oversized body streamed without a Content-Length is 413 on every route 
   }
   assert.deepEqual(await snapshot(), before, 'nothing changed');
 });
+
+// ---------------------------------------------------------------------------
+// Access that is withdrawn, and access that is passed on
+
+/** The bootstrap client's view of a user's direct permissions. */
+async function permissionsOf(userId) {
+  const res = await api(tenant, admin, 'GET', userPath(userId, '/permissions?per_page=100'));
+  assert.equal(res.status, 200, res.text);
+  return res.body.map((p) => `${p.resource_server_identifier} ${p.permission_name}`).sort();
+}
+
+/** A new person holding `scopes` on the Management API, signed in at the built-in app for a Management token. */
+async function personHolding(scopes) {
+  const audience = managementAudience(tenant);
+  const person = await createUser(tenant, admin);
+  const granted = await api(tenant, admin, 'POST', userPath(person.user.user_id, '/permissions'), {
+    permissions: scopes.map((permission_name) => ({ resource_server_identifier: audience, permission_name })),
+  });
+  assert.equal(granted.status, 201, granted.text);
+  const params = await implicit(new Browser(tenant), await appConfig(tenant), person, { audience, scope: `openid ${scopes.join(' ')}` });
+  assert.equal(params.scope, `openid ${scopes.join(' ')}`);
+  return { ...person, token: params.access_token };
+}
+
+describe("a person's Management token holds what the person holds now, not what they held when it was issued", () => {
+  test('a permission taken away stops working at once; the others keep working', async () => {
+    const person = await personHolding(['read:users', 'read:clients']);
+    assert.equal((await api(tenant, person.token, 'GET', '/api/v2/users')).status, 200);
+    const removed = await api(tenant, admin, 'DELETE', userPath(person.user.user_id, '/permissions'), {
+      permissions: [{ resource_server_identifier: managementAudience(tenant), permission_name: 'read:users' }],
+    });
+    assert.equal(removed.status, 204, removed.text);
+    assertManagementError(await api(tenant, person.token, 'GET', '/api/v2/users'), 403, 'insufficient_scope', 'after read:users was taken away');
+    assert.equal((await api(tenant, person.token, 'GET', '/api/v2/clients')).status, 200, 'read:clients is still held');
+  });
+
+  test('blocked: every route is 401 at once; unblocked: the token works again for what is still held', async () => {
+    const person = await personHolding(['read:users', 'update:users']);
+    const block = (blocked) => api(tenant, admin, 'PATCH', userPath(person.user.user_id), { blocked });
+    assert.equal((await block(true)).status, 200);
+    const before = await snapshot();
+    for (const route of ROUTES()) {
+      const res = await call(person.token, route);
+      assertManagementError(res, 401, 'invalid_token', `${route[0]} ${route[1]} by a blocked person`);
+      assert.match(res.body.message, /blocked or no longer exists/);
+    }
+    assert.deepEqual(await snapshot(), before, 'nothing changed');
+    assert.equal((await block(false)).status, 200);
+    assert.equal((await api(tenant, person.token, 'GET', '/api/v2/users')).status, 200);
+  });
+
+  test('deleted: 401', async () => {
+    const person = await personHolding(['read:users']);
+    assert.equal((await api(tenant, admin, 'DELETE', userPath(person.user.user_id))).status, 204);
+    assertManagementError(await api(tenant, person.token, 'GET', '/api/v2/users'), 401, 'invalid_token', 'a deleted person');
+  });
+
+  test("a client's Management token loses what is taken from its grant, and everything with the grant", async () => {
+    const { client, token } = await limitedManagementClient(tenant, admin, ['read:clients', 'read:users']);
+    const grants = await api(tenant, admin, 'GET', `/api/v2/client-grants?client_id=${client.client_id}`);
+    const grant = grants.body.find((g) => g.audience === managementAudience(tenant));
+    const narrowed = await api(tenant, admin, 'PATCH', `/api/v2/client-grants/${grant.id}`, { scope: ['read:clients'] });
+    assert.equal(narrowed.status, 200, narrowed.text);
+    assertManagementError(await api(tenant, token, 'GET', '/api/v2/users'), 403, 'insufficient_scope', 'a scope taken from the grant');
+    assert.equal((await api(tenant, token, 'GET', '/api/v2/clients')).status, 200);
+    assert.equal((await api(tenant, admin, 'DELETE', `/api/v2/client-grants/${grant.id}`)).status, 204);
+    assertManagementError(await api(tenant, token, 'GET', '/api/v2/clients'), 403, 'insufficient_scope', 'the grant deleted');
+  });
+});
+
+describe('no caller passes on a Management API permission it does not hold', () => {
+  test('a person with update:users cannot give themselves, or anyone, what they lack: 403 in Auth0 format, nothing written', async () => {
+    const person = await personHolding(['update:users', 'read:users']);
+    const audience = managementAudience(tenant);
+    const before = await permissionsOf(person.user.user_id);
+    for (const scopes of [MANAGEMENT_SCOPES, ['delete:users'], ['read:users', 'create:clients']]) {
+      const res = await api(tenant, person.token, 'POST', userPath(person.user.user_id, '/permissions'), {
+        permissions: scopes.map((permission_name) => ({ resource_server_identifier: audience, permission_name })),
+      });
+      assertManagementError(res, 403, 'insufficient_scope', `assigning ${scopes.join(' ')}`);
+      assert.match(res.body.message, /^Only Management API permissions the caller holds can be granted; missing: /);
+      assert.equal(res.body.error, 'Forbidden');
+    }
+    assert.deepEqual(await permissionsOf(person.user.user_id), before, 'nothing was assigned');
+    // Another person's permissions likewise; what the caller holds it may pass on.
+    const other = await createUser(tenant, admin);
+    const refused = await api(tenant, person.token, 'POST', userPath(other.user.user_id, '/permissions'), {
+      permissions: [{ resource_server_identifier: audience, permission_name: 'update:tenant_settings' }],
+    });
+    assertManagementError(refused, 403, 'insufficient_scope', "assigning another person what the caller lacks");
+    const passed = await api(tenant, person.token, 'POST', userPath(other.user.user_id, '/permissions'), {
+      permissions: [
+        { resource_server_identifier: audience, permission_name: 'read:users' },
+        { resource_server_identifier: target.api.identifier, permission_name: 'write:things' },
+      ],
+    });
+    assert.equal(passed.status, 201, passed.text);
+  });
+
+  test('a client with create:client_grants cannot grant the Management API beyond its own scopes', async () => {
+    const { token } = await limitedManagementClient(tenant, admin, ['create:client_grants', 'update:client_grants', 'read:clients']);
+    const other = await createM2MClient(tenant, admin);
+    const grants = async () => (await api(tenant, admin, 'GET', `/api/v2/client-grants?client_id=${other.client_id}`)).body;
+    const refused = await api(tenant, token, 'POST', '/api/v2/client-grants', {
+      client_id: other.client_id,
+      audience: managementAudience(tenant),
+      scope: ['read:clients', 'update:users'],
+    });
+    assertManagementError(refused, 403, 'insufficient_scope', 'a grant beyond the granter');
+    assert.match(refused.body.message, /missing: update:users$/);
+    assert.deepEqual(await grants(), [], 'no grant was written');
+    const created = await api(tenant, token, 'POST', '/api/v2/client-grants', {
+      client_id: other.client_id,
+      audience: managementAudience(tenant),
+      scope: ['read:clients'],
+    });
+    assert.equal(created.status, 201, created.text);
+    const widened = await api(tenant, token, 'PATCH', `/api/v2/client-grants/${created.body.id}`, { scope: ['read:clients', 'delete:clients'] });
+    assertManagementError(widened, 403, 'insufficient_scope', 'widening a grant beyond the granter');
+    assert.deepEqual((await grants())[0].scope, ['read:clients']);
+  });
+
+  test("a person with update:users cannot take over an account that holds more: its password and email are refused", async () => {
+    const person = await personHolding(['update:users', 'read:users']);
+    const root = await personHolding(['read:users', 'delete:users']);
+    const before = await api(tenant, admin, 'GET', userPath(root.user.user_id));
+    for (const body of [{ password: randomPassword() }, { email: randomEmail('takeover') }]) {
+      const res = await api(tenant, person.token, 'PATCH', userPath(root.user.user_id), body);
+      assertManagementError(res, 403, 'insufficient_scope', `changing ${Object.keys(body)} of a stronger account`);
+      assert.match(res.body.message, /delete:users/);
+    }
+    const after = await api(tenant, admin, 'GET', userPath(root.user.user_id));
+    assert.deepEqual(after.body, before.body, 'the account is unchanged');
+    // Its old password still signs it in.
+    await implicit(new Browser(tenant), await appConfig(tenant), root, {});
+    // A person holding no more than the caller is theirs to manage.
+    const plain = await createUser(tenant, admin);
+    assert.equal((await api(tenant, person.token, 'PATCH', userPath(plain.user.user_id), { password: randomPassword() })).status, 200);
+  });
+});

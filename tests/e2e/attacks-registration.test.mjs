@@ -369,3 +369,49 @@ test('a registrant cannot choose its id, secret, tokens, party or Management set
   assert.notEqual(client.body.global, true);
   assert.notDeepEqual(client.body.client_metadata, { role: 'admin' });
 });
+
+test("a registrant cannot take a built-in app's name, or hide characters in its own, at registration or with PUT", async () => {
+  const before = await countClients(tenant, admin);
+  const names = [
+    'Dashboard',
+    ' dashboard ',
+    'Edge  Tenant',
+    // "Dashboard" drawn by a right-to-left override over "draob".
+    'Dash\u202Edraob',
+    'Bank\u2066 of\u2069 Trust',
+    'Zero\u200Bwidth',
+    'Tag\u{E0041}ged',
+  ];
+  for (const client_name of names) {
+    assertOAuthError(await register(valid({ client_name })), 400, 'invalid_client_metadata', JSON.stringify(client_name));
+  }
+  assert.equal(await countClients(tenant, admin), before, 'no client was registered');
+
+  const res = await register(valid({ client_name: 'Dashboard Helper 👩\u200D💻' }));
+  assert.equal(res.status, 201, res.text);
+  const reg = res.body;
+  for (const client_name of ['Dashboard', 'Dash\u202Edraob']) {
+    const put = await registrationRequest(reg.registration_client_uri, 'PUT', reg.registration_access_token, {
+      client_id: reg.client_id,
+      client_name,
+      redirect_uris: reg.redirect_uris,
+    });
+    assertOAuthError(put, 400, 'invalid_client_metadata', `PUT ${JSON.stringify(client_name)}`);
+  }
+  const read = await registrationRequest(reg.registration_client_uri, 'GET', reg.registration_access_token);
+  assert.equal(read.body.client_name, 'Dashboard Helper 👩\u200D💻', 'unchanged');
+
+  // What a person sees: the registered name on the login page, never a built-in one.
+  const query = authorizeQuery({
+    response_type: 'id_token',
+    client_id: reg.client_id,
+    redirect_uri: reg.redirect_uris[0],
+    scope: 'openid',
+    nonce: 'n',
+    state: 's',
+  });
+  const start = await new Browser(tenant).request(`/authorize?${query}`);
+  assert.equal(start.status, 302, start.text);
+  const page = await new Browser(tenant).request(start.location);
+  assert.match(page.text, /Dashboard Helper/);
+});

@@ -851,6 +851,57 @@ describe('third-party apps', () => {
     assertConsentPage(await hostedLogin(new Browser(tenant), partnerQuery(), other), ['openid', 'profile', 'email', 'read:notes'], 'another person');
   });
 
+  test('consent is per API: approved for signing in alone, an access token for an API asks again, naming it and where the tokens go', async () => {
+    const registered = await registerClient(tenant, {
+      client_name: 'Partner App',
+      redirect_uris: [PARTNER_CALLBACK],
+      token_endpoint_auth_method: 'none',
+      grant_types: ['implicit'],
+      response_types: ['id_token', 'token'],
+    });
+    assert.equal(registered.status, 201, registered.text);
+    const client_id = registered.body.client_id;
+    const user = await newUser();
+    const browser = new Browser(tenant);
+    const signInOnly = partnerQuery({ client_id, response_type: 'id_token', scope: 'openid', audience: undefined });
+    let res = await hostedLogin(browser, signInOnly, user);
+    assertConsentPage(res, ['openid'], 'signing in alone');
+    assert.equal(testIdText(res.text, 'consent-api'), null, 'no API is named when none is asked');
+    assert.match(testIdText(res.text, 'consent-destination'), /partner\.example\.test/);
+    assertTokens(
+      await browser.request(`/u/consent?${signInOnly}`, { form: { csrf: csrfField(res.text), decision: 'accept' } }),
+      PARTNER_CALLBACK,
+      'signing in alone, accepted',
+    );
+
+    // The same scope, but with an access token for the API: no silent token.
+    const forApi = (extra) => partnerQuery({ client_id, response_type: 'token', scope: 'openid', ...extra });
+    const state = randomName('state');
+    assertClientError(
+      await browser.request(`/authorize?${forApi({ prompt: 'none', state })}`),
+      PARTNER_CALLBACK,
+      'consent_required',
+      state,
+      'an API never consented to, silently',
+    );
+    res = await browser.request(`/authorize?${forApi()}`);
+    assertConsentPage(res, ['openid'], 'an API never consented to');
+    const named = testIdText(res.text, 'consent-api');
+    assert.ok(named?.includes('Notes') && named.includes(notes.identifier), `the consent page names the API: ${named}`);
+    assert.match(named, /no permission of its own/);
+    assert.equal(testIdText(res.text, 'consent-destination'), 'If you accept, Partner App receives your tokens at partner.example.test.');
+    const csp = res.headers.get('content-security-policy');
+    assert.match(csp, /form-action 'self' https:\/\/partner\.example\.test;/, `the decision may lead to the app only: ${csp}`);
+    const accepted = assertTokens(
+      await browser.request(`/u/consent?${forApi()}`, { form: { csrf: csrfField(res.text), decision: 'accept' } }),
+      PARTNER_CALLBACK,
+      'the API, accepted',
+    );
+    const { payload } = await verifyAccessToken(tenant, accepted.access_token, { audience: notes.identifier, algorithm: 'RS256' });
+    assert.equal(payload.sub, user.user.user_id);
+    assertTokens(await browser.request(`/authorize?${forApi({ prompt: 'none' })}`), PARTNER_CALLBACK, 'remembered for that API');
+  });
+
   test('a consent decision without a session leads to the login page', async () => {
     const browser = new Browser(tenant);
     const query = partnerQuery();
@@ -913,6 +964,53 @@ test('logout returns only to an allowed URL; an unlisted returnTo changes nothin
     state,
     'the old session cookie replayed',
   );
+});
+
+test('HEAD /v2/logout answers like GET and ends nothing', async () => {
+  const user = await newUser();
+  const { browser } = await signedIn(user);
+  const session = browser.cookie('tenant_session');
+  const returnTo = `${tenant.baseUrl}/`;
+  for (const query of ['', `?client_id=${app.client_id}&returnTo=${encodeURIComponent(returnTo)}`]) {
+    const res = await browser.request(`/v2/logout${query}`, { method: 'HEAD' });
+    assert.ok([200, 302].includes(res.status), `HEAD /v2/logout${query}: ${res.status}`);
+    assert.equal(res.text, '');
+    assert.ok(!res.setCookies.some((line) => line.startsWith('tenant_session=')), 'the cookie is kept');
+    assert.equal(browser.cookie('tenant_session'), session);
+    assertTokens(await browser.request(`/authorize?${appQuery({ prompt: 'none' })}`), callback, `after HEAD /v2/logout${query}: still signed in`);
+  }
+});
+
+test('a new password, or a block, ends every session of the person; lifting the block brings none back', async () => {
+  const user = await newUser();
+  const first = await signedIn(user);
+  const second = await signedIn(user);
+  const silently = async (browser, what) => {
+    const state = randomName('state');
+    return browser.request(`/authorize?${appQuery({ prompt: 'none', state })}`).then((res) => ({ res, state, what }));
+  };
+  const expectSignedOut = async (browser, what) => {
+    const { res, state } = await silently(browser, what);
+    assertClientError(res, callback, 'login_required', state, what);
+  };
+  const patch = async (body) => {
+    const res = await api(tenant, admin, 'PATCH', userPath(user.user.user_id), body);
+    assert.equal(res.status, 200, res.text);
+  };
+
+  await patch({ name: 'Only a new name' });
+  assertTokens((await silently(first.browser)).res, callback, 'a profile change ends nothing');
+
+  const password = randomPassword();
+  await patch({ password });
+  await expectSignedOut(first.browser, 'the first browser after a new password');
+  await expectSignedOut(second.browser, 'the second browser after a new password');
+  const third = await signedIn({ ...user, password });
+
+  await patch({ blocked: true });
+  await patch({ blocked: false });
+  await expectSignedOut(third.browser, 'after a block, even once lifted');
+  await signedIn({ ...user, password });
 });
 
 test('logout without returnTo ends the session on a signed-out page', async () => {

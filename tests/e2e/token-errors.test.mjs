@@ -69,6 +69,9 @@ function assertOAuthError(res, status, code) {
   assert.equal(res.body.error, code);
   assert.equal(typeof res.body.error_description, 'string');
   assert.ok(!('access_token' in res.body));
+  // RFC 6749 §5.1: errors are not to be cached either.
+  assert.match(res.headers.get('cache-control') ?? '', /\bno-store\b/, 'Cache-Control: no-store');
+  assert.equal(res.headers.get('pragma'), 'no-cache', 'Pragma: no-cache');
 }
 
 test('a successful token response tells caches not to store it', async () => {
@@ -76,6 +79,7 @@ test('a successful token response tells caches not to store it', async () => {
   assert.equal(res.status, 200, res.text);
   assert.equal(typeof res.body.access_token, 'string');
   assert.match(res.headers.get('cache-control') ?? '', /\bno-store\b/);
+  assert.equal(res.headers.get('pragma'), 'no-cache', 'RFC 6749 §5.1');
 });
 
 test('a client sending a wrong secret is refused with invalid_client', async () => {
@@ -176,6 +180,23 @@ test('asking for an API scope outside the grant is denied', async () => {
 test('asking for a scope the API does not define is denied', async () => {
   const res = await tokenRequest(tenant.baseUrl, { form: postForm({ scope: 'delete:everything' }) });
   assertOAuthError(res, 403, 'access_denied');
+});
+
+test('thousands of scopes are refused at once with a short invalid_scope, not compared or echoed', async () => {
+  // 15,000 distinct scopes in under 64 KiB.
+  const scope = Array.from({ length: 15_000 }, (_, i) => i.toString(36)).join(' ');
+  const res = await tokenRequest(tenant.baseUrl, { form: postForm({ scope }) });
+  assertOAuthError(res, 400, 'invalid_scope');
+  assert.ok(res.text.length < 300, `a bounded error, not an echo: ${res.text.length} bytes`);
+  assert.match(res.body.error_description, /at most 256 scopes and 8192 characters/);
+  // The same in JSON; and characters RFC 6749 does not allow in a scope.
+  assertOAuthError(await tokenRequest(tenant.baseUrl, { json: postForm({ scope }) }), 400, 'invalid_scope');
+  assertOAuthError(await tokenRequest(tenant.baseUrl, { form: postForm({ scope: 'read:things "quoted"' }) }), 400, 'invalid_scope');
+  // Within the bounds, what is not granted is named, briefly.
+  const many = Array.from({ length: 200 }, (_, i) => `scope:${i}`).join(' ');
+  const denied = await tokenRequest(tenant.baseUrl, { form: postForm({ scope: many }) });
+  assertOAuthError(denied, 403, 'access_denied');
+  assert.match(denied.body.error_description, /\(and 190 more\)$/);
 });
 
 for (const grantType of ['password', 'foo']) {
