@@ -1843,17 +1843,7 @@ fn a_client_grant_to_the_management_api_gives_only_what_the_granter_holds() {
     };
     let before = world.store.snapshot();
     let refused = create(&["read:clients", "update:clients", "delete:users"]);
-    match &refused {
-        Err(Error::Management {
-            status: 403,
-            error_code: "insufficient_scope",
-            message,
-        }) => assert!(
-            message.ends_with("missing: update:clients delete:users"),
-            "{message}"
-        ),
-        other => panic!("expected 403 insufficient_scope, got {other:?}"),
-    }
+    crate::testing::assert_insufficient_scope(refused, "missing: update:clients delete:users");
     assert_eq!(
         world.store.snapshot(),
         before,

@@ -240,6 +240,19 @@ impl<K: CryptoBackend> World<K> {
     }
 }
 
+/// Asserts a Management refusal for want of scope whose message ends with
+/// `ending` (e.g. the scopes a granter lacks).
+pub fn assert_insufficient_scope<T: std::fmt::Debug>(result: Result<T>, ending: &str) {
+    match &result {
+        Err(Error::Management {
+            status: 403,
+            error_code: "insufficient_scope",
+            message,
+        }) => assert!(message.ends_with(ending), "{message}"),
+        other => panic!("expected 403 insufficient_scope, got {other:?}"),
+    }
+}
+
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     futures::executor::block_on(future)
 }
