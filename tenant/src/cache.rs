@@ -4,13 +4,26 @@
 //!
 //! Workers run one request at a time per isolate thread, so interior
 //! mutability without locks is enough; no borrow is held across an await.
+//!
+//! The memory is a seam below the records it keeps: it holds them as
+//! `Rc<dyn Any>`, and the modules that own the types (`jose::keys`,
+//! `management::resource_servers`) get them back typed.
 
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use crate::keys::Keyring;
-use crate::resource_servers::ResourceServerRecord;
+/// A value and when it was remembered.
+type Remembered = (u64, Rc<dyn Any>);
+
+fn fresh<T: 'static>(remembered: Option<&Remembered>, now: u64, ttl: u64) -> Option<Rc<T>> {
+    let (at, value) = remembered?;
+    if now.saturating_sub(*at) >= ttl {
+        return None;
+    }
+    value.clone().downcast::<T>().ok()
+}
 
 /// Upper bound on cached APIs, so a flood of distinct audiences cannot grow
 /// isolate memory without limit.
@@ -24,9 +37,9 @@ pub struct Cache {
     /// The issuer whose records this memory holds: a tenant of another
     /// issuer empties it before use, so no record crosses issuers.
     issuer: RefCell<String>,
-    keyring: RefCell<Option<(u64, Rc<Keyring>)>>,
+    keyring: RefCell<Option<Remembered>>,
     last_unknown_kid_reload: Cell<Option<u64>>,
-    resource_servers: RefCell<HashMap<String, (u64, Rc<ResourceServerRecord>)>>,
+    resource_servers: RefCell<HashMap<String, Remembered>>,
     /// Throttled callers (see `throttle`), until when.
     throttled: RefCell<HashMap<String, u64>>,
     /// Refusals already written to the audit log (see `first_refusal`),
@@ -54,14 +67,12 @@ impl Cache {
         *self.issuer.borrow_mut() = issuer.to_string();
     }
 
-    pub(crate) fn keyring(&self, now: u64, ttl: u64) -> Option<Rc<Keyring>> {
-        match &*self.keyring.borrow() {
-            Some((at, keyring)) if now.saturating_sub(*at) < ttl => Some(keyring.clone()),
-            _ => None,
-        }
+    /// The key set, remembered less than `ttl` seconds ago.
+    pub(crate) fn keyring<T: 'static>(&self, now: u64, ttl: u64) -> Option<Rc<T>> {
+        fresh(self.keyring.borrow().as_ref(), now, ttl)
     }
 
-    pub(crate) fn set_keyring(&self, now: u64, keyring: Rc<Keyring>) {
+    pub(crate) fn set_keyring<T: 'static>(&self, now: u64, keyring: Rc<T>) {
         *self.keyring.borrow_mut() = Some((now, keyring));
     }
 
@@ -75,24 +86,27 @@ impl Cache {
         }
     }
 
-    pub(crate) fn resource_server(
+    /// The API with `identifier`, remembered less than `ttl` seconds ago.
+    pub(crate) fn resource_server<T: 'static>(
         &self,
         identifier: &str,
         now: u64,
         ttl: u64,
-    ) -> Option<Rc<ResourceServerRecord>> {
-        match self.resource_servers.borrow().get(identifier) {
-            Some((at, record)) if now.saturating_sub(*at) < ttl => Some(record.clone()),
-            _ => None,
-        }
+    ) -> Option<Rc<T>> {
+        fresh(self.resource_servers.borrow().get(identifier), now, ttl)
     }
 
-    pub(crate) fn set_resource_server(&self, now: u64, record: Rc<ResourceServerRecord>) {
+    pub(crate) fn set_resource_server<T: 'static>(
+        &self,
+        now: u64,
+        identifier: &str,
+        record: Rc<T>,
+    ) {
         let mut map = self.resource_servers.borrow_mut();
         if map.len() >= MAX_RESOURCE_SERVERS {
             map.clear();
         }
-        map.insert(record.identifier.clone(), (now, record));
+        map.insert(identifier.to_string(), (now, record));
     }
 
     pub(crate) fn forget_resource_server(&self, identifier: &str) {

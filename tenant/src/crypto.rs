@@ -4,7 +4,6 @@
 //! WebCrypto (native code in workerd); host tests use pure-Rust crates.
 
 use crate::error::Result;
-use crate::keys::SigningKeyRecord;
 
 /// A new RSA key pair from the backend.
 pub struct RsaKeyPair {
@@ -14,17 +13,30 @@ pub struct RsaKeyPair {
     pub e: String,
 }
 
+/// An RSA key to sign with: its `kid` (a backend may keep imported keys
+/// by it) and the private JWK it was generated as.
+#[derive(Clone, Copy)]
+pub struct RsaPrivateKey<'a> {
+    pub kid: &'a str,
+    pub private_jwk: &'a str,
+}
+
+/// An RSA key to verify with: its `kid`, modulus and public exponent
+/// (base64url).
+#[derive(Clone, Copy)]
+pub struct RsaPublicKey<'a> {
+    pub kid: &'a str,
+    pub n: &'a str,
+    pub e: &'a str,
+}
+
 /// RS256 is RSASSA-PKCS1-v1_5 with SHA-256 over 2048-bit keys.
 #[allow(async_fn_in_trait)]
 pub trait CryptoBackend {
     async fn generate(&self) -> Result<RsaKeyPair>;
-    async fn sign(&self, key: &SigningKeyRecord, message: &[u8]) -> Result<Vec<u8>>;
-    async fn verify(
-        &self,
-        key: &SigningKeyRecord,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<bool>;
+    async fn sign(&self, key: RsaPrivateKey<'_>, message: &[u8]) -> Result<Vec<u8>>;
+    async fn verify(&self, key: RsaPublicKey<'_>, message: &[u8], signature: &[u8])
+        -> Result<bool>;
     /// PBKDF2-HMAC-SHA256 (RFC 8018 §5.2), 32 bytes of output.
     async fn pbkdf2_sha256(
         &self,

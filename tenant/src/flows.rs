@@ -1248,7 +1248,7 @@ fn from_ip<'w>(
     world: &'w World,
     ip: &str,
 ) -> crate::Tenant<'w, crate::store::MemoryStore, crate::testing::TestCrypto> {
-    world.tenant().with_caller(crate::logs::Caller {
+    world.tenant().with_caller(crate::Caller {
         ip: Some(ip.into()),
         user_agent: Some("attack-tool/1.0".into()),
     })

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shared::discovery::{Jwk, JwkSet};
 
-use crate::crypto::CryptoBackend;
+use crate::crypto::{CryptoBackend, RsaPrivateKey, RsaPublicKey};
 use crate::error::{Error, Result};
 use crate::store::{self, Store};
 use crate::Tenant;
@@ -63,13 +63,6 @@ pub struct SigningKeyRecord {
     /// Ed25519: the 32-byte seed, base64url. RS256: the private JWK as
     /// exported by the RSA backend.
     private: String,
-}
-
-impl SigningKeyRecord {
-    /// The private key material, for the signing backend only.
-    pub fn private_material(&self) -> &str {
-        &self.private
-    }
 }
 
 impl fmt::Debug for SigningKeyRecord {
@@ -269,7 +262,13 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             (Some(signing), SigningAlg::EdDsa) => {
                 Ok(Ed25519.sign(signing, message).as_bytes().into_owned())
             }
-            (_, SigningAlg::Rs256) => self.crypto.sign(&key.record, message).await,
+            (_, SigningAlg::Rs256) => {
+                let private = RsaPrivateKey {
+                    kid: &key.record.kid,
+                    private_jwk: &key.record.private,
+                };
+                self.crypto.sign(private, message).await
+            }
             (None, SigningAlg::EdDsa) => Err(Error::unavailable("Ed25519 key not loaded")),
         }
     }
@@ -288,7 +287,18 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 };
                 Ok(Ed25519.verify_signature(&signature, &signing.verifying_key(), message))
             }
-            (_, SigningAlg::Rs256) => self.crypto.verify(&key.record, message, signature).await,
+            (_, SigningAlg::Rs256) => {
+                let public = &key.record.public;
+                let (Some(n), Some(e)) = (&public.n, &public.e) else {
+                    return Ok(false);
+                };
+                let public = RsaPublicKey {
+                    kid: &key.record.kid,
+                    n,
+                    e,
+                };
+                self.crypto.verify(public, message, signature).await
+            }
             (None, SigningAlg::EdDsa) => Err(Error::unavailable("Ed25519 key not loaded")),
         }
     }

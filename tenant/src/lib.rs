@@ -158,6 +158,14 @@ impl fmt::Debug for BootstrapClient {
     }
 }
 
+/// Where a request came from, as the edge reports it: for throttling and
+/// the audit log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Caller {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
 /// One request's view of the tenant.
 pub struct Tenant<'a, S, K> {
     pub(crate) store: &'a S,
@@ -166,7 +174,7 @@ pub struct Tenant<'a, S, K> {
     pub(crate) rng: &'a dyn Rng,
     pub(crate) cache: &'a Cache,
     pub(crate) config: &'a Config,
-    pub(crate) caller: logs::Caller,
+    pub(crate) caller: Caller,
 }
 
 impl<'a, S: Store, K: CryptoBackend> Tenant<'a, S, K> {
@@ -186,12 +194,12 @@ impl<'a, S: Store, K: CryptoBackend> Tenant<'a, S, K> {
             rng,
             cache,
             config,
-            caller: logs::Caller::default(),
+            caller: Caller::default(),
         }
     }
 
     /// Where the request came from, for throttling and the audit log.
-    pub fn with_caller(mut self, caller: logs::Caller) -> Self {
+    pub fn with_caller(mut self, caller: Caller) -> Self {
         self.caller = caller;
         self
     }

@@ -36,13 +36,6 @@ const LATEST_MILLI: u64 = 9_999_999_999_999;
 const SUFFIX_LEN: usize = 13;
 const ALPHANUMERIC: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/// Where a request came from, as the edge reports it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Caller {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
-
 /// Longest user agent kept in an event.
 const MAX_USER_AGENT: usize = 256;
 

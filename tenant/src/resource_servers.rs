@@ -185,7 +185,8 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         };
         Ok(record.map(|record| {
             let record = Rc::new(record);
-            self.cache.set_resource_server(now, record.clone());
+            self.cache
+                .set_resource_server(now, &record.identifier, record.clone());
             record
         }))
     }

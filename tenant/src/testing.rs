@@ -17,9 +17,8 @@ use sha2::Sha256;
 use crate::access_token::VerifiedAccessToken;
 use crate::cache::Cache;
 use crate::clock::FixedClock;
-use crate::crypto::{CryptoBackend, RsaKeyPair};
+use crate::crypto::{self, CryptoBackend, RsaKeyPair};
 use crate::error::{Error, Result};
-use crate::keys::SigningKeyRecord;
 use crate::random::OsRng;
 use crate::store::{MemoryStore, Store};
 use crate::{BootstrapClient, Config, Tenant};
@@ -90,8 +89,8 @@ impl CryptoBackend for TestCrypto {
         })
     }
 
-    async fn sign(&self, key: &SigningKeyRecord, message: &[u8]) -> Result<Vec<u8>> {
-        let jwk: PrivateJwk = serde_json::from_str(key.private_material()).unwrap();
+    async fn sign(&self, key: crypto::RsaPrivateKey<'_>, message: &[u8]) -> Result<Vec<u8>> {
+        let jwk: PrivateJwk = serde_json::from_str(key.private_jwk).unwrap();
         let private = RsaPrivateKey::from_components(
             unb64(&jwk.n)?,
             unb64(&jwk.e)?,
@@ -104,14 +103,11 @@ impl CryptoBackend for TestCrypto {
 
     async fn verify(
         &self,
-        key: &SigningKeyRecord,
+        key: crypto::RsaPublicKey<'_>,
         message: &[u8],
         signature: &[u8],
     ) -> Result<bool> {
-        let (Some(n), Some(e)) = (&key.public.n, &key.public.e) else {
-            return Ok(false);
-        };
-        let public = RsaPublicKey::new(unb64(n)?, unb64(e)?)
+        let public = RsaPublicKey::new(unb64(key.n)?, unb64(key.e)?)
             .map_err(|_| Error::unavailable("bad rsa key"))?;
         let Ok(signature) = Signature::try_from(signature) else {
             return Ok(false);

@@ -7,8 +7,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use js_sys::{Array, Object, Reflect, Uint8Array, JSON};
-use tenant::crypto::{CryptoBackend, RsaKeyPair};
-use tenant::keys::SigningKeyRecord;
+use tenant::crypto::{CryptoBackend, RsaKeyPair, RsaPrivateKey, RsaPublicKey};
 use tenant::{Error, Result};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -107,11 +106,11 @@ impl CryptoBackend for WebCrypto {
         })
     }
 
-    async fn sign(&self, key: &SigningKeyRecord, message: &[u8]) -> Result<Vec<u8>> {
-        let jwk: Object = JSON::parse(key.private_material())
+    async fn sign(&self, key: RsaPrivateKey<'_>, message: &[u8]) -> Result<Vec<u8>> {
+        let jwk: Object = JSON::parse(key.private_jwk)
             .map_err(|e| failed("parse key", e))?
             .unchecked_into();
-        let crypto_key = imported_key(&key.kid, "sign", &jwk).await?;
+        let crypto_key = imported_key(key.kid, "sign", &jwk).await?;
         let promise = subtle()?
             .sign_with_str_and_u8_array(ALGORITHM, &crypto_key, message)
             .map_err(|e| failed("sign", e))?;
@@ -123,21 +122,18 @@ impl CryptoBackend for WebCrypto {
 
     async fn verify(
         &self,
-        key: &SigningKeyRecord,
+        key: RsaPublicKey<'_>,
         message: &[u8],
         signature: &[u8],
     ) -> Result<bool> {
-        let (Some(n), Some(e)) = (&key.public.n, &key.public.e) else {
-            return Ok(false);
-        };
         let jwk = object(&[
             ("kty", "RSA".into()),
-            ("n", n.as_str().into()),
-            ("e", e.as_str().into()),
+            ("n", key.n.into()),
+            ("e", key.e.into()),
             ("alg", "RS256".into()),
             ("ext", true.into()),
         ])?;
-        let crypto_key = imported_key(&key.kid, "verify", &jwk).await?;
+        let crypto_key = imported_key(key.kid, "verify", &jwk).await?;
         let promise = subtle()?
             .verify_with_str_and_u8_array_and_u8_array(ALGORITHM, &crypto_key, signature, message)
             .map_err(|e| failed("verify", e))?;

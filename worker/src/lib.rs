@@ -3,10 +3,9 @@
 
 use tenant::cache::Cache;
 use tenant::clock::Clock;
-use tenant::logs::Caller;
 use tenant::random::OsRng;
 use tenant::throttle::{ClientAuthLimits, LoginLimits, RateLimit};
-use tenant::{BootstrapClient, Config};
+use tenant::{BootstrapClient, Caller, Config};
 use worker::{console_warn, event, Context, Env, RateLimiter, Request, Response, Url};
 
 mod floor;
