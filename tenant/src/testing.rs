@@ -14,13 +14,13 @@ use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::access_token::VerifiedAccessToken;
-use crate::cache::Cache;
-use crate::clock::FixedClock;
-use crate::crypto::{self, CryptoBackend, RsaKeyPair};
 use crate::error::{Error, Result};
-use crate::random::OsRng;
-use crate::store::{MemoryStore, Store};
+use crate::jose::access_token::VerifiedAccessToken;
+use crate::seams::cache::Cache;
+use crate::seams::clock::FixedClock;
+use crate::seams::crypto::{self, CryptoBackend, RsaKeyPair};
+use crate::seams::random::OsRng;
+use crate::seams::store::{MemoryStore, Store};
 use crate::{BootstrapClient, Config, Tenant};
 
 pub mod hot_path;
@@ -193,7 +193,7 @@ impl<K: CryptoBackend> World<K> {
 
     /// The newest 100 events of the audit log, newest first.
     pub fn audit_log(&self) -> Vec<shared::logs::LogEvent> {
-        let query = crate::logs::LogQuery::Page(crate::management::Paging {
+        let query = crate::management::logs::LogQuery::Page(crate::management::Paging {
             page: 0,
             per_page: 100,
             include_totals: false,

@@ -21,10 +21,10 @@
 
 use shared::logs::{event_type, Actor, LogDetails};
 
-use crate::crypto::CryptoBackend;
 use crate::error::{Error, Result};
-use crate::logs::{target, NewEvent};
-use crate::store::Store;
+use crate::management::logs::{target, NewEvent};
+use crate::seams::crypto::CryptoBackend;
+use crate::seams::store::Store;
 use crate::Tenant;
 
 /// The counting window of the limits, in seconds (the binding's `period`).
@@ -124,7 +124,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             .bootstrap
             .as_ref()
             .is_some_and(|bootstrap| bootstrap.client_id == client_id);
-        (bootstrap || crate::clients::is_well_formed_client_id(client_id))
+        (bootstrap || crate::management::clients::is_well_formed_client_id(client_id))
             .then(|| client_id.to_string())
     }
 
@@ -235,7 +235,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 None,
             )
         } else {
-            let normalized = crate::users::normalize_email(email).ok();
+            let normalized = crate::management::users::normalize_email(email).ok();
             let account = normalized.clone().unwrap_or_else(|| email.to_lowercase());
             let per_account = format!("login_account:{}:{ip}", account_key(&account));
             if limits.per_account.allow(&per_account).await? {

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use js_sys::{Array, Object, Reflect, Uint8Array, JSON};
-use tenant::crypto::{CryptoBackend, RsaKeyPair, RsaPrivateKey, RsaPublicKey};
+use tenant::seams::crypto::{CryptoBackend, RsaKeyPair, RsaPrivateKey, RsaPublicKey};
 use tenant::{Error, Result};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;

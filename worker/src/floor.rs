@@ -1,11 +1,11 @@
 //! The benchmark's floor: a route that does exactly the Workers KV reads a
-//! warm `client_credentials` grant does ([`tenant::token::warm_grant_reads`])
+//! warm `client_credentials` grant does ([`tenant::oauth::token::warm_grant_reads`])
 //! and nothing else, so a benchmark can compare the token endpoint with
 //! what the platform costs on its own. Served only when the `BENCH_FLOOR`
 //! var is `1` (the benchmark command sets it); otherwise the path is unknown.
 
 use serde_json::json;
-use tenant::store::Store;
+use tenant::seams::store::Store;
 use tenant::{Error, Family, Result};
 use worker::{Request, Response, Url};
 
@@ -22,7 +22,7 @@ pub async fn floor(req: &mut Request, url: &Url, store: &KvTenantStore) -> Resul
     let query = http::query_pairs(url);
     let param = |name: &str| http::query_value(&query, name).unwrap_or_default();
     let mut found = 0;
-    for key in tenant::token::warm_grant_reads(param("client_id"), param("audience")) {
+    for key in tenant::oauth::token::warm_grant_reads(param("client_id"), param("audience")) {
         found += usize::from(store.get(&key).await?.is_some());
     }
     if found < 2 {

@@ -1,6 +1,6 @@
 //! The tenant's store on Workers KV.
 
-use tenant::store::{KeyPage, Store};
+use tenant::seams::store::{KeyPage, Store};
 use tenant::{Error, Result};
 use worker::kv::{KvError, KvStore};
 

@@ -1,9 +1,9 @@
 //! The Cloudflare Worker: translates HTTP into calls on the `tenant` crate
 //! and implements its store on Workers KV. No OAuth rule lives here.
 
-use tenant::cache::Cache;
-use tenant::clock::Clock;
-use tenant::random::OsRng;
+use tenant::seams::cache::Cache;
+use tenant::seams::clock::Clock;
+use tenant::seams::random::OsRng;
 use tenant::throttle::{ClientAuthLimits, LoginLimits, RateLimit};
 use tenant::{BootstrapClient, Caller, Config};
 use worker::{console_warn, event, Context, Env, RateLimiter, Request, Response, Url};
@@ -162,8 +162,8 @@ impl Deployment {
             string_binding(env, "PASSWORD_ITERATIONS").and_then(|v| v.parse::<u32>().ok())
         {
             config.password_iterations = iterations.clamp(
-                tenant::password::MIN_ITERATIONS,
-                tenant::password::ITERATIONS,
+                tenant::primitives::password::MIN_ITERATIONS,
+                tenant::primitives::password::ITERATIONS,
             );
         }
         Ok(Self {

@@ -1,7 +1,7 @@
 //! The Management API (`/api/v2`): each route authorizes its scope, parses
 //! its body or query, and calls the tenant.
 
-use tenant::logs::{self, LogQuery, NewEvent};
+use tenant::management::logs::{self, LogQuery, NewEvent};
 use tenant::management::{parse_body, Paging};
 use tenant::{Error, Family, Result};
 use worker::{console_error, Method, Request, Response, Url};

@@ -1,6 +1,6 @@
 //! Discovery, JWKS, the token endpoint and the sample protected API.
 
-use tenant::discovery::provider_metadata;
+use tenant::oauth::discovery::provider_metadata;
 use tenant::{Family, Result};
 use worker::{Request, Response};
 

@@ -3,10 +3,11 @@
 //! except the one line that submits a form_post response; every page is
 //! `no-store` and refuses to be framed.
 
-use tenant::authorize::{
+use tenant::primitives::redirect_uri;
+use tenant::sign_in::authorize::{
     AuthorizationResponse, ConsentPrompt, ErrorPage, LoginPrompt, OIDC_SCOPES,
 };
-use tenant::{redirect_uri, Error, Result};
+use tenant::{Error, Result};
 use worker::{Headers, Response};
 
 use crate::http;
@@ -47,7 +48,7 @@ code{background:#f0f2f5;padding:.1rem .3rem;border-radius:4px}
 /// forms may lead besides the tenant itself: `form-action` also governs
 /// the redirect a post is answered with, so a page whose post ends at the
 /// client names the client's validated redirect URI (its origin, see
-/// `tenant::redirect_uri::csp_source`) and nothing else. `script_nonce`
+/// `tenant::primitives::redirect_uri::csp_source`) and nothing else. `script_nonce`
 /// allows one inline script.
 fn page(
     status: u16,

@@ -2,7 +2,7 @@
 //! (RFC 7592).
 
 use shared::logs::Actor;
-use tenant::logs::{self, NewEvent};
+use tenant::management::logs::{self, NewEvent};
 use tenant::{Error, Family, Result};
 use worker::{console_error, console_warn, Method, Request, Response};
 

@@ -4,10 +4,13 @@
 //! decision about the sign-in is the tenant's.
 
 use shared::app::AppConfig;
-use tenant::authorize::{AuthorizationResponse, FormResult, LogoutOutcome, Outcome, ResponseMode};
-use tenant::random::{self, OsRng};
-use tenant::sessions::SESSION_LIFETIME;
-use tenant::{secret, Error, Family, Result};
+use tenant::primitives::secret;
+use tenant::seams::random::{self, OsRng};
+use tenant::sign_in::authorize::{
+    AuthorizationResponse, FormResult, LogoutOutcome, Outcome, ResponseMode,
+};
+use tenant::sign_in::sessions::SESSION_LIFETIME;
+use tenant::{Error, Family, Result};
 use worker::{Headers, Request, Response, Url};
 
 use crate::http::{self, Caching};
@@ -270,7 +273,7 @@ pub async fn login_submit(
 }
 
 fn expired_form() -> Result<Response> {
-    pages::error(&tenant::authorize::ErrorPage {
+    pages::error(&tenant::sign_in::authorize::ErrorPage {
         status: 403,
         error: "invalid_request".into(),
         description: "This form has expired or did not come from this site. Go back to the application and sign in again.".into(),

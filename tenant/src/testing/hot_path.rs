@@ -13,13 +13,13 @@ use shared::management::{
 use shared::token::TokenResponse;
 
 use super::World;
-use crate::access_token::{AccessTokenGrant, Audience, VerifiedAccessToken};
-use crate::crypto::CryptoBackend;
 use crate::error::Result;
-use crate::keys::SigningAlg;
-use crate::random::OsRng;
-use crate::secret;
-use crate::token::{ClientAuthentication, TokenRequest};
+use crate::jose::access_token::{AccessTokenGrant, Audience, VerifiedAccessToken};
+use crate::jose::keys::SigningAlg;
+use crate::oauth::token::{ClientAuthentication, TokenRequest};
+use crate::primitives::secret;
+use crate::seams::crypto::CryptoBackend;
+use crate::seams::random::OsRng;
 
 const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
 const JSON: Option<&str> = Some("application/json");

@@ -10,7 +10,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::random::{self, Rng};
+use crate::seams::random::{self, Rng};
 
 /// 48 random bytes: 64 base64url characters, as Auth0's secrets.
 pub const SECRET_BYTES: usize = 48;
@@ -103,7 +103,7 @@ fn salted_digest(salt: &[u8], secret: &str) -> Digest32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::random::OsRng;
+    use crate::seams::random::OsRng;
 
     #[test]
     fn a_generated_secret_verifies_against_its_hash_only() {

@@ -10,9 +10,9 @@ use shared::management::{
     DATABASE_CONNECTION,
 };
 
-use crate::authorize::{AuthorizationResponse, LogoutOutcome, Outcome, ResponseMode};
 use crate::error::Error;
 use crate::management::Paging;
+use crate::sign_in::authorize::{AuthorizationResponse, LogoutOutcome, Outcome, ResponseMode};
 use crate::testing::{block_on, World, ISSUER, NOW};
 
 const API: &str = "https://api.example/notes";
@@ -153,7 +153,7 @@ fn a_person_signs_in_and_the_client_gets_verifiable_tokens() {
     assert_eq!(id["email"], EMAIL);
     assert_eq!(id["email_verified"], false);
     assert_eq!(id["name"], "Ada Lovelace");
-    assert_eq!(id["at_hash"], crate::id_token::at_hash(access_token));
+    assert_eq!(id["at_hash"], crate::jose::id_token::at_hash(access_token));
 
     let at = claims(access_token);
     assert_eq!(header(access_token)["typ"], "at+jwt");
@@ -1124,7 +1124,7 @@ fn the_login_and_consent_pages_know_the_validated_redirect_uri() {
     };
     assert_eq!(prompt.redirect_uri, CALLBACK);
     assert_eq!(
-        crate::redirect_uri::csp_source(&prompt.redirect_uri).as_deref(),
+        crate::primitives::redirect_uri::csp_source(&prompt.redirect_uri).as_deref(),
         Some("https://app.example")
     );
 }

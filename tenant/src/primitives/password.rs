@@ -10,9 +10,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use subtle::ConstantTimeEq;
 
-use crate::crypto::CryptoBackend;
 use crate::error::{Error, Result};
-use crate::random::Rng;
+use crate::seams::crypto::CryptoBackend;
+use crate::seams::random::Rng;
 
 const SCHEME: &str = "pbkdf2-sha256";
 const SALT_BYTES: usize = 16;
@@ -105,7 +105,7 @@ pub async fn waste_equal_time(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::random::OsRng;
+    use crate::seams::random::OsRng;
     use crate::testing::{block_on, TestCrypto};
 
     #[test]

@@ -7,11 +7,11 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::crypto::CryptoBackend;
 use crate::error::{Error, Result};
-use crate::keys::SigningAlg;
-use crate::store::Store;
-use crate::users::UserRecord;
+use crate::jose::keys::SigningAlg;
+use crate::management::users::UserRecord;
+use crate::seams::crypto::CryptoBackend;
+use crate::seams::store::Store;
 use crate::Tenant;
 
 /// The `typ` of ID tokens.

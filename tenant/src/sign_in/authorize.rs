@@ -13,18 +13,19 @@ use std::collections::BTreeMap;
 
 use shared::logs::event_type;
 
-use crate::access_token::{AccessTokenGrant, Audience};
-use crate::clients::ClientRecord;
-use crate::crypto::CryptoBackend;
 use crate::error::{echo, Error, Result};
-use crate::id_token::IdTokenGrant;
-use crate::keys::SigningAlg;
-use crate::logs::NewEvent;
-use crate::resource_servers::ResourceServerRecord;
-use crate::sessions::Session;
-use crate::store::Store;
-use crate::users::NewUser;
-use crate::{scope, Tenant};
+use crate::jose::access_token::{AccessTokenGrant, Audience};
+use crate::jose::id_token::IdTokenGrant;
+use crate::jose::keys::SigningAlg;
+use crate::management::clients::ClientRecord;
+use crate::management::logs::NewEvent;
+use crate::management::resource_servers::ResourceServerRecord;
+use crate::management::users::NewUser;
+use crate::primitives::scope;
+use crate::seams::crypto::CryptoBackend;
+use crate::seams::store::Store;
+use crate::sign_in::sessions::Session;
+use crate::Tenant;
 
 /// Longest `/authorize` query accepted.
 pub const MAX_QUERY_BYTES: usize = 8 * 1024;
@@ -174,7 +175,7 @@ pub struct LoginPrompt {
     pub signup_enabled: bool,
     pub email: String,
     /// The validated redirect URI the sign-in ends at: the page's form
-    /// may lead there (see [`crate::redirect_uri::csp_source`]).
+    /// may lead there (see [`crate::primitives::redirect_uri::csp_source`]).
     pub redirect_uri: String,
 }
 
@@ -195,7 +196,7 @@ pub struct ConsentPrompt {
 impl ConsentPrompt {
     /// Where the tokens go, as the person should check it.
     pub fn destination(&self) -> String {
-        crate::redirect_uri::destination(&self.redirect_uri)
+        crate::primitives::redirect_uri::destination(&self.redirect_uri)
     }
 }
 
@@ -620,7 +621,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     async fn signed_in(
         &self,
         request: &AuthorizeRequest,
-        user: crate::users::UserRecord,
+        user: crate::management::users::UserRecord,
     ) -> Result<FormResult> {
         let (session_id, record) = self.start_session(&user).await?;
         let session = Session { record, user };

@@ -9,13 +9,14 @@
 
 use shared::logs::{event_type, Actor, LogDetails, LogEvent, LoggedRequest, Target};
 
-use crate::access_token::VerifiedAccessToken;
-use crate::clock::rfc3339_millis;
-use crate::crypto::CryptoBackend;
 use crate::error::{echo, Error, Result};
+use crate::jose::access_token::VerifiedAccessToken;
 use crate::management::Paging;
-use crate::store::{get_json, put_json_expiring, Store};
-use crate::{random, Tenant};
+use crate::seams::clock::rfc3339_millis;
+use crate::seams::crypto::CryptoBackend;
+use crate::seams::random;
+use crate::seams::store::{get_json, put_json_expiring, Store};
+use crate::Tenant;
 
 /// How long events are kept: 30 days, as Auth0's longest retention.
 pub const RETENTION_SECONDS: u64 = 30 * 24 * 3600;
@@ -75,7 +76,7 @@ impl NewEvent {
             description: description.to_string(),
             client_id: Some(client_id.to_string()),
             user_id: user_id.map(str::to_string),
-            user_name: crate::users::normalize_email(user_name).ok(),
+            user_name: crate::management::users::normalize_email(user_name).ok(),
             details: LogDetails {
                 actor,
                 target: Some(target("user", user_id)),

@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shared::discovery::{Jwk, JwkSet};
 
-use crate::crypto::{CryptoBackend, RsaPrivateKey, RsaPublicKey};
 use crate::error::{Error, Result};
-use crate::store::{self, Store};
+use crate::seams::crypto::{CryptoBackend, RsaPrivateKey, RsaPublicKey};
+use crate::seams::store::{self, Store};
 use crate::Tenant;
 
 const PREFIX: &str = "signing_key/";

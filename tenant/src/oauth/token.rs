@@ -8,13 +8,14 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use shared::token::TokenResponse;
 
-use crate::access_token::{AccessTokenGrant, Audience};
-use crate::clients::{AuthMethod, ClientRecord};
-use crate::crypto::CryptoBackend;
 use crate::error::{echo, Challenge, Error, OAuthErrorCode, Result};
-use crate::store::Store;
+use crate::jose::access_token::{AccessTokenGrant, Audience};
+use crate::management::clients::{AuthMethod, ClientRecord};
+use crate::primitives::{scope, secret};
+use crate::seams::crypto::CryptoBackend;
+use crate::seams::store::Store;
 use crate::throttle::{ClientAuthLimits, RateLimit};
-use crate::{management, scope, secret, Tenant};
+use crate::{management, Tenant};
 
 /// A well-formed hash no secret matches, compared against for unknown clients.
 const UNKNOWN_CLIENT_HASH: &str =
@@ -26,8 +27,8 @@ const UNKNOWN_CLIENT_HASH: &str =
 /// floor reads exactly these keys and nothing else.
 pub fn warm_grant_reads(client_id: &str, audience: &str) -> [String; 2] {
     [
-        crate::clients::key(client_id),
-        crate::client_grants::key(client_id, audience),
+        crate::management::clients::key(client_id),
+        crate::management::client_grants::key(client_id, audience),
     ]
 }
 

@@ -12,13 +12,15 @@ use shared::management::{
     UserIdentity, UserUpdate, DATABASE_CONNECTION,
 };
 
-use crate::access_token::VerifiedAccessToken;
-use crate::clock::rfc3339;
-use crate::crypto::CryptoBackend;
 use crate::error::{echo, Error, Result};
+use crate::jose::access_token::VerifiedAccessToken;
 use crate::management::{check_text, Listing, Paging};
-use crate::store::{self, Store};
-use crate::{password, random, Tenant};
+use crate::primitives::password;
+use crate::seams::clock::rfc3339;
+use crate::seams::crypto::CryptoBackend;
+use crate::seams::random;
+use crate::seams::store::{self, Store};
+use crate::Tenant;
 
 const PREFIX: &str = "user/";
 const EMAIL_PREFIX: &str = "user_email/";

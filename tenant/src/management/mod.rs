@@ -1,15 +1,23 @@
 //! What every Management API operation shares: bearer authorization with
 //! per-route scopes, JSON bodies, and Auth0's offset paging.
 
+pub mod client_grants;
+pub mod clients;
+pub mod logs;
+pub mod resource_servers;
+pub mod settings;
+pub mod users;
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shared::management::Totals;
 
-use crate::access_token::VerifiedAccessToken;
-use crate::crypto::CryptoBackend;
 use crate::error::{echo, Error, Result};
-use crate::store::Store;
-use crate::{scope, Tenant};
+use crate::jose::access_token::VerifiedAccessToken;
+use crate::primitives::scope;
+use crate::seams::crypto::CryptoBackend;
+use crate::seams::store::Store;
+use crate::Tenant;
 
 /// Every scope of the Management API, granted to the bootstrap client.
 pub const SCOPES: &[(&str, &str)] = &[

@@ -402,7 +402,7 @@ fn a_warm_grant_reads_two_keys_and_writes_nothing_in_a_tenant_of_10_000_clients(
                 let warm = world.store.counts();
                 assert_eq!(
                     world.store.keys_read(),
-                    crate::token::warm_grant_reads(&app.client_id, audience),
+                    crate::oauth::token::warm_grant_reads(&app.client_id, audience),
                     "a warm grant reads the client, then its grant"
                 );
                 assert_eq!(
@@ -543,7 +543,7 @@ fn a_token_signed_by_the_tenant_but_not_valid_yet_is_refused_until_its_nbf() {
     let mut claims = decode_part(&token, 1);
     claims["nbf"] = json!(NOW + 60);
     let tenant = world.tenant();
-    let key = block_on(tenant.signing_key(crate::keys::SigningAlg::EdDsa)).unwrap();
+    let key = block_on(tenant.signing_key(crate::jose::keys::SigningAlg::EdDsa)).unwrap();
     let early = block_on(tenant.encode_jws(&key, "at+jwt", &claims)).unwrap();
     let refused = block_on(tenant.verify_access_token(&early, None));
     assert!(
@@ -560,7 +560,7 @@ fn a_token_signed_by_the_tenant_is_refused_for_its_claims_alone() {
     let (_, token) = api_token(&world);
     let genuine = decode_part(&token, 1);
     let tenant = world.tenant();
-    let key = block_on(tenant.signing_key(crate::keys::SigningAlg::EdDsa)).unwrap();
+    let key = block_on(tenant.signing_key(crate::jose::keys::SigningAlg::EdDsa)).unwrap();
     // Each signed with the real key, so only the claim check can refuse it.
     type Change = fn(&mut Value);
     let cases: [(&str, Change, &str); 5] = [
@@ -864,7 +864,7 @@ fn rejected_management_requests_write_nothing() {
         ))
         .map(drop),
         block_on(tenant.update_resource_server(
-            crate::resource_servers::MANAGEMENT_API_ID,
+            crate::management::resource_servers::MANAGEMENT_API_ID,
             ResourceServerUpdate {
                 name: Some("mine".into()),
                 ..Default::default()
@@ -974,7 +974,7 @@ fn the_old_secret_works_through_its_grace_period_and_not_after() {
     let client = block_on(world.tenant().get_client(&old.client_id)).unwrap();
     assert_eq!(
         client.previous_client_secret_expires_at.as_deref(),
-        Some(crate::clock::rfc3339(NOW + 600).as_str())
+        Some(crate::seams::clock::rfc3339(NOW + 600).as_str())
     );
     world.clock.advance(599);
     assert!(request_token(&world, &old, &[("audience", API)]).is_ok());
@@ -1247,7 +1247,7 @@ impl crate::throttle::RateLimit for CountingLimit {
 fn from_ip<'w>(
     world: &'w World,
     ip: &str,
-) -> crate::Tenant<'w, crate::store::MemoryStore, crate::testing::TestCrypto> {
+) -> crate::Tenant<'w, crate::seams::store::MemoryStore, crate::testing::TestCrypto> {
     world.tenant().with_caller(crate::Caller {
         ip: Some(ip.into()),
         user_agent: Some("attack-tool/1.0".into()),
@@ -1648,11 +1648,11 @@ fn the_log_pages_newest_first_and_reads_on_from_a_checkpoint_oldest_first() {
     let mut ids = Vec::new();
     for i in 0..5 {
         let event = block_on(from_ip(&world, "192.0.2.9").log(
-            crate::logs::NewEvent::api_operation(
-                crate::logs::actor("client", BOOTSTRAP_ID),
+            crate::management::logs::NewEvent::api_operation(
+                crate::management::logs::actor("client", BOOTSTRAP_ID),
                 Some(BOOTSTRAP_ID.into()),
                 "Create a client",
-                crate::logs::target("client", Some(&format!("client{i}"))),
+                crate::management::logs::target("client", Some(&format!("client{i}"))),
                 "POST",
                 "/api/v2/clients",
             ),
@@ -1666,7 +1666,7 @@ fn the_log_pages_newest_first_and_reads_on_from_a_checkpoint_oldest_first() {
         block_on(
             world
                 .tenant()
-                .list_logs(&crate::logs::LogQuery::from_query(&pairs).unwrap()),
+                .list_logs(&crate::management::logs::LogQuery::from_query(&pairs).unwrap()),
         )
         .unwrap()
     };
@@ -1702,7 +1702,7 @@ fn the_log_pages_newest_first_and_reads_on_from_a_checkpoint_oldest_first() {
     let event = block_on(world.tenant().get_log(&ids[0])).unwrap();
     assert_eq!(event.details.target.unwrap().id.as_deref(), Some("client0"));
     assert_eq!(event.ip.as_deref(), Some("192.0.2.9"));
-    assert_eq!(event.date, crate::clock::rfc3339(NOW));
+    assert_eq!(event.date, crate::seams::clock::rfc3339(NOW));
     assert!(
         ids.windows(2).all(|pair| pair[0] < pair[1]),
         "later events have greater ids"
@@ -1724,17 +1724,21 @@ fn the_log_pages_newest_first_and_reads_on_from_a_checkpoint_oldest_first() {
 
 #[test]
 fn log_listings_stay_bounded_however_long_the_log_grows() {
-    use crate::logs::{LogQuery, MAX_CHECKPOINT_LAG, MAX_PAGED_EVENTS};
+    use crate::management::logs::{LogQuery, MAX_CHECKPOINT_LAG, MAX_PAGED_EVENTS};
     let world = World::new();
     let log_one = || {
-        block_on(world.tenant().log(crate::logs::NewEvent::api_operation(
-            crate::logs::actor("client", BOOTSTRAP_ID),
-            Some(BOOTSTRAP_ID.into()),
-            "Update tenant settings",
-            crate::logs::target("tenant", None),
-            "PATCH",
-            "/api/v2/tenants/settings",
-        )))
+        block_on(
+            world
+                .tenant()
+                .log(crate::management::logs::NewEvent::api_operation(
+                    crate::management::logs::actor("client", BOOTSTRAP_ID),
+                    Some(BOOTSTRAP_ID.into()),
+                    "Update tenant settings",
+                    crate::management::logs::target("tenant", None),
+                    "PATCH",
+                    "/api/v2/tenants/settings",
+                )),
+        )
         .unwrap()
     };
     for _ in 0..MAX_CHECKPOINT_LAG {
@@ -1753,7 +1757,7 @@ fn log_listings_stay_bounded_however_long_the_log_grows() {
     let lists = world.store.counts().lists;
     let totals = list("per_page=5&include_totals=true").unwrap();
     assert_eq!(totals["total"].as_u64(), Some(MAX_PAGED_EVENTS));
-    let page_size = crate::store::MemoryStore::PAGE_SIZE as u64;
+    let page_size = crate::seams::store::MemoryStore::PAGE_SIZE as u64;
     assert!(world.store.counts().lists - lists <= MAX_PAGED_EVENTS / page_size + 1);
 
     // A checkpoint older than every event: readable while it is at most
@@ -1920,7 +1924,7 @@ fn a_stored_record_cannot_stand_in_for_the_management_api() {
         "skip_consent_for_verifiable_first_party_clients": true,
         "enforce_policies": false, "is_system": false
     });
-    block_on(crate::store::Store::put(
+    block_on(crate::seams::store::Store::put(
         &world.store,
         &format!("resource_server/{management}"),
         &forged.to_string(),

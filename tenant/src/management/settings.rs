@@ -3,11 +3,11 @@
 use serde::{Deserialize, Serialize};
 use shared::management::{TenantFlags, TenantSettings, TenantSettingsUpdate};
 
-use crate::crypto::CryptoBackend;
 use crate::error::{Error, Result};
 use crate::management::check_text;
-use crate::resource_servers::MAX_IDENTIFIER_LEN;
-use crate::store::{self, Store};
+use crate::management::resource_servers::MAX_IDENTIFIER_LEN;
+use crate::seams::crypto::CryptoBackend;
+use crate::seams::store::{self, Store};
 use crate::Tenant;
 
 const KEY: &str = "tenant_settings";

@@ -13,12 +13,13 @@ use shared::management::{
     ResourceServer, ResourceServerCreate, ResourceServerScope, ResourceServerUpdate,
 };
 
-use crate::crypto::CryptoBackend;
 use crate::error::{echo, Error, Result};
-use crate::keys::SigningAlg;
+use crate::jose::keys::SigningAlg;
 use crate::management::{self, check_text, Listing, Paging};
-use crate::store::{self, Store};
-use crate::{scope, Tenant};
+use crate::primitives::scope;
+use crate::seams::crypto::CryptoBackend;
+use crate::seams::store::{self, Store};
+use crate::Tenant;
 
 const PREFIX: &str = "resource_server/";
 const ID_PREFIX: &str = "resource_server_id/";

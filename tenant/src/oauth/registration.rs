@@ -11,15 +11,17 @@ use serde_json::{Map, Value};
 use shared::management::AppType;
 use shared::registration::ClientInformation;
 
-use crate::access_token::bearer_token;
-use crate::clients::{
+use crate::error::{echo, Error, Result};
+use crate::jose::access_token::bearer_token;
+use crate::management::clients::{
     is_built_in_name, AuthMethod, ClientRecord, Registration, CLIENT_ID_LEN, GRANT_TYPES,
 };
-use crate::crypto::CryptoBackend;
-use crate::error::{echo, Error, Result};
 use crate::management::is_forbidden_in_text;
-use crate::store::Store;
-use crate::{random, redirect_uri, scope, secret, Tenant};
+use crate::primitives::{redirect_uri, scope, secret};
+use crate::seams::crypto::CryptoBackend;
+use crate::seams::random;
+use crate::seams::store::Store;
+use crate::Tenant;
 
 const MAX_REDIRECT_URIS: usize = 20;
 const MAX_CONTACTS: usize = 10;

@@ -2,7 +2,7 @@
 
 use shared::discovery::ProviderMetadata;
 
-use crate::keys::SigningAlg;
+use crate::jose::keys::SigningAlg;
 
 fn strings(values: &[&str]) -> Vec<String> {
     values.iter().map(|v| v.to_string()).collect()

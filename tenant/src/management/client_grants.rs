@@ -8,14 +8,15 @@
 use serde::{Deserialize, Serialize};
 use shared::management::{ClientGrant, ClientGrantCreate, ClientGrantUpdate};
 
-use crate::access_token::VerifiedAccessToken;
-use crate::clients::is_well_formed_client_id;
-use crate::crypto::CryptoBackend;
 use crate::error::{echo, Error, Result};
+use crate::jose::access_token::VerifiedAccessToken;
+use crate::management::clients::is_well_formed_client_id;
+use crate::management::resource_servers::{ResourceServerRecord, MAX_SCOPES};
 use crate::management::{Listing, Paging};
-use crate::resource_servers::{ResourceServerRecord, MAX_SCOPES};
-use crate::store::{self, Store};
-use crate::{scope, Tenant};
+use crate::primitives::scope;
+use crate::seams::crypto::CryptoBackend;
+use crate::seams::store::{self, Store};
+use crate::Tenant;
 
 const PREFIX: &str = "client_grant/";
 const ID_PREFIX: &str = "client_grant_id/";

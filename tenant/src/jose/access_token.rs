@@ -8,11 +8,11 @@ use chrono::{DateTime, Duration, Utc};
 use jwt_compact::{Claims, TimeOptions, UntrustedToken};
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::CryptoBackend;
 use crate::error::{Error, Result};
-use crate::keys::{LoadedKey, SigningAlg};
-use crate::random;
-use crate::store::Store;
+use crate::jose::keys::{LoadedKey, SigningAlg};
+use crate::seams::crypto::CryptoBackend;
+use crate::seams::random;
+use crate::seams::store::Store;
 use crate::Tenant;
 
 /// RFC 9068 §2.1: the `typ` of JWT access tokens.

@@ -17,11 +17,12 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::crypto::CryptoBackend;
 use crate::error::Result;
-use crate::store::{self, Store};
-use crate::users::UserRecord;
-use crate::{random, Tenant};
+use crate::management::users::UserRecord;
+use crate::seams::crypto::CryptoBackend;
+use crate::seams::random;
+use crate::seams::store::{self, Store};
+use crate::Tenant;
 
 const SESSION_PREFIX: &str = "session/";
 const CONSENT_PREFIX: &str = "consent/";

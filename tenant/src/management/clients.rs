@@ -9,14 +9,16 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use shared::management::{AppType, Client, ClientCreate, ClientUpdate, JwtConfiguration};
 
-use crate::clock::rfc3339;
-use crate::crypto::CryptoBackend;
 use crate::error::{echo, Error, Result};
-use crate::keys::SigningAlg;
+use crate::jose::keys::SigningAlg;
+use crate::management::settings::check_grace_period;
 use crate::management::{check_text, Listing, Paging};
-use crate::settings::check_grace_period;
-use crate::store::{self, Store};
-use crate::{random, redirect_uri, secret, Tenant};
+use crate::primitives::{redirect_uri, secret};
+use crate::seams::clock::rfc3339;
+use crate::seams::crypto::CryptoBackend;
+use crate::seams::random;
+use crate::seams::store::{self, Store};
+use crate::Tenant;
 
 const PREFIX: &str = "client/";
 pub const CLIENT_ID_LEN: usize = 32;
@@ -187,7 +189,7 @@ impl ClientRecord {
     /// Makes the secret agree with the auth method: a public client holds
     /// none; a confidential one without a secret gets a new one, returned
     /// so the caller can show it once.
-    pub(crate) fn settle_secret(&mut self, rng: &dyn crate::random::Rng) -> Option<String> {
+    pub(crate) fn settle_secret(&mut self, rng: &dyn crate::seams::random::Rng) -> Option<String> {
         match (self.token_endpoint_auth_method, &self.secret_hash) {
             (AuthMethod::None, _) => {
                 self.secret_hash = None;

@@ -17,13 +17,13 @@ use serde_json::{json, Map, Value};
 use url::form_urlencoded::byte_serialize;
 use url::Url;
 
-use crate::authorize::parse_params;
-use crate::clients::AuthMethod;
+use crate::management::clients::AuthMethod;
 use crate::management::parse_body;
-use crate::redirect_uri;
-use crate::registration::ClientMetadata;
+use crate::oauth::registration::ClientMetadata;
+use crate::oauth::token::{ClientAuthentication, TokenRequest};
+use crate::primitives::redirect_uri;
+use crate::sign_in::authorize::parse_params;
 use crate::testing::{block_on, World, BOOTSTRAP_ID, BOOTSTRAP_SECRET, ISSUER};
-use crate::token::{ClientAuthentication, TokenRequest};
 use crate::Error;
 
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -677,12 +677,12 @@ proptest! {
             Ok(paging) => prop_assert!(paging.per_page >= 1 && paging.per_page <= 100, "{:?}", paging),
             Err(err) => prop_assert_eq!(err.status(), 400, "{:?}", err),
         }
-        match crate::logs::LogQuery::from_query(&pairs) {
-            Ok(crate::logs::LogQuery::Page(paging)) => {
-                prop_assert!((paging.page + 1) * paging.per_page <= crate::logs::MAX_PAGED_EVENTS);
+        match crate::management::logs::LogQuery::from_query(&pairs) {
+            Ok(crate::management::logs::LogQuery::Page(paging)) => {
+                prop_assert!((paging.page + 1) * paging.per_page <= crate::management::logs::MAX_PAGED_EVENTS);
             }
-            Ok(crate::logs::LogQuery::Checkpoint { take, .. }) => {
-                prop_assert!((1..=crate::logs::MAX_TAKE).contains(&take));
+            Ok(crate::management::logs::LogQuery::Checkpoint { take, .. }) => {
+                prop_assert!((1..=crate::management::logs::MAX_TAKE).contains(&take));
             }
             Err(err) => prop_assert_eq!(err.status(), 400, "{:?}", err),
         }

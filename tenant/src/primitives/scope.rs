@@ -6,7 +6,7 @@
 //! and were echoed back as a 60 KB error.
 
 /// Most characters a `scope` parameter may have. An API defines at most
-/// [`crate::resource_servers::MAX_SCOPES`] scopes; 8 KiB holds all of them
+/// [`crate::management::resource_servers::MAX_SCOPES`] scopes; 8 KiB holds all of them
 /// at ordinary lengths.
 pub const MAX_CHARS: usize = 8 * 1024;
 /// Most distinct scope tokens one request may ask for: every scope an API

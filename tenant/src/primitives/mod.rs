@@ -1,0 +1,8 @@
+//! The small pieces the protocols are made of, each with its own rules and
+//! none with storage: client secrets, password hashes, redirect URIs and
+//! scopes.
+
+pub mod password;
+pub mod redirect_uri;
+pub mod scope;
+pub mod secret;
