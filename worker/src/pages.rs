@@ -4,9 +4,10 @@
 //! `no-store` and refuses to be framed.
 
 use tenant::primitives::redirect_uri;
-use tenant::sign_in::authorize::{
-    AuthorizationResponse, ConsentPrompt, ErrorPage, LoginPrompt, OIDC_SCOPES,
-};
+use tenant::sign_in::authorize::ErrorPage;
+use tenant::sign_in::consent::{ConsentPrompt, OIDC_SCOPES};
+use tenant::sign_in::login::LoginPrompt;
+use tenant::sign_in::response::AuthorizationResponse;
 use tenant::{Error, Result};
 use worker::{Headers, Response};
 

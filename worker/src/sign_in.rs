@@ -6,9 +6,10 @@
 use shared::app::AppConfig;
 use tenant::primitives::secret;
 use tenant::seams::random::{self, OsRng};
-use tenant::sign_in::authorize::{
-    AuthorizationResponse, FormResult, LogoutOutcome, Outcome, ResponseMode,
-};
+use tenant::sign_in::authorize::{Outcome, ResponseMode};
+use tenant::sign_in::login::FormResult;
+use tenant::sign_in::logout::LogoutOutcome;
+use tenant::sign_in::response::AuthorizationResponse;
 use tenant::sign_in::sessions::SESSION_LIFETIME;
 use tenant::{Error, Family, Result};
 use worker::{Headers, Request, Response, Url};

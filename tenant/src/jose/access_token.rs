@@ -140,6 +140,12 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         Ok(token)
     }
 
+    /// `{issuer}userinfo`: the audience of access tokens that may call
+    /// `/userinfo`.
+    pub fn userinfo_audience(&self) -> String {
+        format!("{}userinfo", self.issuer())
+    }
+
     /// Verifies `Authorization: Bearer <token>` as an API of this tenant
     /// would. With `audience`, the token must be for that API; without, for
     /// any API of the tenant. The `alg` must be the one the API signs with.

@@ -12,7 +12,8 @@ use shared::management::{AppType, Client, ClientCreate, ClientUpdate, JwtConfigu
 use crate::error::{echo, Error, Result};
 use crate::jose::keys::SigningAlg;
 use crate::management::settings::check_grace_period;
-use crate::management::{check_text, Listing, Paging};
+use crate::management::{Listing, Paging};
+use crate::primitives::text::check_text;
 use crate::primitives::{redirect_uri, secret};
 use crate::seams::clock::rfc3339;
 use crate::seams::crypto::CryptoBackend;

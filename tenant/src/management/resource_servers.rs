@@ -15,8 +15,9 @@ use shared::management::{
 
 use crate::error::{echo, Error, Result};
 use crate::jose::keys::SigningAlg;
-use crate::management::{self, check_text, Listing, Paging};
+use crate::management::{self, Listing, Paging};
 use crate::primitives::scope;
+use crate::primitives::text::check_text;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::store::{self, Store};
 use crate::Tenant;

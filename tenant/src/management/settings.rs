@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use shared::management::{TenantFlags, TenantSettings, TenantSettingsUpdate};
 
 use crate::error::{Error, Result};
-use crate::management::check_text;
 use crate::management::resource_servers::MAX_IDENTIFIER_LEN;
+use crate::primitives::text::check_text;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::store::{self, Store};
 use crate::Tenant;

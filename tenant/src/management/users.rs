@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use shared::management::{
     Permission, PermissionRef, PermissionSource, PermissionsRequest, User, UserCreate,
     UserIdentity, UserUpdate, DATABASE_CONNECTION,
@@ -14,8 +15,9 @@ use shared::management::{
 
 use crate::error::{echo, Error, Result};
 use crate::jose::access_token::VerifiedAccessToken;
-use crate::management::{check_text, Listing, Paging};
+use crate::management::{Listing, Paging};
 use crate::primitives::password;
+use crate::primitives::text::check_text;
 use crate::seams::clock::rfc3339;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::random;
@@ -79,6 +81,33 @@ impl UserRecord {
             last_login: self.last_login.map(rfc3339),
             logins_count: self.logins_count,
         }
+    }
+
+    /// The claims `scope` releases about this user, besides `sub` (OIDC
+    /// Core §5.4): for the ID token and `/userinfo`.
+    pub fn claims(&self, scope: &[String]) -> Map<String, Value> {
+        let mut claims = Map::new();
+        let has = |wanted: &str| scope.iter().any(|s| s == wanted);
+        if has("profile") {
+            claims.insert("name".into(), self.name.clone().into());
+            claims.insert("nickname".into(), self.nickname.clone().into());
+            for (name, value) in [
+                ("given_name", &self.given_name),
+                ("family_name", &self.family_name),
+                ("picture", &self.picture),
+            ] {
+                if let Some(value) = value {
+                    claims.insert(name.into(), value.clone().into());
+                }
+            }
+            // OIDC Core §5.1: seconds since the epoch.
+            claims.insert("updated_at".into(), self.updated_at.into());
+        }
+        if has("email") {
+            claims.insert("email".into(), self.email.clone().into());
+            claims.insert("email_verified".into(), self.email_verified.into());
+        }
+        claims
     }
 
     /// The permissions this user holds on the API `identifier`.

@@ -5,3 +5,4 @@
 pub mod discovery;
 pub mod registration;
 pub mod token;
+pub mod userinfo;

@@ -16,7 +16,7 @@ use crate::jose::access_token::bearer_token;
 use crate::management::clients::{
     is_built_in_name, AuthMethod, ClientRecord, Registration, CLIENT_ID_LEN, GRANT_TYPES,
 };
-use crate::management::is_forbidden_in_text;
+use crate::primitives::text::is_forbidden_in_text;
 use crate::primitives::{redirect_uri, scope, secret};
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::random;

@@ -11,33 +11,21 @@
 
 use std::collections::BTreeMap;
 
-use shared::logs::event_type;
-
-use crate::error::{echo, Error, Result};
-use crate::jose::access_token::{AccessTokenGrant, Audience};
-use crate::jose::id_token::IdTokenGrant;
-use crate::jose::keys::SigningAlg;
+use crate::error::{echo, Result};
 use crate::management::clients::ClientRecord;
-use crate::management::logs::NewEvent;
-use crate::management::resource_servers::ResourceServerRecord;
-use crate::management::users::NewUser;
 use crate::primitives::scope;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::store::Store;
+use crate::sign_in::consent::ConsentPrompt;
+use crate::sign_in::login::LoginPrompt;
+use crate::sign_in::response::AuthorizationResponse;
 use crate::sign_in::sessions::Session;
 use crate::Tenant;
 
 /// Longest `/authorize` query accepted.
 pub const MAX_QUERY_BYTES: usize = 8 * 1024;
+
 const MAX_PARAM_CHARS: usize = 2048;
-/// Auth0's `token_lifetime_for_web`: implicit access tokens live at most 2 h.
-pub const IMPLICIT_TOKEN_LIFETIME: u64 = 7200;
-/// Scopes defined by OpenID Connect; they are about the user, not an API.
-pub const OIDC_SCOPES: &[(&str, &str)] = &[
-    ("openid", "Sign you in"),
-    ("profile", "Your profile: name, nickname and picture"),
-    ("email", "Your email address"),
-];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResponseType {
@@ -66,11 +54,11 @@ impl ResponseType {
         }
     }
 
-    fn access_token(self) -> bool {
+    pub(super) fn access_token(self) -> bool {
         matches!(self, Self::Token | Self::IdTokenToken)
     }
 
-    fn id_token(self) -> bool {
+    pub(super) fn id_token(self) -> bool {
         matches!(self, Self::IdToken | Self::IdTokenToken)
     }
 }
@@ -106,50 +94,6 @@ pub struct AuthorizeRequest {
     pub login_hint: Option<String>,
 }
 
-/// The response for the client: tokens or an error, delivered at its
-/// redirect URI in the fragment or by an auto-submitted form.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthorizationResponse {
-    pub redirect_uri: String,
-    pub mode: ResponseMode,
-    pub params: Vec<(&'static str, String)>,
-}
-
-impl AuthorizationResponse {
-    fn error(
-        redirect_uri: &str,
-        mode: ResponseMode,
-        state: Option<&str>,
-        error: &str,
-        description: &str,
-    ) -> Self {
-        let mut params = vec![
-            ("error", error.to_string()),
-            ("error_description", description.to_string()),
-        ];
-        if let Some(state) = state {
-            params.push(("state", state.to_string()));
-        }
-        Self {
-            redirect_uri: redirect_uri.to_string(),
-            mode,
-            params,
-        }
-    }
-
-    /// The redirect URI with the parameters in its fragment.
-    pub fn fragment_location(&self) -> String {
-        let fragment = serde_urlencoded::to_string(&self.params).unwrap_or_default();
-        // `+` for spaces is form encoding; fragments are read with
-        // URLSearchParams or by hand, and `%20` works for both.
-        format!("{}#{}", self.redirect_uri, fragment.replace('+', "%20"))
-    }
-
-    pub fn is_error(&self) -> bool {
-        self.params.iter().any(|(name, _)| *name == "error")
-    }
-}
-
 /// An error shown on the tenant's own page, never sent to a client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorPage {
@@ -168,38 +112,6 @@ impl ErrorPage {
     }
 }
 
-/// What the person is asked on the login page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoginPrompt {
-    pub client_name: String,
-    pub signup_enabled: bool,
-    pub email: String,
-    /// The validated redirect URI the sign-in ends at: the page's form
-    /// may lead there (see [`crate::primitives::redirect_uri::csp_source`]).
-    pub redirect_uri: String,
-}
-
-/// What a third-party client asks the person to allow.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConsentPrompt {
-    pub client_name: String,
-    pub user_email: String,
-    /// (scope, what it means), OIDC scopes first.
-    pub scopes: Vec<(String, String)>,
-    /// The API an access token would be for: (name, identifier). Consent
-    /// is given per API, even with no API scope among `scopes`.
-    pub api: Option<(String, String)>,
-    /// The validated redirect URI the tokens go to.
-    pub redirect_uri: String,
-}
-
-impl ConsentPrompt {
-    /// Where the tokens go, as the person should check it.
-    pub fn destination(&self) -> String {
-        crate::primitives::redirect_uri::destination(&self.redirect_uri)
-    }
-}
-
 /// The next step of a sign-in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -213,18 +125,8 @@ pub enum Outcome {
     ErrorPage(ErrorPage),
 }
 
-/// The result of a login or signup form.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FormResult {
-    pub outcome: Outcome,
-    /// A session started by this step: its id, for the cookie.
-    pub new_session: Option<String>,
-    /// Shown above the form when the outcome asks again.
-    pub error: Option<String>,
-}
-
 /// Why a request is refused; where it goes depends on how far it got.
-enum Refusal {
+pub(super) enum Refusal {
     Page(ErrorPage),
     Client(AuthorizationResponse),
 }
@@ -235,25 +137,6 @@ impl From<Refusal> for Outcome {
             Refusal::Page(page) => Outcome::ErrorPage(page),
             Refusal::Client(response) => Outcome::Respond(response),
         }
-    }
-}
-
-/// The sign-in's decision about scopes: for whom, and which.
-struct Grant {
-    api: Option<ResourceServerRecord>,
-    /// OIDC scopes granted (`openid`, `profile`, `email`).
-    oidc: Vec<String>,
-    /// API scopes granted.
-    api_scopes: Vec<String>,
-}
-
-impl Grant {
-    fn scope(&self) -> Vec<String> {
-        self.oidc
-            .iter()
-            .chain(self.api_scopes.iter())
-            .cloned()
-            .collect()
     }
 }
 
@@ -276,7 +159,7 @@ pub(crate) fn parse_params(query: &str) -> std::result::Result<BTreeMap<String, 
 impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     /// Validates an `/authorize` query far enough to know where errors go,
     /// then completely.
-    async fn authorize_request(
+    pub(super) async fn authorize_request(
         &self,
         query: &str,
     ) -> Result<std::result::Result<AuthorizeRequest, Refusal>> {
@@ -450,7 +333,12 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         }))
     }
 
-    fn refuse(&self, request: &AuthorizeRequest, error: &str, description: &str) -> Outcome {
+    pub(super) fn refuse(
+        &self,
+        request: &AuthorizeRequest,
+        error: &str,
+        description: &str,
+    ) -> Outcome {
         Outcome::Respond(AuthorizationResponse::error(
             &request.redirect_uri,
             request.response_mode,
@@ -458,15 +346,6 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             error,
             description,
         ))
-    }
-
-    async fn login_prompt(&self, request: &AuthorizeRequest) -> Result<LoginPrompt> {
-        Ok(LoginPrompt {
-            client_name: request.client.name.clone(),
-            signup_enabled: !self.settings().await?.disable_signup,
-            email: request.login_hint.clone().unwrap_or_default(),
-            redirect_uri: request.redirect_uri.clone(),
-        })
     }
 
     /// `GET /authorize`: answers at once when a session can, else asks the
@@ -492,475 +371,5 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             }
             _ => Ok(Outcome::Login(self.login_prompt(&request).await?)),
         }
-    }
-
-    /// The login or signup page for the request in `query`, or why there
-    /// is none.
-    pub async fn login_page(&self, query: &str) -> Result<Outcome> {
-        match self.authorize_request(query).await? {
-            Ok(request) => Ok(Outcome::Login(self.login_prompt(&request).await?)),
-            Err(refusal) => Ok(refusal.into()),
-        }
-    }
-
-    /// The login form: `email` and `password` for the request in `query`.
-    pub async fn login(&self, query: &str, email: &str, password: &str) -> Result<FormResult> {
-        let request = match self.authorize_request(query).await? {
-            Ok(request) => request,
-            Err(refusal) => return Ok(FormResult::done(refusal.into())),
-        };
-        let client_id = request.client.client_id.clone();
-        let failed = |user_id: Option<&str>, reason: &str| {
-            NewEvent::sign_in(
-                event_type::FAILED_LOGIN,
-                "Failed login",
-                &client_id,
-                user_id,
-                email,
-                Some(reason),
-            )
-        };
-        let Some(mut user) = self.authenticate(email, password).await? else {
-            self.log(failed(None, "wrong email or password")).await?;
-            return self
-                .ask_again(&request, email, "Wrong email or password.")
-                .await;
-        };
-        if user.blocked {
-            self.log(failed(Some(&user.user_id), "the user is blocked"))
-                .await?;
-            return self
-                .ask_again(
-                    &request,
-                    email,
-                    "This account is blocked. Contact the site's administrator.",
-                )
-                .await;
-        }
-        self.record_login(&mut user).await?;
-        self.log(NewEvent::sign_in(
-            event_type::SUCCESS_LOGIN,
-            "Successful login",
-            &client_id,
-            Some(&user.user_id),
-            email,
-            None,
-        ))
-        .await?;
-        self.signed_in(&request, user).await
-    }
-
-    /// The signup form: a new user of the database connection, signed in.
-    pub async fn signup(&self, query: &str, email: &str, password: &str) -> Result<FormResult> {
-        let request = match self.authorize_request(query).await? {
-            Ok(request) => request,
-            Err(refusal) => return Ok(FormResult::done(refusal.into())),
-        };
-        if self.settings().await?.disable_signup {
-            return Ok(FormResult::done(self.refuse(
-                &request,
-                "access_denied",
-                "Signups are disabled for this tenant",
-            )));
-        }
-        let new = NewUser {
-            email: email.to_string(),
-            password: password.to_string(),
-            ..NewUser::default()
-        };
-        let mut user = match self.insert_user(new).await {
-            Ok(user) => user,
-            Err(Error::Management { status: 409, .. }) => {
-                // Saying "that email is taken" would tell anyone which
-                // emails have accounts.
-                return self
-                    .ask_again(
-                        &request,
-                        email,
-                        "We could not create an account with these details. If you already have an account, sign in instead.",
-                    )
-                    .await;
-            }
-            Err(Error::Management { message, .. }) => {
-                let message = message
-                    .trim_start_matches("Payload validation error: ")
-                    .trim_start_matches("PasswordStrengthError: ")
-                    .replace("'email'", "The email");
-                return self.ask_again(&request, email, &message).await;
-            }
-            Err(other) => return Err(other),
-        };
-        self.record_login(&mut user).await?;
-        self.log(NewEvent::sign_in(
-            event_type::SUCCESS_SIGNUP,
-            "Successful signup",
-            &request.client.client_id,
-            Some(&user.user_id),
-            email,
-            None,
-        ))
-        .await?;
-        self.signed_in(&request, user).await
-    }
-
-    async fn ask_again(
-        &self,
-        request: &AuthorizeRequest,
-        email: &str,
-        message: &str,
-    ) -> Result<FormResult> {
-        let mut prompt = self.login_prompt(request).await?;
-        prompt.email = email.trim().chars().take(254).collect();
-        Ok(FormResult {
-            outcome: Outcome::Login(prompt),
-            new_session: None,
-            error: Some(message.to_string()),
-        })
-    }
-
-    async fn signed_in(
-        &self,
-        request: &AuthorizeRequest,
-        user: crate::management::users::UserRecord,
-    ) -> Result<FormResult> {
-        let (session_id, record) = self.start_session(&user).await?;
-        let session = Session { record, user };
-        let outcome = self.continue_signed_in(request, &session, false).await?;
-        Ok(FormResult {
-            outcome,
-            new_session: Some(session_id),
-            error: None,
-        })
-    }
-
-    /// The consent form's decision for the request in `query`.
-    pub async fn decide_consent(
-        &self,
-        query: &str,
-        session_id: Option<&str>,
-        allow: bool,
-    ) -> Result<Outcome> {
-        let request = match self.authorize_request(query).await? {
-            Ok(request) => request,
-            Err(refusal) => return Ok(refusal.into()),
-        };
-        let Some(session) = self.session(session_id).await? else {
-            return Ok(Outcome::Login(self.login_prompt(&request).await?));
-        };
-        if !allow {
-            return Ok(self.refuse(
-                &request,
-                "access_denied",
-                "The user did not allow the application access",
-            ));
-        }
-        self.continue_signed_in(&request, &session, true).await
-    }
-
-    /// A signed-in person: consent if needed, then tokens.
-    async fn continue_signed_in(
-        &self,
-        request: &AuthorizeRequest,
-        session: &Session,
-        consent_given: bool,
-    ) -> Result<Outcome> {
-        let grant = match self.grant(request, session).await? {
-            Ok(grant) => grant,
-            Err(outcome) => return Ok(outcome),
-        };
-        if request.client.is_third_party() {
-            // The OIDC scopes are granted to the client itself (`""`), API
-            // scopes per API, and an API is consented to by name even when
-            // no scope of it is asked: an access token for it is access.
-            let mut asked: Vec<(&str, &[String])> = vec![("", &grant.oidc)];
-            if let Some(api) = &grant.api {
-                asked.push((api.identifier.as_str(), &grant.api_scopes));
-            }
-            let client_id = &request.client.client_id;
-            if consent_given {
-                self.remember_consent(&session.user.user_id, client_id, &asked)
-                    .await?;
-            } else {
-                let consent = self.consent(&session.user.user_id, client_id).await?;
-                let covered = asked
-                    .iter()
-                    .all(|(audience, scopes)| consent.covers(audience, scopes));
-                if request.prompt == Some(Prompt::None) && !covered {
-                    return Ok(self.refuse(
-                        request,
-                        "consent_required",
-                        "The user has not consented to this application's scopes",
-                    ));
-                }
-                if !covered || request.prompt == Some(Prompt::Consent) {
-                    return Ok(Outcome::Consent(
-                        self.consent_prompt(request, session, &grant),
-                    ));
-                }
-            }
-        }
-        self.respond_with_tokens(request, session, &grant)
-            .await
-            .map(Outcome::Respond)
-    }
-
-    fn consent_prompt(
-        &self,
-        request: &AuthorizeRequest,
-        session: &Session,
-        grant: &Grant,
-    ) -> ConsentPrompt {
-        let mut scopes = Vec::new();
-        for scope in &grant.oidc {
-            if let Some((_, meaning)) = OIDC_SCOPES.iter().find(|(name, _)| name == scope) {
-                scopes.push((scope.clone(), meaning.to_string()));
-            }
-        }
-        if let Some(api) = &grant.api {
-            for scope in &grant.api_scopes {
-                let meaning = api
-                    .scopes
-                    .iter()
-                    .find(|s| &s.value == scope)
-                    .map(|s| s.description.clone())
-                    .filter(|d| !d.is_empty())
-                    .unwrap_or_else(|| format!("{scope} on {}", api.name));
-                scopes.push((scope.clone(), meaning));
-            }
-        }
-        ConsentPrompt {
-            client_name: request.client.name.clone(),
-            user_email: session.user.email.clone(),
-            scopes,
-            api: grant
-                .api
-                .as_ref()
-                .map(|api| (api.name.clone(), api.identifier.clone())),
-            redirect_uri: request.redirect_uri.clone(),
-        }
-    }
-
-    /// Which API and scopes this person may grant this client.
-    async fn grant(
-        &self,
-        request: &AuthorizeRequest,
-        session: &Session,
-    ) -> Result<std::result::Result<Grant, Outcome>> {
-        let audience = match &request.audience {
-            Some(audience) => Some(audience.clone()),
-            None => Some(self.settings().await?.default_audience).filter(|a| !a.is_empty()),
-        };
-        let api = match &audience {
-            None => None,
-            Some(audience) => match self.resource_server_by_identifier(audience).await? {
-                Some(api) => Some((*api).clone()),
-                None => {
-                    return Ok(Err(self.refuse(
-                        request,
-                        "access_denied",
-                        &format!("Service not found: {}", echo(audience)),
-                    )))
-                }
-            },
-        };
-        if api.as_ref().is_some_and(|api| api.is_system) && request.client.is_third_party() {
-            return Ok(Err(self.refuse(
-                request,
-                "access_denied",
-                "Third-party applications cannot be granted the Management API",
-            )));
-        }
-        let oidc: Vec<String> = request
-            .scope
-            .iter()
-            .filter(|s| OIDC_SCOPES.iter().any(|(name, _)| name == s))
-            .cloned()
-            .collect();
-        let api_scopes = match &api {
-            None => Vec::new(),
-            Some(api) => {
-                // Where the API enforces RBAC, and always for the tenant's
-                // own Management API, a user grants only what they hold.
-                let rbac = api.enforce_policies || api.is_system;
-                request
-                    .scope
-                    .iter()
-                    .filter(|s| api.defines_scope(s))
-                    .filter(|s| {
-                        !rbac
-                            || session
-                                .user
-                                .permissions_on(&api.identifier)
-                                .any(|p| &p == s)
-                    })
-                    .cloned()
-                    .collect()
-            }
-        };
-        // Without an access token nothing of the API is granted, so nothing
-        // of it is asked either.
-        if !request.response_type.access_token() {
-            return Ok(Ok(Grant {
-                api: None,
-                oidc,
-                api_scopes: Vec::new(),
-            }));
-        }
-        Ok(Ok(Grant {
-            api,
-            oidc,
-            api_scopes,
-        }))
-    }
-
-    async fn respond_with_tokens(
-        &self,
-        request: &AuthorizeRequest,
-        session: &Session,
-        grant: &Grant,
-    ) -> Result<AuthorizationResponse> {
-        let scope = grant.scope();
-        let client_id = &request.client.client_id;
-        let mut params: Vec<(&'static str, String)> = Vec::new();
-        let mut access_token = None;
-        if request.response_type.access_token() {
-            let openid = grant.oidc.iter().any(|s| s == "openid");
-            let userinfo = self.userinfo_audience();
-            let (audience, alg, lifetime) = match &grant.api {
-                Some(api) => (
-                    if openid {
-                        Audience::Many(vec![api.identifier.clone(), userinfo])
-                    } else {
-                        Audience::One(api.identifier.clone())
-                    },
-                    api.signing_alg,
-                    api.token_lifetime.min(IMPLICIT_TOKEN_LIFETIME),
-                ),
-                None => (
-                    Audience::One(userinfo),
-                    SigningAlg::Rs256,
-                    IMPLICIT_TOKEN_LIFETIME,
-                ),
-            };
-            let token = self
-                .mint_access_token(AccessTokenGrant {
-                    client_id,
-                    subject: session.user.user_id.clone(),
-                    audience,
-                    scope: scope.join(" "),
-                    gty: None,
-                    lifetime,
-                    alg,
-                })
-                .await?;
-            params.push(("access_token", token.clone()));
-            params.push(("token_type", "Bearer".to_string()));
-            params.push(("expires_in", lifetime.to_string()));
-            params.push(("scope", scope.join(" ")));
-            access_token = Some(token);
-        }
-        if request.response_type.id_token() {
-            let jwt = &request.client.jwt_configuration;
-            let id_token = self
-                .mint_id_token(IdTokenGrant {
-                    client_id,
-                    alg: SigningAlg::parse(&jwt.alg).unwrap_or(SigningAlg::Rs256),
-                    lifetime: jwt.lifetime_in_seconds,
-                    user: &session.user,
-                    auth_time: session.record.auth_time,
-                    nonce: request.nonce.as_deref(),
-                    access_token: access_token.as_deref(),
-                    scope: &scope,
-                })
-                .await?;
-            params.push(("id_token", id_token));
-        }
-        if let Some(state) = &request.state {
-            params.push(("state", state.clone()));
-        }
-        Ok(AuthorizationResponse {
-            redirect_uri: request.redirect_uri.clone(),
-            mode: request.response_mode,
-            params,
-        })
-    }
-}
-
-impl FormResult {
-    fn done(outcome: Outcome) -> Self {
-        Self {
-            outcome,
-            new_session: None,
-            error: None,
-        }
-    }
-}
-
-/// Where `/v2/logout` sends the person.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LogoutOutcome {
-    /// To the client's allowed logout URL.
-    Redirect(String),
-    /// Nowhere to go: a "you are signed out" page.
-    SignedOut,
-    /// `returnTo` is not allowed; nothing was changed.
-    ErrorPage(ErrorPage),
-}
-
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
-    /// `GET /v2/logout?client_id=..&returnTo=..` (Auth0): ends the session
-    /// and returns only to a URL in the client's Allowed Logout URLs.
-    pub async fn logout(&self, query: &str, session_id: Option<&str>) -> Result<LogoutOutcome> {
-        let outcome = self.logout_destination(query).await?;
-        if !matches!(outcome, LogoutOutcome::ErrorPage(_)) {
-            self.end_session(session_id).await?;
-        }
-        Ok(outcome)
-    }
-
-    /// Where a logout would go, changing nothing: `HEAD /v2/logout`, which
-    /// must be as safe as any HEAD (RFC 9110 §9.2.1).
-    pub async fn logout_destination(&self, query: &str) -> Result<LogoutOutcome> {
-        let params = match parse_params(query) {
-            Ok(params) => params,
-            Err(description) => {
-                return Ok(LogoutOutcome::ErrorPage(ErrorPage::invalid_request(
-                    description,
-                )))
-            }
-        };
-        let param = |name: &str| {
-            params
-                .get(name)
-                .map(String::as_str)
-                .filter(|v| !v.is_empty())
-        };
-        let return_to = match (param("returnTo"), param("client_id")) {
-            (None, _) => None,
-            (Some(_), None) => {
-                return Ok(LogoutOutcome::ErrorPage(ErrorPage::invalid_request(
-                    "returnTo needs the client_id whose Allowed Logout URLs it is in",
-                )))
-            }
-            (Some(return_to), Some(client_id)) => {
-                let allowed = self
-                    .interactive_client(client_id)
-                    .await?
-                    .is_some_and(|c| c.allowed_logout_urls.iter().any(|u| u == return_to));
-                if !allowed {
-                    return Ok(LogoutOutcome::ErrorPage(ErrorPage::invalid_request(
-                        format!(
-                            "The returnTo URL '{}' is not in the application's Allowed Logout URLs",
-                            echo(return_to)
-                        ),
-                    )));
-                }
-                Some(return_to.to_string())
-            }
-        };
-        Ok(match return_to {
-            Some(url) => LogoutOutcome::Redirect(url),
-            None => LogoutOutcome::SignedOut,
-        })
     }
 }

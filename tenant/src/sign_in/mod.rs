@@ -2,4 +2,8 @@
 //! signup, consent, sessions and logout.
 
 pub mod authorize;
+pub mod consent;
+pub mod login;
+pub mod logout;
+pub mod response;
 pub mod sessions;

@@ -12,7 +12,9 @@ use shared::management::{
 
 use crate::error::Error;
 use crate::management::Paging;
-use crate::sign_in::authorize::{AuthorizationResponse, LogoutOutcome, Outcome, ResponseMode};
+use crate::sign_in::authorize::{Outcome, ResponseMode};
+use crate::sign_in::logout::LogoutOutcome;
+use crate::sign_in::response::AuthorizationResponse;
 use crate::testing::{block_on, World, ISSUER, NOW};
 
 const API: &str = "https://api.example/notes";

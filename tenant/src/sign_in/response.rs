@@ -1,0 +1,134 @@
+//! The authorization response (RFC 6749 §4.2.2, OIDC Core §3.2.2.5): the
+//! tokens a sign-in grants, or an error, for the client's redirect URI in
+//! the fragment or by an auto-submitted form (Form Post Response Mode).
+
+use crate::error::Result;
+use crate::jose::access_token::{AccessTokenGrant, Audience};
+use crate::jose::id_token::IdTokenGrant;
+use crate::jose::keys::SigningAlg;
+use crate::seams::crypto::CryptoBackend;
+use crate::seams::store::Store;
+use crate::sign_in::authorize::{AuthorizeRequest, ResponseMode};
+use crate::sign_in::consent::Grant;
+use crate::sign_in::sessions::Session;
+use crate::Tenant;
+/// Auth0's `token_lifetime_for_web`: implicit access tokens live at most 2 h.
+pub const IMPLICIT_TOKEN_LIFETIME: u64 = 7200;
+
+/// The response for the client: tokens or an error, delivered at its
+/// redirect URI in the fragment or by an auto-submitted form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationResponse {
+    pub redirect_uri: String,
+    pub mode: ResponseMode,
+    pub params: Vec<(&'static str, String)>,
+}
+
+impl AuthorizationResponse {
+    pub(super) fn error(
+        redirect_uri: &str,
+        mode: ResponseMode,
+        state: Option<&str>,
+        error: &str,
+        description: &str,
+    ) -> Self {
+        let mut params = vec![
+            ("error", error.to_string()),
+            ("error_description", description.to_string()),
+        ];
+        if let Some(state) = state {
+            params.push(("state", state.to_string()));
+        }
+        Self {
+            redirect_uri: redirect_uri.to_string(),
+            mode,
+            params,
+        }
+    }
+
+    /// The redirect URI with the parameters in its fragment.
+    pub fn fragment_location(&self) -> String {
+        let fragment = serde_urlencoded::to_string(&self.params).unwrap_or_default();
+        // `+` for spaces is form encoding; fragments are read with
+        // URLSearchParams or by hand, and `%20` works for both.
+        format!("{}#{}", self.redirect_uri, fragment.replace('+', "%20"))
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.params.iter().any(|(name, _)| *name == "error")
+    }
+}
+
+impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+    pub(super) async fn respond_with_tokens(
+        &self,
+        request: &AuthorizeRequest,
+        session: &Session,
+        grant: &Grant,
+    ) -> Result<AuthorizationResponse> {
+        let scope = grant.scope();
+        let client_id = &request.client.client_id;
+        let mut params: Vec<(&'static str, String)> = Vec::new();
+        let mut access_token = None;
+        if request.response_type.access_token() {
+            let openid = grant.oidc.iter().any(|s| s == "openid");
+            let userinfo = self.userinfo_audience();
+            let (audience, alg, lifetime) = match &grant.api {
+                Some(api) => (
+                    if openid {
+                        Audience::Many(vec![api.identifier.clone(), userinfo])
+                    } else {
+                        Audience::One(api.identifier.clone())
+                    },
+                    api.signing_alg,
+                    api.token_lifetime.min(IMPLICIT_TOKEN_LIFETIME),
+                ),
+                None => (
+                    Audience::One(userinfo),
+                    SigningAlg::Rs256,
+                    IMPLICIT_TOKEN_LIFETIME,
+                ),
+            };
+            let token = self
+                .mint_access_token(AccessTokenGrant {
+                    client_id,
+                    subject: session.user.user_id.clone(),
+                    audience,
+                    scope: scope.join(" "),
+                    gty: None,
+                    lifetime,
+                    alg,
+                })
+                .await?;
+            params.push(("access_token", token.clone()));
+            params.push(("token_type", "Bearer".to_string()));
+            params.push(("expires_in", lifetime.to_string()));
+            params.push(("scope", scope.join(" ")));
+            access_token = Some(token);
+        }
+        if request.response_type.id_token() {
+            let jwt = &request.client.jwt_configuration;
+            let id_token = self
+                .mint_id_token(IdTokenGrant {
+                    client_id,
+                    alg: SigningAlg::parse(&jwt.alg).unwrap_or(SigningAlg::Rs256),
+                    lifetime: jwt.lifetime_in_seconds,
+                    subject: &session.user.user_id,
+                    profile: session.user.claims(&scope),
+                    auth_time: session.record.auth_time,
+                    nonce: request.nonce.as_deref(),
+                    access_token: access_token.as_deref(),
+                })
+                .await?;
+            params.push(("id_token", id_token));
+        }
+        if let Some(state) = &request.state {
+            params.push(("state", state.clone()));
+        }
+        Ok(AuthorizationResponse {
+            redirect_uri: request.redirect_uri.clone(),
+            mode: request.response_mode,
+            params,
+        })
+    }
+}
