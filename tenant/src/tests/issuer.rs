@@ -1,6 +1,8 @@
 //! The issuer is configuration: which origins a tenant may have, and
 //! that it answers for its own alone.
 
+use super::machines::*;
+use crate::testing::{block_on, World};
 use crate::Config;
 
 #[test]
@@ -66,4 +68,39 @@ fn a_tenant_serves_its_issuers_origin_and_no_other() {
     ] {
         assert!(!config.serves(other), "{other}");
     }
+}
+
+#[test]
+fn isolate_memory_never_serves_one_issuers_records_to_another() {
+    // One isolate (one cache) serving two issuers in turn, over two stores:
+    // an API remembered for the first is unknown to the second, and the
+    // second's Management API is its own system API even where the first
+    // had an API with that identifier in memory.
+    let first = World::new();
+    let mut second = World::new();
+    second.config = crate::Config::new("https://other.example/", None).unwrap();
+    let borrowed = "https://other.example/api/v2/";
+    for identifier in [API, borrowed] {
+        create_api(&first, identifier, "EdDSA");
+        assert!(
+            block_on(first.tenant().resource_server_by_identifier(identifier))
+                .unwrap()
+                .is_some()
+        );
+    }
+    let second_tenant = crate::Tenant::new(
+        &second.store,
+        &second.crypto,
+        &second.clock,
+        &second.rng,
+        &first.cache,
+        &second.config,
+    );
+    assert!(block_on(second_tenant.resource_server_by_identifier(API))
+        .unwrap()
+        .is_none());
+    let management = block_on(second_tenant.resource_server_by_identifier(borrowed))
+        .unwrap()
+        .unwrap();
+    assert!(management.is_system, "{management:?}");
 }

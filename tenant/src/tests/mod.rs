@@ -1,7 +1,19 @@
 //! Whole flows through the tenant on the in-memory store, one file per
 //! capability, and the property tests of what anyone may send.
 
-mod flows;
+mod access_tokens;
+mod administrators;
+mod audit_log;
+mod client_credentials;
+mod consent;
 mod issuer;
+mod machines;
+mod management_api;
+mod people;
 mod properties;
-mod sign_in_flows;
+mod registration;
+mod secret_rotation;
+mod sessions;
+mod sign_in;
+mod throttling;
+mod users;
