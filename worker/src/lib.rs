@@ -14,9 +14,8 @@ mod kv;
 mod management;
 mod oauth;
 mod openapi;
-mod pages;
-mod registration;
 mod routes;
+mod sample_api;
 mod sign_in;
 
 use kv::KvTenantStore;

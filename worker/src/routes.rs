@@ -4,8 +4,10 @@ use tenant::error::echo;
 use tenant::{Error, Family, Result};
 use worker::{Method, Request, Response, Url};
 
-use crate::pages::{self, Form};
-use crate::{floor, http, management, oauth, openapi, registration, sign_in, Deployment};
+use crate::oauth::{discovery, registration, token, userinfo};
+use crate::sign_in::pages::{self, Form};
+use crate::sign_in::{authorize, consent, login, logout};
+use crate::{floor, http, management, openapi, sample_api, Deployment};
 
 /// The error format a path answers in.
 pub fn family(path: &str) -> Family {
@@ -63,44 +65,44 @@ pub async fn handle(req: &mut Request, url: &Url, deployment: &Deployment) -> Re
 
     match segments.as_slice() {
         [".well-known", "openid-configuration" | "oauth-authorization-server"] if read => {
-            oauth::discovery(&tenant)
+            discovery::discovery(&tenant)
         }
-        [".well-known", "jwks.json"] if read => oauth::jwks(&tenant).await,
+        [".well-known", "jwks.json"] if read => discovery::jwks(&tenant).await,
         [".well-known", "openid-configuration" | "oauth-authorization-server" | "jwks.json"] => {
             Ok(http::method_not_allowed(family, "GET, HEAD"))
         }
         ["oauth", "token"] if method == Method::Post => {
-            oauth::token(req, &tenant, deployment).await
+            token::token(req, &tenant, deployment).await
         }
         ["oauth", "token"] => Ok(http::method_not_allowed(family, "POST")),
-        ["api", "whoami"] if read => oauth::whoami(req, &tenant).await,
+        ["api", "whoami"] if read => sample_api::whoami(req, &tenant).await,
         ["api", "whoami"] => Ok(http::method_not_allowed(family, "GET, HEAD")),
         ["api", "bench", "floor"] if deployment.bench_floor && method == Method::Post => {
             floor::floor(req, url, &deployment.store).await
         }
         ["authorize"] if read || method == Method::Post => {
-            page(sign_in::authorize(req, url, &tenant).await)
+            page(authorize::authorize(req, url, &tenant).await)
         }
         ["authorize"] => Ok(http::method_not_allowed(family, "GET, POST")),
-        ["u", "login"] if read => page(sign_in::login_page(req, url, &tenant, Form::Login).await),
-        ["u", "signup"] if read => page(sign_in::login_page(req, url, &tenant, Form::Signup).await),
+        ["u", "login"] if read => page(login::login_page(req, url, &tenant, Form::Login).await),
+        ["u", "signup"] if read => page(login::login_page(req, url, &tenant, Form::Signup).await),
         ["u", "login"] if method == Method::Post => {
-            page(sign_in::login_submit(req, url, &tenant, deployment, Form::Login).await)
+            page(login::login_submit(req, url, &tenant, deployment, Form::Login).await)
         }
         ["u", "signup"] if method == Method::Post => {
-            page(sign_in::login_submit(req, url, &tenant, deployment, Form::Signup).await)
+            page(login::login_submit(req, url, &tenant, deployment, Form::Signup).await)
         }
         ["u", "login" | "signup"] => Ok(http::method_not_allowed(family, "GET, POST")),
         ["u", "consent"] if method == Method::Post => {
-            page(sign_in::consent_submit(req, url, &tenant).await)
+            page(consent::consent_submit(req, url, &tenant).await)
         }
         ["u", "consent"] => Ok(http::method_not_allowed(family, "POST")),
-        ["v2", "logout"] if read => page(sign_in::logout(req, url, &tenant).await),
+        ["v2", "logout"] if read => page(logout::logout(req, url, &tenant).await),
         ["v2", "logout"] => Ok(http::method_not_allowed(family, "GET")),
-        ["userinfo"] if read || method == Method::Post => sign_in::userinfo(req, &tenant).await,
-        ["userinfo"] if method == Method::Options => sign_in::preflight("GET, POST"),
+        ["userinfo"] if read || method == Method::Post => userinfo::userinfo(req, &tenant).await,
+        ["userinfo"] if method == Method::Options => userinfo::preflight("GET, POST"),
         ["userinfo"] => Ok(http::method_not_allowed(family, "GET, POST, OPTIONS")),
-        ["app-config.json"] if read => sign_in::app_config(&tenant),
+        ["app-config.json"] if read => discovery::app_config(&tenant),
         ["app-config.json"] => Ok(http::method_not_allowed(family, "GET")),
         ["oidc", "register"] if method == Method::Post => {
             registration::register(req, &tenant, deployment).await
