@@ -9,5 +9,6 @@ pub mod discovery;
 pub mod error;
 pub mod logs;
 pub mod management;
+pub mod protocol;
 pub mod registration;
 pub mod token;

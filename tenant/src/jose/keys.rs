@@ -16,6 +16,7 @@ use jwt_compact::{Algorithm, AlgorithmSignature};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shared::discovery::{Jwk, JwkSet};
+pub use shared::protocol::SigningAlg;
 
 use crate::error::{Error, Result};
 use crate::seams::crypto::{CryptoBackend, RsaPrivateKey, RsaPublicKey};
@@ -28,30 +29,6 @@ pub const KEYRING_TTL_SECONDS: u64 = 300;
 /// An unknown `kid` triggers a reload at most this often, so forged tokens
 /// cannot turn into a flood of store reads.
 pub const UNKNOWN_KID_RELOAD_SECONDS: u64 = 30;
-
-/// JWS algorithms the tenant signs with (RFC 7518 §3.3, RFC 8037 §3.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum SigningAlg {
-    #[serde(rename = "RS256")]
-    Rs256,
-    #[serde(rename = "EdDSA")]
-    EdDsa,
-}
-
-impl SigningAlg {
-    pub const ALL: [SigningAlg; 2] = [SigningAlg::Rs256, SigningAlg::EdDsa];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Rs256 => "RS256",
-            Self::EdDsa => "EdDSA",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|alg| alg.as_str() == value)
-    }
-}
 
 /// A signing key as stored.
 #[derive(Clone, Serialize, Deserialize)]
@@ -237,7 +214,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     /// The public keys (RFC 7517), making sure every algorithm has one so the
     /// set is stable from the first fetch on.
     pub async fn jwks(&self) -> Result<JwkSet> {
-        for alg in SigningAlg::ALL {
+        for &alg in SigningAlg::ALL {
             self.signing_key(alg).await?;
         }
         Ok(self.keyring().await?.jwks())

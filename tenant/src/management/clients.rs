@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use shared::management::{AppType, Client, ClientCreate, ClientUpdate, JwtConfiguration};
+pub use shared::protocol::AuthMethod;
 
 use crate::error::{echo, Error, Result};
 use crate::jose::keys::SigningAlg;
@@ -44,34 +45,16 @@ pub fn is_built_in_name(name: &str) -> bool {
         .any(|built_in| folded == built_in.to_lowercase())
 }
 
-/// RFC 7591 §2 `token_endpoint_auth_method`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AuthMethod {
-    None,
-    ClientSecretPost,
-    ClientSecretBasic,
-}
-
-impl AuthMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::ClientSecretPost => "client_secret_post",
-            Self::ClientSecretBasic => "client_secret_basic",
-        }
-    }
-
-    pub(crate) fn parse(value: &str) -> Result<Self> {
-        match value {
-            "none" => Ok(Self::None),
-            "client_secret_post" => Ok(Self::ClientSecretPost),
-            "client_secret_basic" => Ok(Self::ClientSecretBasic),
-            other => Err(Error::invalid_body(format!(
-                "Payload validation error: 'token_endpoint_auth_method' must be one of none, client_secret_post, client_secret_basic (got '{}')", echo(other)
-            ))),
-        }
-    }
+/// RFC 7591 §2 `token_endpoint_auth_method`, read from a Management API
+/// body.
+fn parse_auth_method(value: &str) -> Result<AuthMethod> {
+    AuthMethod::parse(value).ok_or_else(|| {
+        Error::invalid_body(format!(
+            "Payload validation error: 'token_endpoint_auth_method' must be one of {} (got '{}')",
+            AuthMethod::names(),
+            echo(value)
+        ))
+    })
 }
 
 /// Grant types a client may be allowed.
@@ -265,7 +248,7 @@ impl ClientRecord {
             self.is_first_party = first_party;
         }
         if let Some(method) = update.token_endpoint_auth_method {
-            self.token_endpoint_auth_method = AuthMethod::parse(&method)?;
+            self.token_endpoint_auth_method = parse_auth_method(&method)?;
         }
         if let Some(grant_types) = update.grant_types {
             self.grant_types = grant_types;

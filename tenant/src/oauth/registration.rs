@@ -177,7 +177,7 @@ impl ClientMetadata {
 
         let token_endpoint_auth_method = match members.string("token_endpoint_auth_method", 64)? {
             None => AuthMethod::ClientSecretPost,
-            Some(method) => AuthMethod::parse(&method).map_err(|_| {
+            Some(method) => AuthMethod::parse(&method).ok_or_else(|| {
                 Error::invalid_client_metadata(format!(
                     "token_endpoint_auth_method '{}' is not supported; use none, client_secret_post or client_secret_basic",
                     echo(&method)

@@ -11,6 +11,8 @@
 
 use std::collections::BTreeMap;
 
+pub use shared::protocol::{ResponseMode, ResponseType};
+
 use crate::error::{echo, Result};
 use crate::management::clients::ClientRecord;
 use crate::primitives::scope;
@@ -26,50 +28,6 @@ use crate::Tenant;
 pub const MAX_QUERY_BYTES: usize = 8 * 1024;
 
 const MAX_PARAM_CHARS: usize = 2048;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResponseType {
-    Token,
-    IdToken,
-    IdTokenToken,
-}
-
-impl ResponseType {
-    fn parse(value: &str) -> Option<Self> {
-        let mut parts: Vec<&str> = value.split(' ').filter(|p| !p.is_empty()).collect();
-        parts.sort_unstable();
-        match parts.as_slice() {
-            ["token"] => Some(Self::Token),
-            ["id_token"] => Some(Self::IdToken),
-            ["id_token", "token"] => Some(Self::IdTokenToken),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Token => "token",
-            Self::IdToken => "id_token",
-            Self::IdTokenToken => "id_token token",
-        }
-    }
-
-    pub(super) fn access_token(self) -> bool {
-        matches!(self, Self::Token | Self::IdTokenToken)
-    }
-
-    pub(super) fn id_token(self) -> bool {
-        matches!(self, Self::IdToken | Self::IdTokenToken)
-    }
-}
-
-/// How the response reaches the client (OAuth 2.0 Multiple Response Types
-/// §2.1 and Form Post Response Mode).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResponseMode {
-    Fragment,
-    FormPost,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Prompt {
@@ -243,7 +201,15 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 "Missing required parameter: response_type",
             );
         };
-        let Some(response_type) = ResponseType::parse(response_type) else {
+        // The implicit flow: an access token, an ID token, or both.
+        let implicit = [
+            ResponseType::TOKEN,
+            ResponseType::ID_TOKEN,
+            ResponseType::ID_TOKEN_TOKEN,
+        ];
+        let Some(response_type) =
+            ResponseType::parse(response_type).filter(|t| implicit.contains(t))
+        else {
             return refuse(
                 "unsupported_response_type",
                 &format!(
@@ -272,7 +238,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             Err(err) => return refuse("invalid_scope", &err.description()),
         };
         let nonce = param("nonce");
-        if response_type.id_token() {
+        if response_type.id_token {
             if !scope.iter().any(|s| s == "openid") {
                 return refuse(
                     "invalid_scope",

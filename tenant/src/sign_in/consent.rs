@@ -223,7 +223,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         };
         // Without an access token nothing of the API is granted, so nothing
         // of it is asked either.
-        if !request.response_type.access_token() {
+        if !request.response_type.token {
             return Ok(Ok(Grant {
                 api: None,
                 oidc,

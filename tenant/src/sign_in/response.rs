@@ -46,12 +46,23 @@ impl AuthorizationResponse {
         }
     }
 
-    /// The redirect URI with the parameters in its fragment.
-    pub fn fragment_location(&self) -> String {
-        let fragment = serde_urlencoded::to_string(&self.params).unwrap_or_default();
-        // `+` for spaces is form encoding; fragments are read with
+    /// Where a redirect delivers the response: the redirect URI with the
+    /// parameters in its fragment, or added to its query (RFC 6749
+    /// §3.1.2: a query it already has is kept). Not for `form_post`.
+    pub fn location(&self) -> String {
+        let params = serde_urlencoded::to_string(&self.params).unwrap_or_default();
+        // `+` for spaces is form encoding; responses are read with
         // URLSearchParams or by hand, and `%20` works for both.
-        format!("{}#{}", self.redirect_uri, fragment.replace('+', "%20"))
+        let params = params.replace('+', "%20");
+        match self.mode {
+            ResponseMode::Query if self.redirect_uri.contains('?') => {
+                format!("{}&{params}", self.redirect_uri)
+            }
+            ResponseMode::Query => format!("{}?{params}", self.redirect_uri),
+            ResponseMode::Fragment | ResponseMode::FormPost => {
+                format!("{}#{params}", self.redirect_uri)
+            }
+        }
     }
 
     pub fn is_error(&self) -> bool {
@@ -70,7 +81,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         let client_id = &request.client.client_id;
         let mut params: Vec<(&'static str, String)> = Vec::new();
         let mut access_token = None;
-        if request.response_type.access_token() {
+        if request.response_type.token {
             let openid = grant.oidc.iter().any(|s| s == "openid");
             let userinfo = self.userinfo_audience();
             let (audience, alg, lifetime) = match &grant.api {
@@ -106,7 +117,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             params.push(("scope", scope.join(" ")));
             access_token = Some(token);
         }
-        if request.response_type.id_token() {
+        if request.response_type.id_token {
             let jwt = &request.client.jwt_configuration;
             let id_token = self
                 .mint_id_token(IdTokenGrant {
@@ -130,5 +141,32 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             mode: request.response_mode,
             params,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_redirect_carries_the_response_in_the_fragment_or_the_query() {
+        let response = |redirect_uri: &str, mode| AuthorizationResponse {
+            redirect_uri: redirect_uri.to_string(),
+            mode,
+            params: vec![("state", "a b".into()), ("code", "x&y".into())],
+        };
+        assert_eq!(
+            response("https://app.example/cb", ResponseMode::Fragment).location(),
+            "https://app.example/cb#state=a%20b&code=x%26y"
+        );
+        assert_eq!(
+            response("https://app.example/cb", ResponseMode::Query).location(),
+            "https://app.example/cb?state=a%20b&code=x%26y"
+        );
+        // RFC 6749 §3.1.2: the redirect URI's own query is kept.
+        assert_eq!(
+            response("https://app.example/cb?tenant=1", ResponseMode::Query).location(),
+            "https://app.example/cb?tenant=1&state=a%20b&code=x%26y"
+        );
     }
 }

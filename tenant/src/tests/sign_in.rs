@@ -256,7 +256,7 @@ fn other_errors_go_back_to_the_client_with_the_state() {
         assert_eq!(param(&response, "error"), Some(error), "{q}");
         assert_eq!(param(&response, "state"), Some("st-123"), "{q}");
         assert!(response
-            .fragment_location()
+            .location()
             .starts_with(&format!("{CALLBACK}#error={error}")));
     }
 }

@@ -156,8 +156,8 @@ fn redirect(location: &str) -> Result<Response> {
 /// that posts the form.
 fn respond(response: &AuthorizationResponse) -> Result<Response> {
     match response.mode {
-        ResponseMode::Fragment => redirect(&response.fragment_location()),
         ResponseMode::FormPost => pages::form_post(response, &random::token(&OsRng, 16)),
+        ResponseMode::Query | ResponseMode::Fragment => redirect(&response.location()),
     }
 }
 
