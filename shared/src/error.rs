@@ -21,4 +21,9 @@ pub struct ManagementErrorBody {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
+    /// Ours, beside Auth0's members: the body member a payload validation
+    /// error (`invalid_body`) is about, so a form can show the message
+    /// next to that field. Clients that do not know it ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }

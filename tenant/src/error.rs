@@ -2,15 +2,20 @@
 //!
 //! Each endpoint family has its own error format: RFC 6749 §5.2 JSON for the
 //! token endpoint, RFC 6750 §3 for bearer-protected resources, and Auth0's
-//! `{statusCode, error, message, errorCode}` for the Management API. An
-//! [`Error`] carries enough to render itself in the format of the family it
-//! was raised in; [`Error::to_wire`] is the only place that renders.
+//! `{statusCode, error, message, errorCode}` for the Management API; the
+//! hosted pages show errors as pages, and the authorization endpoint sends
+//! them back to the client once it can trust the redirect URI. An [`Error`]
+//! carries enough to render itself in the format of the family it was
+//! raised in; [`Error::to_wire`] is the only place that renders JSON, and
+//! [`Error::code`] / [`Error::description`] what a page shows.
 
 use std::fmt;
 
 use shared::error::{ManagementErrorBody, OAuthErrorBody};
+use shared::protocol::ResponseMode;
 
-/// RFC 6749 §5.2 / RFC 6750 §3.1 error codes.
+/// RFC 6749 §4.1.2.1 / §5.2, RFC 6750 §3.1, RFC 7591 §3.2.2 and OIDC Core
+/// §3.1.2.6 error codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OAuthErrorCode {
     InvalidRequest,
@@ -18,12 +23,19 @@ pub enum OAuthErrorCode {
     InvalidGrant,
     UnauthorizedClient,
     UnsupportedGrantType,
+    UnsupportedResponseType,
     InvalidScope,
     AccessDenied,
     InvalidToken,
     InsufficientScope,
     ServerError,
     TemporarilyUnavailable,
+    /// OIDC Core §3.1.2.6: `prompt=none` and nobody is signed in.
+    LoginRequired,
+    /// OIDC Core §3.1.2.6: `prompt=none` and the person has not consented.
+    ConsentRequired,
+    RequestNotSupported,
+    RequestUriNotSupported,
     /// RFC 7591 §3.2.2.
     InvalidRedirectUri,
     InvalidClientMetadata,
@@ -39,15 +51,90 @@ impl OAuthErrorCode {
             Self::InvalidGrant => "invalid_grant",
             Self::UnauthorizedClient => "unauthorized_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::UnsupportedResponseType => "unsupported_response_type",
             Self::InvalidScope => "invalid_scope",
             Self::AccessDenied => "access_denied",
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
+            Self::RequestNotSupported => "request_not_supported",
+            Self::RequestUriNotSupported => "request_uri_not_supported",
             Self::InvalidRedirectUri => "invalid_redirect_uri",
             Self::InvalidClientMetadata => "invalid_client_metadata",
             Self::TooManyRequests => "too_many_requests",
+        }
+    }
+}
+
+/// Auth0's Management API `errorCode`s, each with the status it comes with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManagementErrorCode {
+    InvalidQueryString,
+    InvalidToken,
+    /// No token at all: `invalid_token` on the wire, with a bare `Bearer`
+    /// challenge (RFC 6750 §3.1: no error code when no token was sent).
+    MissingToken,
+    InsufficientScope,
+    OperationNotSupported,
+    NotFound,
+    InexistentClient,
+    InexistentResourceServer,
+    InexistentClientGrant,
+    InexistentUser,
+    InexistentLog,
+    MethodNotAllowed,
+    Conflict,
+    /// Auth0's code for a user that already exists.
+    UserExists,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    MisdirectedRequest,
+    /// For statuses of the HTTP layer that have no code of their own.
+    InvalidRequest,
+}
+
+impl ManagementErrorCode {
+    pub fn status(self) -> u16 {
+        match self {
+            Self::InvalidQueryString | Self::InvalidRequest => 400,
+            Self::InvalidToken | Self::MissingToken => 401,
+            Self::InsufficientScope | Self::OperationNotSupported => 403,
+            Self::NotFound
+            | Self::InexistentClient
+            | Self::InexistentResourceServer
+            | Self::InexistentClientGrant
+            | Self::InexistentUser
+            | Self::InexistentLog => 404,
+            Self::MethodNotAllowed => 405,
+            Self::Conflict | Self::UserExists => 409,
+            Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::MisdirectedRequest => 421,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidQueryString => "invalid_query_string",
+            Self::InvalidToken | Self::MissingToken => "invalid_token",
+            Self::InsufficientScope => "insufficient_scope",
+            Self::OperationNotSupported => "operation_not_supported",
+            Self::NotFound => "not_found",
+            Self::InexistentClient => "inexistent_client",
+            Self::InexistentResourceServer => "inexistent_resource_server",
+            Self::InexistentClientGrant => "inexistent_client_grant",
+            Self::InexistentUser => "inexistent_user",
+            Self::InexistentLog => "inexistent_log",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Conflict => "conflict",
+            Self::UserExists => "auth0_idp_error",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::MisdirectedRequest => "misdirected_request",
+            Self::InvalidRequest => "invalid_body",
         }
     }
 }
@@ -72,9 +159,48 @@ pub enum Family {
     Management,
 }
 
+/// A request body, or one of its members, that is not valid: Auth0's
+/// payload validation error. The field it is about travels with it, so a
+/// form can put the message next to that field; the text Auth0's clients
+/// read is made only when it is rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// The member, as a path (`callbacks`, `jwt_configuration.alg`), when
+    /// the error is about one.
+    pub field: Option<String>,
+    /// What is wrong, in words that follow the field's name.
+    pub detail: String,
+    /// A password that fails the policy: Auth0's `PasswordStrengthError`.
+    pub password_strength: bool,
+}
+
+impl Invalid {
+    /// Auth0's text: `Payload validation error: 'field' detail`, or
+    /// `PasswordStrengthError: detail`.
+    pub fn message(&self) -> String {
+        match (&self.field, self.password_strength) {
+            (_, true) => format!("PasswordStrengthError: {}", self.detail),
+            (Some(field), false) => format!("Payload validation error: '{field}' {}", self.detail),
+            (None, false) => format!("Payload validation error: {}", self.detail),
+        }
+    }
+}
+
+/// A refusal at the authorization endpoint once the client and its
+/// redirect URI are known good: the error goes back to the client there,
+/// with the request's `state` (RFC 6749 §4.1.2.1, §4.2.2.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirect {
+    pub redirect_uri: String,
+    pub mode: ResponseMode,
+    pub state: Option<String>,
+    pub code: OAuthErrorCode,
+    pub description: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
-    /// An RFC 6749 / RFC 6750 error.
+    /// An RFC 6749 / RFC 6750 error; on a hosted page, an error page.
     OAuth {
         status: u16,
         code: OAuthErrorCode,
@@ -83,10 +209,13 @@ pub enum Error {
     },
     /// An Auth0 Management API error.
     Management {
-        status: u16,
+        code: ManagementErrorCode,
         message: String,
-        error_code: &'static str,
     },
+    /// An invalid Management API body (400 `invalid_body`).
+    Invalid(Invalid),
+    /// An authorization error for the client, at its redirect URI.
+    Redirect(Box<Redirect>),
     /// The store or the crypto backend failed: nothing can be promised, the
     /// caller may retry.
     Unavailable(String),
@@ -94,8 +223,7 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// The description of [`Error::missing_token`], whatever family renders it.
-const MISSING_TOKEN: &str = "Missing bearer token";
+const UNAVAILABLE: &str = "The service is temporarily unavailable, please retry";
 
 impl Error {
     pub fn oauth(status: u16, code: OAuthErrorCode, description: impl Into<String>) -> Self {
@@ -153,30 +281,56 @@ impl Error {
         Self::OAuth {
             status: 401,
             code: OAuthErrorCode::InvalidRequest,
-            description: MISSING_TOKEN.into(),
+            description: "Missing bearer token".into(),
             challenge: Some(Challenge::Bearer),
         }
     }
 
-    pub fn management(status: u16, error_code: &'static str, message: impl Into<String>) -> Self {
+    pub fn management(code: ManagementErrorCode, message: impl Into<String>) -> Self {
         Self::Management {
-            status,
+            code,
             message: message.into(),
-            error_code,
         }
     }
 
-    /// Auth0's payload validation error.
-    pub fn invalid_body(message: impl Into<String>) -> Self {
-        Self::management(400, "invalid_body", message)
+    /// Auth0's payload validation error about the member `field`.
+    pub fn invalid_field(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::Invalid(Invalid {
+            field: Some(field.into()),
+            detail: detail.into(),
+            password_strength: false,
+        })
     }
 
-    pub fn not_found(error_code: &'static str, message: impl Into<String>) -> Self {
-        Self::management(404, error_code, message)
+    /// Auth0's payload validation error about the body as a whole.
+    pub fn invalid_body(detail: impl Into<String>) -> Self {
+        Self::Invalid(Invalid {
+            field: None,
+            detail: detail.into(),
+            password_strength: false,
+        })
+    }
+
+    /// Auth0's `PasswordStrengthError`, about the `password` member.
+    pub fn weak_password(detail: impl Into<String>) -> Self {
+        Self::Invalid(Invalid {
+            field: Some("password".into()),
+            detail: detail.into(),
+            password_strength: true,
+        })
+    }
+
+    pub fn not_found(code: ManagementErrorCode, message: impl Into<String>) -> Self {
+        Self::management(code, message)
     }
 
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self::management(409, "conflict", message)
+        Self::management(ManagementErrorCode::Conflict, message)
+    }
+
+    /// 403 `insufficient_scope` in the Management API.
+    pub fn insufficient_scope(message: impl Into<String>) -> Self {
+        Self::management(ManagementErrorCode::InsufficientScope, message)
     }
 
     pub fn unavailable(detail: impl Into<String>) -> Self {
@@ -192,14 +346,14 @@ impl Error {
             }
             Family::Management => {
                 let code = match status {
-                    404 => "not_found",
-                    405 => "method_not_allowed",
-                    413 => "payload_too_large",
-                    415 => "unsupported_media_type",
-                    421 => "misdirected_request",
-                    _ => "invalid_body",
+                    404 => ManagementErrorCode::NotFound,
+                    405 => ManagementErrorCode::MethodNotAllowed,
+                    413 => ManagementErrorCode::PayloadTooLarge,
+                    415 => ManagementErrorCode::UnsupportedMediaType,
+                    421 => ManagementErrorCode::MisdirectedRequest,
+                    _ => return Self::invalid_body(message),
                 };
-                Self::management(status, code, message)
+                Self::management(code, message)
             }
         }
     }
@@ -214,16 +368,69 @@ impl Error {
         )
     }
 
+    /// The error as the Management API reports it: a bearer token refused
+    /// by the rules every API shares becomes the Management API's 401.
+    pub fn for_management(self) -> Self {
+        match self {
+            Self::OAuth {
+                status: 401,
+                code,
+                description,
+                ..
+            } => Self::management(
+                if code == OAuthErrorCode::InvalidToken {
+                    ManagementErrorCode::InvalidToken
+                } else {
+                    ManagementErrorCode::MissingToken
+                },
+                description,
+            ),
+            other => other,
+        }
+    }
+
     pub fn status(&self) -> u16 {
         match self {
-            Self::OAuth { status, .. } | Self::Management { status, .. } => *status,
+            Self::OAuth { status, .. } => *status,
+            Self::Management { code, .. } => code.status(),
+            Self::Invalid(_) => 400,
+            Self::Redirect(_) => 302,
             Self::Unavailable(_) => 503,
+        }
+    }
+
+    /// The machine-readable code: the OAuth `error` or the Management API
+    /// `errorCode`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::OAuth { code, .. } => code.as_str(),
+            Self::Management { code, .. } => code.as_str(),
+            Self::Invalid(_) => "invalid_body",
+            Self::Redirect(redirect) => redirect.code.as_str(),
+            Self::Unavailable(_) => OAuthErrorCode::TemporarilyUnavailable.as_str(),
+        }
+    }
+
+    /// The words for people: the OAuth `error_description` or the
+    /// Management API `message`; never the detail of an unavailability.
+    pub fn description(&self) -> String {
+        match self {
+            Self::OAuth { description, .. } => description.clone(),
+            Self::Management { message, .. } => message.clone(),
+            Self::Invalid(invalid) => invalid.message(),
+            Self::Redirect(redirect) => redirect.description.clone(),
+            Self::Unavailable(_) => UNAVAILABLE.to_string(),
         }
     }
 
     /// Renders the error for the endpoint family it is returned from.
     pub fn to_wire(&self, family: Family) -> WireError {
-        let status = self.status();
+        let status = match self {
+            // Only a page delivers a redirect; anywhere else it is the
+            // client's error, a 400.
+            Self::Redirect(_) => 400,
+            other => other.status(),
+        };
         let mut headers = Vec::new();
         let body = match (self, family) {
             (
@@ -252,31 +459,33 @@ impl Error {
                 }
                 oauth_body(code.as_str(), description)
             }
-            (
-                Self::Management {
-                    message,
-                    error_code,
-                    ..
-                },
-                _,
-            ) => {
+            (Self::Management { code, message }, _) => {
                 // RFC 9110 §15.5.2: a 401 carries a challenge; the Management
                 // API takes bearer tokens, so RFC 6750's, as Auth0 sends.
                 if status == 401 {
-                    let code = (message != MISSING_TOKEN).then_some(*error_code);
-                    headers.push(("WWW-Authenticate", bearer_challenge(code, message)));
+                    let error = (*code != ManagementErrorCode::MissingToken).then(|| code.as_str());
+                    headers.push(("WWW-Authenticate", bearer_challenge(error, message)));
                 }
-                management_body(status, message, error_code)
+                management_body(status, message, code.as_str(), None)
             }
-            (Self::Unavailable(_), Family::Management) => management_body(
+            (Self::Invalid(invalid), Family::Management) => management_body(
                 status,
-                "The service is temporarily unavailable, please retry",
-                "temporarily_unavailable",
+                &invalid.message(),
+                "invalid_body",
+                invalid.field.as_deref(),
             ),
-            (Self::Unavailable(_), _) => oauth_body(
-                OAuthErrorCode::TemporarilyUnavailable.as_str(),
-                "The service is temporarily unavailable, please retry",
-            ),
+            (Self::Invalid(invalid), _) => {
+                oauth_body(OAuthErrorCode::InvalidRequest.as_str(), &invalid.message())
+            }
+            (Self::Redirect(redirect), _) => {
+                oauth_body(redirect.code.as_str(), &redirect.description)
+            }
+            (Self::Unavailable(_), Family::Management) => {
+                management_body(status, UNAVAILABLE, "temporarily_unavailable", None)
+            }
+            (Self::Unavailable(_), _) => {
+                oauth_body(OAuthErrorCode::TemporarilyUnavailable.as_str(), UNAVAILABLE)
+            }
         };
         match status {
             503 => headers.push(("Retry-After", "1".to_string())),
@@ -312,12 +521,13 @@ fn oauth_body(code: &str, description: &str) -> String {
     .expect("serializing a struct of strings cannot fail")
 }
 
-fn management_body(status: u16, message: &str, error_code: &str) -> String {
+fn management_body(status: u16, message: &str, error_code: &str, field: Option<&str>) -> String {
     serde_json::to_string(&ManagementErrorBody {
         status_code: status,
         error: reason_phrase(status).to_string(),
         message: message.to_string(),
         error_code: Some(error_code.to_string()),
+        field: field.map(str::to_string),
     })
     .expect("serializing a struct of strings cannot fail")
 }
@@ -360,13 +570,14 @@ pub fn reason_phrase(status: u16) -> &'static str {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::OAuth {
-                code, description, ..
-            } => write!(f, "{}: {description}", code.as_str()),
-            Self::Management {
-                status, message, ..
-            } => write!(f, "{status}: {message}"),
             Self::Unavailable(detail) => write!(f, "unavailable: {detail}"),
+            other => write!(
+                f,
+                "{} {}: {}",
+                other.status(),
+                other.code(),
+                other.description()
+            ),
         }
     }
 }
@@ -392,8 +603,11 @@ mod tests {
 
     #[test]
     fn management_errors_use_auth0_shape() {
-        let wire = Error::not_found("inexistent_client", "The client does not exist")
-            .to_wire(Family::Management);
+        let wire = Error::not_found(
+            ManagementErrorCode::InexistentClient,
+            "The client does not exist",
+        )
+        .to_wire(Family::Management);
         let body: serde_json::Value = serde_json::from_str(&wire.body).unwrap();
         assert_eq!(body["statusCode"], 404);
         assert_eq!(body["error"], "Not Found");
@@ -430,8 +644,11 @@ mod tests {
 
     #[test]
     fn management_401s_carry_a_bearer_challenge_and_other_statuses_none() {
-        let wire = Error::management(401, "invalid_token", "The access token has expired")
-            .to_wire(Family::Management);
+        let wire = Error::management(
+            ManagementErrorCode::InvalidToken,
+            "The access token has expired",
+        )
+        .to_wire(Family::Management);
         assert_eq!(
             wire.headers,
             vec![(
@@ -440,14 +657,16 @@ mod tests {
                     .to_string()
             )]
         );
-        let missing =
-            Error::management(401, "invalid_token", MISSING_TOKEN).to_wire(Family::Management);
+        let missing = Error::missing_token()
+            .for_management()
+            .to_wire(Family::Management);
         assert_eq!(
             missing.headers,
             vec![("WWW-Authenticate", "Bearer".to_string())]
         );
-        let forbidden = Error::management(403, "insufficient_scope", "Insufficient scope")
-            .to_wire(Family::Management);
+        let forbidden =
+            Error::management(ManagementErrorCode::InsufficientScope, "Insufficient scope")
+                .to_wire(Family::Management);
         assert!(forbidden.headers.is_empty());
     }
 
@@ -456,5 +675,61 @@ mod tests {
         let wire = Error::invalid_token(r#"bad "kid""#).to_wire(Family::Resource);
         let (_, challenge) = &wire.headers[0];
         assert_eq!(challenge.matches('"').count(), 4);
+    }
+
+    #[test]
+    fn a_payload_validation_error_names_its_field_in_auth0s_words_and_apart() {
+        let wire = Error::invalid_field("callbacks", "value 'x' is not an absolute URL")
+            .to_wire(Family::Management);
+        let body: serde_json::Value = serde_json::from_str(&wire.body).unwrap();
+        assert_eq!(wire.status, 400);
+        assert_eq!(body["errorCode"], "invalid_body");
+        assert_eq!(
+            body["message"],
+            "Payload validation error: 'callbacks' value 'x' is not an absolute URL"
+        );
+        assert_eq!(body["field"], "callbacks");
+        let weak = Error::weak_password("Password is too weak").to_wire(Family::Management);
+        let body: serde_json::Value = serde_json::from_str(&weak.body).unwrap();
+        assert_eq!(
+            body["message"],
+            "PasswordStrengthError: Password is too weak"
+        );
+        assert_eq!(body["field"], "password");
+        let whole = Error::invalid_body("body is empty").to_wire(Family::Management);
+        assert!(!whole.body.contains("field"), "{}", whole.body);
+    }
+
+    #[test]
+    fn every_error_says_its_code_and_description_without_rendering() {
+        let redirect = Error::Redirect(Box::new(Redirect {
+            redirect_uri: "https://app.example/cb".into(),
+            mode: ResponseMode::Fragment,
+            state: Some("s".into()),
+            code: OAuthErrorCode::LoginRequired,
+            description: "The user is not signed in".into(),
+        }));
+        for (err, code, description) in [
+            (&redirect, "login_required", "The user is not signed in"),
+            (
+                &Error::not_found(ManagementErrorCode::InexistentUser, "No such user"),
+                "inexistent_user",
+                "No such user",
+            ),
+            (
+                &Error::unavailable("kv: reset"),
+                "temporarily_unavailable",
+                UNAVAILABLE,
+            ),
+        ] {
+            assert_eq!(
+                (err.code(), err.description().as_str()),
+                (code, description)
+            );
+        }
+        assert_eq!(
+            Error::not_found(ManagementErrorCode::InexistentUser, "x").status(),
+            404
+        );
     }
 }

@@ -14,7 +14,7 @@ use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ManagementErrorCode, Result};
 use crate::jose::access_token::VerifiedAccessToken;
 use crate::seams::cache::Cache;
 use crate::seams::clock::FixedClock;
@@ -241,8 +241,7 @@ impl<K: CryptoBackend> World<K> {
 pub fn assert_insufficient_scope<T: std::fmt::Debug>(result: Result<T>, ending: &str) {
     match &result {
         Err(Error::Management {
-            status: 403,
-            error_code: "insufficient_scope",
+            code: ManagementErrorCode::InsufficientScope,
             message,
         }) => assert!(message.ends_with(ending), "{message}"),
         other => panic!("expected 403 insufficient_scope, got {other:?}"),

@@ -1,6 +1,7 @@
 //! The Management API (`/api/v2`): each route authorizes its scope, parses
 //! its body or query, and calls the tenant.
 
+use tenant::error::ManagementErrorCode;
 use tenant::management::logs::{self, LogQuery, NewEvent};
 use tenant::management::{parse_body, Paging};
 use tenant::{Error, Family, Result};
@@ -184,8 +185,7 @@ fn grace_period(query: &[(String, String)]) -> Result<Option<u64>> {
         .map(|(_, value)| {
             value.parse().map_err(|_| {
                 Error::management(
-                    400,
-                    "invalid_query_string",
+ ManagementErrorCode::InvalidQueryString,
                     "Query validation error: previous_secret_grace_period must be a number of seconds",
                 )
             })

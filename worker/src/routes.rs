@@ -6,7 +6,7 @@ use worker::{Method, Request, Response, Url};
 
 use crate::oauth::{discovery, registration, token, userinfo};
 use crate::sign_in::pages::{self, Form};
-use crate::sign_in::{authorize, consent, login, logout};
+use crate::sign_in::{self, authorize, consent, login, logout};
 use crate::{floor, http, management, openapi, sample_api, Deployment};
 
 /// The error format a path answers in.
@@ -27,7 +27,7 @@ fn is_page(path: &str) -> bool {
 
 /// A page's errors are pages too, never JSON.
 fn page(result: Result<Response>) -> Result<Response> {
-    Ok(result.unwrap_or_else(|err| pages::from_error(&err)))
+    Ok(result.unwrap_or_else(sign_in::refused))
 }
 
 /// A decoded path segment (ids may carry URL-encoded identifiers).
@@ -54,7 +54,7 @@ pub async fn handle(req: &mut Request, url: &Url, deployment: &Deployment) -> Re
     {
         let err = Error::misdirected(family, deployment.config.issuer());
         return if is_page(path) {
-            Ok(pages::from_error(&err))
+            Ok(pages::error(&err))
         } else {
             Err(err)
         };

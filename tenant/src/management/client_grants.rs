@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use shared::management::{ClientGrant, ClientGrantCreate, ClientGrantUpdate};
 
-use crate::error::{echo, Error, Result};
+use crate::error::{echo, Error, ManagementErrorCode, Result};
 use crate::jose::access_token::VerifiedAccessToken;
 use crate::management::clients::is_well_formed_client_id;
 use crate::management::resource_servers::{ResourceServerRecord, MAX_SCOPES};
@@ -58,9 +58,10 @@ fn audience_of(key: &str) -> Option<&str> {
 
 fn check_scope(api: &ResourceServerRecord, scope: &[String]) -> Result<()> {
     if scope.len() > MAX_SCOPES {
-        return Err(Error::invalid_body(format!(
-            "Payload validation error: 'scope' may hold at most {MAX_SCOPES} items"
-        )));
+        return Err(Error::invalid_field(
+            "scope",
+            format!("may hold at most {MAX_SCOPES} items"),
+        ));
     }
     let undefined: Vec<&str> = scope
         .iter()
@@ -69,7 +70,7 @@ fn check_scope(api: &ResourceServerRecord, scope: &[String]) -> Result<()> {
         .collect();
     if !undefined.is_empty() {
         return Err(Error::invalid_body(format!(
-            "Payload validation error: scopes not defined by the resource server {}: {}",
+            "scopes not defined by the resource server {}: {}",
             echo(&api.identifier),
             scope::name_some(&undefined)
         )));
@@ -81,9 +82,10 @@ fn check_scope(api: &ResourceServerRecord, scope: &[String]) -> Result<()> {
 /// refused before it is compared with itself.
 fn dedup(scope: Vec<String>) -> Result<Vec<String>> {
     if scope.len() > MAX_SCOPES {
-        return Err(Error::invalid_body(format!(
-            "Payload validation error: 'scope' may hold at most {MAX_SCOPES} items"
-        )));
+        return Err(Error::invalid_field(
+            "scope",
+            format!("may hold at most {MAX_SCOPES} items"),
+        ));
     }
     let mut unique: Vec<String> = Vec::with_capacity(scope.len());
     for s in scope {
@@ -105,7 +107,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     }
 
     async fn existing_client_grant(&self, id: &str) -> Result<ClientGrantRecord> {
-        let not_found = || Error::not_found("inexistent_client_grant", NOT_FOUND);
+        let not_found = || Error::not_found(ManagementErrorCode::InexistentClientGrant, NOT_FOUND);
         if id.len() > 64 {
             return Err(not_found());
         }
@@ -122,16 +124,18 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         request: ClientGrantCreate,
         granter: &VerifiedAccessToken,
     ) -> Result<ClientGrant> {
-        let client = self
-            .client(&request.client_id)
-            .await?
-            .ok_or_else(|| Error::not_found("inexistent_client", "The client does not exist"))?;
+        let client = self.client(&request.client_id).await?.ok_or_else(|| {
+            Error::not_found(
+                ManagementErrorCode::InexistentClient,
+                "The client does not exist",
+            )
+        })?;
         let api = self
             .resource_server_by_identifier(&request.audience)
             .await?
             .ok_or_else(|| {
                 Error::not_found(
-                    "inexistent_resource_server",
+                    ManagementErrorCode::InexistentResourceServer,
                     format!(
                         "No resource server found for audience {}",
                         echo(&request.audience)
@@ -140,8 +144,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             })?;
         if api.is_system && client.is_third_party() {
             return Err(Error::management(
-                403,
-                "operation_not_supported",
+                ManagementErrorCode::OperationNotSupported,
                 "Third-party clients cannot be granted access to the Management API",
             ));
         }

@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use shared::management::{AppType, Client, ClientCreate, ClientUpdate, JwtConfiguration};
-pub use shared::protocol::AuthMethod;
+use shared::protocol::ResponseType;
+pub use shared::protocol::{AuthMethod, GrantType};
 
-use crate::error::{echo, Error, Result};
+use crate::error::{echo, Error, ManagementErrorCode, Result};
 use crate::jose::keys::SigningAlg;
 use crate::management::settings::check_grace_period;
 use crate::management::{Listing, Paging};
@@ -49,21 +50,16 @@ pub fn is_built_in_name(name: &str) -> bool {
 /// body.
 fn parse_auth_method(value: &str) -> Result<AuthMethod> {
     AuthMethod::parse(value).ok_or_else(|| {
-        Error::invalid_body(format!(
-            "Payload validation error: 'token_endpoint_auth_method' must be one of {} (got '{}')",
-            AuthMethod::names(),
-            echo(value)
-        ))
+        Error::invalid_field(
+            "token_endpoint_auth_method",
+            format!(
+                "must be one of {} (got '{}')",
+                AuthMethod::names(),
+                echo(value)
+            ),
+        )
     })
 }
-
-/// Grant types a client may be allowed.
-pub const GRANT_TYPES: &[&str] = &[
-    "authorization_code",
-    "implicit",
-    "refresh_token",
-    "client_credentials",
-];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientRecord {
@@ -73,7 +69,7 @@ pub struct ClientRecord {
     pub app_type: Option<AppType>,
     pub is_first_party: bool,
     pub token_endpoint_auth_method: AuthMethod,
-    pub grant_types: Vec<String>,
+    pub grant_types: Vec<GrantType>,
     pub callbacks: Vec<String>,
     pub allowed_logout_urls: Vec<String>,
     pub web_origins: Vec<String>,
@@ -101,7 +97,7 @@ pub struct ClientRecord {
 pub struct Registration {
     /// `secret::hash` of the RFC 7592 registration access token.
     pub access_token_hash: String,
-    pub response_types: Vec<String>,
+    pub response_types: Vec<ResponseType>,
     pub client_uri: Option<String>,
     pub policy_uri: Option<String>,
     pub tos_uri: Option<String>,
@@ -119,7 +115,7 @@ impl ClientRecord {
             app_type,
             is_first_party: true,
             token_endpoint_auth_method: AuthMethod::ClientSecretPost,
-            grant_types: default_grant_types(app_type),
+            grant_types: default_grant_types(app_type, true),
             callbacks: Vec::new(),
             allowed_logout_urls: Vec::new(),
             web_origins: Vec::new(),
@@ -138,8 +134,8 @@ impl ClientRecord {
         }
     }
 
-    pub fn allows_grant(&self, grant_type: &str) -> bool {
-        self.grant_types.iter().any(|g| g == grant_type)
+    pub fn allows_grant(&self, grant_type: GrantType) -> bool {
+        self.grant_types.contains(&grant_type)
     }
 
     /// Whether `presented` is the client's secret, or its previous secret
@@ -218,7 +214,7 @@ impl ClientRecord {
             app_type: self.app_type,
             is_first_party: self.is_first_party,
             token_endpoint_auth_method: self.token_endpoint_auth_method.as_str().to_string(),
-            grant_types: self.grant_types.clone(),
+            grant_types: self.grant_types.iter().map(|g| g.to_string()).collect(),
             callbacks: self.callbacks.clone(),
             allowed_logout_urls: self.allowed_logout_urls.clone(),
             web_origins: self.web_origins.clone(),
@@ -251,7 +247,17 @@ impl ClientRecord {
             self.token_endpoint_auth_method = parse_auth_method(&method)?;
         }
         if let Some(grant_types) = update.grant_types {
-            self.grant_types = grant_types;
+            self.grant_types = grant_types
+                .iter()
+                .map(|grant| {
+                    GrantType::parse(grant).ok_or_else(|| {
+                        Error::invalid_field(
+                            "grant_types",
+                            format!("value '{}' is not supported", echo(grant)),
+                        )
+                    })
+                })
+                .collect::<Result<_>>()?;
         }
         if let Some(callbacks) = update.callbacks {
             self.callbacks = callbacks;
@@ -282,32 +288,21 @@ impl ClientRecord {
     pub(crate) fn validate(&self) -> Result<()> {
         check_text("name", &self.name, 1, 128)?;
         check_text("description", &self.description, 0, 140)?;
-        for grant in &self.grant_types {
-            if !GRANT_TYPES.contains(&grant.as_str()) {
-                return Err(Error::invalid_body(format!(
-                    "Payload validation error: 'grant_types' value '{}' is not supported",
-                    echo(grant)
-                )));
-            }
-        }
         if self.token_endpoint_auth_method == AuthMethod::None
-            && self.allows_grant("client_credentials")
+            && self.allows_grant(GrantType::ClientCredentials)
         {
-            return Err(Error::invalid_body(
-                "Payload validation error: a client with token_endpoint_auth_method 'none' cannot use the client_credentials grant",
+            return Err(Error::invalid_body("a client with token_endpoint_auth_method 'none' cannot use the client_credentials grant",
             ));
         }
         if self.callbacks.len() > MAX_URIS {
-            return Err(Error::invalid_body(format!(
-                "Payload validation error: 'callbacks' may hold at most {MAX_URIS} items"
-            )));
+            return Err(Error::invalid_field(
+                "callbacks",
+                format!("may hold at most {MAX_URIS} items"),
+            ));
         }
         for uri in &self.callbacks {
             redirect_uri::check(uri).map_err(|reason| {
-                Error::invalid_body(format!(
-                    "Payload validation error: 'callbacks' value '{}' {reason}",
-                    echo(uri)
-                ))
+                Error::invalid_field("callbacks", format!("value '{}' {reason}", echo(uri)))
             })?;
         }
         for (field, uris) in [
@@ -318,8 +313,9 @@ impl ClientRecord {
             check_uris(field, uris)?;
         }
         if self.client_metadata.len() > 10 {
-            return Err(Error::invalid_body(
-                "Payload validation error: 'client_metadata' may hold at most 10 properties",
+            return Err(Error::invalid_field(
+                "client_metadata",
+                "may hold at most 10 properties",
             ));
         }
         for (name, value) in &self.client_metadata {
@@ -329,19 +325,22 @@ impl ClientRecord {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
             if !valid_name || value.chars().count() > 255 {
-                return Err(Error::invalid_body(format!(
-                    "Payload validation error: 'client_metadata.{}' is not allowed (names: [A-Za-z0-9_-], 255 characters; values: 255 characters)", echo(name)
-                )));
+                return Err(Error::invalid_field(
+                    format!("client_metadata.{}", echo(name)),
+                    "is not allowed (names: [A-Za-z0-9_-], 255 characters; values: 255 characters)",
+                ));
             }
         }
         if SigningAlg::parse(&self.jwt_configuration.alg).is_none() {
-            return Err(Error::invalid_body(
-                "Payload validation error: 'jwt_configuration.alg' must be one of RS256, EdDSA",
+            return Err(Error::invalid_field(
+                "jwt_configuration.alg",
+                "must be one of RS256, EdDSA",
             ));
         }
         if !(1..=2_592_000).contains(&self.jwt_configuration.lifetime_in_seconds) {
-            return Err(Error::invalid_body(
-                "Payload validation error: 'jwt_configuration.lifetime_in_seconds' must be between 1 and 2592000",
+            return Err(Error::invalid_field(
+                "jwt_configuration.lifetime_in_seconds",
+                "must be between 1 and 2592000",
             ));
         }
         Ok(())
@@ -353,9 +352,10 @@ const SCRIPT_SCHEMES: [&str; 4] = ["javascript", "data", "vbscript", "file"];
 
 fn check_uris(field: &str, uris: &[String]) -> Result<()> {
     if uris.len() > MAX_URIS {
-        return Err(Error::invalid_body(format!(
-            "Payload validation error: '{field}' may hold at most {MAX_URIS} items"
-        )));
+        return Err(Error::invalid_field(
+            field,
+            format!("may hold at most {MAX_URIS} items"),
+        ));
     }
     for uri in uris {
         // Any scheme an app may return to (native apps use their own),
@@ -372,10 +372,10 @@ fn check_uris(field: &str, uris: &[String]) -> Result<()> {
             || uri.len() > MAX_URI_LEN
             || uri.chars().any(|c| c.is_whitespace() || c.is_control())
         {
-            return Err(Error::invalid_body(format!(
-                "Payload validation error: '{field}' value '{}' is not an absolute URL",
-                echo(uri)
-            )));
+            return Err(Error::invalid_field(
+                field,
+                format!("value '{}' is not an absolute URL", echo(uri)),
+            ));
         }
     }
     Ok(())
@@ -386,27 +386,31 @@ fn check_uris(field: &str, uris: &[String]) -> Result<()> {
 fn check_custom_secret(secret: &str) -> Result<()> {
     let printable = secret.bytes().all(|b| (0x21..=0x7e).contains(&b));
     if secret.len() < 32 || secret.len() > 512 || !printable {
-        return Err(Error::invalid_body(
-            "Payload validation error: 'client_secret' must be 32 to 512 printable ASCII characters without spaces",
+        return Err(Error::invalid_field(
+            "client_secret",
+            "must be 32 to 512 printable ASCII characters without spaces",
         ));
     }
     Ok(())
 }
 
-fn default_grant_types(app_type: Option<AppType>) -> Vec<String> {
-    let grants: &[&str] = match app_type {
-        Some(AppType::NonInteractive) => &["client_credentials"],
+/// Auth0's grant types for a new client of `app_type`, the one place they
+/// are written: machine-to-machine apps get client credentials only;
+/// browser and native apps sign people in; other confidential clients may
+/// do both. A public client (`token_endpoint_auth_method: none`) never gets
+/// client credentials.
+pub(crate) fn default_grant_types(app_type: Option<AppType>, confidential: bool) -> Vec<GrantType> {
+    use GrantType::*;
+    match app_type {
+        Some(AppType::NonInteractive) => vec![ClientCredentials],
         Some(AppType::Spa) | Some(AppType::Native) => {
-            &["authorization_code", "implicit", "refresh_token"]
+            vec![AuthorizationCode, Implicit, RefreshToken]
         }
-        Some(AppType::RegularWeb) | None => &[
-            "authorization_code",
-            "implicit",
-            "refresh_token",
-            "client_credentials",
-        ],
-    };
-    grants.iter().map(|g| g.to_string()).collect()
+        Some(AppType::RegularWeb) | None if confidential => {
+            vec![AuthorizationCode, Implicit, RefreshToken, ClientCredentials]
+        }
+        Some(AppType::RegularWeb) | None => vec![AuthorizationCode, Implicit, RefreshToken],
+    }
 }
 
 pub(crate) fn key(client_id: &str) -> String {
@@ -440,7 +444,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         record.name = name.to_string();
         record.description = description.to_string();
         record.token_endpoint_auth_method = AuthMethod::None;
-        record.grant_types = vec!["implicit".to_string()];
+        record.grant_types = vec![GrantType::Implicit];
         record.callbacks = vec![format!("{origin}{path}/callback")];
         record.allowed_logout_urls = vec![format!("{origin}/")];
         record.web_origins = vec![origin];
@@ -508,7 +512,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     async fn existing_client(&self, client_id: &str) -> Result<ClientRecord> {
         self.client(client_id)
             .await?
-            .ok_or_else(|| Error::not_found("inexistent_client", NOT_FOUND))
+            .ok_or_else(|| Error::not_found(ManagementErrorCode::InexistentClient, NOT_FOUND))
     }
 
     /// Creates a client; the response is the only time its secret is shown.
@@ -576,8 +580,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         let custom_secret = update.client_secret.take();
         if custom_secret.is_some() && !may_set_secret {
             return Err(Error::management(
-                403,
-                "insufficient_scope",
+                ManagementErrorCode::InsufficientScope,
                 "Insufficient scope, expected all of: update:clients, update:client_keys",
             ));
         }
@@ -588,7 +591,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         if let Some(custom) = custom_secret {
             if record.token_endpoint_auth_method == AuthMethod::None {
                 return Err(Error::invalid_body(
-                    "Payload validation error: a client with token_endpoint_auth_method 'none' has no secret",
+                    "a client with token_endpoint_auth_method 'none' has no secret",
                 ));
             }
             check_custom_secret(&custom)?;

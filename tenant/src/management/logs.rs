@@ -9,7 +9,7 @@
 
 use shared::logs::{event_type, Actor, LogDetails, LogEvent, LoggedRequest, Target};
 
-use crate::error::{echo, Error, Result};
+use crate::error::{echo, Error, ManagementErrorCode, Result};
 use crate::jose::access_token::VerifiedAccessToken;
 use crate::management::Paging;
 use crate::seams::clock::rfc3339_millis;
@@ -180,7 +180,8 @@ pub enum LogQuery {
 
 impl LogQuery {
     pub fn from_query(pairs: &[(String, String)]) -> Result<Self> {
-        let invalid = |message: String| Error::management(400, "invalid_query_string", message);
+        let invalid =
+            |message: String| Error::management(ManagementErrorCode::InvalidQueryString, message);
         let value = |name: &str| {
             pairs
                 .iter()
@@ -300,8 +301,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                     .await?;
                 if newer.len() > MAX_CHECKPOINT_LAG {
                     return Err(Error::management(
-                        400,
-                        "invalid_query_string",
+ ManagementErrorCode::InvalidQueryString,
                         format!(
                             "Query validation error: from is more than {MAX_CHECKPOINT_LAG} events behind the newest; read on from a later checkpoint"
                         ),
@@ -317,7 +317,12 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
 
     /// `GET /api/v2/logs/{id}`.
     pub async fn get_log(&self, log_id: &str) -> Result<LogEvent> {
-        let not_found = || Error::not_found("inexistent_log", "The log event does not exist");
+        let not_found = || {
+            Error::not_found(
+                ManagementErrorCode::InexistentLog,
+                "The log event does not exist",
+            )
+        };
         let key = key_of(log_id).ok_or_else(not_found)?;
         get_json(self.store, &key).await?.ok_or_else(not_found)
     }

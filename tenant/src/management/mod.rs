@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shared::management::Totals;
 
-use crate::error::{echo, Error, Result};
+use crate::error::{echo, Error, ManagementErrorCode, Result};
 use crate::jose::access_token::VerifiedAccessToken;
 use crate::primitives::scope;
 use crate::seams::crypto::CryptoBackend;
@@ -59,12 +59,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         let mut token = self
             .verify_bearer(authorization, Some(&audience))
             .await
-            .map_err(|err| match err {
-                Error::OAuth { description, .. } => {
-                    Error::management(401, "invalid_token", description)
-                }
-                other => other,
-            })?;
+            .map_err(Error::for_management)?;
         let held = self.current_access(&token).await?;
         token.claims.scope = token
             .claims
@@ -75,8 +70,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             .join(" ");
         if !token.has_scope(scope) {
             return Err(Error::management(
-                403,
-                "insufficient_scope",
+                ManagementErrorCode::InsufficientScope,
                 format!("Insufficient scope, expected any of: {scope}"),
             ));
         }
@@ -108,7 +102,8 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         let built_in = bootstrap
             || client_id == self.app_client_id()
             || client_id == self.dashboard_client_id();
-        let withdrawn = |message: &str| Error::management(401, "invalid_token", message);
+        let withdrawn =
+            |message: &str| Error::management(ManagementErrorCode::InvalidToken, message);
         if !built_in {
             match self.client(client_id).await? {
                 Some(client) if !client.is_third_party() => {}
@@ -171,8 +166,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             return Ok(());
         }
         Err(Error::management(
-            403,
-            "insufficient_scope",
+            ManagementErrorCode::InsufficientScope,
             message(&scope::name_some(&missing)),
         ))
     }
@@ -197,32 +191,27 @@ impl HeldScopes {
 /// complaint into Auth0's payload validation message naming the field.
 pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(Error::invalid_body(
-            "Payload validation error: body is empty",
-        ));
+        return Err(Error::invalid_body("body is empty"));
     }
     // serde reads a struct from a JSON array too (`["x"]` as `{"name":
     // "x"}`); every body of the API is an object.
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(Error::invalid_body(
-            "Payload validation error: the body must be a JSON object",
-        ));
+        return Err(Error::invalid_body("the body must be a JSON object"));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
         let detail = err.inner().to_string();
         let detail = detail.split(" at line ").next().unwrap_or(&detail);
-        let message = if path == "." {
-            format!("Payload validation error: {detail}")
+        if path == "." {
+            Error::invalid_body(detail)
         } else {
-            format!("Payload validation error: '{path}': {detail}")
-        };
-        Error::invalid_body(message)
+            Error::invalid_field(path, format!("is not valid: {detail}"))
+        }
     })?;
-    deserializer.end().map_err(|_| {
-        Error::invalid_body("Payload validation error: trailing characters after the JSON body")
-    })?;
+    deserializer
+        .end()
+        .map_err(|_| Error::invalid_body("trailing characters after the JSON body"))?;
     Ok(value)
 }
 
@@ -248,8 +237,7 @@ impl Paging {
         for (name, value) in pairs {
             let invalid = || {
                 Error::management(
-                    400,
-                    "invalid_query_string",
+                    ManagementErrorCode::InvalidQueryString,
                     format!(
                         "Query validation error: invalid value for {}: '{}'",
                         echo(name),

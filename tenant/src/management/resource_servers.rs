@@ -13,7 +13,7 @@ use shared::management::{
     ResourceServer, ResourceServerCreate, ResourceServerScope, ResourceServerUpdate,
 };
 
-use crate::error::{echo, Error, Result};
+use crate::error::{echo, Error, ManagementErrorCode, Result};
 use crate::jose::keys::SigningAlg;
 use crate::management::{self, Listing, Paging};
 use crate::primitives::scope;
@@ -103,42 +103,44 @@ fn id_key(id: &str) -> String {
 
 fn parse_signing_alg(value: &str) -> Result<SigningAlg> {
     SigningAlg::parse(value).ok_or_else(|| {
-        Error::invalid_body(format!(
-            "Payload validation error: 'signing_alg' must be one of RS256, EdDSA (got '{}')",
-            echo(value)
-        ))
+        Error::invalid_field(
+            "signing_alg",
+            format!("must be one of RS256, EdDSA (got '{}')", echo(value)),
+        )
     })
 }
 
 fn check_token_lifetime(lifetime: u64) -> Result<u64> {
     if !(60..=MAX_TOKEN_LIFETIME).contains(&lifetime) {
-        return Err(Error::invalid_body(format!(
-            "Payload validation error: 'token_lifetime' must be between 60 and {MAX_TOKEN_LIFETIME}"
-        )));
+        return Err(Error::invalid_field(
+            "token_lifetime",
+            format!("must be between 60 and {MAX_TOKEN_LIFETIME}"),
+        ));
     }
     Ok(lifetime)
 }
 
 fn check_scopes(scopes: &[ResourceServerScope]) -> Result<()> {
     if scopes.len() > MAX_SCOPES {
-        return Err(Error::invalid_body(format!(
-            "Payload validation error: 'scopes' may hold at most {MAX_SCOPES} items"
-        )));
+        return Err(Error::invalid_field(
+            "scopes",
+            format!("may hold at most {MAX_SCOPES} items"),
+        ));
     }
     let mut seen = HashSet::new();
     for scope in scopes {
         let valid = scope.value.len() <= 280 && scope::is_scope_token(&scope.value);
         if !valid {
-            return Err(Error::invalid_body(format!(
-                "Payload validation error: 'scopes' value '{}' is not a valid scope",
-                echo(&scope.value)
-            )));
+            return Err(Error::invalid_field(
+                "scopes",
+                format!("value '{}' is not a valid scope", echo(&scope.value)),
+            ));
         }
         if !seen.insert(scope.value.as_str()) {
-            return Err(Error::invalid_body(format!(
-                "Payload validation error: 'scopes' value '{}' is duplicated",
-                echo(&scope.value)
-            )));
+            return Err(Error::invalid_field(
+                "scopes",
+                format!("value '{}' is duplicated", echo(&scope.value)),
+            ));
         }
         check_text("scopes.description", &scope.description, 0, 500)?;
     }
@@ -152,9 +154,10 @@ fn check_identifier(identifier: &str) -> Result<()> {
             .chars()
             .any(|c| c.is_whitespace() || c.is_control())
     {
-        return Err(Error::invalid_body(format!(
-            "Payload validation error: 'identifier' must be 1 to {MAX_IDENTIFIER_LEN} characters without spaces"
-        )));
+        return Err(Error::invalid_field(
+            "identifier",
+            format!("must be 1 to {MAX_IDENTIFIER_LEN} characters without spaces"),
+        ));
     }
     Ok(())
 }
@@ -208,11 +211,16 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             return Ok(ResourceServerRecord::management(identifier.to_string()));
         }
         if identifier.len() > MAX_IDENTIFIER_LEN {
-            return Err(Error::not_found("inexistent_resource_server", NOT_FOUND));
+            return Err(Error::not_found(
+                ManagementErrorCode::InexistentResourceServer,
+                NOT_FOUND,
+            ));
         }
         store::get_json(self.store, &key(identifier))
             .await?
-            .ok_or_else(|| Error::not_found("inexistent_resource_server", NOT_FOUND))
+            .ok_or_else(|| {
+                Error::not_found(ManagementErrorCode::InexistentResourceServer, NOT_FOUND)
+            })
     }
 
     pub async fn create_resource_server(
@@ -291,8 +299,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         let mut record = self.find_resource_server(id).await?;
         if record.is_system {
             return Err(Error::management(
-                403,
-                "operation_not_supported",
+                ManagementErrorCode::OperationNotSupported,
                 "The Management API cannot be changed",
             ));
         }
@@ -329,8 +336,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         let record = self.find_resource_server(id).await?;
         if record.is_system {
             return Err(Error::management(
-                403,
-                "operation_not_supported",
+                ManagementErrorCode::OperationNotSupported,
                 "The Management API cannot be deleted",
             ));
         }

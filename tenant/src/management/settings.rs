@@ -43,9 +43,10 @@ impl TenantSettingsRecord {
 /// A grace period from a request, within bounds.
 pub fn check_grace_period(field: &str, seconds: u64) -> Result<u64> {
     if seconds > MAX_GRACE_PERIOD {
-        return Err(Error::invalid_body(format!(
-            "Payload validation error: '{field}' must be at most {MAX_GRACE_PERIOD} seconds"
-        )));
+        return Err(Error::invalid_field(
+            field,
+            format!("must be at most {MAX_GRACE_PERIOD} seconds"),
+        ));
     }
     Ok(seconds)
 }
@@ -58,8 +59,9 @@ fn check_email(email: &str) -> Result<()> {
                 .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
             && !email.chars().any(|c| c.is_whitespace() || c.is_control()));
     if !valid {
-        return Err(Error::invalid_body(
-            "Payload validation error: 'support_email' must be an email address",
+        return Err(Error::invalid_field(
+            "support_email",
+            "must be an email address",
         ));
     }
     Ok(())

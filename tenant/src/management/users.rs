@@ -13,7 +13,7 @@ use shared::management::{
     UserIdentity, UserUpdate, DATABASE_CONNECTION,
 };
 
-use crate::error::{echo, Error, Result};
+use crate::error::{echo, Error, ManagementErrorCode, Result};
 use crate::jose::access_token::VerifiedAccessToken;
 use crate::management::{Listing, Paging};
 use crate::primitives::password;
@@ -149,19 +149,20 @@ pub fn normalize_email(email: &str) -> Result<String> {
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"".contains(c));
     if !valid {
-        return Err(Error::invalid_body(
-            "Payload validation error: 'email' must be an email address",
-        ));
+        return Err(Error::invalid_field("email", "must be an email address"));
     }
     Ok(email)
 }
 
 fn check_connection(connection: &str) -> Result<()> {
     if connection != DATABASE_CONNECTION {
-        return Err(Error::invalid_body(format!(
-            "Payload validation error: 'connection' must be '{DATABASE_CONNECTION}' (got '{}')",
-            echo(connection)
-        )));
+        return Err(Error::invalid_field(
+            "connection",
+            format!(
+                "must be '{DATABASE_CONNECTION}' (got '{}')",
+                echo(connection)
+            ),
+        ));
     }
     Ok(())
 }
@@ -170,9 +171,7 @@ fn check_picture(picture: &str) -> Result<()> {
     let ok =
         picture.len() <= 2048 && url::Url::parse(picture).is_ok_and(|url| url.scheme() == "https");
     if !ok {
-        return Err(Error::invalid_body(
-            "Payload validation error: 'picture' must be an https URL",
-        ));
+        return Err(Error::invalid_field("picture", "must be an https URL"));
     }
     Ok(())
 }
@@ -222,11 +221,11 @@ fn new_user_id(rng: &dyn random::Rng) -> String {
 }
 
 fn not_found() -> Error {
-    Error::not_found("inexistent_user", NOT_FOUND)
+    Error::not_found(ManagementErrorCode::InexistentUser, NOT_FOUND)
 }
 
 fn exists() -> Error {
-    Error::management(409, "auth0_idp_error", "The user already exists.")
+    Error::management(ManagementErrorCode::UserExists, "The user already exists.")
 }
 
 impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
@@ -330,8 +329,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     pub async fn users_by_email(&self, email: &str) -> Result<Vec<User>> {
         let Ok(email) = normalize_email(email) else {
             return Err(Error::management(
-                400,
-                "invalid_query_string",
+                ManagementErrorCode::InvalidQueryString,
                 "Query validation error: 'email' must be an email address",
             ));
         };
@@ -549,7 +547,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 .await?
                 .ok_or_else(|| {
                     Error::not_found(
-                        "inexistent_resource_server",
+                        ManagementErrorCode::InexistentResourceServer,
                         format!(
                             "Resource server '{}' does not exist",
                             echo(&permission.resource_server_identifier)
@@ -558,7 +556,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 })?;
             if !api.defines_scope(&permission.permission_name) {
                 return Err(Error::invalid_body(format!(
-                    "Payload validation error: the API '{}' has no permission '{}'",
+                    "the API '{}' has no permission '{}'",
                     echo(&api.identifier),
                     echo(&permission.permission_name)
                 )));
@@ -567,7 +565,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         user.permissions.extend(request.permissions);
         if user.permissions.len() > MAX_PERMISSIONS {
             return Err(Error::invalid_body(format!(
-                "Payload validation error: a user may hold at most {MAX_PERMISSIONS} permissions"
+                "a user may hold at most {MAX_PERMISSIONS} permissions"
             )));
         }
         user.updated_at = self.clock.now();
@@ -619,9 +617,10 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
 
 fn check_permission_list(request: &PermissionsRequest) -> Result<()> {
     if request.permissions.is_empty() || request.permissions.len() > MAX_PERMISSIONS {
-        return Err(Error::invalid_body(format!(
-            "Payload validation error: 'permissions' must hold 1 to {MAX_PERMISSIONS} items"
-        )));
+        return Err(Error::invalid_field(
+            "permissions",
+            format!("must hold 1 to {MAX_PERMISSIONS} items"),
+        ));
     }
     Ok(())
 }

@@ -9,12 +9,14 @@
 
 use serde_json::{Map, Value};
 use shared::management::AppType;
+use shared::protocol::ResponseType;
 use shared::registration::ClientInformation;
 
-use crate::error::{echo, Error, Result};
+use crate::error::{echo, Error, OAuthErrorCode, Result};
 use crate::jose::access_token::bearer_token;
 use crate::management::clients::{
-    is_built_in_name, AuthMethod, ClientRecord, Registration, CLIENT_ID_LEN, GRANT_TYPES,
+    default_grant_types, is_built_in_name, AuthMethod, ClientRecord, GrantType, Registration,
+    CLIENT_ID_LEN,
 };
 use crate::primitives::text::is_forbidden_in_text;
 use crate::primitives::{redirect_uri, scope, secret};
@@ -31,15 +33,15 @@ const DEFAULT_CLIENT_NAME: &str = "Dynamic application";
 /// Bytes of the registration access token.
 const REGISTRATION_TOKEN_BYTES: usize = 32;
 
-const RESPONSE_TYPES: &[&str] = &[
-    "code",
-    "token",
-    "id_token",
-    "id_token token",
-    "code id_token",
-    "code token",
-    "code id_token token",
-];
+/// What a registered client is in Auth0's terms: a browser app when it
+/// cannot keep a secret, a web app when it can.
+fn app_type(method: AuthMethod) -> AppType {
+    if method == AuthMethod::None {
+        AppType::Spa
+    } else {
+        AppType::RegularWeb
+    }
+}
 
 /// The metadata a client registers with (RFC 7591 §2), validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,8 +49,8 @@ pub struct ClientMetadata {
     pub client_name: String,
     pub redirect_uris: Vec<String>,
     pub token_endpoint_auth_method: AuthMethod,
-    pub grant_types: Vec<String>,
-    pub response_types: Vec<String>,
+    pub grant_types: Vec<GrantType>,
+    pub response_types: Vec<ResponseType>,
     pub logo_uri: Option<String>,
     pub client_uri: Option<String>,
     pub policy_uri: Option<String>,
@@ -82,17 +84,32 @@ impl Members<'_> {
         max_items: usize,
         max_chars: usize,
     ) -> Result<Option<Vec<String>>> {
+        self.strings_refused_as(
+            name,
+            max_items,
+            max_chars,
+            OAuthErrorCode::InvalidClientMetadata,
+        )
+    }
+
+    /// An array of strings, each at most `max_chars`, repeats dropped; a
+    /// malformed one is refused with `code` (RFC 7591 §3.2.2 names
+    /// `invalid_redirect_uri` for the redirect URIs).
+    fn strings_refused_as(
+        &self,
+        name: &str,
+        max_items: usize,
+        max_chars: usize,
+        code: OAuthErrorCode,
+    ) -> Result<Option<Vec<String>>> {
+        let refused = |description: String| Error::oauth(400, code, description);
         let items = match self.0.get(name) {
             None | Some(Value::Null) => return Ok(None),
             Some(Value::Array(items)) => items,
-            Some(_) => {
-                return Err(Error::invalid_client_metadata(format!(
-                    "{name} must be an array of strings"
-                )))
-            }
+            Some(_) => return Err(refused(format!("{name} must be an array of strings"))),
         };
         if items.len() > max_items {
-            return Err(Error::invalid_client_metadata(format!(
+            return Err(refused(format!(
                 "{name} may hold at most {max_items} values"
             )));
         }
@@ -105,28 +122,14 @@ impl Members<'_> {
                     }
                 }
                 Value::String(_) => {
-                    return Err(Error::invalid_client_metadata(format!(
+                    return Err(refused(format!(
                         "{name} values must be at most {max_chars} characters"
                     )))
                 }
-                _ => {
-                    return Err(Error::invalid_client_metadata(format!(
-                        "{name} must be an array of strings"
-                    )))
-                }
+                _ => return Err(refused(format!("{name} must be an array of strings"))),
             }
         }
         Ok(Some(values))
-    }
-}
-
-fn check_supported(name: &str, values: &[String], supported: &[&str]) -> Result<()> {
-    match values.iter().find(|v| !supported.contains(&v.as_str())) {
-        Some(value) => Err(Error::invalid_client_metadata(format!(
-            "{name} '{}' is not supported",
-            echo(value)
-        ))),
-        None => Ok(()),
     }
 }
 
@@ -186,45 +189,59 @@ impl ClientMetadata {
         };
         let confidential = token_endpoint_auth_method != AuthMethod::None;
 
-        let grant_types = match members.strings("grant_types", GRANT_TYPES.len(), 64)? {
-            Some(grants) => grants,
-            None => {
-                let mut grants = vec!["authorization_code", "implicit", "refresh_token"];
-                if confidential {
-                    grants.push("client_credentials");
-                }
-                grants.into_iter().map(String::from).collect()
-            }
+        let grant_types = match members.strings("grant_types", GrantType::ALL.len(), 64)? {
+            Some(grants) => grants
+                .iter()
+                .map(|grant| {
+                    GrantType::parse(grant).ok_or_else(|| {
+                        Error::invalid_client_metadata(format!(
+                            "grant_type '{}' is not supported",
+                            echo(grant)
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+            None => default_grant_types(Some(app_type(token_endpoint_auth_method)), confidential),
         };
-        check_supported("grant_type", &grant_types, GRANT_TYPES)?;
-        let allows = |grant: &str| grant_types.iter().any(|g| g == grant);
-        if allows("client_credentials") && !confidential {
+        let allows = |grant: GrantType| grant_types.contains(&grant);
+        if allows(GrantType::ClientCredentials) && !confidential {
             return Err(Error::invalid_client_metadata(
                 "a client with token_endpoint_auth_method 'none' cannot use the client_credentials grant",
             ));
         }
 
-        let response_types = match members.strings("response_types", RESPONSE_TYPES.len(), 32)? {
-            Some(types) => types,
+        let response_types = match members.strings("response_types", ResponseType::ALL.len(), 32)? {
+            Some(types) => types
+                .iter()
+                .map(|value| {
+                    ResponseType::parse(value).ok_or_else(|| {
+                        Error::invalid_client_metadata(format!(
+                            "response_type '{}' is not supported",
+                            echo(value)
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
             None => {
                 let mut types = Vec::new();
-                if allows("authorization_code") {
-                    types.push("code");
+                if allows(GrantType::AuthorizationCode) {
+                    types.push(ResponseType::CODE);
                 }
-                if allows("implicit") {
-                    types.extend(["token", "id_token", "id_token token"]);
+                if allows(GrantType::Implicit) {
+                    types.extend([
+                        ResponseType::TOKEN,
+                        ResponseType::ID_TOKEN,
+                        ResponseType::ID_TOKEN_TOKEN,
+                    ]);
                 }
-                types.into_iter().map(String::from).collect()
+                types
             }
         };
-        check_supported("response_type", &response_types, RESPONSE_TYPES)?;
         for response_type in &response_types {
             // RFC 7591 §2.1: response types need their grant types.
-            let parts: Vec<&str> = response_type.split(' ').collect();
-            let needs_code = parts.contains(&"code");
-            let needs_implicit = parts.iter().any(|p| *p == "token" || *p == "id_token");
-            if (needs_code && !allows("authorization_code"))
-                || (needs_implicit && !allows("implicit"))
+            let needs_implicit = response_type.token || response_type.id_token;
+            if (response_type.code && !allows(GrantType::AuthorizationCode))
+                || (needs_implicit && !allows(GrantType::Implicit))
             {
                 return Err(Error::invalid_client_metadata(format!(
                     "response_type '{response_type}' does not match the grant_types"
@@ -233,13 +250,16 @@ impl ClientMetadata {
         }
 
         let redirect_uris = members
-            .strings("redirect_uris", MAX_REDIRECT_URIS, redirect_uri::MAX_LEN)
-            .map_err(|err| match err {
-                Error::OAuth { description, .. } => Error::invalid_redirect_uri(description),
-                other => other,
-            })?
+            .strings_refused_as(
+                "redirect_uris",
+                MAX_REDIRECT_URIS,
+                redirect_uri::MAX_LEN,
+                OAuthErrorCode::InvalidRedirectUri,
+            )?
             .unwrap_or_default();
-        if redirect_uris.is_empty() && (allows("authorization_code") || allows("implicit")) {
+        if redirect_uris.is_empty()
+            && (allows(GrantType::AuthorizationCode) || allows(GrantType::Implicit))
+        {
             return Err(Error::invalid_redirect_uri(
                 "redirect_uris is required for the authorization_code and implicit grants",
             ));
@@ -309,11 +329,7 @@ impl ClientMetadata {
     /// secrets and registration access token.
     fn apply(self, record: &mut ClientRecord, access_token_hash: String) {
         record.name = self.client_name;
-        record.app_type = Some(if self.token_endpoint_auth_method == AuthMethod::None {
-            AppType::Spa
-        } else {
-            AppType::RegularWeb
-        });
+        record.app_type = Some(app_type(self.token_endpoint_auth_method));
         record.is_first_party = false;
         record.token_endpoint_auth_method = self.token_endpoint_auth_method;
         record.grant_types = self.grant_types;
@@ -362,9 +378,9 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             client_name: record.name.clone(),
             redirect_uris: record.callbacks.clone(),
             token_endpoint_auth_method: record.token_endpoint_auth_method.as_str().to_string(),
-            grant_types: record.grant_types.clone(),
+            grant_types: record.grant_types.iter().map(|g| g.to_string()).collect(),
             response_types: registration
-                .map(|r| r.response_types.clone())
+                .map(|r| r.response_types.iter().map(|t| t.to_string()).collect())
                 .unwrap_or_default(),
             logo_uri: record.logo_uri.clone(),
             client_uri: registration.and_then(|r| r.client_uri.clone()),
@@ -526,13 +542,11 @@ mod tests {
             metadata.token_endpoint_auth_method,
             AuthMethod::ClientSecretPost
         );
-        assert!(metadata.grant_types.contains(&"implicit".to_string()));
-        assert!(metadata
-            .grant_types
-            .contains(&"client_credentials".to_string()));
+        assert!(metadata.grant_types.contains(&GrantType::Implicit));
+        assert!(metadata.grant_types.contains(&GrantType::ClientCredentials));
         assert!(metadata
             .response_types
-            .contains(&"id_token token".to_string()));
+            .contains(&ResponseType::ID_TOKEN_TOKEN));
     }
 
     #[test]
@@ -541,9 +555,7 @@ mod tests {
             r#"{"redirect_uris":["http://localhost:3000/cb"],"token_endpoint_auth_method":"none"}"#,
         )
         .unwrap();
-        assert!(!metadata
-            .grant_types
-            .contains(&"client_credentials".to_string()));
+        assert!(!metadata.grant_types.contains(&GrantType::ClientCredentials));
         let err = parse(
             r#"{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"none","grant_types":["client_credentials"]}"#,
         );

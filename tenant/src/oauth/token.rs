@@ -10,7 +10,7 @@ use shared::token::TokenResponse;
 
 use crate::error::{echo, Challenge, Error, OAuthErrorCode, Result};
 use crate::jose::access_token::{AccessTokenGrant, Audience};
-use crate::management::clients::{AuthMethod, ClientRecord};
+use crate::management::clients::{AuthMethod, ClientRecord, GrantType};
 use crate::primitives::{scope, secret};
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::store::Store;
@@ -329,7 +329,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             Err(other) => return Err(other),
         };
         if let AuthenticatedClient::Registered(client) = &client {
-            if !client.allows_grant("client_credentials") {
+            if !client.allows_grant(GrantType::ClientCredentials) {
                 return Err(Error::oauth(
                     403,
                     OAuthErrorCode::UnauthorizedClient,

@@ -29,13 +29,13 @@ pub const MAX_LENGTH: usize = 128;
 pub fn check_policy(password: &str, email: &str) -> Result<()> {
     let len = password.chars().count();
     if !(MIN_LENGTH..=MAX_LENGTH).contains(&len) {
-        return Err(Error::invalid_body(format!(
-            "PasswordStrengthError: Password is too weak: use {MIN_LENGTH} to {MAX_LENGTH} characters"
+        return Err(Error::weak_password(format!(
+            "Password is too weak: use {MIN_LENGTH} to {MAX_LENGTH} characters"
         )));
     }
     if password.eq_ignore_ascii_case(email) {
-        return Err(Error::invalid_body(
-            "PasswordStrengthError: Password is too weak: it must not be the email address",
+        return Err(Error::weak_password(
+            "Password is too weak: it must not be the email address",
         ));
     }
     Ok(())

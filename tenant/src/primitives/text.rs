@@ -32,14 +32,16 @@ pub fn is_forbidden_in_text(c: char) -> bool {
 pub(crate) fn check_text(field: &str, value: &str, min: usize, max: usize) -> Result<()> {
     let len = value.chars().count();
     if len < min || len > max {
-        return Err(Error::invalid_body(format!(
-            "Payload validation error: '{field}' must be {min} to {max} characters long"
-        )));
+        return Err(Error::invalid_field(
+            field,
+            format!("must be {min} to {max} characters long"),
+        ));
     }
     if value.chars().any(is_forbidden_in_text) {
-        return Err(Error::invalid_body(format!(
-            "Payload validation error: '{field}' contains characters that are not allowed"
-        )));
+        return Err(Error::invalid_field(
+            field,
+            "contains characters that are not allowed",
+        ));
     }
     Ok(())
 }

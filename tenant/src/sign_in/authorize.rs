@@ -11,9 +11,9 @@
 
 use std::collections::BTreeMap;
 
-pub use shared::protocol::{ResponseMode, ResponseType};
+pub use shared::protocol::{GrantType, ResponseMode, ResponseType};
 
-use crate::error::{echo, Result};
+use crate::error::{echo, Error, OAuthErrorCode, Redirect, Result};
 use crate::management::clients::ClientRecord;
 use crate::primitives::scope;
 use crate::seams::crypto::CryptoBackend;
@@ -29,11 +29,34 @@ pub const MAX_QUERY_BYTES: usize = 8 * 1024;
 
 const MAX_PARAM_CHARS: usize = 2048;
 
+/// OIDC Core §3.1.2.1 `prompt`, as far as it changes what is asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Prompt {
     None,
     Login,
     Consent,
+}
+
+impl Prompt {
+    /// Space-separated values; `none` stands alone, `login` (and
+    /// `select_account`, there being one account) outweighs `consent`.
+    fn parse(value: &str) -> std::result::Result<Option<Self>, String> {
+        let values: Vec<&str> = value.split(' ').filter(|p| !p.is_empty()).collect();
+        if values.contains(&"none") && values.len() > 1 {
+            return Err("prompt=none cannot be combined with other values".to_string());
+        }
+        let mut parsed = None;
+        for value in values {
+            parsed = match value {
+                "none" => Some(Prompt::None),
+                "login" | "select_account" => Some(Prompt::Login),
+                "consent" if parsed != Some(Prompt::Login) => Some(Prompt::Consent),
+                "consent" => parsed,
+                other => return Err(format!("Unsupported prompt value: {}", echo(other))),
+            };
+        }
+        Ok(parsed)
+    }
 }
 
 /// A validated authorization request.
@@ -52,50 +75,18 @@ pub struct AuthorizeRequest {
     pub login_hint: Option<String>,
 }
 
-/// An error shown on the tenant's own page, never sent to a client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ErrorPage {
-    pub status: u16,
-    pub error: String,
-    pub description: String,
-}
-
-impl ErrorPage {
-    pub(crate) fn invalid_request(description: impl Into<String>) -> Self {
-        Self {
-            status: 400,
-            error: "invalid_request".to_string(),
-            description: description.into(),
-        }
-    }
-}
-
-/// The next step of a sign-in.
+/// The next step of a sign-in. A refusal is an [`Error`]: an OAuth error
+/// (an error page) while the client or its redirect URI cannot be trusted,
+/// an [`Error::Redirect`] to the client once they can.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Back to the client, with tokens or an error.
+    /// Back to the client, with tokens (or an error after a sign-in, which
+    /// must still set the session it started).
     Respond(AuthorizationResponse),
     /// The person must sign in.
     Login(LoginPrompt),
     /// The person must consent.
     Consent(ConsentPrompt),
-    /// The request cannot be answered at its redirect URI.
-    ErrorPage(ErrorPage),
-}
-
-/// Why a request is refused; where it goes depends on how far it got.
-pub(super) enum Refusal {
-    Page(ErrorPage),
-    Client(AuthorizationResponse),
-}
-
-impl From<Refusal> for Outcome {
-    fn from(refusal: Refusal) -> Self {
-        match refusal {
-            Refusal::Page(page) => Outcome::ErrorPage(page),
-            Refusal::Client(response) => Outcome::Respond(response),
-        }
-    }
 }
 
 /// The query's parameters; RFC 6749 §3.1 forbids repeating one.
@@ -117,21 +108,13 @@ pub(crate) fn parse_params(query: &str) -> std::result::Result<BTreeMap<String, 
 impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     /// Validates an `/authorize` query far enough to know where errors go,
     /// then completely.
-    pub(super) async fn authorize_request(
-        &self,
-        query: &str,
-    ) -> Result<std::result::Result<AuthorizeRequest, Refusal>> {
+    pub(super) async fn authorize_request(&self, query: &str) -> Result<AuthorizeRequest> {
         if query.len() > MAX_QUERY_BYTES {
-            return Ok(Err(Refusal::Page(ErrorPage::invalid_request(
+            return Err(Error::invalid_request(
                 "The authorization request is too long",
-            ))));
+            ));
         }
-        let params = match parse_params(query) {
-            Ok(params) => params,
-            Err(description) => {
-                return Ok(Err(Refusal::Page(ErrorPage::invalid_request(description))))
-            }
-        };
+        let params = parse_params(query).map_err(Error::invalid_request)?;
         let param = |name: &str| {
             params
                 .get(name)
@@ -140,30 +123,22 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         };
 
         // Until client_id and redirect_uri are known good, nothing is sent
-        // anywhere.
-        let Some(client_id) = param("client_id") else {
-            return Ok(Err(Refusal::Page(ErrorPage::invalid_request(
-                "Missing required parameter: client_id",
-            ))));
-        };
-        let Some(client) = self.interactive_client(client_id).await? else {
-            return Ok(Err(Refusal::Page(ErrorPage::invalid_request(format!(
-                "Unknown client: {}",
-                echo(client_id)
-            )))));
-        };
-        let Some(redirect_uri) = param("redirect_uri") else {
-            return Ok(Err(Refusal::Page(ErrorPage::invalid_request(
-                "Missing required parameter: redirect_uri",
-            ))));
-        };
+        // anywhere: these are error pages.
+        let client_id = param("client_id")
+            .ok_or_else(|| Error::invalid_request("Missing required parameter: client_id"))?;
+        let client = self.interactive_client(client_id).await?.ok_or_else(|| {
+            Error::invalid_request(format!("Unknown client: {}", echo(client_id)))
+        })?;
+        let redirect_uri = param("redirect_uri")
+            .ok_or_else(|| Error::invalid_request("Missing required parameter: redirect_uri"))?;
         if !client.callbacks.iter().any(|uri| uri == redirect_uri) {
-            return Ok(Err(Refusal::Page(ErrorPage::invalid_request(format!(
+            return Err(Error::invalid_request(format!(
                 "The redirect_uri '{}' is not in the application's Allowed Callback URLs",
                 echo(redirect_uri)
-            )))));
+            )));
         }
 
+        // From here on, errors go back to the client.
         let state = param("state");
         let (response_mode, mode_error) = match param("response_mode") {
             None | Some("fragment") => (ResponseMode::Fragment, None),
@@ -174,117 +149,100 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             ),
             Some(_) => (ResponseMode::Fragment, Some("Unsupported response_mode")),
         };
-        let refuse = |error: &str, description: &str| {
-            Ok(Err(Refusal::Client(AuthorizationResponse::error(
-                redirect_uri,
-                response_mode,
-                state,
-                error,
-                description,
-            ))))
+        let refuse = |code: OAuthErrorCode, description: &str| {
+            Error::Redirect(Box::new(Redirect {
+                redirect_uri: redirect_uri.to_string(),
+                mode: response_mode,
+                state: state.map(str::to_string),
+                code,
+                description: description.to_string(),
+            }))
         };
         if let Some(description) = mode_error {
-            return refuse("invalid_request", description);
+            return Err(refuse(OAuthErrorCode::InvalidRequest, description));
         }
         if param("request").is_some() {
-            return refuse("request_not_supported", "Request objects are not supported");
+            return Err(refuse(
+                OAuthErrorCode::RequestNotSupported,
+                "Request objects are not supported",
+            ));
         }
         if param("request_uri").is_some() {
-            return refuse(
-                "request_uri_not_supported",
+            return Err(refuse(
+                OAuthErrorCode::RequestUriNotSupported,
                 "The request_uri parameter is not supported",
-            );
+            ));
         }
-        let Some(response_type) = param("response_type") else {
-            return refuse(
-                "invalid_request",
+        let response_type = param("response_type").ok_or_else(|| {
+            refuse(
+                OAuthErrorCode::InvalidRequest,
                 "Missing required parameter: response_type",
-            );
-        };
+            )
+        })?;
         // The implicit flow: an access token, an ID token, or both.
         let implicit = [
             ResponseType::TOKEN,
             ResponseType::ID_TOKEN,
             ResponseType::ID_TOKEN_TOKEN,
         ];
-        let Some(response_type) =
-            ResponseType::parse(response_type).filter(|t| implicit.contains(t))
-        else {
-            return refuse(
-                "unsupported_response_type",
+        let response_type = ResponseType::parse(response_type)
+            .filter(|t| implicit.contains(t))
+            .ok_or_else(|| {
+                refuse(
+                    OAuthErrorCode::UnsupportedResponseType,
+                    &format!(
+                        "Unsupported response_type: {}; this tenant supports token, id_token and id_token token",
+                        echo(response_type)
+                    ),
+                )
+            })?;
+        let registered_type = client
+            .registration
+            .as_ref()
+            .is_none_or(|registration| registration.response_types.contains(&response_type));
+        if !client.allows_grant(GrantType::Implicit) || !registered_type {
+            return Err(refuse(
+                OAuthErrorCode::UnauthorizedClient,
                 &format!(
-                    "Unsupported response_type: {}; this tenant supports token, id_token and id_token token",
-                    echo(response_type)
+                    "The client is not allowed the implicit grant with response_type {response_type}"
                 ),
-            );
-        };
-        let registered_type = client.registration.as_ref().is_none_or(|registration| {
-            registration
-                .response_types
-                .iter()
-                .any(|t| ResponseType::parse(t) == Some(response_type))
-        });
-        if !client.allows_grant("implicit") || !registered_type {
-            return refuse(
-                "unauthorized_client",
-                &format!(
-                    "The client is not allowed the implicit grant with response_type {}",
-                    response_type.as_str()
-                ),
-            );
+            ));
         }
-        let scope: Vec<String> = match scope::parse(param("scope").unwrap_or_default()) {
-            Ok(tokens) => tokens.into_iter().map(str::to_string).collect(),
-            Err(err) => return refuse("invalid_scope", &err.description()),
-        };
+        let scope: Vec<String> = scope::parse(param("scope").unwrap_or_default())
+            .map_err(|err| refuse(OAuthErrorCode::InvalidScope, &err.description()))?
+            .into_iter()
+            .map(str::to_string)
+            .collect();
         let nonce = param("nonce");
         if response_type.id_token {
             if !scope.iter().any(|s| s == "openid") {
-                return refuse(
-                    "invalid_scope",
+                return Err(refuse(
+                    OAuthErrorCode::InvalidScope,
                     "The openid scope is required when an ID token is requested",
-                );
+                ));
             }
             if nonce.is_none() {
-                return refuse("invalid_request", "Missing required parameter: nonce");
+                return Err(refuse(
+                    OAuthErrorCode::InvalidRequest,
+                    "Missing required parameter: nonce",
+                ));
             }
         }
         let prompt = match param("prompt") {
             None => None,
-            Some(prompt) => {
-                let values: Vec<&str> = prompt.split(' ').filter(|p| !p.is_empty()).collect();
-                if values.contains(&"none") && values.len() > 1 {
-                    return refuse(
-                        "invalid_request",
-                        "prompt=none cannot be combined with other values",
-                    );
-                }
-                let mut parsed = None;
-                for value in values {
-                    parsed = match value {
-                        "none" => Some(Prompt::None),
-                        "login" | "select_account" => Some(Prompt::Login),
-                        "consent" if parsed != Some(Prompt::Login) => Some(Prompt::Consent),
-                        "consent" => parsed,
-                        other => {
-                            return refuse(
-                                "invalid_request",
-                                &format!("Unsupported prompt value: {}", echo(other)),
-                            )
-                        }
-                    };
-                }
-                parsed
-            }
+            Some(prompt) => Prompt::parse(prompt)
+                .map_err(|description| refuse(OAuthErrorCode::InvalidRequest, &description))?,
         };
-        let max_age = match param("max_age").map(str::parse::<u64>) {
-            None => None,
-            Some(Ok(seconds)) => Some(seconds),
-            Some(Err(_)) => {
-                return refuse("invalid_request", "max_age must be a number of seconds")
-            }
-        };
-        Ok(Ok(AuthorizeRequest {
+        let max_age = param("max_age")
+            .map(str::parse::<u64>)
+            .transpose()
+            .map_err(|_| {
+                refuse(
+                    OAuthErrorCode::InvalidRequest,
+                    "max_age must be a number of seconds",
+                )
+            })?;
+        Ok(AuthorizeRequest {
             redirect_uri: redirect_uri.to_string(),
             response_type,
             response_mode,
@@ -296,31 +254,29 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             max_age,
             login_hint: param("login_hint").map(str::to_string),
             client,
-        }))
+        })
     }
 
+    /// An error for the client of a validated request, at its redirect URI.
     pub(super) fn refuse(
         &self,
         request: &AuthorizeRequest,
-        error: &str,
+        code: OAuthErrorCode,
         description: &str,
-    ) -> Outcome {
-        Outcome::Respond(AuthorizationResponse::error(
-            &request.redirect_uri,
-            request.response_mode,
-            request.state.as_deref(),
-            error,
-            description,
-        ))
+    ) -> Error {
+        Error::Redirect(Box::new(Redirect {
+            redirect_uri: request.redirect_uri.clone(),
+            mode: request.response_mode,
+            state: request.state.clone(),
+            code,
+            description: description.to_string(),
+        }))
     }
 
     /// `GET /authorize`: answers at once when a session can, else asks the
     /// person to sign in.
     pub async fn authorize(&self, query: &str, session_id: Option<&str>) -> Result<Outcome> {
-        let request = match self.authorize_request(query).await? {
-            Ok(request) => request,
-            Err(refusal) => return Ok(refusal.into()),
-        };
+        let request = self.authorize_request(query).await?;
         let session = self.session(session_id).await?;
         let now = self.clock.now();
         let fresh = |session: &Session| {
@@ -332,9 +288,11 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             (Some(session), Some(Prompt::None | Prompt::Consent) | None) if fresh(&session) => {
                 self.continue_signed_in(&request, &session, false).await
             }
-            (_, Some(Prompt::None)) => {
-                Ok(self.refuse(&request, "login_required", "The user is not signed in"))
-            }
+            (_, Some(Prompt::None)) => Err(self.refuse(
+                &request,
+                OAuthErrorCode::LoginRequired,
+                "The user is not signed in",
+            )),
             _ => Ok(Outcome::Login(self.login_prompt(&request).await?)),
         }
     }

@@ -1,7 +1,7 @@
 //! Consent for third-party applications, and what a sign-in may grant:
 //! the API, its scopes and the OpenID Connect scopes, per person and client.
 
-use crate::error::{echo, Result};
+use crate::error::{echo, OAuthErrorCode, Result};
 use crate::management::resource_servers::ResourceServerRecord;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::store::Store;
@@ -64,17 +64,14 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         session_id: Option<&str>,
         allow: bool,
     ) -> Result<Outcome> {
-        let request = match self.authorize_request(query).await? {
-            Ok(request) => request,
-            Err(refusal) => return Ok(refusal.into()),
-        };
+        let request = self.authorize_request(query).await?;
         let Some(session) = self.session(session_id).await? else {
             return Ok(Outcome::Login(self.login_prompt(&request).await?));
         };
         if !allow {
-            return Ok(self.refuse(
+            return Err(self.refuse(
                 &request,
-                "access_denied",
+                OAuthErrorCode::AccessDenied,
                 "The user did not allow the application access",
             ));
         }
@@ -88,10 +85,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         session: &Session,
         consent_given: bool,
     ) -> Result<Outcome> {
-        let grant = match self.grant(request, session).await? {
-            Ok(grant) => grant,
-            Err(outcome) => return Ok(outcome),
-        };
+        let grant = self.grant(request, session).await?;
         if request.client.is_third_party() {
             // The OIDC scopes are granted to the client itself (`""`), API
             // scopes per API, and an API is consented to by name even when
@@ -110,9 +104,9 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                     .iter()
                     .all(|(audience, scopes)| consent.covers(audience, scopes));
                 if request.prompt == Some(Prompt::None) && !covered {
-                    return Ok(self.refuse(
+                    return Err(self.refuse(
                         request,
-                        "consent_required",
+                        OAuthErrorCode::ConsentRequired,
                         "The user has not consented to this application's scopes",
                     ));
                 }
@@ -169,7 +163,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         &self,
         request: &AuthorizeRequest,
         session: &Session,
-    ) -> Result<std::result::Result<Grant, Outcome>> {
+    ) -> Result<Grant> {
         let audience = match &request.audience {
             Some(audience) => Some(audience.clone()),
             None => Some(self.settings().await?.default_audience).filter(|a| !a.is_empty()),
@@ -179,20 +173,20 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             Some(audience) => match self.resource_server_by_identifier(audience).await? {
                 Some(api) => Some((*api).clone()),
                 None => {
-                    return Ok(Err(self.refuse(
+                    return Err(self.refuse(
                         request,
-                        "access_denied",
+                        OAuthErrorCode::AccessDenied,
                         &format!("Service not found: {}", echo(audience)),
-                    )))
+                    ))
                 }
             },
         };
         if api.as_ref().is_some_and(|api| api.is_system) && request.client.is_third_party() {
-            return Ok(Err(self.refuse(
+            return Err(self.refuse(
                 request,
-                "access_denied",
+                OAuthErrorCode::AccessDenied,
                 "Third-party applications cannot be granted the Management API",
-            )));
+            ));
         }
         let oidc: Vec<String> = request
             .scope
@@ -224,16 +218,16 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         // Without an access token nothing of the API is granted, so nothing
         // of it is asked either.
         if !request.response_type.token {
-            return Ok(Ok(Grant {
+            return Ok(Grant {
                 api: None,
                 oidc,
                 api_scopes: Vec::new(),
-            }));
+            });
         }
-        Ok(Ok(Grant {
+        Ok(Grant {
             api,
             oidc,
             api_scopes,
-        }))
+        })
     }
 }

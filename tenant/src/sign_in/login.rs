@@ -3,7 +3,7 @@
 
 use shared::logs::event_type;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ManagementErrorCode, OAuthErrorCode, Result};
 use crate::management::logs::NewEvent;
 use crate::management::users::NewUser;
 use crate::seams::crypto::CryptoBackend;
@@ -33,16 +33,6 @@ pub struct FormResult {
     pub error: Option<String>,
 }
 
-impl FormResult {
-    pub(super) fn done(outcome: Outcome) -> Self {
-        Self {
-            outcome,
-            new_session: None,
-            error: None,
-        }
-    }
-}
-
 impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     pub(super) async fn login_prompt(&self, request: &AuthorizeRequest) -> Result<LoginPrompt> {
         Ok(LoginPrompt {
@@ -53,21 +43,15 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         })
     }
 
-    /// The login or signup page for the request in `query`, or why there
-    /// is none.
-    pub async fn login_page(&self, query: &str) -> Result<Outcome> {
-        match self.authorize_request(query).await? {
-            Ok(request) => Ok(Outcome::Login(self.login_prompt(&request).await?)),
-            Err(refusal) => Ok(refusal.into()),
-        }
+    /// The login or signup page for the request in `query`.
+    pub async fn login_page(&self, query: &str) -> Result<LoginPrompt> {
+        let request = self.authorize_request(query).await?;
+        self.login_prompt(&request).await
     }
 
     /// The login form: `email` and `password` for the request in `query`.
     pub async fn login(&self, query: &str, email: &str, password: &str) -> Result<FormResult> {
-        let request = match self.authorize_request(query).await? {
-            Ok(request) => request,
-            Err(refusal) => return Ok(FormResult::done(refusal.into())),
-        };
+        let request = self.authorize_request(query).await?;
         let client_id = request.client.client_id.clone();
         let failed = |user_id: Option<&str>, reason: &str| {
             NewEvent::sign_in(
@@ -111,16 +95,13 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
 
     /// The signup form: a new user of the database connection, signed in.
     pub async fn signup(&self, query: &str, email: &str, password: &str) -> Result<FormResult> {
-        let request = match self.authorize_request(query).await? {
-            Ok(request) => request,
-            Err(refusal) => return Ok(FormResult::done(refusal.into())),
-        };
+        let request = self.authorize_request(query).await?;
         if self.settings().await?.disable_signup {
-            return Ok(FormResult::done(self.refuse(
+            return Err(self.refuse(
                 &request,
-                "access_denied",
+                OAuthErrorCode::AccessDenied,
                 "Signups are disabled for this tenant",
-            )));
+            ));
         }
         let new = NewUser {
             email: email.to_string(),
@@ -129,7 +110,10 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         };
         let mut user = match self.insert_user(new).await {
             Ok(user) => user,
-            Err(Error::Management { status: 409, .. }) => {
+            Err(Error::Management {
+                code: ManagementErrorCode::UserExists,
+                ..
+            }) => {
                 // Saying "that email is taken" would tell anyone which
                 // emails have accounts.
                 return self
@@ -140,11 +124,11 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                     )
                     .await;
             }
-            Err(Error::Management { message, .. }) => {
-                let message = message
-                    .trim_start_matches("Payload validation error: ")
-                    .trim_start_matches("PasswordStrengthError: ")
-                    .replace("'email'", "The email");
+            Err(Error::Invalid(invalid)) => {
+                let message = match invalid.field.as_deref() {
+                    Some("email") => format!("The email {}", invalid.detail),
+                    _ => invalid.detail,
+                };
                 return self.ask_again(&request, email, &message).await;
             }
             Err(other) => return Err(other),
@@ -184,7 +168,12 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     ) -> Result<FormResult> {
         let (session_id, record) = self.start_session(&user).await?;
         let session = Session { record, user };
-        let outcome = self.continue_signed_in(request, &session, false).await?;
+        // Signed in whatever comes next: a refusal for the client still
+        // leaves the session it started.
+        let outcome = match self.continue_signed_in(request, &session, false).await {
+            Err(Error::Redirect(refusal)) => Outcome::Respond((*refusal).into()),
+            outcome => outcome?,
+        };
         Ok(FormResult {
             outcome,
             new_session: Some(session_id),

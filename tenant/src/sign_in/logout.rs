@@ -1,21 +1,20 @@
 //! `/v2/logout` (Auth0): ends the session and returns only to one of the
 //! client's Allowed Logout URLs.
 
-use crate::error::{echo, Result};
+use crate::error::{echo, Error, Result};
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::store::Store;
-use crate::sign_in::authorize::{parse_params, ErrorPage};
+use crate::sign_in::authorize::parse_params;
 use crate::Tenant;
 
-/// Where `/v2/logout` sends the person.
+/// Where `/v2/logout` sends the person. A `returnTo` that is not allowed
+/// is an error (an error page), and nothing is changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogoutOutcome {
     /// To the client's allowed logout URL.
     Redirect(String),
     /// Nowhere to go: a "you are signed out" page.
     SignedOut,
-    /// `returnTo` is not allowed; nothing was changed.
-    ErrorPage(ErrorPage),
 }
 
 impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
@@ -23,23 +22,14 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     /// and returns only to a URL in the client's Allowed Logout URLs.
     pub async fn logout(&self, query: &str, session_id: Option<&str>) -> Result<LogoutOutcome> {
         let outcome = self.logout_destination(query).await?;
-        if !matches!(outcome, LogoutOutcome::ErrorPage(_)) {
-            self.end_session(session_id).await?;
-        }
+        self.end_session(session_id).await?;
         Ok(outcome)
     }
 
     /// Where a logout would go, changing nothing: `HEAD /v2/logout`, which
     /// must be as safe as any HEAD (RFC 9110 §9.2.1).
     pub async fn logout_destination(&self, query: &str) -> Result<LogoutOutcome> {
-        let params = match parse_params(query) {
-            Ok(params) => params,
-            Err(description) => {
-                return Ok(LogoutOutcome::ErrorPage(ErrorPage::invalid_request(
-                    description,
-                )))
-            }
-        };
+        let params = parse_params(query).map_err(Error::invalid_request)?;
         let param = |name: &str| {
             params
                 .get(name)
@@ -49,9 +39,9 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         let return_to = match (param("returnTo"), param("client_id")) {
             (None, _) => None,
             (Some(_), None) => {
-                return Ok(LogoutOutcome::ErrorPage(ErrorPage::invalid_request(
+                return Err(Error::invalid_request(
                     "returnTo needs the client_id whose Allowed Logout URLs it is in",
-                )))
+                ))
             }
             (Some(return_to), Some(client_id)) => {
                 let allowed = self
@@ -59,11 +49,9 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                     .await?
                     .is_some_and(|c| c.allowed_logout_urls.iter().any(|u| u == return_to));
                 if !allowed {
-                    return Ok(LogoutOutcome::ErrorPage(ErrorPage::invalid_request(
-                        format!(
-                            "The returnTo URL '{}' is not in the application's Allowed Logout URLs",
-                            echo(return_to)
-                        ),
+                    return Err(Error::invalid_request(format!(
+                        "The returnTo URL '{}' is not in the application's Allowed Logout URLs",
+                        echo(return_to)
                     )));
                 }
                 Some(return_to.to_string())

@@ -2,7 +2,7 @@
 //! tokens a sign-in grants, or an error, for the client's redirect URI in
 //! the fragment or by an auto-submitted form (Form Post Response Mode).
 
-use crate::error::Result;
+use crate::error::{Redirect, Result};
 use crate::jose::access_token::{AccessTokenGrant, Audience};
 use crate::jose::id_token::IdTokenGrant;
 use crate::jose::keys::SigningAlg;
@@ -12,6 +12,7 @@ use crate::sign_in::authorize::{AuthorizeRequest, ResponseMode};
 use crate::sign_in::consent::Grant;
 use crate::sign_in::sessions::Session;
 use crate::Tenant;
+
 /// Auth0's `token_lifetime_for_web`: implicit access tokens live at most 2 h.
 pub const IMPLICIT_TOKEN_LIFETIME: u64 = 7200;
 
@@ -24,28 +25,26 @@ pub struct AuthorizationResponse {
     pub params: Vec<(&'static str, String)>,
 }
 
-impl AuthorizationResponse {
-    pub(super) fn error(
-        redirect_uri: &str,
-        mode: ResponseMode,
-        state: Option<&str>,
-        error: &str,
-        description: &str,
-    ) -> Self {
+/// An error for the client (RFC 6749 §4.2.2.1): `error`,
+/// `error_description` and the request's `state`, unchanged.
+impl From<Redirect> for AuthorizationResponse {
+    fn from(refusal: Redirect) -> Self {
         let mut params = vec![
-            ("error", error.to_string()),
-            ("error_description", description.to_string()),
+            ("error", refusal.code.as_str().to_string()),
+            ("error_description", refusal.description),
         ];
-        if let Some(state) = state {
-            params.push(("state", state.to_string()));
+        if let Some(state) = refusal.state {
+            params.push(("state", state));
         }
         Self {
-            redirect_uri: redirect_uri.to_string(),
-            mode,
+            redirect_uri: refusal.redirect_uri,
+            mode: refusal.mode,
             params,
         }
     }
+}
 
+impl AuthorizationResponse {
     /// Where a redirect delivers the response: the redirect URI with the
     /// parameters in its fragment, or added to its query (RFC 6749
     /// §3.1.2: a query it already has is kept). Not for `form_post`.

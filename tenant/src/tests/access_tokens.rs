@@ -96,7 +96,7 @@ fn forged_and_stale_tokens_are_refused() {
             .tenant()
             .authorize_management(Some(&format!("Bearer {token}")), "read:clients"),
     );
-    assert!(matches!(mgmt, Err(Error::Management { status: 401, .. })));
+    assert!(matches!(mgmt, Err(e) if e.status() == 401));
 
     // Oversized and malformed.
     assert!(verify(&"a".repeat(10_000)).is_err());

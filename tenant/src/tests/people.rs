@@ -8,6 +8,7 @@ use shared::management::{
     TenantSettingsUpdate, UserCreate, DATABASE_CONNECTION,
 };
 
+use crate::error::Error;
 use crate::sign_in::authorize::Outcome;
 use crate::sign_in::response::AuthorizationResponse;
 use crate::testing::{block_on, World};
@@ -84,9 +85,11 @@ pub(super) fn query(client_id: &str, extra: &[(&str, &str)]) -> String {
     serde_urlencoded::to_string(pairs).unwrap()
 }
 
-pub(super) fn response(outcome: Outcome) -> AuthorizationResponse {
-    match outcome {
-        Outcome::Respond(response) => response,
+/// What reaches the client: tokens, or an error at its redirect URI.
+pub(super) fn response(result: Result<Outcome, Error>) -> AuthorizationResponse {
+    match result {
+        Ok(Outcome::Respond(response)) => response,
+        Err(Error::Redirect(refusal)) => (*refusal).into(),
         other => panic!("expected a response to the client, got {other:?}"),
     }
 }

@@ -21,13 +21,19 @@ pub async fn login_page(
     form: Form,
 ) -> Result<Response> {
     let query = query(url);
-    let outcome = tenant.login_page(&query).await?;
-    if let (Form::Signup, Outcome::Login(prompt)) = (form, &outcome) {
-        if !prompt.signup_enabled {
-            return redirect(&format!("/u/login?{query}"));
-        }
+    let prompt = tenant.login_page(&query).await?;
+    if form == Form::Signup && !prompt.signup_enabled {
+        return redirect(&format!("/u/login?{query}"));
     }
-    render(&outcome, req, tenant, &query, form, None, 200)
+    render(
+        &Outcome::Login(prompt),
+        req,
+        tenant,
+        &query,
+        form,
+        None,
+        200,
+    )
 }
 
 const TOO_MANY: &str = "Too many attempts. Wait a minute, then try again.";
@@ -53,8 +59,8 @@ pub async fn login_submit(
     let client_id = http::query_value(&query_pairs, "client_id");
     let limits = deployment.login_limiters.limits();
     if !tenant.admit_login(client_id, email, &limits).await? {
-        let outcome = tenant.login_page(&query).await?;
-        let response = render(&outcome, req, tenant, &query, form, Some(TOO_MANY), 429)?;
+        let prompt = Outcome::Login(tenant.login_page(&query).await?);
+        let response = render(&prompt, req, tenant, &query, form, Some(TOO_MANY), 429)?;
         response
             .headers()
             .set("Retry-After", "60")

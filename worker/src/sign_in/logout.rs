@@ -19,7 +19,6 @@ pub async fn logout(req: &Request, url: &Url, tenant: &Tenant<'_>) -> Result<Res
         tenant.logout(&query(url), session.as_deref()).await?
     };
     let response = match outcome {
-        LogoutOutcome::ErrorPage(page) => return pages::error(&page),
         LogoutOutcome::Redirect(location) => redirect(&location)?,
         LogoutOutcome::SignedOut => pages::signed_out()?,
     };

@@ -9,6 +9,7 @@ pub mod login;
 pub mod logout;
 pub mod pages;
 
+use tenant::error::OAuthErrorCode;
 use tenant::primitives::secret;
 use tenant::seams::random::{self, OsRng};
 use tenant::sign_in::authorize::{Outcome, ResponseMode};
@@ -173,7 +174,6 @@ fn render(
 ) -> Result<Response> {
     match outcome {
         Outcome::Respond(response) => respond(response),
-        Outcome::ErrorPage(page) => pages::error(page),
         Outcome::Login(prompt) => {
             let (csrf, set) = csrf_token(req);
             let status = if error.is_some() { status } else { 200 };
@@ -192,9 +192,19 @@ fn render(
 }
 
 fn expired_form() -> Result<Response> {
-    pages::error(&tenant::sign_in::authorize::ErrorPage {
-        status: 403,
-        error: "invalid_request".into(),
-        description: "This form has expired or did not come from this site. Go back to the application and sign in again.".into(),
-    })
+    Ok(pages::error(&Error::oauth(
+        403,
+        OAuthErrorCode::InvalidRequest,
+        "This form has expired or did not come from this site. Go back to the application and sign in again.",
+    )))
+}
+
+/// A step of the sign-in that was refused: back to the client at its
+/// redirect URI once the tenant trusts it, else an error page.
+pub fn refused(err: Error) -> Response {
+    let delivered = match err {
+        Error::Redirect(refusal) => respond(&(*refusal).into()),
+        other => Ok(pages::error(&other)),
+    };
+    delivered.unwrap_or_else(|err| pages::error(&err))
 }

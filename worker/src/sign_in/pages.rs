@@ -4,7 +4,6 @@
 //! `no-store` and refuses to be framed.
 
 use tenant::primitives::redirect_uri;
-use tenant::sign_in::authorize::ErrorPage;
 use tenant::sign_in::consent::{ConsentPrompt, OIDC_SCOPES};
 use tenant::sign_in::login::LoginPrompt;
 use tenant::sign_in::response::AuthorizationResponse;
@@ -221,53 +220,25 @@ pub fn consent(prompt: &ConsentPrompt, query: &str, csrf: &str) -> Result<Respon
     )
 }
 
-pub fn error(page_error: &ErrorPage) -> Result<Response> {
+/// An [`Error`] raised while serving a page, shown as a page: its status,
+/// its code and its description (never the detail of an unavailability,
+/// which goes to the log).
+pub fn error(err: &Error) -> Response {
+    if let Error::Unavailable(detail) = err {
+        worker::console_error!("unavailable: {detail}");
+    }
+    let status = err.status();
     let body = format!(
         "<h1 data-testid=\"error-page\">Something went wrong</h1>\
 <p class=\"error\" role=\"alert\"><code data-testid=\"error-code\">{}</code> \
 <span data-testid=\"error-description\">{}</span></p>\
 <p class=\"sub\">The application that sent you here may be misconfigured. \
 Go back to it and try again, or contact its developers.</p>",
-        escape(&page_error.error),
-        escape(&page_error.description)
+        escape(err.code()),
+        escape(&err.description())
     );
-    page(page_error.status, "Error", &body, None, None)
-}
-
-/// An [`Error`] raised while serving a page, shown as a page.
-pub fn from_error(err: &Error) -> Response {
-    if let Error::Unavailable(detail) = err {
-        worker::console_error!("unavailable: {detail}");
-    }
-    let (status, code, description) = match err {
-        Error::Unavailable(_) => (
-            503,
-            "temporarily_unavailable".to_string(),
-            "The service is temporarily unavailable. Please try again.".to_string(),
-        ),
-        other => {
-            let wire = other.to_wire(tenant::Family::OAuth);
-            let body: serde_json::Value = serde_json::from_str(&wire.body).unwrap_or_default();
-            (
-                wire.status,
-                body["error"]
-                    .as_str()
-                    .unwrap_or("invalid_request")
-                    .to_string(),
-                body["error_description"]
-                    .as_str()
-                    .or(body["message"].as_str())
-                    .unwrap_or_default()
-                    .to_string(),
-            )
-        }
-    };
-    let page_error = ErrorPage {
-        status,
-        error: code,
-        description,
-    };
-    error(&page_error).unwrap_or_else(|_| Response::builder().with_status(status).empty())
+    page(status, "Error", &body, None, None)
+        .unwrap_or_else(|_| Response::builder().with_status(status).empty())
 }
 
 pub fn signed_out() -> Result<Response> {
