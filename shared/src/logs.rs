@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::protocol::ActorKind;
+
 /// One event of the tenant's audit log, as `GET /api/v2/logs` returns it.
 ///
 /// `type` uses Auth0's event codes ([`event_type`]). Never holds a secret,
@@ -31,7 +33,7 @@ pub struct LogEvent {
 }
 
 /// Who acted, on what, and how it went.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogDetails {
     pub actor: Actor,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,10 +48,10 @@ pub struct LogDetails {
 
 /// Who did it: a client (`client_id`), a user (`user_id`) or someone not
 /// (yet) identified (`anonymous`, with the identifier they claimed).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: ActorKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }

@@ -4,6 +4,7 @@
 //! knows about HTTP or Workers: the `tenant-worker` crate translates requests
 //! into calls on [`Tenant`] and implements the store on Workers KV.
 
+use std::cell::RefCell;
 use std::fmt;
 
 pub mod error;
@@ -27,7 +28,7 @@ use seams::cache::Cache;
 use seams::clock::Clock;
 use seams::crypto::CryptoBackend;
 use seams::random::Rng;
-use seams::store::Store;
+use seams::store::{Deferred, PendingWrite, Store};
 
 /// Per-deployment settings.
 #[derive(Clone)]
@@ -137,12 +138,15 @@ impl fmt::Debug for BootstrapClient {
     }
 }
 
-/// Where a request came from, as the edge reports it: for throttling and
-/// the audit log.
+/// Where a request came from, as the edge reports it, and what it asked:
+/// for throttling and the audit log.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Caller {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The request's method and path, for the events of API calls.
+    pub method: String,
+    pub path: String,
 }
 
 /// One request's view of the tenant.
@@ -154,6 +158,8 @@ pub struct Tenant<'a, S, K> {
     pub(crate) cache: &'a Cache,
     pub(crate) config: &'a Config,
     pub(crate) caller: Caller,
+    /// Writes the response need not wait for (see [`Tenant::take_deferred`]).
+    pub(crate) deferred: RefCell<Vec<PendingWrite>>,
 }
 
 impl<'a, S: Store, K: CryptoBackend> Tenant<'a, S, K> {
@@ -174,7 +180,16 @@ impl<'a, S: Store, K: CryptoBackend> Tenant<'a, S, K> {
             cache,
             config,
             caller: Caller::default(),
+            deferred: RefCell::new(Vec::new()),
         }
+    }
+
+    /// The writes this request deferred, for the runtime to finish after
+    /// the response is sent (`Context::wait_until` in the Worker): audit
+    /// events of changes that have already happened, which the response
+    /// must not wait for nor fail with.
+    pub fn take_deferred(&self) -> Deferred {
+        Deferred(self.deferred.take())
     }
 
     /// Where the request came from, for throttling and the audit log.
@@ -195,5 +210,16 @@ impl<'a, S: Store, K: CryptoBackend> Tenant<'a, S, K> {
     /// The Management API's identifier: `{issuer}api/v2/`.
     pub fn management_audience(&self) -> String {
         format!("{}api/v2/", self.issuer())
+    }
+}
+
+impl<S, K> Drop for Tenant<'_, S, K> {
+    /// Deferred writes are handed to the runtime; one forgotten is a lost
+    /// audit event, which tests must not miss.
+    fn drop(&mut self) {
+        debug_assert!(
+            self.deferred.get_mut().is_empty() || std::thread::panicking(),
+            "a tenant was dropped with deferred writes nobody took"
+        );
     }
 }

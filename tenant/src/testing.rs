@@ -230,6 +230,16 @@ pub async fn bootstrap_token<S: Store, K: CryptoBackend>(
 }
 
 impl<K: CryptoBackend> World<K> {
+    /// Serves one request: runs `step` on a tenant, then writes what it
+    /// deferred (its audit events), as the Worker does after a response.
+    pub fn request<T>(&self, step: impl AsyncFnOnce(&Tenant<'_, MemoryStore, K>) -> T) -> T {
+        let tenant = self.tenant();
+        let result = block_on(step(&tenant));
+        let failures = block_on(tenant.take_deferred().write(&self.store));
+        assert!(failures.is_empty(), "deferred writes failed: {failures:?}");
+        result
+    }
+
     /// The bootstrap client's Management API token ([`bootstrap_token`]).
     pub fn admin(&self) -> VerifiedAccessToken {
         block_on(bootstrap_token(&self.tenant())).expect("the bootstrap client gets a token")

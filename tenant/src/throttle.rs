@@ -19,7 +19,7 @@
 //! account alone: that would let anyone lock a client or a person out from
 //! their own addresses.
 
-use shared::logs::{event_type, Actor, LogDetails};
+use shared::logs::{event_type, LogDetails};
 
 use crate::error::{Error, Result};
 use crate::management::logs::{target, NewEvent};
@@ -282,10 +282,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 user_id: None,
                 user_name: refusal.user_name,
                 details: LogDetails {
-                    actor: Actor {
-                        kind: "anonymous".into(),
-                        id: None,
-                    },
+                    actor: crate::management::logs::anonymous(),
                     target: Some(refusal.target),
                     request: None,
                     reason: Some(format!("{} within {WINDOW_SECONDS} s", refusal.reason)),

@@ -12,8 +12,6 @@ use worker::{Request, Response, Url};
 use crate::http::{self, Caching};
 use crate::kv::KvTenantStore;
 
-pub const PATH: &str = "/api/bench/floor";
-
 /// `POST /api/bench/floor?client_id=…&audience=…`: the request body is read
 /// (as the token endpoint reads its own) and ignored; 200 when both records
 /// exist, 404 otherwise, so a floor run cannot pass by reading nothing.

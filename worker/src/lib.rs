@@ -1,12 +1,17 @@
 //! The Cloudflare Worker: translates HTTP into calls on the `tenant` crate
 //! and implements its store on Workers KV. No OAuth rule lives here.
 
+use std::cell::OnceCell;
+use std::rc::Rc;
+
 use tenant::seams::cache::Cache;
 use tenant::seams::clock::Clock;
 use tenant::seams::random::OsRng;
 use tenant::throttle::{ClientAuthLimits, LoginLimits, RateLimit};
 use tenant::{BootstrapClient, Caller, Config};
-use worker::{console_warn, event, Context, Env, RateLimiter, Request, Response, Url};
+use worker::{
+    console_error, console_warn, event, Context, Env, RateLimiter, Request, Response, Url,
+};
 
 mod floor;
 mod http;
@@ -50,21 +55,22 @@ impl Clock for WorkerClock {
 }
 
 thread_local! {
-    /// Isolate memory shared by the requests this isolate serves.
-    static CACHE: &'static Cache = Box::leak(Box::new(Cache::new()));
+    /// The deployment this isolate serves: its bindings and configuration
+    /// are read once, on its first request, then shared with every later
+    /// one, as is its memory (the cache).
+    static DEPLOYMENT: OnceCell<Rc<Deployment>> = const { OnceCell::new() };
 }
 
-/// What a request needs to reach the tenant.
+/// What every request of an isolate reaches the tenant with: the store,
+/// the configuration, isolate memory and the rate limiting bindings.
 pub struct Deployment {
     store: KvTenantStore,
     config: Config,
-    cache: &'static Cache,
+    cache: Cache,
     /// Throttles open registration per client IP.
     registration_limiter: Limiter,
     login_limiters: LoginLimiters,
     client_auth_limiters: ClientAuthLimiters,
-    /// The client's address and user agent, as the edge reports them.
-    caller: Caller,
     /// Serves the benchmark's floor route (`BENCH_FLOOR=1`).
     bench_floor: bool,
 }
@@ -127,7 +133,21 @@ impl ClientAuthLimiters {
 }
 
 impl Deployment {
-    fn from_env(env: &Env, url: &Url, req: &Request) -> tenant::Result<Self> {
+    /// This isolate's deployment, read from `env` on first use. A
+    /// configuration that cannot serve (no ISSUER) is not kept, so a fixed
+    /// one is read on the next request.
+    fn of_isolate(env: &Env) -> tenant::Result<Rc<Self>> {
+        if let Some(deployment) = DEPLOYMENT.with(|cell| cell.get().cloned()) {
+            return Ok(deployment);
+        }
+        let deployment = Rc::new(Self::from_env(env)?);
+        DEPLOYMENT.with(|cell| {
+            let _ = cell.set(deployment.clone());
+        });
+        Ok(deployment)
+    }
+
+    fn from_env(env: &Env) -> tenant::Result<Self> {
         let store = KvTenantStore(env.kv(KV_BINDING).map_err(http::internal)?);
         // Configuration, never the request's Host: a tenant has one issuer.
         let issuer = string_binding(env, "ISSUER").ok_or_else(|| {
@@ -168,7 +188,7 @@ impl Deployment {
         Ok(Self {
             store,
             config,
-            cache: CACHE.with(|cache| *cache),
+            cache: Cache::new(),
             registration_limiter: Limiter(env.rate_limiter(REGISTRATION_LIMITER).ok()),
             login_limiters: LoginLimiters {
                 per_ip: Limiter(env.rate_limiter(LOGIN_IP_LIMITER).ok()),
@@ -178,27 +198,21 @@ impl Deployment {
                 per_client: Limiter(env.rate_limiter(CLIENT_AUTH_LIMITER).ok()),
                 per_ip: Limiter(env.rate_limiter(CLIENT_AUTH_IP_LIMITER).ok()),
             },
-            caller: Caller {
-                ip: http::header(req, "cf-connecting-ip"),
-                user_agent: http::header(req, "user-agent"),
-            },
-            // Looked up only for the floor's own path: no binding read on
-            // any other request, the token endpoint's included.
-            bench_floor: url.path() == floor::PATH
-                && string_binding(env, "BENCH_FLOOR").as_deref() == Some("1"),
+            bench_floor: string_binding(env, "BENCH_FLOOR").as_deref() == Some("1"),
         })
     }
 
-    pub fn tenant(&self) -> Tenant<'_> {
+    /// One request's view of the tenant, as `caller`.
+    pub fn tenant(&self, caller: Caller) -> Tenant<'_> {
         tenant::Tenant::new(
             &self.store,
             &WebCrypto,
             &WorkerClock,
             &OsRng,
-            self.cache,
+            &self.cache,
             &self.config,
         )
-        .with_caller(self.caller.clone())
+        .with_caller(caller)
     }
 }
 
@@ -213,14 +227,43 @@ fn string_binding(env: &Env, name: &str) -> Option<String> {
 }
 
 #[event(fetch)]
-async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let url = req.url()?;
     let family = routes::family(url.path());
-    let response = match Deployment::from_env(&env, &url, &req) {
-        Ok(deployment) => routes::handle(&mut req, &url, &deployment).await,
+    let response = match Deployment::of_isolate(&env) {
+        Ok(deployment) => serve(&mut req, &url, &deployment, &ctx).await,
         Err(err) => Err(err),
     };
     let response = response.unwrap_or_else(|err| http::error_response(&err, family));
     let _ = response.headers().set("X-Content-Type-Options", "nosniff");
     Ok(response)
+}
+
+/// Serves one request, then hands what the tenant deferred (the audit
+/// events of changes already made) to `wait_until`, so the response does
+/// not wait for them. A failed write goes to the Worker's log.
+async fn serve(
+    req: &mut Request,
+    url: &Url,
+    deployment: &Rc<Deployment>,
+    ctx: &Context,
+) -> tenant::Result<Response> {
+    let caller = Caller {
+        ip: http::header(req, "cf-connecting-ip"),
+        user_agent: http::header(req, "user-agent"),
+        method: req.method().to_string(),
+        path: url.path().to_string(),
+    };
+    let tenant = deployment.tenant(caller);
+    let response = routes::handle(req, url, deployment, &tenant).await;
+    let deferred = tenant.take_deferred();
+    if !deferred.is_empty() {
+        let deployment = deployment.clone();
+        ctx.wait_until(async move {
+            for err in deferred.write(&deployment.store).await {
+                console_error!("audit log: an event could not be written: {err}");
+            }
+        });
+    }
+    response
 }

@@ -7,7 +7,7 @@ use worker::{Method, Request, Response, Url};
 use crate::oauth::{discovery, registration, token, userinfo};
 use crate::sign_in::pages::{self, Form};
 use crate::sign_in::{self, authorize, consent, login, logout};
-use crate::{floor, http, management, openapi, sample_api, Deployment};
+use crate::{floor, http, management, openapi, sample_api, Deployment, Tenant};
 
 /// The error format a path answers in.
 pub fn family(path: &str) -> Family {
@@ -37,7 +37,12 @@ fn decode(segment: &str) -> String {
         .into_owned()
 }
 
-pub async fn handle(req: &mut Request, url: &Url, deployment: &Deployment) -> Result<Response> {
+pub async fn handle(
+    req: &mut Request,
+    url: &Url,
+    deployment: &Deployment,
+    tenant: &Tenant<'_>,
+) -> Result<Response> {
     let path = url.path();
     let path = if path.len() > 1 {
         path.trim_end_matches('/')
@@ -60,63 +65,60 @@ pub async fn handle(req: &mut Request, url: &Url, deployment: &Deployment) -> Re
         };
     }
     let method = http::method(req);
-    let tenant = deployment.tenant();
     let read = matches!(method, Method::Get | Method::Head);
 
     match segments.as_slice() {
         [".well-known", "openid-configuration" | "oauth-authorization-server"] if read => {
-            discovery::discovery(&tenant)
+            discovery::discovery(tenant)
         }
-        [".well-known", "jwks.json"] if read => discovery::jwks(&tenant).await,
+        [".well-known", "jwks.json"] if read => discovery::jwks(tenant).await,
         [".well-known", "openid-configuration" | "oauth-authorization-server" | "jwks.json"] => {
             Ok(http::method_not_allowed(family, "GET, HEAD"))
         }
-        ["oauth", "token"] if method == Method::Post => {
-            token::token(req, &tenant, deployment).await
-        }
+        ["oauth", "token"] if method == Method::Post => token::token(req, tenant, deployment).await,
         ["oauth", "token"] => Ok(http::method_not_allowed(family, "POST")),
-        ["api", "whoami"] if read => sample_api::whoami(req, &tenant).await,
+        ["api", "whoami"] if read => sample_api::whoami(req, tenant).await,
         ["api", "whoami"] => Ok(http::method_not_allowed(family, "GET, HEAD")),
         ["api", "bench", "floor"] if deployment.bench_floor && method == Method::Post => {
             floor::floor(req, url, &deployment.store).await
         }
         ["authorize"] if read || method == Method::Post => {
-            page(authorize::authorize(req, url, &tenant).await)
+            page(authorize::authorize(req, url, tenant).await)
         }
         ["authorize"] => Ok(http::method_not_allowed(family, "GET, POST")),
-        ["u", "login"] if read => page(login::login_page(req, url, &tenant, Form::Login).await),
-        ["u", "signup"] if read => page(login::login_page(req, url, &tenant, Form::Signup).await),
+        ["u", "login"] if read => page(login::login_page(req, url, tenant, Form::Login).await),
+        ["u", "signup"] if read => page(login::login_page(req, url, tenant, Form::Signup).await),
         ["u", "login"] if method == Method::Post => {
-            page(login::login_submit(req, url, &tenant, deployment, Form::Login).await)
+            page(login::login_submit(req, url, tenant, deployment, Form::Login).await)
         }
         ["u", "signup"] if method == Method::Post => {
-            page(login::login_submit(req, url, &tenant, deployment, Form::Signup).await)
+            page(login::login_submit(req, url, tenant, deployment, Form::Signup).await)
         }
         ["u", "login" | "signup"] => Ok(http::method_not_allowed(family, "GET, POST")),
         ["u", "consent"] if method == Method::Post => {
-            page(consent::consent_submit(req, url, &tenant).await)
+            page(consent::consent_submit(req, url, tenant).await)
         }
         ["u", "consent"] => Ok(http::method_not_allowed(family, "POST")),
-        ["v2", "logout"] if read => page(logout::logout(req, url, &tenant).await),
+        ["v2", "logout"] if read => page(logout::logout(req, url, tenant).await),
         ["v2", "logout"] => Ok(http::method_not_allowed(family, "GET")),
-        ["userinfo"] if read || method == Method::Post => userinfo::userinfo(req, &tenant).await,
+        ["userinfo"] if read || method == Method::Post => userinfo::userinfo(req, tenant).await,
         ["userinfo"] if method == Method::Options => userinfo::preflight("GET, POST"),
         ["userinfo"] => Ok(http::method_not_allowed(family, "GET, POST, OPTIONS")),
-        ["app-config.json"] if read => discovery::app_config(&tenant),
+        ["app-config.json"] if read => discovery::app_config(tenant),
         ["app-config.json"] => Ok(http::method_not_allowed(family, "GET")),
         ["oidc", "register"] if method == Method::Post => {
-            registration::register(req, &tenant, deployment).await
+            registration::register(req, tenant, deployment).await
         }
         ["oidc", "register"] => Ok(http::method_not_allowed(family, "POST")),
         ["oidc", "register", client_id] => {
-            registration::manage(req, &tenant, method, &decode(client_id)).await
+            registration::manage(req, tenant, method, &decode(client_id)).await
         }
         // Public, like discovery: describes the API, grants nothing.
         ["api", "v2", "openapi.json"] if read => openapi::document(),
         ["api", "v2", "openapi.json"] => Ok(http::method_not_allowed(family, "GET, HEAD")),
         ["api", "v2", rest @ ..] if !rest.is_empty() && rest.len() <= 3 => {
             let segments: Vec<String> = rest.iter().map(|s| decode(s)).collect();
-            management::handle(req, url, &tenant, &segments).await
+            management::handle(req, url, tenant, &segments).await
         }
         _ => Err(Error::bad_request(
             family,

@@ -8,6 +8,7 @@
 //! secret, a password or a token.
 
 use shared::logs::{event_type, Actor, LogDetails, LogEvent, LoggedRequest, Target};
+use shared::protocol::ActorKind;
 
 use crate::error::{echo, Error, ManagementErrorCode, Result};
 use crate::jose::access_token::VerifiedAccessToken;
@@ -15,8 +16,8 @@ use crate::management::Paging;
 use crate::seams::clock::rfc3339_millis;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::random;
-use crate::seams::store::{get_json, put_json_expiring, Store};
-use crate::Tenant;
+use crate::seams::store::{get_json, put_json_expiring, PendingWrite, Store};
+use crate::{Caller, Tenant};
 
 /// How long events are kept: 30 days, as Auth0's longest retention.
 pub const RETENTION_SECONDS: u64 = 30 * 24 * 3600;
@@ -65,11 +66,8 @@ impl NewEvent {
         reason: Option<&str>,
     ) -> Self {
         let actor = match user_id {
-            Some(user_id) => actor("user", user_id),
-            None => Actor {
-                kind: "anonymous".into(),
-                id: None,
-            },
+            Some(user_id) => actor(ActorKind::User, user_id),
+            None => anonymous(),
         };
         Self {
             event_type,
@@ -92,8 +90,7 @@ impl NewEvent {
         client_id: Option<String>,
         description: &str,
         target: Target,
-        method: &str,
-        path: &str,
+        caller: &Caller,
     ) -> Self {
         Self {
             event_type: event_type::SUCCESS_API_OPERATION,
@@ -105,8 +102,8 @@ impl NewEvent {
                 actor,
                 target: Some(target),
                 request: Some(LoggedRequest {
-                    method: method.to_string(),
-                    path: path.to_string(),
+                    method: caller.method.clone(),
+                    path: caller.path.clone(),
                 }),
                 reason: None,
             },
@@ -118,16 +115,24 @@ impl NewEvent {
 /// `client_credentials` token, otherwise the user it was issued to.
 pub fn token_actor(token: &VerifiedAccessToken) -> Actor {
     if token.claims.gty.as_deref() == Some("client-credentials") {
-        actor("client", &token.claims.client_id)
+        actor(ActorKind::Client, &token.claims.client_id)
     } else {
-        actor("user", &token.claims.sub)
+        actor(ActorKind::User, &token.claims.sub)
     }
 }
 
-pub fn actor(kind: &str, id: &str) -> Actor {
+pub fn actor(kind: ActorKind, id: &str) -> Actor {
     Actor {
-        kind: kind.to_string(),
+        kind,
         id: Some(id.to_string()),
+    }
+}
+
+/// Someone not (yet) identified: an open registration, a failed login.
+pub fn anonymous() -> Actor {
+    Actor {
+        kind: ActorKind::Anonymous,
+        id: None,
     }
 }
 
@@ -236,6 +241,27 @@ impl LogQuery {
 impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     /// Appends an event, stamped with a new id, the time and the caller.
     pub async fn log(&self, event: NewEvent) -> Result<LogEvent> {
+        let (key, record) = self.stamp(event);
+        put_json_expiring(self.store, &key, &record, RETENTION_SECONDS).await?;
+        Ok(record)
+    }
+
+    /// Appends an event after the response: for a change that has already
+    /// happened, whose answer must neither wait for the write nor fail
+    /// with it (a failed write is reported to the Worker's log). The event
+    /// is stamped now.
+    pub(crate) fn defer_log(&self, event: NewEvent) {
+        let (key, record) = self.stamp(event);
+        let value = serde_json::to_string(&record).expect("records serialize to JSON");
+        self.deferred.borrow_mut().push(PendingWrite {
+            key,
+            value,
+            ttl_seconds: RETENTION_SECONDS,
+        });
+    }
+
+    /// An event with its new id, the time and the caller, and its key.
+    fn stamp(&self, event: NewEvent) -> (String, LogEvent) {
         let now = self.clock.now_millis().min(LATEST_MILLI);
         let log_id = format!(
             "{now:0TIME_DIGITS$}{}",
@@ -259,15 +285,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             log_id,
         };
         let key = key_of(&record.log_id).expect("a fresh log id is well formed");
-        put_json_expiring(self.store, &key, &record, RETENTION_SECONDS).await?;
-        Ok(record)
-    }
-
-    /// [`Tenant::log`] for events that must not fail the operation they
-    /// record, which has already happened: a failed write is returned for
-    /// the caller to report, not raised.
-    pub async fn log_after(&self, event: NewEvent) -> Option<Error> {
-        self.log(event).await.err()
+        (key, record)
     }
 
     /// `GET /api/v2/logs`.

@@ -4,6 +4,7 @@
 pub mod client_grants;
 pub mod clients;
 pub mod logs;
+pub mod operations;
 pub mod resource_servers;
 pub mod settings;
 pub mod users;

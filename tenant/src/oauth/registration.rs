@@ -8,8 +8,9 @@
 //! members are ignored (RFC 7591 §2), never stored.
 
 use serde_json::{Map, Value};
+use shared::logs::Actor;
 use shared::management::AppType;
-use shared::protocol::ResponseType;
+use shared::protocol::{ActorKind, ResponseType};
 use shared::registration::ClientInformation;
 
 use crate::error::{echo, Error, OAuthErrorCode, Result};
@@ -18,6 +19,7 @@ use crate::management::clients::{
     default_grant_types, is_built_in_name, AuthMethod, ClientRecord, GrantType, Registration,
     CLIENT_ID_LEN,
 };
+use crate::management::logs::{self, NewEvent};
 use crate::primitives::text::is_forbidden_in_text;
 use crate::primitives::{redirect_uri, scope, secret};
 use crate::seams::crypto::CryptoBackend;
@@ -409,7 +411,21 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         metadata.apply(&mut record, secret::hash(self.rng, &access_token));
         let client_secret = record.settle_secret(self.rng);
         self.save_client(&record).await?;
+        let anonymous = logs::anonymous();
+        self.log_registration(anonymous, "Register a client", &record.client_id);
         Ok(self.client_information(&record, client_secret, Some(access_token)))
+    }
+
+    /// Writes a registration call to the audit log, after the response: it
+    /// has happened whatever becomes of the write.
+    fn log_registration(&self, actor: Actor, description: &str, client_id: &str) {
+        self.defer_log(NewEvent::api_operation(
+            actor,
+            Some(client_id.to_string()),
+            description,
+            logs::target("client", Some(client_id)),
+            &self.caller,
+        ));
     }
 
     /// The registration a request's registration access token opens. Any
@@ -495,6 +511,8 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         metadata.apply(&mut record, access_token_hash);
         let client_secret = record.settle_secret(self.rng);
         self.save_client(&record).await?;
+        let actor = logs::actor(ActorKind::Client, client_id);
+        self.log_registration(actor, "Update a client's registration", client_id);
         Ok(self.client_information(&record, client_secret, None))
     }
 
@@ -510,7 +528,10 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             .await?;
         // Not `delete_client`: a second read could find the client gone
         // (a concurrent delete) and answer in the Management API's format.
-        self.remove_client(&record).await
+        self.remove_client(&record).await?;
+        let actor = logs::actor(ActorKind::Client, client_id);
+        self.log_registration(actor, "Delete a client's registration", client_id);
+        Ok(())
     }
 }
 

@@ -59,6 +59,41 @@ pub(crate) async fn put_json_expiring<T: Serialize>(
     store.put_expiring(key, &raw, ttl_seconds.max(60)).await
 }
 
+/// A write made after the response: what to put, and for how long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingWrite {
+    pub key: String,
+    pub value: String,
+    pub ttl_seconds: u64,
+}
+
+/// Writes a request deferred until after its response (see
+/// `Tenant::take_deferred`).
+#[derive(Debug, Default, PartialEq, Eq)]
+#[must_use = "deferred writes are lost unless they are written"]
+pub struct Deferred(pub(crate) Vec<PendingWrite>);
+
+impl Deferred {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Writes each; returns the failures, for the log: the operations they
+    /// record have happened whatever becomes of them.
+    pub async fn write(self, store: &impl Store) -> Vec<Error> {
+        let mut failures = Vec::new();
+        for write in self.0 {
+            if let Err(err) = store
+                .put_expiring(&write.key, &write.value, write.ttl_seconds.max(60))
+                .await
+            {
+                failures.push(err);
+            }
+        }
+        failures
+    }
+}
+
 /// Every key under `prefix`, following cursors.
 pub(crate) async fn list_all(store: &impl Store, prefix: &str) -> Result<Vec<String>> {
     let mut keys = Vec::new();

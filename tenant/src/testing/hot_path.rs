@@ -121,6 +121,7 @@ impl<K: CryptoBackend> Fixture<K> {
             "Basic {}",
             STANDARD.encode(format!("{}:{}", client.client_id, client_secret))
         );
+        drop(tenant);
         let mut fixture = Self {
             secret_hash: secret::hash(&OsRng, &client_secret),
             client_id: client.client_id,

@@ -13,12 +13,15 @@ fn the_log_pages_newest_first_and_reads_on_from_a_checkpoint_oldest_first() {
     for i in 0..5 {
         let event = block_on(from_ip(&world, "192.0.2.9").log(
             crate::management::logs::NewEvent::api_operation(
-                crate::management::logs::actor("client", BOOTSTRAP_ID),
+                crate::management::logs::actor(shared::protocol::ActorKind::Client, BOOTSTRAP_ID),
                 Some(BOOTSTRAP_ID.into()),
                 "Create a client",
                 crate::management::logs::target("client", Some(&format!("client{i}"))),
-                "POST",
-                "/api/v2/clients",
+                &crate::Caller {
+                    method: "POST".into(),
+                    path: "/api/v2/clients".into(),
+                    ..Default::default()
+                },
             ),
         ))
         .unwrap();
@@ -95,12 +98,18 @@ fn log_listings_stay_bounded_however_long_the_log_grows() {
             world
                 .tenant()
                 .log(crate::management::logs::NewEvent::api_operation(
-                    crate::management::logs::actor("client", BOOTSTRAP_ID),
+                    crate::management::logs::actor(
+                        shared::protocol::ActorKind::Client,
+                        BOOTSTRAP_ID,
+                    ),
                     Some(BOOTSTRAP_ID.into()),
                     "Update tenant settings",
                     crate::management::logs::target("tenant", None),
-                    "PATCH",
-                    "/api/v2/tenants/settings",
+                    &crate::Caller {
+                        method: "PATCH".into(),
+                        path: "/api/v2/tenants/settings".into(),
+                        ..Default::default()
+                    },
                 )),
         )
         .unwrap()

@@ -164,5 +164,6 @@ pub(super) fn from_ip<'w>(
     world.tenant().with_caller(crate::Caller {
         ip: Some(ip.into()),
         user_agent: Some("attack-tool/1.0".into()),
+        ..Default::default()
     })
 }

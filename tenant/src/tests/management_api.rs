@@ -452,3 +452,55 @@ fn a_stored_record_cannot_stand_in_for_the_management_api() {
     assert!(api.is_system);
     assert_eq!(api.scopes.len(), crate::management::SCOPES.len());
 }
+
+#[test]
+fn an_operation_writes_its_audit_event_after_the_response_and_a_read_writes_none() {
+    use crate::management::operations::{Operation, Reply};
+    let world = World::new();
+    let bearer = format!("Bearer {}", management_token(&world));
+    let tenant = world.tenant().with_caller(crate::Caller {
+        ip: Some("192.0.2.7".into()),
+        method: "POST".into(),
+        path: "/api/v2/clients".into(),
+        ..Default::default()
+    });
+    let create = Operation::CreateClient;
+    let token = block_on(tenant.authorize_operation(&create, Some(&bearer))).unwrap();
+    let body = br#"{"name":"Billing","app_type":"non_interactive"}"#;
+    let Reply::Created(client) =
+        block_on(tenant.run_operation(&create, &token, &[], body)).unwrap()
+    else {
+        panic!("a creation answers 201")
+    };
+    assert!(
+        world.audit_log().is_empty(),
+        "nothing is written before the response"
+    );
+    let failures = block_on(tenant.take_deferred().write(&world.store));
+    assert!(failures.is_empty(), "{failures:?}");
+    let events = world.audit_log();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let event = &events[0];
+    assert_eq!(event.event_type, "sapi");
+    assert_eq!(event.description, "Create a client");
+    assert_eq!(event.ip.as_deref(), Some("192.0.2.7"));
+    assert_eq!(event.details.actor.id.as_deref(), Some(BOOTSTRAP_ID));
+    let target = event.details.target.as_ref().unwrap();
+    assert_eq!(
+        (target.kind.as_str(), target.id.as_deref()),
+        ("client", client["client_id"].as_str())
+    );
+    let request = event.details.request.as_ref().unwrap();
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("POST", "/api/v2/clients")
+    );
+
+    let list = Operation::ListClients;
+    let token = block_on(tenant.authorize_operation(&list, Some(&bearer))).unwrap();
+    assert!(matches!(
+        block_on(tenant.run_operation(&list, &token, &[], b"")).unwrap(),
+        Reply::Ok(_)
+    ));
+    assert!(tenant.take_deferred().is_empty(), "a read is not logged");
+}

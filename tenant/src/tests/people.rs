@@ -131,7 +131,8 @@ pub(super) fn register_third_party(world: &World) -> String {
     let body = format!(
         r#"{{"client_name":"Partner app","redirect_uris":["{CALLBACK}"],"token_endpoint_auth_method":"none","grant_types":["implicit"],"response_types":["id_token token","token"]}}"#
     );
-    block_on(world.tenant().register_client(body.as_bytes()))
+    world
+        .request(async |tenant| tenant.register_client(body.as_bytes()).await)
         .unwrap()
         .client_id
 }

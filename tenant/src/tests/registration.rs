@@ -12,9 +12,9 @@ fn a_registered_client_is_third_party_and_manages_only_its_own_registration() {
     let world = World::new();
     create_api(&world, API, "EdDSA");
     enable_registration(&world);
-    let info = block_on(world.tenant().register_client(
+    let info = world.request(async |tenant| tenant.register_client(
         br#"{"client_name":"My Dynamic Application","redirect_uris":["https://application.example.com/callback"]}"#,
-    ))
+    ).await)
     .unwrap();
     assert_eq!(info.client_secret_expires_at, Some(0));
     assert_eq!(
@@ -70,12 +70,13 @@ fn a_registered_client_is_third_party_and_manages_only_its_own_registration() {
             "{wrong:?}"
         );
     }
-    let other = block_on(
-        world
-            .tenant()
-            .register_client(br#"{"redirect_uris":["https://b.example/cb"]}"#),
-    )
-    .unwrap();
+    let other = world
+        .request(async |tenant| {
+            tenant
+                .register_client(br#"{"redirect_uris":["https://b.example/cb"]}"#)
+                .await
+        })
+        .unwrap();
     let cross = block_on(
         world
             .tenant()
@@ -88,12 +89,13 @@ fn a_registered_client_is_third_party_and_manages_only_its_own_registration() {
         "client_name": "Renamed",
         "redirect_uris": ["https://application.example.com/new"],
     });
-    let updated = block_on(world.tenant().update_registration(
-        &app.client_id,
-        Some(&bearer),
-        body.to_string().as_bytes(),
-    ))
-    .unwrap();
+    let updated = world
+        .request(async |tenant| {
+            tenant
+                .update_registration(&app.client_id, Some(&bearer), body.to_string().as_bytes())
+                .await
+        })
+        .unwrap();
     assert_eq!(updated.client_name, "Renamed");
     assert_eq!(
         updated.redirect_uris,
@@ -104,19 +106,19 @@ fn a_registered_client_is_third_party_and_manages_only_its_own_registration() {
         "the secret is kept"
     );
     let bad = serde_json::json!({"client_id": app.client_id, "redirect_uris": ["http://evil.example/cb"]});
-    assert!(block_on(world.tenant().update_registration(
-        &app.client_id,
-        Some(&bearer),
-        bad.to_string().as_bytes()
-    ))
-    .is_err());
+    assert!(world
+        .request(async |tenant| tenant
+            .update_registration(&app.client_id, Some(&bearer), bad.to_string().as_bytes())
+            .await)
+        .is_err());
 
-    block_on(
-        world
-            .tenant()
-            .delete_registration(&app.client_id, Some(&bearer)),
-    )
-    .unwrap();
+    world
+        .request(async |tenant| {
+            tenant
+                .delete_registration(&app.client_id, Some(&bearer))
+                .await
+        })
+        .unwrap();
     assert_oauth_error(
         request_token(&world, &app, &[("audience", API)]),
         401,

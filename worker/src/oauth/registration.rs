@@ -1,10 +1,8 @@
 //! `POST /oidc/register` (RFC 7591) and `/oidc/register/{client_id}`
-//! (RFC 7592).
+//! (RFC 7592). The tenant writes each registration call to the audit log.
 
-use shared::logs::Actor;
-use tenant::management::logs::{self, NewEvent};
 use tenant::{Error, Family, Result};
-use worker::{console_error, console_warn, Method, Request, Response};
+use worker::{console_warn, Method, Request, Response};
 
 use crate::http::{self, Caching};
 use crate::Deployment;
@@ -28,42 +26,7 @@ pub async fn register(
         .await?;
     let body = json_body(req).await?;
     let information = tenant.register_client(&body).await?;
-    let registrant = Actor {
-        kind: "anonymous".into(),
-        id: None,
-    };
-    audit(
-        tenant,
-        req,
-        registrant,
-        "Register a client",
-        &information.client_id,
-    )
-    .await;
     http::json(201, &information, Caching::NoStore)
-}
-
-/// Logs a successful registration call; a failed write is reported, not
-/// raised: the registration has already happened.
-async fn audit(
-    tenant: &Tenant<'_>,
-    req: &Request,
-    actor: Actor,
-    description: &str,
-    client_id: &str,
-) {
-    let path = req.path();
-    let event = NewEvent::api_operation(
-        actor,
-        Some(client_id.to_string()),
-        description,
-        logs::target("client", Some(client_id)),
-        req.method().as_ref(),
-        &path,
-    );
-    if let Some(err) = tenant.log_after(event).await {
-        console_error!("audit log: could not record \"{description}\": {err}");
-    }
 }
 
 /// RFC 7592: the client's own registration, with its registration token.
@@ -85,28 +48,10 @@ pub async fn manage(
             let information = tenant
                 .update_registration(client_id, authorization, &body)
                 .await?;
-            let actor = logs::actor("client", client_id);
-            audit(
-                tenant,
-                req,
-                actor,
-                "Update a client's registration",
-                client_id,
-            )
-            .await;
             http::json(200, &information, Caching::NoStore)
         }
         Method::Delete => {
             tenant.delete_registration(client_id, authorization).await?;
-            let actor = logs::actor("client", client_id);
-            audit(
-                tenant,
-                req,
-                actor,
-                "Delete a client's registration",
-                client_id,
-            )
-            .await;
             http::no_content()
         }
         _ => Ok(http::method_not_allowed(Family::OAuth, "GET, PUT, DELETE")),

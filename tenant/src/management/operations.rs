@@ -1,0 +1,346 @@
+//! The Management API's operations, each defined once: what it acts on,
+//! the scope it needs, how it is written to the audit log, and the call.
+//! The worker only maps a method and a path to an [`Operation`] (and
+//! answers 404 or 405 with `Allow` for what maps to none), reads the body
+//! of an operation that takes one, and renders the [`Reply`].
+
+use serde::Serialize;
+
+use crate::error::{Error, ManagementErrorCode, Result};
+use crate::jose::access_token::VerifiedAccessToken;
+use crate::management::logs::{self, LogQuery, NewEvent};
+use crate::management::{parse_body, Paging};
+use crate::seams::crypto::CryptoBackend;
+use crate::seams::store::Store;
+use crate::Tenant;
+
+/// One Management API operation, with the ids its path names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    ListClients,
+    CreateClient,
+    GetClient(String),
+    UpdateClient(String),
+    DeleteClient(String),
+    RotateClientSecret(String),
+    RevokePreviousClientSecret(String),
+    ListResourceServers,
+    CreateResourceServer,
+    GetResourceServer(String),
+    UpdateResourceServer(String),
+    DeleteResourceServer(String),
+    ListClientGrants,
+    CreateClientGrant,
+    GetClientGrant(String),
+    UpdateClientGrant(String),
+    DeleteClientGrant(String),
+    GetTenantSettings,
+    UpdateTenantSettings,
+    ListUsers,
+    CreateUser,
+    GetUser(String),
+    UpdateUser(String),
+    DeleteUser(String),
+    UsersByEmail,
+    GetUserPermissions(String),
+    AddUserPermissions(String),
+    RemoveUserPermissions(String),
+    ListLogs,
+    GetLog(String),
+}
+
+/// How a change is written to the audit log: Auth0's wording, what kind
+/// of thing it acts on, and its id when the path names it (a creation
+/// names the id it made).
+struct Audit<'a> {
+    description: &'static str,
+    kind: &'static str,
+    id: Option<&'a str>,
+}
+
+/// What an operation answers: a JSON body (`200` or `201`), or nothing
+/// (`204`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Ok(serde_json::Value),
+    Created(serde_json::Value),
+    NoContent,
+}
+
+fn json<T: Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).expect("DTOs serialize")
+}
+
+impl Operation {
+    /// The one scope the operation needs.
+    pub fn scope(&self) -> &'static str {
+        use Operation::*;
+        match self {
+            ListClients | GetClient(_) => "read:clients",
+            CreateClient => "create:clients",
+            UpdateClient(_) => "update:clients",
+            DeleteClient(_) => "delete:clients",
+            RotateClientSecret(_) | RevokePreviousClientSecret(_) => "update:client_keys",
+            ListResourceServers | GetResourceServer(_) => "read:resource_servers",
+            CreateResourceServer => "create:resource_servers",
+            UpdateResourceServer(_) => "update:resource_servers",
+            DeleteResourceServer(_) => "delete:resource_servers",
+            ListClientGrants | GetClientGrant(_) => "read:client_grants",
+            CreateClientGrant => "create:client_grants",
+            UpdateClientGrant(_) => "update:client_grants",
+            DeleteClientGrant(_) => "delete:client_grants",
+            GetTenantSettings => "read:tenant_settings",
+            UpdateTenantSettings => "update:tenant_settings",
+            ListUsers | GetUser(_) | UsersByEmail | GetUserPermissions(_) => "read:users",
+            CreateUser => "create:users",
+            UpdateUser(_) | AddUserPermissions(_) | RemoveUserPermissions(_) => "update:users",
+            DeleteUser(_) => "delete:users",
+            ListLogs | GetLog(_) => "read:logs",
+        }
+    }
+
+    /// Whether the operation reads a JSON body.
+    pub fn takes_body(&self) -> bool {
+        use Operation::*;
+        matches!(
+            self,
+            CreateClient
+                | UpdateClient(_)
+                | CreateResourceServer
+                | UpdateResourceServer(_)
+                | CreateClientGrant
+                | UpdateClientGrant(_)
+                | UpdateTenantSettings
+                | CreateUser
+                | UpdateUser(_)
+                | AddUserPermissions(_)
+                | RemoveUserPermissions(_)
+        )
+    }
+
+    /// How a successful call is logged; reads are not.
+    fn audit(&self) -> Option<Audit<'_>> {
+        use Operation::*;
+        let (description, kind, id) = match self {
+            CreateClient => ("Create a client", "client", None),
+            UpdateClient(id) => ("Update a client", "client", Some(id)),
+            DeleteClient(id) => ("Delete a client", "client", Some(id)),
+            RotateClientSecret(id) => ("Rotate a client secret", "client", Some(id)),
+            RevokePreviousClientSecret(id) => {
+                ("Revoke a client's previous secret", "client", Some(id))
+            }
+            CreateResourceServer => ("Create a resource server", "resource_server", None),
+            UpdateResourceServer(id) => ("Update a resource server", "resource_server", Some(id)),
+            DeleteResourceServer(id) => ("Delete a resource server", "resource_server", Some(id)),
+            CreateClientGrant => ("Create a client grant", "client_grant", None),
+            UpdateClientGrant(id) => ("Update a client grant", "client_grant", Some(id)),
+            DeleteClientGrant(id) => ("Delete a client grant", "client_grant", Some(id)),
+            UpdateTenantSettings => ("Update tenant settings", "tenant", None),
+            CreateUser => ("Create a user", "user", None),
+            UpdateUser(id) => ("Update a user", "user", Some(id)),
+            DeleteUser(id) => ("Delete a user", "user", Some(id)),
+            AddUserPermissions(id) => ("Assign permissions to a user", "user", Some(id)),
+            RemoveUserPermissions(id) => ("Remove permissions from a user", "user", Some(id)),
+            ListClients
+            | GetClient(_)
+            | ListResourceServers
+            | GetResourceServer(_)
+            | ListClientGrants
+            | GetClientGrant(_)
+            | GetTenantSettings
+            | ListUsers
+            | GetUser(_)
+            | UsersByEmail
+            | GetUserPermissions(_)
+            | ListLogs
+            | GetLog(_) => return None,
+        };
+        Some(Audit {
+            description,
+            kind,
+            id: id.map(String::as_str),
+        })
+    }
+}
+
+/// `previous_secret_grace_period` of a rotation, when given.
+fn grace_period(query: &[(String, String)]) -> Result<Option<u64>> {
+    query_value(query, "previous_secret_grace_period")
+        .map(|value| {
+            value.parse().map_err(|_| {
+                Error::management(
+                    ManagementErrorCode::InvalidQueryString,
+                    "Query validation error: previous_secret_grace_period must be a number of seconds",
+                )
+            })
+        })
+        .transpose()
+}
+
+/// The first value of a query parameter.
+fn query_value<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    query
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+}
+
+impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+    /// Who may run `operation`: a token for the Management API holding its
+    /// scope (see [`Tenant::authorize_management`]). Checked before any
+    /// body is read.
+    pub async fn authorize_operation(
+        &self,
+        operation: &Operation,
+        authorization: Option<&str>,
+    ) -> Result<VerifiedAccessToken> {
+        self.authorize_management(authorization, operation.scope())
+            .await
+    }
+
+    /// Runs an authorized operation with the request's `query` pairs and
+    /// its JSON `body` (for one that [takes a body](Operation::takes_body)),
+    /// and writes a successful change to the audit log: after the
+    /// response, as the change has already happened (see
+    /// [`Tenant::defer_log`]).
+    pub async fn run_operation(
+        &self,
+        operation: &Operation,
+        token: &VerifiedAccessToken,
+        query: &[(String, String)],
+        body: &[u8],
+    ) -> Result<Reply> {
+        let (reply, created_id) = self.call(operation, token, query, body).await?;
+        if let Some(audit) = operation.audit() {
+            let id = audit.id.map(str::to_string).or(created_id);
+            self.defer_log(NewEvent::api_operation(
+                logs::token_actor(token),
+                Some(token.claims.client_id.clone()),
+                audit.description,
+                logs::target(audit.kind, id.as_deref()),
+                &self.caller,
+            ));
+        }
+        Ok(reply)
+    }
+
+    /// The operation itself: its reply, and the id of what it created.
+    async fn call(
+        &self,
+        operation: &Operation,
+        token: &VerifiedAccessToken,
+        query: &[(String, String)],
+        body: &[u8],
+    ) -> Result<(Reply, Option<String>)> {
+        use Operation::*;
+        let filter = |name: &str| query_value(query, name);
+        let paging = || Paging::from_query(query);
+        let ok = |value: serde_json::Value| Ok((Reply::Ok(value), None));
+        let done = || Ok((Reply::NoContent, None));
+        match operation {
+            ListClients => ok(self.list_clients(paging()?).await?.to_json("clients")),
+            CreateClient => {
+                let client = self.create_client(parse_body(body)?).await?;
+                let id = client.client_id.clone();
+                Ok((Reply::Created(json(&client)), Some(id)))
+            }
+            GetClient(id) => ok(json(&self.get_client(id).await?)),
+            UpdateClient(id) => {
+                // A custom secret is a key: it needs update:client_keys too.
+                let may_set_secret = token.has_scope("update:client_keys");
+                let update = parse_body(body)?;
+                ok(json(&self.update_client(id, update, may_set_secret).await?))
+            }
+            DeleteClient(id) => {
+                self.delete_client(id).await?;
+                done()
+            }
+            RotateClientSecret(id) => {
+                let grace = grace_period(query)?;
+                ok(json(&self.rotate_client_secret(id, grace).await?))
+            }
+            RevokePreviousClientSecret(id) => {
+                self.revoke_previous_client_secret(id).await?;
+                done()
+            }
+            ListResourceServers => ok(self
+                .list_resource_servers(paging()?)
+                .await?
+                .to_json("resource_servers")),
+            CreateResourceServer => {
+                let api = self.create_resource_server(parse_body(body)?).await?;
+                let id = api.id.clone();
+                Ok((Reply::Created(json(&api)), Some(id)))
+            }
+            GetResourceServer(id) => ok(json(&self.get_resource_server(id).await?)),
+            UpdateResourceServer(id) => {
+                let update = parse_body(body)?;
+                ok(json(&self.update_resource_server(id, update).await?))
+            }
+            DeleteResourceServer(id) => {
+                self.delete_resource_server(id).await?;
+                done()
+            }
+            ListClientGrants => ok(self
+                .list_client_grants(paging()?, filter("client_id"), filter("audience"))
+                .await?
+                .to_json("client_grants")),
+            CreateClientGrant => {
+                let grant = self.create_client_grant(parse_body(body)?, token).await?;
+                let id = grant.id.clone();
+                Ok((Reply::Created(json(&grant)), Some(id)))
+            }
+            GetClientGrant(id) => ok(json(&self.get_client_grant(id).await?)),
+            UpdateClientGrant(id) => {
+                let update = parse_body(body)?;
+                ok(json(&self.update_client_grant(id, update, token).await?))
+            }
+            DeleteClientGrant(id) => {
+                self.delete_client_grant(id).await?;
+                done()
+            }
+            GetTenantSettings => ok(json(&self.get_tenant_settings().await?)),
+            UpdateTenantSettings => {
+                ok(json(&self.update_tenant_settings(parse_body(body)?).await?))
+            }
+            ListUsers => ok(self
+                .list_users(paging()?, filter("q"))
+                .await?
+                .to_json("users")),
+            CreateUser => {
+                let user = self.create_user(parse_body(body)?).await?;
+                let id = user.user_id.clone();
+                Ok((Reply::Created(json(&user)), Some(id)))
+            }
+            GetUser(id) => ok(json(&self.get_user(id).await?)),
+            UpdateUser(id) => {
+                let update = parse_body(body)?;
+                ok(json(&self.update_user(id, update, token).await?))
+            }
+            DeleteUser(id) => {
+                self.delete_user(id).await?;
+                done()
+            }
+            UsersByEmail => ok(json(
+                &self
+                    .users_by_email(filter("email").unwrap_or_default())
+                    .await?,
+            )),
+            GetUserPermissions(id) => ok(self
+                .user_permissions(id, paging()?)
+                .await?
+                .to_json("permissions")),
+            AddUserPermissions(id) => {
+                self.add_user_permissions(id, parse_body(body)?, token)
+                    .await?;
+                Ok((Reply::Created(serde_json::json!({})), None))
+            }
+            RemoveUserPermissions(id) => {
+                self.remove_user_permissions(id, parse_body(body)?).await?;
+                done()
+            }
+            ListLogs => ok(self.list_logs(&LogQuery::from_query(query)?).await?),
+            GetLog(id) => ok(json(&self.get_log(id).await?)),
+        }
+    }
+}
