@@ -11,4 +11,5 @@ pub mod logs;
 pub mod management;
 pub mod protocol;
 pub mod registration;
+pub mod scope;
 pub mod token;

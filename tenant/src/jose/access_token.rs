@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::jose::keys::{LoadedKey, SigningAlg};
+use crate::primitives::scope::Scope;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::random;
 use crate::seams::store::Store;
@@ -66,7 +67,7 @@ pub struct AccessTokenGrant<'a> {
     pub client_id: &'a str,
     pub subject: String,
     pub audience: Audience,
-    pub scope: String,
+    pub scope: &'a Scope,
     pub gty: Option<&'a str>,
     pub lifetime: u64,
     pub alg: SigningAlg,
@@ -76,13 +77,24 @@ pub struct AccessTokenGrant<'a> {
 #[derive(Debug, Clone)]
 pub struct VerifiedAccessToken {
     pub claims: AccessTokenClaims,
+    /// The `scope` claim, parsed; for the Management API, narrowed to what
+    /// the token's holder still holds.
+    pub scope: Scope,
     /// The payload exactly as signed, for APIs that echo it.
     pub payload: serde_json::Value,
 }
 
 impl VerifiedAccessToken {
+    fn new(claims: AccessTokenClaims, signed: &str) -> Self {
+        Self {
+            scope: Scope::of_trusted(&claims.scope),
+            claims,
+            payload: decode_payload(signed),
+        }
+    }
+
     pub fn has_scope(&self, scope: &str) -> bool {
-        self.claims.scope.split(' ').any(|s| s == scope)
+        self.scope.contains(scope)
     }
 }
 
@@ -108,7 +120,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             client_id: grant.client_id.to_string(),
             azp: grant.client_id.to_string(),
             jti: random::token(self.rng, 16),
-            scope: grant.scope,
+            scope: grant.scope.to_string(),
             gty: grant.gty.map(str::to_string),
         })
         .set_duration_and_issuance(
@@ -227,10 +239,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             // `/userinfo` accepts its tokens whatever API they were signed
             // for; the key still fixes the algorithm.
             Some(expected) if expected == self.userinfo_audience() => {
-                return Ok(VerifiedAccessToken {
-                    claims: custom,
-                    payload: decode_payload(signed),
-                })
+                return Ok(VerifiedAccessToken::new(custom, signed))
             }
             Some(expected) => self.resource_server_by_identifier(expected).await?,
             None => {
@@ -253,10 +262,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 api.signing_alg.as_str()
             )));
         }
-        Ok(VerifiedAccessToken {
-            claims: custom,
-            payload: decode_payload(signed),
-        })
+        Ok(VerifiedAccessToken::new(custom, signed))
     }
 }
 

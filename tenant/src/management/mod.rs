@@ -62,13 +62,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             .await
             .map_err(Error::for_management)?;
         let held = self.current_access(&token).await?;
-        token.claims.scope = token
-            .claims
-            .scope
-            .split(' ')
-            .filter(|s| held.holds(s))
-            .collect::<Vec<_>>()
-            .join(" ");
+        token.scope.retain(|scope| held.holds(scope));
         if !token.has_scope(scope) {
             return Err(Error::management(
                 ManagementErrorCode::InsufficientScope,

@@ -17,6 +17,7 @@ use crate::error::{echo, Error, ManagementErrorCode, Result};
 use crate::jose::access_token::VerifiedAccessToken;
 use crate::management::{Listing, Paging};
 use crate::primitives::password;
+use crate::primitives::scope::Scope;
 use crate::primitives::text::check_text;
 use crate::seams::clock::rfc3339;
 use crate::seams::crypto::CryptoBackend;
@@ -85,9 +86,9 @@ impl UserRecord {
 
     /// The claims `scope` releases about this user, besides `sub` (OIDC
     /// Core §5.4): for the ID token and `/userinfo`.
-    pub fn claims(&self, scope: &[String]) -> Map<String, Value> {
+    pub fn claims(&self, scope: &Scope) -> Map<String, Value> {
         let mut claims = Map::new();
-        let has = |wanted: &str| scope.iter().any(|s| s == wanted);
+        let has = |wanted: &str| scope.contains(wanted);
         if has("profile") {
             claims.insert("name".into(), self.name.clone().into());
             claims.insert("nickname".into(), self.nickname.clone().into());

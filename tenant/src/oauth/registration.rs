@@ -20,8 +20,9 @@ use crate::management::clients::{
     CLIENT_ID_LEN,
 };
 use crate::management::logs::{self, NewEvent};
+use crate::primitives::scope::Scope;
 use crate::primitives::text::is_forbidden_in_text;
-use crate::primitives::{redirect_uri, scope, secret};
+use crate::primitives::{redirect_uri, secret};
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::random;
 use crate::seams::store::Store;
@@ -303,8 +304,9 @@ impl ClientMetadata {
 
         let scope = members.string("scope", MAX_SCOPE_LEN)?;
         if let Some(scope) = &scope {
-            // Stored and returned as sent (RFC 7591 §2), so one space each.
-            let valid = scope.split(' ').all(scope::is_scope_token);
+            // Stored and returned as sent (RFC 7591 §2), so it must be
+            // written as the tenant would write it: one space each.
+            let valid = Scope::parse(scope).is_ok_and(|parsed| parsed.to_string() == *scope);
             if !valid {
                 return Err(Error::invalid_client_metadata(
                     "scope must be scope tokens separated by single spaces",

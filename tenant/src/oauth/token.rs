@@ -11,7 +11,8 @@ use shared::token::TokenResponse;
 use crate::error::{echo, Challenge, Error, OAuthErrorCode, Result};
 use crate::jose::access_token::{AccessTokenGrant, Audience};
 use crate::management::clients::{AuthMethod, ClientRecord, GrantType};
-use crate::primitives::{scope, secret};
+use crate::primitives::scope::{self, Scope};
+use crate::primitives::secret;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::store::Store;
 use crate::throttle::{ClientAuthLimits, RateLimit};
@@ -314,7 +315,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         let requested = request
             .scope
             .as_deref()
-            .map(scope::parse)
+            .map(Scope::parse)
             .transpose()
             .map_err(|err| Error::oauth(400, OAuthErrorCode::InvalidScope, err.description()))?;
         let auth = ClientAuthentication::from_request(authorization, &request)?;
@@ -356,11 +357,10 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 "Third-party clients cannot access the Management API",
             ));
         }
-        let granted: Vec<String> = match &client {
-            AuthenticatedClient::Bootstrap if api.is_system => management::SCOPES
-                .iter()
-                .map(|(scope, _)| scope.to_string())
-                .collect(),
+        let granted: Scope = match &client {
+            AuthenticatedClient::Bootstrap if api.is_system => {
+                management::SCOPES.iter().map(|(scope, _)| scope).collect()
+            }
             AuthenticatedClient::Bootstrap => return Err(not_authorized()),
             AuthenticatedClient::Registered(client) => self
                 .client_grant_for(&client.client_id, &api.identifier)
@@ -373,20 +373,16 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 .collect(),
         };
         let scope = match requested {
-            None => granted.join(" "),
+            None => granted,
             Some(requested) => {
-                let missing: Vec<&str> = requested
-                    .iter()
-                    .copied()
-                    .filter(|s| !granted.iter().any(|g| g == s))
-                    .collect();
+                let missing = requested.missing_from(&granted);
                 if !missing.is_empty() {
                     return Err(Error::access_denied(format!(
                         "Client has not been granted scopes: {}",
                         scope::name_some(&missing)
                     )));
                 }
-                requested.join(" ")
+                requested
             }
         };
         let access_token = self
@@ -394,7 +390,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 client_id: &auth.client_id,
                 subject: format!("{}@clients", auth.client_id),
                 audience: Audience::One(api.identifier.clone()),
-                scope: scope.clone(),
+                scope: &scope,
                 gty: Some("client-credentials"),
                 lifetime: api.token_lifetime,
                 alg: api.signing_alg,
@@ -404,7 +400,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             access_token,
             token_type: "Bearer".to_string(),
             expires_in: api.token_lifetime,
-            scope: (!scope.is_empty()).then_some(scope),
+            scope: (!scope.is_empty()).then(|| scope.to_string()),
         })
     }
 }

@@ -20,10 +20,9 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             .await?
             .filter(|user| !user.blocked)
             .ok_or_else(|| Error::invalid_token("The user no longer exists or is blocked"))?;
-        let scope: Vec<String> = token.claims.scope.split(' ').map(str::to_string).collect();
         let mut claims = Map::new();
         claims.insert("sub".into(), user.user_id.clone().into());
-        claims.extend(user.claims(&scope));
+        claims.extend(user.claims(&token.scope));
         Ok(Value::Object(claims))
     }
 }

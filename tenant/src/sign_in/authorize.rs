@@ -15,7 +15,7 @@ pub use shared::protocol::{GrantType, ResponseMode, ResponseType};
 
 use crate::error::{echo, Error, OAuthErrorCode, Redirect, Result};
 use crate::management::clients::ClientRecord;
-use crate::primitives::scope;
+use crate::primitives::scope::Scope;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::store::Store;
 use crate::sign_in::consent::ConsentPrompt;
@@ -68,7 +68,7 @@ pub struct AuthorizeRequest {
     pub response_mode: ResponseMode,
     pub state: Option<String>,
     pub nonce: Option<String>,
-    pub scope: Vec<String>,
+    pub scope: Scope,
     pub audience: Option<String>,
     pub prompt: Option<Prompt>,
     pub max_age: Option<u64>,
@@ -208,14 +208,11 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 ),
             ));
         }
-        let scope: Vec<String> = scope::parse(param("scope").unwrap_or_default())
-            .map_err(|err| refuse(OAuthErrorCode::InvalidScope, &err.description()))?
-            .into_iter()
-            .map(str::to_string)
-            .collect();
+        let scope = Scope::parse(param("scope").unwrap_or_default())
+            .map_err(|err| refuse(OAuthErrorCode::InvalidScope, &err.description()))?;
         let nonce = param("nonce");
         if response_type.id_token {
-            if !scope.iter().any(|s| s == "openid") {
+            if !scope.contains("openid") {
                 return Err(refuse(
                     OAuthErrorCode::InvalidScope,
                     "The openid scope is required when an ID token is requested",

@@ -3,6 +3,7 @@
 
 use crate::error::{echo, OAuthErrorCode, Result};
 use crate::management::resource_servers::ResourceServerRecord;
+use crate::primitives::scope::Scope;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::store::Store;
 use crate::sign_in::authorize::{AuthorizeRequest, Outcome, Prompt};
@@ -41,18 +42,14 @@ impl ConsentPrompt {
 pub(super) struct Grant {
     pub(super) api: Option<ResourceServerRecord>,
     /// OIDC scopes granted (`openid`, `profile`, `email`).
-    pub(super) oidc: Vec<String>,
+    pub(super) oidc: Scope,
     /// API scopes granted.
-    pub(super) api_scopes: Vec<String>,
+    pub(super) api_scopes: Scope,
 }
 
 impl Grant {
-    pub(super) fn scope(&self) -> Vec<String> {
-        self.oidc
-            .iter()
-            .chain(self.api_scopes.iter())
-            .cloned()
-            .collect()
+    pub(super) fn scope(&self) -> Scope {
+        self.oidc.union(&self.api_scopes)
     }
 }
 
@@ -90,7 +87,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             // The OIDC scopes are granted to the client itself (`""`), API
             // scopes per API, and an API is consented to by name even when
             // no scope of it is asked: an access token for it is access.
-            let mut asked: Vec<(&str, &[String])> = vec![("", &grant.oidc)];
+            let mut asked: Vec<(&str, &Scope)> = vec![("", &grant.oidc)];
             if let Some(api) = &grant.api {
                 asked.push((api.identifier.as_str(), &grant.api_scopes));
             }
@@ -129,21 +126,21 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         grant: &Grant,
     ) -> ConsentPrompt {
         let mut scopes = Vec::new();
-        for scope in &grant.oidc {
-            if let Some((_, meaning)) = OIDC_SCOPES.iter().find(|(name, _)| name == scope) {
-                scopes.push((scope.clone(), meaning.to_string()));
+        for scope in grant.oidc.iter() {
+            if let Some((_, meaning)) = OIDC_SCOPES.iter().find(|(name, _)| *name == scope) {
+                scopes.push((scope.to_string(), meaning.to_string()));
             }
         }
         if let Some(api) = &grant.api {
-            for scope in &grant.api_scopes {
+            for scope in grant.api_scopes.iter() {
                 let meaning = api
                     .scopes
                     .iter()
-                    .find(|s| &s.value == scope)
+                    .find(|s| s.value == scope)
                     .map(|s| s.description.clone())
                     .filter(|d| !d.is_empty())
                     .unwrap_or_else(|| format!("{scope} on {}", api.name));
-                scopes.push((scope.clone(), meaning));
+                scopes.push((scope.to_string(), meaning));
             }
         }
         ConsentPrompt {
@@ -188,14 +185,13 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 "Third-party applications cannot be granted the Management API",
             ));
         }
-        let oidc: Vec<String> = request
+        let oidc: Scope = request
             .scope
             .iter()
             .filter(|s| OIDC_SCOPES.iter().any(|(name, _)| name == s))
-            .cloned()
             .collect();
-        let api_scopes = match &api {
-            None => Vec::new(),
+        let api_scopes: Scope = match &api {
+            None => Scope::default(),
             Some(api) => {
                 // Where the API enforces RBAC, and always for the tenant's
                 // own Management API, a user grants only what they hold.
@@ -209,9 +205,8 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                             || session
                                 .user
                                 .permissions_on(&api.identifier)
-                                .any(|p| &p == s)
+                                .any(|p| p == *s)
                     })
-                    .cloned()
                     .collect()
             }
         };
@@ -221,7 +216,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             return Ok(Grant {
                 api: None,
                 oidc,
-                api_scopes: Vec::new(),
+                api_scopes: Scope::default(),
             });
         }
         Ok(Grant {

@@ -104,7 +104,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                     client_id,
                     subject: session.user.user_id.clone(),
                     audience,
-                    scope: scope.join(" "),
+                    scope: &scope,
                     gty: None,
                     lifetime,
                     alg,
@@ -113,7 +113,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             params.push(("access_token", token.clone()));
             params.push(("token_type", "Bearer".to_string()));
             params.push(("expires_in", lifetime.to_string()));
-            params.push(("scope", scope.join(" ")));
+            params.push(("scope", scope.to_string()));
             access_token = Some(token);
         }
         if request.response_type.id_token {

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::Result;
 use crate::management::users::UserRecord;
+use crate::primitives::scope::Scope;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::random;
 use crate::seams::store::{self, Store};
@@ -67,7 +68,7 @@ impl ConsentRecord {
     /// Whether the person consented to `audience` and to each of `scopes`
     /// on it: an audience never consented to is not covered, even for no
     /// scopes.
-    pub fn covers(&self, audience: &str, scopes: &[String]) -> bool {
+    pub fn covers(&self, audience: &str, scopes: &Scope) -> bool {
         self.granted
             .get(audience)
             .is_some_and(|granted| scopes.iter().all(|scope| granted.contains(scope)))
@@ -154,7 +155,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         &self,
         user_id: &str,
         client_id: &str,
-        granted: &[(&str, &[String])],
+        granted: &[(&str, &Scope)],
     ) -> Result<()> {
         let mut record = self.consent(user_id, client_id).await?;
         for (audience, scopes) in granted {
@@ -162,7 +163,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 .granted
                 .entry(audience.to_string())
                 .or_default()
-                .extend(scopes.iter().cloned());
+                .extend(scopes.iter().map(str::to_string));
         }
         record.updated_at = self.clock.now();
         store::put_json(self.store, &consent_key(user_id, client_id), &record).await

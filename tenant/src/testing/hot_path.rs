@@ -17,6 +17,7 @@ use crate::error::Result;
 use crate::jose::access_token::{AccessTokenGrant, Audience, VerifiedAccessToken};
 use crate::jose::keys::SigningAlg;
 use crate::oauth::token::{ClientAuthentication, TokenRequest};
+use crate::primitives::scope::Scope;
 use crate::primitives::secret;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::random::OsRng;
@@ -155,7 +156,7 @@ impl<K: CryptoBackend> Fixture<K> {
                 client_id: &self.client_id,
                 subject: format!("{}@clients", self.client_id),
                 audience: Audience::One(audience(alg)),
-                scope: "read:things".into(),
+                scope: &Scope::of_trusted("read:things"),
                 gty: Some("client-credentials"),
                 lifetime: 86_400,
                 alg,
