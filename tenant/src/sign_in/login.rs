@@ -8,20 +8,10 @@ use crate::management::logs::NewEvent;
 use crate::management::users::NewUser;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::store::Store;
-use crate::sign_in::authorize::{AuthorizeRequest, Outcome};
+use crate::sign_in::outcome::{LoginPrompt, Outcome};
+use crate::sign_in::request::AuthorizeRequest;
 use crate::sign_in::sessions::Session;
 use crate::Tenant;
-
-/// What the person is asked on the login page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoginPrompt {
-    pub client_name: String,
-    pub signup_enabled: bool,
-    pub email: String,
-    /// The validated redirect URI the sign-in ends at: the page's form
-    /// may lead there (see [`crate::primitives::redirect_uri::csp_source`]).
-    pub redirect_uri: String,
-}
 
 /// The result of a login or signup form.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 use crate::error::{echo, Error, Result};
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::store::Store;
-use crate::sign_in::authorize::parse_params;
+use crate::sign_in::request::parse_params;
 use crate::Tenant;
 
 /// Where `/v2/logout` sends the person. A `returnTo` that is not allowed

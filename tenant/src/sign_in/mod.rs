@@ -3,7 +3,10 @@
 
 pub mod authorize;
 pub mod consent;
+pub mod grant;
 pub mod login;
 pub mod logout;
+pub mod outcome;
+pub mod request;
 pub mod response;
 pub mod sessions;

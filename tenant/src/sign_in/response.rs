@@ -2,14 +2,16 @@
 //! tokens a sign-in grants, or an error, for the client's redirect URI in
 //! the fragment or by an auto-submitted form (Form Post Response Mode).
 
+use shared::protocol::ResponseMode;
+
 use crate::error::{Redirect, Result};
 use crate::jose::access_token::{AccessTokenGrant, Audience};
 use crate::jose::id_token::IdTokenGrant;
 use crate::jose::keys::SigningAlg;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::store::Store;
-use crate::sign_in::authorize::{AuthorizeRequest, ResponseMode};
-use crate::sign_in::consent::Grant;
+use crate::sign_in::grant::Grant;
+use crate::sign_in::request::AuthorizeRequest;
 use crate::sign_in::sessions::Session;
 use crate::Tenant;
 

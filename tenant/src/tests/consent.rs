@@ -1,6 +1,6 @@
 //! Consent for third-party applications.
 
-use crate::sign_in::authorize::Outcome;
+use crate::sign_in::outcome::Outcome;
 use crate::testing::{block_on, World, ISSUER};
 
 use super::people::*;

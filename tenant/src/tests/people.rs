@@ -9,7 +9,7 @@ use shared::management::{
 };
 
 use crate::error::Error;
-use crate::sign_in::authorize::Outcome;
+use crate::sign_in::outcome::Outcome;
 use crate::sign_in::response::AuthorizationResponse;
 use crate::testing::{block_on, World};
 

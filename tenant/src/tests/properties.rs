@@ -22,7 +22,7 @@ use crate::management::parse_body;
 use crate::oauth::registration::ClientMetadata;
 use crate::oauth::token::{ClientAuthentication, TokenRequest};
 use crate::primitives::redirect_uri;
-use crate::sign_in::authorize::parse_params;
+use crate::sign_in::request::parse_params;
 use crate::testing::{block_on, World, BOOTSTRAP_ID, BOOTSTRAP_SECRET, ISSUER};
 use crate::Error;
 

@@ -2,8 +2,8 @@
 
 use shared::management::UserUpdate;
 
-use crate::sign_in::authorize::Outcome;
 use crate::sign_in::logout::LogoutOutcome;
+use crate::sign_in::outcome::Outcome;
 use crate::testing::{block_on, World};
 
 use super::people::*;

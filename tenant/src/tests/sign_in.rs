@@ -6,8 +6,9 @@ use shared::management::{
 };
 
 use crate::error::{Error, OAuthErrorCode};
-use crate::sign_in::authorize::{Outcome, ResponseMode};
 use crate::sign_in::logout::LogoutOutcome;
+use crate::sign_in::outcome::Outcome;
+use crate::sign_in::request::ResponseMode;
 use crate::testing::{block_on, World, ISSUER, NOW};
 
 use super::people::*;

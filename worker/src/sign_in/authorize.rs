@@ -1,6 +1,6 @@
 //! `GET` and `POST /authorize`.
 
-use tenant::sign_in::authorize::Outcome;
+use tenant::sign_in::outcome::Outcome;
 use tenant::{Error, Result};
 use worker::{Request, Response, Url};
 

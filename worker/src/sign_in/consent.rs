@@ -1,6 +1,6 @@
 //! `POST /u/consent`: a person's decision for a third-party application.
 
-use tenant::sign_in::authorize::Outcome;
+use tenant::sign_in::outcome::Outcome;
 use tenant::Result;
 use worker::{Request, Response, Url};
 

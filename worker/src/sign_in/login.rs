@@ -1,7 +1,7 @@
 //! The hosted login and signup pages: `GET` and `POST /u/login`, `/u/signup`.
 
-use tenant::sign_in::authorize::Outcome;
 use tenant::sign_in::login::FormResult;
+use tenant::sign_in::outcome::Outcome;
 use tenant::Result;
 use worker::{Request, Response, Url};
 

@@ -4,8 +4,8 @@
 //! `no-store` and refuses to be framed.
 
 use tenant::primitives::redirect_uri;
-use tenant::sign_in::consent::{ConsentPrompt, OIDC_SCOPES};
-use tenant::sign_in::login::LoginPrompt;
+use tenant::sign_in::grant::OIDC_SCOPES;
+use tenant::sign_in::outcome::{ConsentPrompt, LoginPrompt};
 use tenant::sign_in::response::AuthorizationResponse;
 use tenant::{Error, Result};
 use worker::{Headers, Response};

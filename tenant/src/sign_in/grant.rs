@@ -1,0 +1,107 @@
+//! What a sign-in may grant a client: the API (the request's audience,
+//! else the tenant's default), its scopes (as far as the person holds them
+//! where the API enforces RBAC) and the OpenID Connect scopes.
+
+use crate::error::{echo, OAuthErrorCode, Result};
+use crate::management::resource_servers::ResourceServerRecord;
+use crate::primitives::scope::Scope;
+use crate::seams::crypto::CryptoBackend;
+use crate::seams::store::Store;
+use crate::sign_in::request::AuthorizeRequest;
+use crate::sign_in::sessions::Session;
+use crate::Tenant;
+
+/// Scopes defined by OpenID Connect; they are about the user, not an API.
+pub const OIDC_SCOPES: &[(&str, &str)] = &[
+    ("openid", "Sign you in"),
+    ("profile", "Your profile: name, nickname and picture"),
+    ("email", "Your email address"),
+];
+
+/// The sign-in's decision about scopes: for whom, and which.
+pub(super) struct Grant {
+    pub(super) api: Option<ResourceServerRecord>,
+    /// OIDC scopes granted (`openid`, `profile`, `email`).
+    pub(super) oidc: Scope,
+    /// API scopes granted.
+    pub(super) api_scopes: Scope,
+}
+
+impl Grant {
+    pub(super) fn scope(&self) -> Scope {
+        self.oidc.union(&self.api_scopes)
+    }
+}
+
+impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+    /// Which API and scopes this person may grant this client.
+    pub(super) async fn grant(
+        &self,
+        request: &AuthorizeRequest,
+        session: &Session,
+    ) -> Result<Grant> {
+        let audience = match &request.audience {
+            Some(audience) => Some(audience.clone()),
+            None => Some(self.settings().await?.default_audience).filter(|a| !a.is_empty()),
+        };
+        let api = match &audience {
+            None => None,
+            Some(audience) => match self.resource_server_by_identifier(audience).await? {
+                Some(api) => Some((*api).clone()),
+                None => {
+                    return Err(self.refuse(
+                        request,
+                        OAuthErrorCode::AccessDenied,
+                        &format!("Service not found: {}", echo(audience)),
+                    ))
+                }
+            },
+        };
+        if api.as_ref().is_some_and(|api| api.is_system) && request.client.is_third_party() {
+            return Err(self.refuse(
+                request,
+                OAuthErrorCode::AccessDenied,
+                "Third-party applications cannot be granted the Management API",
+            ));
+        }
+        let oidc: Scope = request
+            .scope
+            .iter()
+            .filter(|s| OIDC_SCOPES.iter().any(|(name, _)| name == s))
+            .collect();
+        let api_scopes: Scope = match &api {
+            None => Scope::default(),
+            Some(api) => {
+                // Where the API enforces RBAC, and always for the tenant's
+                // own Management API, a user grants only what they hold.
+                let rbac = api.enforce_policies || api.is_system;
+                request
+                    .scope
+                    .iter()
+                    .filter(|s| api.defines_scope(s))
+                    .filter(|s| {
+                        !rbac
+                            || session
+                                .user
+                                .permissions_on(&api.identifier)
+                                .any(|p| p == *s)
+                    })
+                    .collect()
+            }
+        };
+        // Without an access token nothing of the API is granted, so nothing
+        // of it is asked either.
+        if !request.response_type.token {
+            return Ok(Grant {
+                api: None,
+                oidc,
+                api_scopes: Scope::default(),
+            });
+        }
+        Ok(Grant {
+            api,
+            oidc,
+            api_scopes,
+        })
+    }
+}
