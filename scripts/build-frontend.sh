@@ -9,7 +9,10 @@
 #
 # Needs: the wasm32-unknown-unknown target, the wasm-bindgen CLI at exactly the
 # version of the wasm-bindgen crate in Cargo.lock (override the binary with
-# $WASM_BINDGEN), and optionally node_modules/.bin/wasm-opt (npm binaryen).
+# $WASM_BINDGEN), and optionally node_modules/.bin/wasm-opt (npm binaryen)
+# and node_modules/.bin/esbuild (which wrangler installs), which shrink the
+# wasm and minify the JS glue; without them the bundles are over their size
+# budgets (scripts/check-sizes.mjs).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -75,6 +78,9 @@ mkdir -p "$PKG"
 WASM_OPT="$ROOT/node_modules/.bin/wasm-opt"
 [[ -x "$WASM_OPT" ]] ||
     echo "build-frontend: $WASM_OPT not found (run npm install); skipping wasm-opt" >&2
+ESBUILD="$ROOT/node_modules/.bin/esbuild"
+[[ -x "$ESBUILD" ]] ||
+    echo "build-frontend: $ESBUILD not found (run npm install); the JS glue is not minified" >&2
 for bundle in "${BUNDLES[@]}"; do
     WASM_IN="$TARGET_DIR/wasm32-unknown-unknown/release/$bundle.wasm"
     [[ -f "$WASM_IN" ]] || die "expected $WASM_IN after cargo build"
@@ -84,8 +90,9 @@ for bundle in "${BUNDLES[@]}"; do
     WASM_OUT="$PKG/${bundle}_bg.wasm"
     if [[ -x "$WASM_OPT" ]]; then
         echo "build-frontend: $("$WASM_OPT" --version) -Oz ($bundle)"
-        # Features rustc enables by default for wasm32-unknown-unknown.
-        "$WASM_OPT" -Oz \
+        # Features rustc enables by default for wasm32-unknown-unknown; the
+        # producers and target-features sections are for tools, not browsers.
+        "$WASM_OPT" -Oz --strip-producers --strip-target-features \
             --enable-bulk-memory \
             --enable-nontrapping-float-to-int \
             --enable-sign-ext \
@@ -94,6 +101,14 @@ for bundle in "${BUNDLES[@]}"; do
             --enable-multivalue \
             -o "$WASM_OUT.opt" "$WASM_OUT"
         mv "$WASM_OUT.opt" "$WASM_OUT"
+    fi
+    if [[ -x "$ESBUILD" ]]; then
+        # Names and whitespace only: the module's exports and the wasm's
+        # import names are strings and stay as they are.
+        JS_OUT="$PKG/$bundle.js"
+        echo "build-frontend: esbuild $("$ESBUILD" --version) --minify ($bundle.js)"
+        "$ESBUILD" "$JS_OUT" --minify --format=esm --log-level=warning --outfile="$JS_OUT.min"
+        mv "$JS_OUT.min" "$JS_OUT"
     fi
 done
 

@@ -618,10 +618,12 @@ fn ed25519_key(key: &Jwk) -> Result<ed25519_dalek::VerifyingKey, AuthError> {
         .map_err(|_| AuthError::InvalidKey(format!("key {} is not a valid Ed25519 key", key.kid)))
 }
 
-/// A JSON value from one base64url segment of a compact JWS.
+/// A JSON value from one base64url segment of a compact JWS. JSON is
+/// UTF-8 (RFC 8259 §8.1); read as text, it shares the parser of every other
+/// JSON the SPA reads.
 fn decode_segment<T: serde::de::DeserializeOwned>(segment: &str) -> Option<T> {
-    let bytes = URL_SAFE_NO_PAD.decode(segment).ok()?;
-    serde_json::from_slice(&bytes).ok()
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(segment).ok()?).ok()?;
+    serde_json::from_str(&text).ok()
 }
 
 /// A NumericDate claim (seconds; fractions are dropped).

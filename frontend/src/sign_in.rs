@@ -1,5 +1,6 @@
 //! Signing in as one of the SPA's built-in clients: the browser glue around
-//! [`crate::auth`], shared by the sample client and the Dashboard.
+//! [`crate::auth`], and the page of a sign-in that failed, shared by the
+//! sample client and the Dashboard.
 
 use std::sync::Arc;
 
@@ -153,4 +154,20 @@ pub fn logout_url(session: &Session) -> String {
         &session.client_id,
         &format!("{}/", browser::origin()),
     )
+}
+
+/// A sign-in that did not complete: why, and `children`, the way on (back
+/// to the home page, or try again). `testid` names the section; the
+/// message's is `{testid}-message`.
+#[component]
+pub fn SignInFailed(testid: &'static str, message: String, children: Children) -> impl IntoView {
+    view! {
+        <section class="auth-error" data-testid=testid>
+            <h1>"Sign-in did not complete"</h1>
+            <p class="status error" role="alert" data-testid=format!("{testid}-message")>
+                {message}
+            </p>
+            {children()}
+        </section>
+    }
 }

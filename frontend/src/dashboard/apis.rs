@@ -2,18 +2,19 @@
 //! and permissions (scopes).
 
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map};
 use shared::management::{
     ResourceServer, ResourceServerCreate, ResourceServerScope, ResourceServerUpdate,
 };
 
-use super::admin;
-use super::model::{check_identifier, encode_segment, parse_seconds, Section};
+use super::listing::Listing;
+use super::model::{check_identifier, parse_seconds, Section};
 use super::widgets::{
-    current, load, load_by_id, loaded_part, show_loaded, Breadcrumb, CreateForm, DeleteItem,
-    FormError, GeneralError, Loaded, NotAllowed, SaveActions, Task, TextField,
+    show_loaded, Breadcrumb, CreateForm, DeleteItem, FormError, GeneralError, NotAllowed,
+    SaveActions, SelectField, TextField,
 };
+use super::{admin, page_id};
+use crate::loading::{current, load_by_id, loaded_part, Loaded, Task};
+use crate::route::{encode_segment, use_location, Link};
 
 /// The signing algorithms an API may use.
 const SIGNING_ALGS: [(&str, &str); 2] = [("RS256", "RS256"), ("EdDSA", "EdDSA (Ed25519)")];
@@ -30,56 +31,40 @@ pub fn ApisPage() -> impl IntoView {
         return view! { <NotAllowed what="APIs" scope="read:resource_servers" /> }.into_any();
     }
     let api = admin.api.clone();
-    let apis = load(move || api.list_apis());
-
     view! {
         <section data-testid="apis-page">
             <div class="page-head">
                 <h1>"APIs"</h1>
                 {admin.can("create:resource_servers").then(|| view! { <CreateApi /> })}
             </div>
-            {show_loaded(
-                apis,
-                Some("Loading APIs…"),
-                |list| {
-                    view! {
-                        <table class="list" data-testid="apis">
-                            <thead>
-                                <tr>
-                                    <th>"Name"</th>
-                                    <th>"Identifier"</th>
-                                    <th>"Signing"</th>
-                                    <th>"Token lifetime"</th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {list
-                                    .into_iter()
-                                    .map(|api| {
-                                        view! {
-                                            <tr data-testid="api-row" data-identifier=api.identifier.clone()>
-                                                <td>
-                                                    <A href=api_path(&api) attr:data-testid="api-link">
-                                                        {api.name.clone()}
-                                                    </A>
-                                                    {api.is_system.then(|| view! { " " <span class="tag">"System API"</span> })}
-                                                </td>
-                                                <td>
-                                                    <code>{api.identifier.clone()}</code>
-                                                </td>
-                                                <td>{api.signing_alg.clone()}</td>
-                                                <td>{format!("{} s", api.token_lifetime)}</td>
-                                            </tr>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </tbody>
-                        </table>
-                    }
-                        .into_any()
-                },
-            )}
+            <Listing
+                testid="apis"
+                busy="Loading APIs…"
+                columns=&["Name", "Identifier", "Signing", "Token lifetime"]
+                fetch=move |page, _| api.list_apis(page)
+                row=api_row
+            />
         </section>
+    }
+    .into_any()
+}
+
+fn api_row(api: ResourceServer) -> AnyView {
+    let href = api_path(&api);
+    view! {
+        <tr data-testid="api-row" data-identifier=api.identifier.clone()>
+            <td>
+                <Link href testid="api-link">
+                    {api.name}
+                </Link>
+                {api.is_system.then(|| view! { " " <span class="tag">"System API"</span> })}
+            </td>
+            <td>
+                <code>{api.identifier.clone()}</code>
+            </td>
+            <td>{api.signing_alg}</td>
+            <td>{format!("{} s", api.token_lifetime)}</td>
+        </tr>
     }
     .into_any()
 }
@@ -92,7 +77,7 @@ fn CreateApi() -> impl IntoView {
     let lifetime = RwSignal::new("86400".to_owned());
     let error = FormError::new();
     let local_error = RwSignal::new(None::<String>);
-    let navigate = use_navigate();
+    let location = use_location();
     let api = admin().api;
     let create = Task::new();
     let submit = Callback::new(move |()| {
@@ -111,9 +96,8 @@ fn CreateApi() -> impl IntoView {
             Err(message) => return local_error.set(Some(message)),
         };
         local_error.set(None);
-        let navigate = navigate.clone();
         create.run(api.create_api(&request), move |created| match created {
-            Ok(created) => navigate(&api_path(&created), Default::default()),
+            Ok(created) => location.open(&api_path(&created)),
             Err(err) => error.set(err),
         });
     });
@@ -140,7 +124,7 @@ fn CreateApi() -> impl IntoView {
                 error
                 hint="The audience clients ask tokens for, e.g. https://notes.example.com/. It cannot be changed later."
             />
-            <SigningAlgField value=signing_alg error readonly=false />
+            <SelectField field="signing_alg" label="Signing Algorithm" options=&SIGNING_ALGS value=signing_alg error />
             <TextField
                 field="token_lifetime"
                 label="Token lifetime (seconds)"
@@ -152,48 +136,15 @@ fn CreateApi() -> impl IntoView {
     }
 }
 
-#[component]
-fn SigningAlgField(value: RwSignal<String>, error: FormError, readonly: bool) -> impl IntoView {
-    let message = error.for_field("signing_alg");
-    view! {
-        <div class="field">
-            <label for="field-signing_alg">"Signing Algorithm"</label>
-            <select
-                id="field-signing_alg"
-                data-testid="field-signing_alg"
-                disabled=readonly
-                prop:value=move || value.get()
-                on:change=move |ev| value.set(event_target_value(&ev))
-            >
-                {SIGNING_ALGS
-                    .into_iter()
-                    .map(|(alg, label)| {
-                        view! {
-                            <option value=alg selected=move || value.get() == alg>
-                                {label}
-                            </option>
-                        }
-                    })
-                    .collect_view()}
-            </select>
-            <p class="field-error" role="alert" data-testid="field-signing_alg-error">
-                {message}
-            </p>
-        </div>
-    }
-}
-
-/// `/dashboard/apis/:id`.
+/// `/dashboard/apis/{id}`.
 #[component]
 pub fn ApiPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let admin = admin();
     if !admin.can(Section::Apis.read_scope()) {
         return view! { <NotAllowed what="APIs" scope="read:resource_servers" /> }.into_any();
     }
     let api = admin.api.clone();
-    let resource = load_by_id(id, move |id| api.get_api(id));
+    let resource = load_by_id(page_id(), move |id| api.get_api(id));
     let loaded = Memo::new(move |_| loaded_part(resource, |r| r.id.clone()));
 
     view! {
@@ -298,7 +249,7 @@ fn ApiSettings(resource: Loaded<ResourceServer>) -> impl IntoView {
                 input_type="number"
                 readonly
             />
-            <SigningAlgField value=signing_alg error readonly />
+            <SelectField field="signing_alg" label="Signing Algorithm" options=&SIGNING_ALGS value=signing_alg error readonly />
             <label class="choice">
                 <input
                     type="checkbox"
@@ -344,19 +295,19 @@ fn Permissions(resource: Loaded<ResourceServer>) -> impl IntoView {
         });
     });
     let scopes = move || loaded_part(resource, |r| r.scopes.clone()).unwrap_or_default();
-    let add = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let add = Callback::new(move |()| {
         let mut list = scopes();
         list.push(ResourceServerScope {
             value: value.get_untracked().trim().to_owned(),
             description: description.get_untracked().trim().to_owned(),
         });
         save_scopes.run(list);
-    };
-    let remove = move |scope: String| {
+    });
+    let remove = Callback::new(move |scope: String| {
         let list = scopes().into_iter().filter(|s| s.value != scope).collect();
         save_scopes.run(list);
-    };
+    });
+    let busy = save.pending();
 
     view! {
         <section class="panel" data-testid="api-permissions">
@@ -380,70 +331,87 @@ fn Permissions(resource: Loaded<ResourceServer>) -> impl IntoView {
                     {move || {
                         scopes()
                             .into_iter()
-                            .map(|scope| {
-                                let remove_value = scope.value.clone();
-                                view! {
-                                    <tr data-testid="scope-row" data-scope=scope.value.clone()>
-                                        <td>
-                                            <code>{scope.value.clone()}</code>
-                                        </td>
-                                        <td>{scope.description.clone()}</td>
-                                        <td>
-                                            {editable
-                                                .then(|| {
-                                                    view! {
-                                                        <button
-                                                            type="button"
-                                                            class="button secondary small"
-                                                            data-testid="remove-scope"
-                                                            disabled=move || save.is_pending()
-                                                            on:click=move |_| remove(remove_value.clone())
-                                                        >
-                                                            "Remove"
-                                                        </button>
-                                                    }
-                                                })}
-                                        </td>
-                                    </tr>
-                                }
-                            })
+                            .map(|scope| view! { <ScopeRow scope editable busy remove /> })
                             .collect_view()
                     }}
                 </tbody>
             </table>
-            {editable
-                .then(|| {
-                    view! {
-                        <form class="inline-form" data-testid="add-scope-form" on:submit=add>
-                            <input
-                                type="text"
-                                placeholder="read:notes"
-                                aria-label="Permission"
-                                data-testid="new-scope-value"
-                                required
-                                bind:value=value
-                            />
-                            <input
-                                type="text"
-                                placeholder="Read your notes"
-                                aria-label="Description"
-                                data-testid="new-scope-description"
-                                bind:value=description
-                            />
-                            <button
-                                type="submit"
-                                class="button small"
-                                data-testid="add-scope"
-                                disabled=move || save.is_pending()
-                            >
-                                {move || if save.is_pending() { "Saving…" } else { "+ Add" }}
-                            </button>
-                        </form>
-                    }
-                })}
+            {editable.then(|| view! { <AddScope value description busy on_add=add /> })}
         </section>
     }
     .into_any()
+}
+
+#[component]
+fn ScopeRow(
+    scope: ResourceServerScope,
+    editable: bool,
+    busy: Signal<bool>,
+    remove: Callback<String>,
+) -> impl IntoView {
+    let value = scope.value.clone();
+    let button = editable.then(|| {
+        let value = value.clone();
+        view! {
+            <button
+                type="button"
+                class="button secondary small"
+                data-testid="remove-scope"
+                disabled=move || busy.get()
+                on:click=move |_| remove.run(value.clone())
+            >
+                "Remove"
+            </button>
+        }
+    });
+    view! {
+        <tr data-testid="scope-row" data-scope=scope.value>
+            <td>
+                <code>{value}</code>
+            </td>
+            <td>{scope.description}</td>
+            <td>{button}</td>
+        </tr>
+    }
+}
+
+/// A new scope: its value and description.
+#[component]
+fn AddScope(
+    value: RwSignal<String>,
+    description: RwSignal<String>,
+    busy: Signal<bool>,
+    on_add: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <form
+            class="inline-form"
+            data-testid="add-scope-form"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                on_add.run(());
+            }
+        >
+            <input
+                type="text"
+                placeholder="read:notes"
+                aria-label="Permission"
+                data-testid="new-scope-value"
+                required
+                bind:value=value
+            />
+            <input
+                type="text"
+                placeholder="Read your notes"
+                aria-label="Description"
+                data-testid="new-scope-description"
+                bind:value=description
+            />
+            <button type="submit" class="button small" data-testid="add-scope" disabled=move || busy.get()>
+                {move || if busy.get() { "Saving…" } else { "+ Add" }}
+            </button>
+        </form>
+    }
 }
 
 #[component]

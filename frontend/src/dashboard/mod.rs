@@ -8,7 +8,7 @@
 
 pub mod apis;
 pub mod applications;
-pub mod management;
+pub mod listing;
 pub mod model;
 pub mod settings;
 pub mod users;
@@ -17,15 +17,13 @@ pub mod widgets;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A};
-use leptos_router::hooks::{use_location, use_navigate};
-use leptos_router::{path, NavigateOptions};
 
-use self::management::Management;
-use self::model::{Permissions, Section};
+use self::model::{Permissions, Route, Section};
+use crate::api::management::Management;
 use crate::auth::DASHBOARD;
 use crate::browser;
-use crate::sign_in::{self, AuthState, Session};
+use crate::route::{use_location, Link, Location, Redirect};
+use crate::sign_in::{self, AuthState, Session, SignInFailed};
 use crate::{NotFound, SiteHeader};
 
 /// The Dashboard's sign-in state (separate from the sample client's).
@@ -44,10 +42,9 @@ pub fn provide() {
     provide_context(RevealedSecret(RwSignal::new(None)));
 }
 
-/// The signed-in admin: who, what their token allows, and the API client.
+/// The signed-in admin: what their token allows, and the API client.
 #[derive(Clone)]
 pub struct Admin {
-    pub session: Option<Arc<Session>>,
     pub permissions: Arc<Permissions>,
     pub api: Management,
 }
@@ -67,10 +64,8 @@ pub fn admin() -> Admin {
         AuthState::SignedIn(session) => Admin {
             permissions: Arc::new(Permissions::of(&session.signed_in)),
             api: Management::new(&session.signed_in.access_token),
-            session: Some(session),
         },
         _ => Admin {
-            session: None,
             permissions: Arc::default(),
             api: Management::new(""),
         },
@@ -82,49 +77,40 @@ pub fn start_sign_in_again(auth: DashboardAuth) {
     sign_in::start_sign_in(DASHBOARD, auth.0, Some(browser::current_path()));
 }
 
+/// The id in the address of the page shown (`/dashboard/{section}/{id}`),
+/// decoded.
+pub fn page_id() -> Memo<String> {
+    let location = use_location();
+    Memo::new(move |_| location.segment(2))
+}
+
 /// The Dashboard's root component: its own entry point and bundle.
 #[component]
 pub fn DashboardApp() -> impl IntoView {
     provide();
+    let location = Location::provide();
+    let route = Memo::new(move |_| Route::of(&location.segments()));
+    let found = Memo::new(move |_| route.get() != Route::NotFound);
     view! {
-        <Router>
-            <SiteHeader />
-            <main class="content">
-                <Routes fallback=NotFound>
-                    <DashboardRoutes />
-                </Routes>
-            </main>
-        </Router>
+        <SiteHeader />
+        <main class="content">
+            {move || {
+                if found.get() {
+                    view! { <Shell route /> }.into_any()
+                } else {
+                    view! { <NotFound /> }.into_any()
+                }
+            }}
+        </main>
     }
-}
-
-/// The Dashboard's routes, under `/dashboard`.
-#[component(transparent)]
-pub fn DashboardRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
-    view! {
-        <ParentRoute path=path!("/dashboard") view=Shell>
-            <Route path=path!("") view=|| view! { <Redirect path="/dashboard/applications" /> } />
-            <Route path=path!("callback") view=DashboardCallback />
-            <Route path=path!("applications") view=applications::ApplicationsPage />
-            <Route path=path!("applications/:id") view=applications::ApplicationRedirect />
-            <Route path=path!("applications/:id/:tab") view=applications::ApplicationPage />
-            <Route path=path!("apis") view=apis::ApisPage />
-            <Route path=path!("apis/:id") view=apis::ApiPage />
-            <Route path=path!("users") view=users::UsersPage />
-            <Route path=path!("users/:id") view=users::UserPage />
-            <Route path=path!("settings") view=settings::SettingsPage />
-        </ParentRoute>
-    }
-    .into_inner()
 }
 
 /// Every Dashboard page: signs the admin in first, then the navigation and
 /// the page.
 #[component]
-fn Shell() -> impl IntoView {
+fn Shell(route: Memo<Route>) -> impl IntoView {
     let auth = expect_context::<DashboardAuth>();
-    let location = use_location();
-    let on_callback = Memo::new(move |_| location.pathname.get() == DASHBOARD.callback_path);
+    let on_callback = Memo::new(move |_| route.get() == Route::Callback);
 
     Effect::new(move |_| {
         if !on_callback.get() && auth.0.get() == AuthState::NotStarted {
@@ -134,7 +120,7 @@ fn Shell() -> impl IntoView {
 
     move || {
         if on_callback.get() {
-            return view! { <Outlet /> }.into_any();
+            return view! { <DashboardCallback /> }.into_any();
         }
         match auth.0.get() {
             AuthState::NotStarted | AuthState::Leaving => view! {
@@ -149,15 +135,32 @@ fn Shell() -> impl IntoView {
                 </p>
             }
             .into_any(),
-            AuthState::Failed(message) => view! { <SignInFailed message /> }.into_any(),
+            AuthState::Failed(message) => view! { <DashboardSignInFailed message /> }.into_any(),
             AuthState::SignedIn(session) => {
                 if Permissions::of(&session.signed_in).is_admin() {
-                    view! { <Layout session /> }.into_any()
+                    view! { <Layout session route /> }.into_any()
                 } else {
                     view! { <NotAllowedPage session /> }.into_any()
                 }
             }
         }
+    }
+}
+
+/// The page at `route`, under the Dashboard's navigation.
+fn page(route: Route) -> AnyView {
+    match route {
+        Route::Home => view! { <Redirect to=Section::Applications.path() /> }.into_any(),
+        Route::Applications => view! { <applications::ApplicationsPage /> }.into_any(),
+        Route::ApplicationHome => view! { <applications::ApplicationRedirect /> }.into_any(),
+        Route::Application => view! { <applications::ApplicationPage /> }.into_any(),
+        Route::Apis => view! { <apis::ApisPage /> }.into_any(),
+        Route::Api => view! { <apis::ApiPage /> }.into_any(),
+        Route::Users => view! { <users::UsersPage /> }.into_any(),
+        Route::User => view! { <users::UserPage /> }.into_any(),
+        Route::Settings => view! { <settings::SettingsPage /> }.into_any(),
+        // Shown by the shell, before any page.
+        Route::Callback | Route::NotFound => ().into_any(),
     }
 }
 
@@ -186,7 +189,7 @@ fn SignOutButton(session: Arc<Session>) -> impl IntoView {
 }
 
 #[component]
-fn Layout(session: Arc<Session>) -> impl IntoView {
+fn Layout(session: Arc<Session>, route: Memo<Route>) -> impl IntoView {
     let who = display_name(&session);
     view! {
         <div class="dashboard" data-testid="dashboard">
@@ -201,19 +204,17 @@ fn Layout(session: Arc<Session>) -> impl IntoView {
                         .into_iter()
                         .map(|section| {
                             view! {
-                                <A
+                                <Link
                                     href=section.path()
-                                    attr:data-testid=format!("nav-{}", section.slug())
+                                    testid=format!("nav-{}", section.slug())
                                 >
                                     {section.title()}
-                                </A>
+                                </Link>
                             }
                         })
                         .collect_view()}
                 </nav>
-                <div class="dash-main">
-                    <Outlet />
-                </div>
+                <div class="dash-main">{move || page(route.get())}</div>
             </div>
         </div>
     }
@@ -242,15 +243,12 @@ fn NotAllowedPage(session: Arc<Session>) -> impl IntoView {
     }
 }
 
+/// The sign-in failed: why, and a way to try again.
 #[component]
-fn SignInFailed(message: String) -> impl IntoView {
+fn DashboardSignInFailed(message: String) -> impl IntoView {
     let auth = expect_context::<DashboardAuth>();
     view! {
-        <section class="auth-error" data-testid="dashboard-auth-error">
-            <h1>"Sign-in did not complete"</h1>
-            <p class="status error" role="alert" data-testid="dashboard-auth-error-message">
-                {message}
-            </p>
+        <SignInFailed testid="dashboard-auth-error" message>
             <button
                 type="button"
                 class="button"
@@ -261,7 +259,7 @@ fn SignInFailed(message: String) -> impl IntoView {
             >
                 "Try again"
             </button>
-        </section>
+        </SignInFailed>
     }
 }
 
@@ -271,7 +269,7 @@ fn SignInFailed(message: String) -> impl IntoView {
 fn DashboardCallback() -> impl IntoView {
     let auth = expect_context::<DashboardAuth>();
     sign_in::process_callback(DASHBOARD, auth.0);
-    let navigate = use_navigate();
+    let location = use_location();
     Effect::new(move |_| {
         if let AuthState::SignedIn(session) = auth.0.get() {
             let to = session
@@ -279,18 +277,12 @@ fn DashboardCallback() -> impl IntoView {
                 .clone()
                 .filter(|path| path.starts_with("/dashboard") && path != DASHBOARD.callback_path)
                 .unwrap_or_else(|| Section::Applications.path().to_owned());
-            navigate(
-                &to,
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            );
+            location.replace(&to);
         }
     });
 
     move || match auth.0.get() {
-        AuthState::Failed(message) => view! { <SignInFailed message /> }.into_any(),
+        AuthState::Failed(message) => view! { <DashboardSignInFailed message /> }.into_any(),
         _ => view! {
             <p class="status" data-testid="dashboard-checking">
                 "Checking your sign-in with the tenant's signing keys…"

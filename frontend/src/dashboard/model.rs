@@ -2,11 +2,11 @@
 //! host: who may see which page, how form text becomes Management API
 //! requests, and how an API error points at a form field.
 
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 use shared::management::{AppType, ClientGrant, ResourceServer};
 
 use crate::auth::{SignedIn, DASHBOARD};
+use crate::route::encode_segment;
 
 /// The scopes an admin's Management API token carries (a few dozen at
 /// most, so a list).
@@ -101,6 +101,48 @@ impl Section {
     }
 }
 
+/// The Dashboard's pages, as their addresses (`/dashboard/…`, in
+/// segments) name them. Ids and tabs are not part of it: a page stays on
+/// screen while they change, and reads them from the address itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `/dashboard`: opens Applications.
+    Home,
+    Callback,
+    Applications,
+    /// `applications/{id}`: opens its Settings tab.
+    ApplicationHome,
+    /// `applications/{id}/{tab}`.
+    Application,
+    Apis,
+    /// `apis/{id}`.
+    Api,
+    Users,
+    /// `users/{id}`.
+    User,
+    Settings,
+    NotFound,
+}
+
+impl Route {
+    pub fn of(segments: &[String]) -> Self {
+        let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+        match segments[..] {
+            ["dashboard"] => Route::Home,
+            ["dashboard", "callback"] => Route::Callback,
+            ["dashboard", "applications"] => Route::Applications,
+            ["dashboard", "applications", _] => Route::ApplicationHome,
+            ["dashboard", "applications", _, _] => Route::Application,
+            ["dashboard", "apis"] => Route::Apis,
+            ["dashboard", "apis", _] => Route::Api,
+            ["dashboard", "users"] => Route::Users,
+            ["dashboard", "users", _] => Route::User,
+            ["dashboard", "settings"] => Route::Settings,
+            _ => Route::NotFound,
+        }
+    }
+}
+
 /// The tabs of one application's page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppTab {
@@ -112,11 +154,11 @@ pub enum AppTab {
 impl AppTab {
     pub const ALL: [AppTab; 3] = [AppTab::Settings, AppTab::Credentials, AppTab::Apis];
 
-    /// The tab a path segment names; Settings for none or an unknown one.
-    pub fn from_segment(segment: Option<&str>) -> Self {
+    /// The tab a path segment names; Settings for an unknown one.
+    pub fn from_segment(segment: &str) -> Self {
         match segment {
-            Some("credentials") => AppTab::Credentials,
-            Some("apis") => AppTab::Apis,
+            "credentials" => AppTab::Credentials,
+            "apis" => AppTab::Apis,
             _ => AppTab::Settings,
         }
     }
@@ -145,17 +187,6 @@ pub fn application_path(client_id: &str, tab: AppTab) -> String {
         encode_segment(client_id),
         tab.segment()
     )
-}
-
-/// A path segment (ids such as `auth0|…` or an API's id), percent-encoded.
-pub fn encode_segment(segment: &str) -> String {
-    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-    const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~');
-    utf8_percent_encode(segment, SEGMENT).to_string()
 }
 
 /// The application types the Dashboard creates, in its words.
@@ -254,54 +285,6 @@ pub fn readable_time(rfc3339: &str) -> String {
     let time = time.trim_end_matches('Z');
     let time = time.split('.').next().unwrap_or(time);
     format!("{date} {time} UTC")
-}
-
-/// A page of a Management API listing (`include_totals=true`), whose items
-/// are under the resource's plural name.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub start: u64,
-    pub total: u64,
-}
-
-impl<T: DeserializeOwned> Page<T> {
-    /// A listing's JSON answer, its items under `key`.
-    pub fn from_value(mut value: Value, key: &str) -> Result<Self, String> {
-        let items = value
-            .get_mut(key)
-            .map(Value::take)
-            .ok_or_else(|| format!("the answer has no '{key}'"))?;
-        let number = |name: &str| value.get(name).and_then(Value::as_u64).unwrap_or(0);
-        Ok(Page {
-            items: serde_json::from_value(items).map_err(|e| e.to_string())?,
-            start: number("start"),
-            total: number("total"),
-        })
-    }
-}
-
-impl<T> Page<T> {
-    /// "1–50 of 120", or "None yet" for an empty listing.
-    pub fn summary(&self) -> String {
-        if self.items.is_empty() {
-            return if self.total == 0 {
-                "None yet".to_owned()
-            } else {
-                format!("None here, {} in all", self.total)
-            };
-        }
-        format!(
-            "{}–{} of {}",
-            self.start + 1,
-            self.start + self.items.len() as u64,
-            self.total
-        )
-    }
-
-    pub fn has_next(&self) -> bool {
-        self.start + (self.items.len() as u64) < self.total
-    }
 }
 
 /// One API as an application's APIs tab shows it: whether the application
@@ -419,17 +402,34 @@ mod tests {
     }
 
     #[test]
+    fn every_page_has_its_address() {
+        let route = |path: &str| Route::of(&crate::route::segments(path));
+        assert_eq!(route("/dashboard"), Route::Home);
+        assert_eq!(route("/dashboard/"), Route::Home);
+        assert_eq!(route("/dashboard/callback"), Route::Callback);
+        assert_eq!(route("/dashboard/applications/abc"), Route::ApplicationHome);
+        assert_eq!(
+            route("/dashboard/applications/abc/apis"),
+            Route::Application
+        );
+        assert_eq!(route("/dashboard/users/auth0%7C1"), Route::User);
+        assert_eq!(route("/dashboard/applications/abc/apis/x"), Route::NotFound);
+        assert_eq!(route("/dashboard/nope"), Route::NotFound);
+        for section in Section::ALL {
+            assert_ne!(route(section.path()), Route::NotFound);
+        }
+    }
+
+    #[test]
     fn application_tabs_round_trip_through_their_paths() {
         for tab in AppTab::ALL {
-            assert_eq!(AppTab::from_segment(Some(tab.segment())), tab);
+            assert_eq!(AppTab::from_segment(tab.segment()), tab);
         }
-        assert_eq!(AppTab::from_segment(None), AppTab::Settings);
-        assert_eq!(AppTab::from_segment(Some("nope")), AppTab::Settings);
+        assert_eq!(AppTab::from_segment("nope"), AppTab::Settings);
         assert_eq!(
             application_path("abc", AppTab::Credentials),
             "/dashboard/applications/abc/credentials"
         );
-        assert_eq!(encode_segment("auth0|a b/c"), "auth0%7Ca%20b%2Fc");
     }
 
     #[test]
@@ -508,37 +508,6 @@ mod tests {
             "2026-11-22 10:05:00 UTC"
         );
         assert_eq!(readable_time("soon"), "soon");
-    }
-
-    fn parse_page(body: &str, key: &str) -> Result<Page<ClientGrant>, String> {
-        Page::from_value(serde_json::from_str(body).unwrap(), key)
-    }
-
-    #[test]
-    fn pages_read_the_listing_shape() {
-        let page = parse_page(
-            r#"{"client_grants":[{"id":"g","client_id":"c","audience":"a","scope":[]}],
-                "start":50,"limit":50,"length":1,"total":51}"#,
-            "client_grants",
-        )
-        .unwrap();
-        assert_eq!(page.items.len(), 1);
-        assert_eq!(page.summary(), "51–51 of 51");
-        assert!(!page.has_next());
-        let empty = parse_page(
-            r#"{"client_grants":[],"start":0,"total":0}"#,
-            "client_grants",
-        )
-        .unwrap();
-        assert_eq!(empty.summary(), "None yet");
-        assert!(parse_page(r#"{"clients":[]}"#, "client_grants").is_err());
-        let first: Page<ClientGrant> = Page {
-            items: vec![page.items[0].clone(); 50],
-            start: 0,
-            total: 51,
-        };
-        assert!(first.has_next());
-        assert_eq!(first.summary(), "1–50 of 51");
     }
 
     #[test]

@@ -6,9 +6,8 @@ use shared::management::{TenantFlagsUpdate, TenantSettings, TenantSettingsUpdate
 
 use super::admin;
 use super::model::{parse_seconds, Section};
-use super::widgets::{
-    load, show_loaded, FormError, GeneralError, NotAllowed, SaveActions, Task, TextField,
-};
+use super::widgets::{show_answer, FormError, GeneralError, NotAllowed, SaveActions, TextField};
+use crate::loading::Task;
 
 const FIELDS: &[&str] = &[
     "friendly_name",
@@ -27,16 +26,15 @@ pub fn SettingsPage() -> impl IntoView {
             .into_any();
     }
     let api = admin.api.clone();
-    let settings = load(move || api.settings());
 
     view! {
         <section data-testid="settings-page">
             <div class="page-head">
                 <h1>"Settings"</h1>
             </div>
-            {show_loaded(
-                settings,
+            {show_answer(
                 Some("Loading settings…"),
+                move || api.settings(),
                 |initial| view! { <SettingsForm initial /> }.into_any(),
             )}
         </section>
@@ -65,15 +63,10 @@ fn SettingsForm(initial: TenantSettings) -> impl IntoView {
         error.clear();
         saved.set(false);
         let grace = match parse_seconds(&grace.get_untracked()) {
-            Ok(seconds) => {
-                grace_error.set(None);
-                seconds
-            }
-            Err(message) => {
-                grace_error.set(Some(message));
-                return;
-            }
+            Ok(seconds) => seconds,
+            Err(message) => return grace_error.set(Some(message)),
         };
+        grace_error.set(None);
         let update = TenantSettingsUpdate {
             friendly_name: Some(friendly_name.get_untracked().trim().to_owned()),
             support_email: Some(support_email.get_untracked().trim().to_owned()),
@@ -116,44 +109,20 @@ fn SettingsForm(initial: TenantSettings) -> impl IntoView {
             </section>
             <section class="panel" data-testid="advanced-settings">
                 <h2>"Advanced"</h2>
-                <div class="toggle-row">
-                    <div>
-                        <label for="field-dcr">
-                            <strong>"OIDC Dynamic Application Registration"</strong>
-                        </label>
-                        <p class="hint">
-                            "Let anyone register a third-party application with "
-                            <code>"POST /oidc/register"</code>
-                            " (RFC 7591). Off, registration is refused."
-                        </p>
-                    </div>
-                    <input
-                        id="field-dcr"
-                        type="checkbox"
-                        role="switch"
-                        data-testid="dcr-toggle"
-                        disabled=readonly
-                        bind:checked=dcr
-                    />
-                </div>
-                <div class="toggle-row">
-                    <div>
-                        <label for="field-signup">
-                            <strong>"Allow sign-ups"</strong>
-                        </label>
-                        <p class="hint">
-                            "Show the sign-up form on the hosted login page. Off, users are created only by admins."
-                        </p>
-                    </div>
-                    <input
-                        id="field-signup"
-                        type="checkbox"
-                        role="switch"
-                        data-testid="signup-toggle"
-                        disabled=readonly
-                        bind:checked=signup
-                    />
-                </div>
+                <Switch
+                    id="field-dcr"
+                    testid="dcr-toggle"
+                    title="OIDC Dynamic Application Registration"
+                    value=dcr
+                    readonly
+                >
+                    "Let anyone register a third-party application with "
+                    <code>"POST /oidc/register"</code>
+                    " (RFC 7591). Off, registration is refused."
+                </Switch>
+                <Switch id="field-signup" testid="signup-toggle" title="Allow sign-ups" value=signup readonly>
+                    "Show the sign-up form on the hosted login page. Off, users are created only by admins."
+                </Switch>
                 <div class="field">
                     <label for="field-client_secret_rotation_grace_period">
                         "Default grace period for a rotated client secret (seconds)"
@@ -180,5 +149,35 @@ fn SettingsForm(initial: TenantSettings) -> impl IntoView {
             </section>
             {editable.then(|| view! { <SaveActions label="Save" testid="save-settings" pending=save.pending() saved /> })}
         </form>
+    }
+}
+
+/// A setting that is on or off; `children` say what it does.
+#[component]
+fn Switch(
+    id: &'static str,
+    testid: &'static str,
+    title: &'static str,
+    value: RwSignal<bool>,
+    readonly: bool,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <div class="toggle-row">
+            <div>
+                <label for=id>
+                    <strong>{title}</strong>
+                </label>
+                <p class="hint">{children()}</p>
+            </div>
+            <input
+                id=id
+                type="checkbox"
+                role="switch"
+                data-testid=testid
+                disabled=readonly
+                bind:checked=value
+            />
+        </div>
     }
 }

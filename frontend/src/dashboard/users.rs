@@ -2,20 +2,20 @@
 //! deletion.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map};
 use shared::management::{
     Permission, PermissionRef, ResourceServer, User, UserCreate, DATABASE_CONNECTION,
 };
 
-use super::admin;
-use super::applications::Pager;
-use super::model::{encode_segment, readable_time, Section};
+use super::listing::{Listing, Search};
+use super::model::{readable_time, Section};
 use super::widgets::{
-    load, load_by_id, load_with_progress, show_loaded, Breadcrumb, Busy, CreateForm, DeleteItem,
-    ErrorNotice, FormError, GeneralError, NotAllowed, Task, TextField,
+    show_answer, Breadcrumb, CreateForm, DeleteItem, ErrorLine, FormError, GeneralError,
+    NotAllowed, TextField,
 };
+use super::{admin, page_id};
 use crate::api::ApiError;
+use crate::loading::Task;
+use crate::route::{encode_segment, use_location, Link};
 
 fn user_path(user_id: &str) -> String {
     format!("/dashboard/users/{}", encode_segment(user_id))
@@ -28,93 +28,54 @@ pub fn UsersPage() -> impl IntoView {
     if !admin.can(Section::Users.read_scope()) {
         return view! { <NotAllowed what="users" scope="read:users" /> }.into_any();
     }
-    let page = RwSignal::new(0u64);
-    let typed = RwSignal::new(String::new());
-    let search = RwSignal::new(String::new());
     let api = admin.api.clone();
-    let loading = RwSignal::new(false);
-    let users = load_with_progress(loading, move || {
-        search.with(|search| api.list_users(page.get(), search))
-    });
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        page.set(0);
-        search.set(typed.get_untracked());
-    };
-
     view! {
         <section data-testid="users-page">
             <div class="page-head">
                 <h1>"Users"</h1>
                 {admin.can("create:users").then(|| view! { <CreateUser /> })}
             </div>
-            <form class="inline-form" role="search" on:submit=submit>
-                <input
-                    type="search"
-                    placeholder="Search by email or name"
-                    aria-label="Search users"
-                    data-testid="user-search"
-                    bind:value=typed
-                />
-                <button type="submit" class="button secondary small" data-testid="user-search-submit">
-                    "Search"
-                </button>
-            </form>
-            <Show when=move || loading.get()>
-                <Busy text="Loading users…" />
-            </Show>
-            {show_loaded(
-                users,
-                None,
-                move |listing| {
-                    let summary = listing.summary();
-                    let has_next = listing.has_next();
-                    view! {
-                        <table class="list" data-testid="users">
-                            <thead>
-                                <tr>
-                                    <th>"Email"</th>
-                                    <th>"Name"</th>
-                                    <th>"Logins"</th>
-                                    <th>"Last login"</th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {listing
-                                    .items
-                                    .into_iter()
-                                    .map(|user| {
-                                        view! {
-                                            <tr data-testid="user-row" data-user-id=user.user_id.clone()>
-                                                <td>
-                                                    <A href=user_path(&user.user_id) attr:data-testid="user-link">
-                                                        {user.email.clone()}
-                                                    </A>
-                                                    {user.blocked.then(|| view! { " " <span class="tag">"Blocked"</span> })}
-                                                </td>
-                                                <td>{user.name.clone()}</td>
-                                                <td>{user.logins_count}</td>
-                                                <td>
-                                                    {user
-                                                        .last_login
-                                                        .as_deref()
-                                                        .map(readable_time)
-                                                        .unwrap_or_else(|| "Never".to_owned())}
-                                                </td>
-                                            </tr>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </tbody>
-                        </table>
-                        <Pager page summary has_next />
-                    }
-                        .into_any()
-                },
-            )}
+            <Listing
+                testid="users"
+                busy="Loading users…"
+                columns=&["Email", "Name", "Logins", "Last login"]
+                search=Search {
+                    label: "Search users",
+                    placeholder: "Search by email or name",
+                    testid: "user-search",
+                }
+                fetch=move |page, search| api.list_users(page, search)
+                row=user_row
+            />
         </section>
     }
     .into_any()
+}
+
+fn user_row(user: User) -> AnyView {
+    let href = user_path(&user.user_id);
+    let last_login = last_login(&user);
+    view! {
+        <tr data-testid="user-row" data-user-id=user.user_id>
+            <td>
+                <Link href testid="user-link">
+                    {user.email}
+                </Link>
+                {user.blocked.then(|| view! { " " <span class="tag">"Blocked"</span> })}
+            </td>
+            <td>{user.name}</td>
+            <td>{user.logins_count}</td>
+            <td>{last_login}</td>
+        </tr>
+    }
+    .into_any()
+}
+
+fn last_login(user: &User) -> String {
+    user.last_login
+        .as_deref()
+        .map(readable_time)
+        .unwrap_or_else(|| "Never".to_owned())
 }
 
 #[component]
@@ -123,7 +84,7 @@ fn CreateUser() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let error = FormError::new();
-    let navigate = use_navigate();
+    let location = use_location();
     let api = admin().api;
     let create = Task::new();
     let submit = Callback::new(move |()| {
@@ -136,9 +97,8 @@ fn CreateUser() -> impl IntoView {
             name: (!name.is_empty()).then_some(name),
             ..Default::default()
         };
-        let navigate = navigate.clone();
         create.run(api.create_user(&request), move |created| match created {
-            Ok(user) => navigate(&user_path(&user.user_id), Default::default()),
+            Ok(user) => location.open(&user_path(&user.user_id)),
             Err(err) => error.set(err),
         });
     });
@@ -167,24 +127,22 @@ fn CreateUser() -> impl IntoView {
     }
 }
 
-/// `/dashboard/users/:id`.
+/// `/dashboard/users/{id}`.
 #[component]
 pub fn UserPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let admin = admin();
     if !admin.can(Section::Users.read_scope()) {
         return view! { <NotAllowed what="users" scope="read:users" /> }.into_any();
     }
     let api = admin.api.clone();
-    let user = load_by_id(id, move |id| api.get_user(id));
+    let id = page_id();
 
     view! {
         <section data-testid="user-page">
             <Breadcrumb section=Section::Users />
-            {show_loaded(
-                user,
+            {show_answer(
                 Some("Loading the user…"),
+                move || id.with(|id| api.get_user(id)),
                 |user| view! { <UserDetails user /> }.into_any(),
             )}
         </section>
@@ -215,9 +173,7 @@ fn UserDetails(user: User) -> impl IntoView {
                 <dt>"Logins"</dt>
                 <dd>{user.logins_count}</dd>
                 <dt>"Last login"</dt>
-                <dd>
-                    {user.last_login.as_deref().map(readable_time).unwrap_or_else(|| "Never".to_owned())}
-                </dd>
+                <dd>{last_login(&user)}</dd>
             </dl>
         </section>
         <UserPermissions user_id=user_id.clone() />
@@ -225,77 +181,43 @@ fn UserDetails(user: User) -> impl IntoView {
     }
 }
 
+/// What a person may do to a user's permissions.
+#[derive(Debug, Clone)]
+enum PermissionChange {
+    Add(PermissionRef),
+    Remove(PermissionRef),
+}
+
 /// The permissions assigned to the user, and assigning more from the
 /// scopes the APIs define.
 #[component]
 fn UserPermissions(user_id: String) -> impl IntoView {
     let admin = admin();
-    let api = admin.api.clone();
-    let editable = admin.can("update:users") && admin.can("read:resource_servers");
+    let may_remove = admin.can("update:users");
+    let may_add = may_remove && admin.can("read:resource_servers");
     let reload = RwSignal::new(0u32);
     let permissions = {
-        let user_id = user_id.clone();
-        load(move || {
+        let (api, user_id) = (admin.api.clone(), user_id.clone());
+        move || {
             reload.track();
             api.user_permissions(&user_id)
-        })
+        }
     };
     let api = admin.api.clone();
     let error = RwSignal::new(None::<ApiError>);
-    #[derive(Clone)]
-    enum Change {
-        Add(PermissionRef),
-        Remove(PermissionRef),
-    }
-    let change = Task::new();
-    let run = Callback::new(move |c: Change| {
+    let task = Task::new();
+    let change = Callback::new(move |change: PermissionChange| {
         error.set(None);
-        let reply = match c {
-            Change::Add(p) => api.add_permission(&user_id, p),
-            Change::Remove(p) => api.remove_permission(&user_id, p),
+        let reply = match change {
+            PermissionChange::Add(p) => api.add_permission(&user_id, p),
+            PermissionChange::Remove(p) => api.remove_permission(&user_id, p),
         };
-        change.run(reply, move |changed| match changed {
+        task.run(reply, move |changed| match changed {
             Ok(()) => reload.update(|n| *n += 1),
             Err(err) => error.set(Some(err)),
         });
     });
-    let busy = move || change.is_pending();
-    let row = move |p: Permission| {
-        let reference = PermissionRef {
-            resource_server_identifier: p.resource_server_identifier.clone(),
-            permission_name: p.permission_name.clone(),
-        };
-        view! {
-            <tr
-                data-testid="permission-row"
-                data-permission=p.permission_name.clone()
-                data-api=p.resource_server_identifier.clone()
-            >
-                <td>
-                    <code>{p.permission_name.clone()}</code>
-                </td>
-                <td>{p.description.clone()}</td>
-                <td>{p.resource_server_name.clone()}</td>
-                <td>
-                    {admin
-                        .can("update:users")
-                        .then(|| {
-                            view! {
-                                <button
-                                    type="button"
-                                    class="button secondary small"
-                                    data-testid="remove-permission"
-                                    disabled=busy
-                                    on:click=move |_| run.run(Change::Remove(reference.clone()))
-                                >
-                                    "Remove"
-                                </button>
-                            }
-                        })}
-                </td>
-            </tr>
-        }
-    };
+    let busy = task.pending();
 
     view! {
         <section class="panel" data-testid="user-permissions">
@@ -305,107 +227,158 @@ fn UserPermissions(user_id: String) -> impl IntoView {
                  (for APIs with RBAC, and always for the Management API: an admin is a user with \
                  Management API permissions)."
             </p>
-            {move || error.get().map(|err| view! { <ErrorNotice err /> })}
-            {show_loaded(
-                permissions,
+            <ErrorLine error />
+            {show_answer(
                 Some("Loading permissions…"),
-                move |list| {
-                    if list.is_empty() {
-                        return view! { <p class="note" data-testid="no-permissions">"No permissions assigned."</p> }
-                            .into_any();
-                    }
-                    view! {
-                        <table class="list" data-testid="permissions">
-                            <thead>
-                                <tr>
-                                    <th>"Permission"</th>
-                                    <th>"Description"</th>
-                                    <th>"API"</th>
-                                    <th></th>
-                                </tr>
-                            </thead>
-                            <tbody>{list.into_iter().map(&row).collect_view()}</tbody>
-                        </table>
-                    }
-                        .into_any()
+                permissions,
+                move |list: Vec<Permission>| {
+                    view! { <PermissionsTable list may_remove busy change /> }.into_any()
                 },
             )}
-            {editable.then(|| view! { <AssignPermission on_assign=Callback::new(move |p| run.run(Change::Add(p))) busy=change.pending() /> })}
+            {may_add.then(|| view! { <AssignPermission busy change /> })}
         </section>
     }
 }
 
 #[component]
-fn AssignPermission(on_assign: Callback<PermissionRef>, busy: Signal<bool>) -> impl IntoView {
+fn PermissionsTable(
+    list: Vec<Permission>,
+    may_remove: bool,
+    busy: Signal<bool>,
+    change: Callback<PermissionChange>,
+) -> impl IntoView {
+    if list.is_empty() {
+        return view! { <p class="note" data-testid="no-permissions">"No permissions assigned."</p> }
+            .into_any();
+    }
+    let row = move |p: Permission| {
+        let reference = PermissionRef {
+            resource_server_identifier: p.resource_server_identifier.clone(),
+            permission_name: p.permission_name.clone(),
+        };
+        let remove = may_remove.then(|| {
+            view! {
+                <button
+                    type="button"
+                    class="button secondary small"
+                    data-testid="remove-permission"
+                    disabled=move || busy.get()
+                    on:click=move |_| change.run(PermissionChange::Remove(reference.clone()))
+                >
+                    "Remove"
+                </button>
+            }
+        });
+        let name = p.permission_name.clone();
+        view! {
+            <tr
+                data-testid="permission-row"
+                data-permission=p.permission_name
+                data-api=p.resource_server_identifier
+            >
+                <td>
+                    <code>{name}</code>
+                </td>
+                <td>{p.description}</td>
+                <td>{p.resource_server_name}</td>
+                <td>{remove}</td>
+            </tr>
+        }
+    };
+    view! {
+        <table class="list" data-testid="permissions">
+            <thead>
+                <tr>
+                    <th>"Permission"</th>
+                    <th>"Description"</th>
+                    <th>"API"</th>
+                    <th></th>
+                </tr>
+            </thead>
+            <tbody>{list.into_iter().map(row).collect_view()}</tbody>
+        </table>
+    }
+    .into_any()
+}
+
+/// Choose an API, then one of its scopes, and add it.
+#[component]
+fn AssignPermission(busy: Signal<bool>, change: Callback<PermissionChange>) -> impl IntoView {
     let api = admin().api;
-    let apis = load(move || api.list_apis());
+    show_answer(
+        Some("Loading APIs…"),
+        move || api.all_apis(),
+        move |apis: Vec<ResourceServer>| view! { <AssignForm apis busy change /> }.into_any(),
+    )
+}
+
+#[component]
+fn AssignForm(
+    apis: Vec<ResourceServer>,
+    busy: Signal<bool>,
+    change: Callback<PermissionChange>,
+) -> impl IntoView {
     let chosen_api = RwSignal::new(String::new());
     let chosen_scope = RwSignal::new(String::new());
-    let scopes_of = move |list: &[ResourceServer]| -> Vec<String> {
+    let options = apis
+        .iter()
+        .map(|a| view! { <option value=a.identifier.clone()>{a.name.clone()}</option> })
+        .collect_view();
+    let scope_options = move || {
         let identifier = chosen_api.get();
-        list.iter()
-            .find(|a| a.identifier == identifier)
-            .map(|a| a.scopes.iter().map(|s| s.value.clone()).collect())
-            .unwrap_or_default()
+        apis.iter().find(|a| a.identifier == identifier).map(|a| {
+            a.scopes
+                .iter()
+                .map(|s| view! { <option value=s.value.clone()>{s.value.clone()}</option> })
+                .collect_view()
+        })
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (api, scope) = (chosen_api.get_untracked(), chosen_scope.get_untracked());
         if !api.is_empty() && !scope.is_empty() {
-            on_assign.run(PermissionRef {
+            change.run(PermissionChange::Add(PermissionRef {
                 resource_server_identifier: api,
                 permission_name: scope,
-            });
+            }));
         }
     };
 
-    show_loaded(apis, Some("Loading APIs…"), move |list| {
-        let options = list.clone();
-        view! {
-                <form class="inline-form" data-testid="assign-permission" on:submit=submit>
-                    <select
-                        aria-label="API"
-                        data-testid="permission-api"
-                        prop:value=move || chosen_api.get()
-                        on:change=move |ev| {
-                            chosen_api.set(event_target_value(&ev));
-                            chosen_scope.set(String::new());
-                        }
-                    >
-                        <option value="">"Choose an API"</option>
-                        {options
-                            .into_iter()
-                            .map(|a| view! { <option value=a.identifier.clone()>{a.name.clone()}</option> })
-                            .collect_view()}
-                    </select>
-                    <select
-                        aria-label="Permission"
-                        data-testid="permission-scope"
-                        prop:value=move || chosen_scope.get()
-                        on:change=move |ev| chosen_scope.set(event_target_value(&ev))
-                    >
-                        <option value="">"Choose a permission"</option>
-                        {move || {
-                            scopes_of(&list)
-                                .into_iter()
-                                .map(|s| view! { <option value=s.clone()>{s.clone()}</option> })
-                                .collect_view()
-                        }}
-                    </select>
-                    <button
-                        type="submit"
-                        class="button small"
-                        data-testid="add-permission"
-                        disabled=move || {
-                            busy.get() || chosen_api.get().is_empty() || chosen_scope.get().is_empty()
-                        }
-                    >
-                        {move || if busy.get() { "Saving…" } else { "Add permission" }}
-                    </button>
-                </form>
-            }
-                .into_any()
-    })
+    view! {
+        <form class="inline-form" data-testid="assign-permission" on:submit=submit>
+            <select
+                aria-label="API"
+                data-testid="permission-api"
+                prop:value=move || chosen_api.get()
+                on:change=move |ev| {
+                    chosen_api.set(event_target_value(&ev));
+                    chosen_scope.set(String::new());
+                }
+            >
+                <option value="">"Choose an API"</option>
+                {options}
+            </select>
+            <select
+                aria-label="Permission"
+                data-testid="permission-scope"
+                prop:value=move || chosen_scope.get()
+                on:change=move |ev| chosen_scope.set(event_target_value(&ev))
+            >
+                <option value="">"Choose a permission"</option>
+                {scope_options}
+            </select>
+            <button
+                type="submit"
+                class="button small"
+                data-testid="add-permission"
+                disabled=move || {
+                    busy.get() || chosen_api.get().is_empty() || chosen_scope.get().is_empty()
+                }
+            >
+                {move || if busy.get() { "Saving…" } else { "Add permission" }}
+            </button>
+        </form>
+    }
 }
 
 #[component]

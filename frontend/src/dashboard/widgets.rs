@@ -1,19 +1,15 @@
-//! Small pieces every Dashboard page uses: progress, errors next to their
-//! fields, copy buttons, confirmation panels.
-
-use std::future::Future;
-use std::pin::Pin;
+//! Small pieces every Dashboard page uses: what it loaded or why not,
+//! progress, fields with their errors, copy buttons, the Danger Zone's
+//! confirmations.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
 
-use super::management::Reply;
 use super::model::{invalid_field, Section};
 use super::{start_sign_in_again, DashboardAuth};
-use crate::api::ApiError;
+use crate::api::{ApiError, Reply};
 use crate::browser;
+use crate::loading::{load_view, Loaded, Task};
+use crate::route::{use_location, Link};
 
 /// A request in progress.
 #[component]
@@ -175,13 +171,51 @@ pub fn TextField(
     }
 }
 
+/// A labelled choice among `options` (value and label), with its error
+/// underneath.
+#[component]
+pub fn SelectField(
+    /// The Management API field it edits; its id and test id derive from it.
+    field: &'static str,
+    label: &'static str,
+    options: &'static [(&'static str, &'static str)],
+    value: RwSignal<String>,
+    error: FormError,
+    #[prop(optional)] readonly: bool,
+) -> impl IntoView {
+    let id = format!("field-{field}");
+    let message = error.for_field(field);
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <select
+                id=id.clone()
+                data-testid=id.clone()
+                disabled=readonly
+                prop:value=move || value.get()
+                on:change=move |ev| value.set(event_target_value(&ev))
+            >
+                {options
+                    .iter()
+                    .map(|&(option, text)| {
+                        view! {
+                            <option value=option selected=move || value.get() == option>
+                                {text}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+            <p class="field-error" data-testid=format!("{id}-error") role="alert">
+                {message}
+            </p>
+        </div>
+    }
+}
+
 /// Copies `text` and says so.
 #[component]
-pub fn CopyButton(
-    text: Signal<String>,
-    #[prop(into)] label: String,
-    #[prop(into)] testid: String,
-) -> impl IntoView {
+pub fn CopyButton(text: String, label: &'static str, testid: &'static str) -> impl IntoView {
     let copied = RwSignal::new(false);
     view! {
         <button
@@ -190,7 +224,7 @@ pub fn CopyButton(
             aria-label=label
             data-testid=testid
             on:click=move |_| {
-                browser::copy_to_clipboard(&text.get_untracked());
+                browser::copy_to_clipboard(&text);
                 copied.set(true);
             }
         >
@@ -214,86 +248,28 @@ pub fn NotAllowed(#[prop(into)] what: String, scope: &'static str) -> impl IntoV
     }
 }
 
-/// A confirmation panel for a destructive action: `children` explain it,
-/// `confirm` runs it.
+/// A Danger Zone item: what it does, and its button, which asks first.
+/// The confirmation panel shows `children` (what will happen) while
+/// `asking`; its button runs `on_confirm`.
 #[component]
-pub fn Confirm(
-    #[prop(into)] title: String,
-    #[prop(into)] confirm_label: String,
-    #[prop(into)] testid: String,
+pub fn DangerItem(
+    /// e.g. "Rotate Secret".
+    heading: &'static str,
+    /// What it does, under the heading.
+    note: &'static str,
+    /// The label of the item's button and of the confirmation's, e.g. "Rotate".
+    action: &'static str,
+    /// Test id of the item's button.
+    testid: &'static str,
+    /// The confirmation's title, e.g. "Rotate the client secret?".
+    question: &'static str,
+    /// Test id of the confirmation panel.
+    dialog: &'static str,
+    asking: RwSignal<bool>,
     busy: Signal<bool>,
     on_confirm: Callback<()>,
-    on_cancel: Callback<()>,
-    children: Children,
+    children: ChildrenFn,
 ) -> impl IntoView {
-    let label = title.clone();
-    view! {
-        <div class="confirm" role="dialog" aria-modal="false" aria-label=label data-testid=testid>
-            <h3>{title}</h3>
-            {children()}
-            <div class="actions">
-                <button
-                    type="button"
-                    class="button danger"
-                    data-testid="confirm"
-                    disabled=move || busy.get()
-                    on:click=move |_| on_confirm.run(())
-                >
-                    {move || if busy.get() { "Working…".to_owned() } else { confirm_label.clone() }}
-                </button>
-                <button
-                    type="button"
-                    class="button secondary"
-                    data-testid="cancel"
-                    disabled=move || busy.get()
-                    on:click=move |_| on_cancel.run(())
-                >
-                    "Cancel"
-                </button>
-            </div>
-        </div>
-    }
-}
-
-/// A Danger Zone item that deletes something after a confirmation, then
-/// opens `then` (the list it was in).
-#[component]
-pub fn DeleteItem(
-    /// e.g. "Delete this API".
-    #[prop(into)]
-    heading: String,
-    /// What deleting does, under the heading.
-    #[prop(into)]
-    note: String,
-    /// The confirmation's title, e.g. "Delete the API?".
-    #[prop(into)]
-    question: String,
-    /// The confirmation's text.
-    #[prop(into)]
-    consequence: String,
-    /// Test id of the Delete button.
-    testid: &'static str,
-    /// Where to go once deleted.
-    then: &'static str,
-    /// The Management API call.
-    delete: Callback<(), Reply<()>>,
-) -> impl IntoView {
-    let asking = RwSignal::new(false);
-    let error = RwSignal::new(None::<ApiError>);
-    let navigate = use_navigate();
-    let task = Task::new();
-    let confirm = Callback::new(move |()| {
-        error.set(None);
-        let navigate = navigate.clone();
-        task.run(delete.run(()), move |result| match result {
-            Ok(()) => navigate(then, Default::default()),
-            Err(err) => error.set(Some(err)),
-        });
-    });
-    let cancel = Callback::new(move |()| asking.set(false));
-    let consequence = StoredValue::new(consequence);
-    let question = StoredValue::new(question);
-
     view! {
         <div class="danger-item">
             <div>
@@ -306,23 +282,91 @@ pub fn DeleteItem(
                 data-testid=testid
                 on:click=move |_| asking.set(true)
             >
-                "Delete"
+                {action}
             </button>
         </div>
         <Show when=move || asking.get()>
-            <Confirm
-                title=question.get_value()
-                confirm_label="Delete"
-                testid="delete-dialog"
-                busy=task.pending()
-                on_confirm=confirm
-                on_cancel=cancel
-            >
-                <p>{consequence.get_value()}</p>
-                {move || error.get().map(|err| view! { <ErrorNotice err /> })}
-            </Confirm>
+            <div class="confirm" role="dialog" aria-modal="false" aria-label=question data-testid=dialog>
+                <h3>{question}</h3>
+                {children()}
+                <div class="actions">
+                    <button
+                        type="button"
+                        class="button danger"
+                        data-testid="confirm"
+                        disabled=move || busy.get()
+                        on:click=move |_| on_confirm.run(())
+                    >
+                        {move || if busy.get() { "Working…" } else { action }}
+                    </button>
+                    <button
+                        type="button"
+                        class="button secondary"
+                        data-testid="cancel"
+                        disabled=move || busy.get()
+                        on:click=move |_| asking.set(false)
+                    >
+                        "Cancel"
+                    </button>
+                </div>
+            </div>
         </Show>
     }
+}
+
+/// A Danger Zone item that deletes something after a confirmation, then
+/// opens `then` (the list it was in).
+#[component]
+pub fn DeleteItem(
+    /// e.g. "Delete this API".
+    heading: &'static str,
+    /// What deleting does, under the heading.
+    note: &'static str,
+    /// The confirmation's title, e.g. "Delete the API?".
+    question: &'static str,
+    /// The confirmation's text.
+    consequence: String,
+    /// Test id of the Delete button.
+    testid: &'static str,
+    /// Where to go once deleted.
+    then: &'static str,
+    /// The Management API call.
+    delete: Callback<(), Reply<()>>,
+) -> impl IntoView {
+    let asking = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    let location = use_location();
+    let task = Task::new();
+    let confirm = Callback::new(move |()| {
+        error.set(None);
+        task.run(delete.run(()), move |result| match result {
+            Ok(()) => location.open(then),
+            Err(err) => error.set(Some(err)),
+        });
+    });
+
+    view! {
+        <DangerItem
+            heading
+            note
+            action="Delete"
+            testid
+            question
+            dialog="delete-dialog"
+            asking
+            busy=task.pending()
+            on_confirm=confirm
+        >
+            <p>{consequence.clone()}</p>
+            <ErrorLine error />
+        </DangerItem>
+    }
+}
+
+/// The last failed request's error, if any.
+#[component]
+pub fn ErrorLine(error: RwSignal<Option<ApiError>>) -> impl IntoView {
+    move || error.get().map(|err| view! { <ErrorNotice err /> })
 }
 
 /// "+ Create …": a button that opens a creation form; `children` are its
@@ -389,149 +433,13 @@ pub fn SaveActions(
             <button type="submit" class="button" data-testid=testid disabled=move || pending.get()>
                 {move || if pending.get() { "Saving…".to_owned() } else { label.clone() }}
             </button>
-            <Show when=move || saved.get()>
-                <span class="status ok" role="status" data-testid="saved">
-                    "Saved."
-                </span>
-            </Show>
+            {move || {
+                saved
+                    .get()
+                    .then(|| view! { <span class="status ok" role="status" data-testid="saved">"Saved."</span> })
+            }}
         </div>
     }
-}
-
-/// Work to run once an answer arrived (the answer moved in already).
-type Then = Box<dyn FnOnce()>;
-/// A request whose answer, once here, is handed to its receiver.
-type Pending = Pin<Box<dyn Future<Output = Then>>>;
-
-/// `reply`, with what to do with its answer: the part of a request that
-/// depends on its type, kept small so that what runs it is written once.
-fn deliver<T: 'static>(reply: Reply<T>, to: impl FnOnce(Result<T, ApiError>) + 'static) -> Pending {
-    Box::pin(async move {
-        let answer = reply.await;
-        Box::new(move || to(answer)) as Then
-    })
-}
-
-/// A Management API call a button or form starts: pending while it runs;
-/// its answer is handled only if the component that started it is still
-/// on the page.
-#[derive(Debug, Clone, Copy)]
-pub struct Task(RwSignal<u32>);
-
-impl Task {
-    pub fn new() -> Self {
-        Self(RwSignal::new(0))
-    }
-
-    /// Whether a call is in progress (tracked).
-    pub fn is_pending(self) -> bool {
-        self.0.get() > 0
-    }
-
-    pub fn pending(self) -> Signal<bool> {
-        Signal::derive(move || self.is_pending())
-    }
-
-    /// Runs `reply` and hands its answer to `then`.
-    pub fn run<T: 'static>(
-        self,
-        reply: Reply<T>,
-        then: impl FnOnce(Result<T, ApiError>) + 'static,
-    ) {
-        self.start(deliver(reply, then));
-    }
-
-    fn start(self, request: Pending) {
-        let in_flight = self.0;
-        in_flight.update(|n| *n += 1);
-        spawn_local(async move {
-            let then = request.await;
-            if !in_flight.is_disposed() {
-                in_flight.update(|n| *n -= 1);
-                then();
-            }
-        });
-    }
-}
-
-impl Default for Task {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// What a page loaded: `None` until the first answer.
-pub type Loaded<T> = RwSignal<Option<Result<T, ApiError>>>;
-
-/// Loads `fetch()` now and again whenever a signal it reads changes; the
-/// previous answer stays on screen meanwhile, and an answer to a request
-/// since replaced is dropped.
-pub fn load<T: Send + Sync + 'static>(fetch: impl Fn() -> Reply<T> + 'static) -> Loaded<T> {
-    load_with_progress(RwSignal::new(false), fetch)
-}
-
-/// [`load`], with `loading` true while a request is in progress.
-pub fn load_with_progress<T: Send + Sync + 'static>(
-    loading: RwSignal<bool>,
-    fetch: impl Fn() -> Reply<T> + 'static,
-) -> Loaded<T> {
-    let loaded = RwSignal::new(None);
-    watch(
-        loading,
-        Box::new(move || deliver(fetch(), move |answer| loaded.set(Some(answer)))),
-    );
-    loaded
-}
-
-/// What a page shows by id: `None` while loading, fetched again whenever
-/// the id changes.
-pub fn load_by_id<T: Send + Sync + 'static>(
-    id: Memo<String>,
-    fetch: impl Fn(&str) -> Reply<T> + 'static,
-) -> Loaded<T> {
-    let loaded = RwSignal::new(None);
-    watch(
-        RwSignal::new(false),
-        Box::new(move || {
-            let request = id.with(|id| fetch(id));
-            loaded.set(None);
-            deliver(request, move |answer| loaded.set(Some(answer)))
-        }),
-    );
-    loaded
-}
-
-/// Runs `request()` whenever what it reads changes; only the latest
-/// request's answer is delivered.
-fn watch(loading: RwSignal<bool>, request: Box<dyn Fn() -> Pending>) {
-    let latest = StoredValue::new(0u32);
-    Effect::new(move |_| {
-        let pending = request();
-        let this = latest.with_value(|n| n.wrapping_add(1));
-        latest.set_value(this);
-        loading.set(true);
-        spawn_local(async move {
-            let then = pending.await;
-            if latest.try_get_value() == Some(this) {
-                loading.set(false);
-                then();
-            }
-        });
-    });
-}
-
-/// The loaded value, untracked; a page's parts render only once it is
-/// loaded.
-pub fn current<T: Clone + Send + Sync + 'static>(loaded: Loaded<T>) -> Option<T> {
-    loaded.with_untracked(|l| l.as_ref()?.as_ref().ok().cloned())
-}
-
-/// Part of the loaded value (tracked); `None` until it is loaded.
-pub fn loaded_part<T: Send + Sync + 'static, U>(
-    loaded: Loaded<T>,
-    part: impl Fn(&T) -> U,
-) -> Option<U> {
-    loaded.with(|l| l.as_ref()?.as_ref().ok().map(part))
 }
 
 /// The loaded value as `view` shows it, else `busy` (if any) while it
@@ -547,6 +455,17 @@ pub fn show_loaded<T: Clone + Send + Sync + 'static>(
     }
 }
 
+/// What `fetch()` answers as `view` shows it (fetched again whenever a
+/// signal it reads changes), else `busy` (if any) until the first answer,
+/// or what went wrong.
+pub fn show_answer<T: Clone + Send + Sync + 'static>(
+    busy: Option<&'static str>,
+    fetch: impl Fn() -> Reply<T> + 'static,
+    view: impl Fn(T) -> AnyView + Clone + Send + Sync + 'static,
+) -> impl Fn() -> AnyView {
+    show_loaded(load_view(fetch, view), busy, |shown| shown.run())
+}
+
 fn status_view(outcome: Option<Option<ApiError>>, busy: Option<&'static str>) -> AnyView {
     match (outcome, busy) {
         (Some(Some(err)), _) => view! { <ErrorNotice err /> }.into_any(),
@@ -560,10 +479,10 @@ fn status_view(outcome: Option<Option<ApiError>>, busy: Option<&'static str>) ->
 pub fn Breadcrumb(section: Section) -> impl IntoView {
     view! {
         <p class="breadcrumb">
-            <A href=section.path() attr:data-testid=format!("back-to-{}", section.slug())>
+            <Link href=section.path() testid=format!("back-to-{}", section.slug())>
                 "← "
                 {section.title()}
-            </A>
+            </Link>
         </p>
     }
 }

@@ -1,23 +1,28 @@
-//! Every network call the SPA makes. The API is served from the same origin
-//! as the SPA, so paths are origin-relative; the JWK Set is fetched from the
-//! `jwks_uri` the discovery document names.
+//! Every network call the SPA makes: the sample client's here, the
+//! Dashboard's Management API calls in [`management`]. The API is served
+//! from the same origin as the SPA, so paths are origin-relative; the JWK
+//! Set is fetched from the `jwks_uri` the discovery document names.
 //!
-//! Every call is one non-generic request ([`request_json`]) answering
-//! JSON as a boxed future ([`Reply`]), decoded into its type at the edge:
-//! each call adds a few instructions to the download, not its own copy of
-//! the request code.
+//! Every call is one non-generic request ([`request`], the browser's
+//! `fetch`) answering JSON text as a boxed future ([`Reply`]), decoded
+//! straight into its type at the edge ([`decode`]): each call adds a few
+//! instructions to the download, not its own copy of the request code, and
+//! no answer goes through `serde_json::Value` on its way.
+
+pub mod management;
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
-use gloo_net::http::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
 use shared::app::AppConfig;
 use shared::discovery::JwkSet;
 use shared::error::{ManagementErrorBody, OAuthErrorBody};
+
+use crate::browser;
 
 /// Path of the OpenID Connect Discovery document.
 pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
@@ -102,7 +107,27 @@ pub fn error_detail(body: &str) -> Option<String> {
 }
 
 /// An answer on its way.
-pub type Reply<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+pub type Reply<T, E = ApiError> = Pin<Box<dyn Future<Output = Result<T, E>>>>;
+
+/// The HTTP methods the SPA sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
 
 /// The members of the tenant's OpenID Provider metadata (OpenID Connect
 /// Discovery 1.0 §3, `shared::discovery::ProviderMetadata`) the SPA reads;
@@ -116,58 +141,44 @@ pub struct Discovery {
 }
 
 /// Sends `method url` with `Accept: application/json`, the bearer token if
-/// any and the JSON text `body` if any; a 2xx answer's JSON (`null` when
+/// any and the JSON text `body` if any; a 2xx answer's body (JSON text, or
 /// empty), or the error.
-pub fn request_json(
+pub fn request(
     method: Method,
-    url: String,
+    url: &str,
     bearer: Option<&str>,
-    body: Option<String>,
-) -> Reply<Value> {
-    let mut builder = RequestBuilder::new(&url)
-        .method(method)
-        .header("Accept", "application/json");
-    if let Some(token) = bearer {
-        builder = builder.header("Authorization", &format!("Bearer {token}"));
+    body: Option<&str>,
+) -> Reply<String> {
+    let authorization = bearer.map(|token| format!("Bearer {token}"));
+    let mut headers = vec![("Accept", "application/json")];
+    if let Some(authorization) = &authorization {
+        headers.push(("Authorization", authorization));
     }
+    if body.is_some() {
+        headers.push(("Content-Type", "application/json"));
+    }
+    let sent = browser::fetch(method.as_str(), url, &headers, body);
     Box::pin(async move {
-        let request = match body {
-            Some(json) => builder
-                .header("Content-Type", "application/json")
-                .body(json),
-            None => builder.build(),
-        }
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-        let response = request
-            .send()
-            .await
-            .map_err(|e| ApiError::Network(e.to_string()))?;
-        let body = response
-            .text()
-            .await
-            .map_err(|e| ApiError::Network(e.to_string()))?;
+        let response = sent.await.map_err(ApiError::Network)?;
         if !response.ok() {
             return Err(ApiError::Status {
-                status: response.status(),
-                status_text: response.status_text(),
-                detail: error_detail(&body),
+                status: response.status,
+                status_text: response.status_text,
+                detail: error_detail(&response.body),
             });
         }
-        if body.trim().is_empty() {
-            return Ok(Value::Null);
-        }
-        serde_json::from_str(&body).map_err(|e| ApiError::Decode(e.to_string()))
+        Ok(response.body)
     })
 }
 
 /// A JSON answer as a `T`.
-pub fn decode<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
-    serde_json::from_value(value).map_err(|e| ApiError::Decode(e.to_string()))
+pub fn decode<T: DeserializeOwned>(json: &str) -> Result<T, ApiError> {
+    serde_json::from_str(json).map_err(|e| ApiError::Decode(e.to_string()))
 }
 
 /// GET `url` and decode its JSON answer as `T`.
 async fn get<T: DeserializeOwned>(url: &str, bearer: Option<&str>) -> Result<T, ApiError> {
-    decode(request_json(Method::GET, url.to_owned(), bearer, None).await?)
+    decode(&request(Method::Get, url, bearer, None).await?)
 }
 
 /// Fetch the tenant's OpenID Provider metadata.
@@ -187,13 +198,7 @@ pub async fn fetch_jwks(jwks_uri: &str) -> Result<JwkSet, ApiError> {
 
 /// Call the sample API with the access token; its JSON answer.
 pub async fn call_whoami(access_token: String) -> Result<Value, ApiError> {
-    request_json(
-        Method::GET,
-        WHOAMI_PATH.to_owned(),
-        Some(&access_token),
-        None,
-    )
-    .await
+    get(WHOAMI_PATH, Some(&access_token)).await
 }
 
 #[cfg(test)]
@@ -235,7 +240,7 @@ mod tests {
             claims_supported: vec!["sub".into()],
             request_uri_parameter_supported: false,
         };
-        let read: Discovery = decode(serde_json::to_value(&meta).unwrap()).unwrap();
+        let read: Discovery = decode(&serde_json::to_string(&meta).unwrap()).unwrap();
         assert_eq!(read.issuer, meta.issuer);
         assert_eq!(read.authorization_endpoint, meta.authorization_endpoint);
         assert_eq!(read.token_endpoint, meta.token_endpoint);

@@ -1,0 +1,348 @@
+//! The Management API calls the Dashboard makes, with the admin's token.
+//! Same origin as the SPA, so paths are origin-relative.
+//!
+//! Every call is [`api::request`] and answers a [`Reply`] that owns what
+//! it needs: the methods here only name the path and the type the answer
+//! decodes into.
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use shared::management::{
+    Client, ClientCreate, ClientGrant, ClientGrantCreate, ClientGrantUpdate, ClientUpdate,
+    Permission, PermissionRef, PermissionsRequest, ResourceServer, ResourceServerCreate,
+    ResourceServerUpdate, TenantSettings, TenantSettingsUpdate, User, UserCreate,
+};
+
+use super::{ApiError, Method, Reply};
+use crate::api;
+use crate::route::encode_segment;
+
+/// Items per page in the Dashboard's lists.
+const PER_PAGE: u64 = 50;
+/// The Management API's largest page, for lists read whole.
+const MAX_PER_PAGE: u64 = 100;
+
+/// A Management API client holding the admin's access token.
+#[derive(Clone)]
+pub struct Management {
+    token: Arc<str>,
+}
+
+/// `reply`'s JSON answer as a `T`.
+fn decoded<T: DeserializeOwned + 'static>(reply: Reply<String>) -> Reply<T> {
+    Box::pin(async move { api::decode(&reply.await?) })
+}
+
+/// `reply` with its answer dropped.
+fn done(reply: Reply<String>) -> Reply<()> {
+    Box::pin(async move { reply.await.map(drop) })
+}
+
+impl Management {
+    pub fn new(token: &str) -> Self {
+        Self {
+            token: Arc::from(token),
+        }
+    }
+
+    /// The request every call makes: `body` is JSON text.
+    fn call(&self, method: Method, path: &str, body: Option<&str>) -> Reply<String> {
+        api::request(method, path, Some(&self.token), body)
+    }
+
+    fn get<T: DeserializeOwned + 'static>(&self, path: &str) -> Reply<T> {
+        decoded(self.call(Method::Get, path, None))
+    }
+
+    /// `body` as JSON.
+    fn send(&self, method: Method, path: &str, body: &impl Serialize) -> Reply<String> {
+        match serde_json::to_string(body) {
+            Ok(json) => self.call(method, path, Some(&json)),
+            Err(e) => Box::pin(std::future::ready(Err(ApiError::Network(e.to_string())))),
+        }
+    }
+
+    fn delete(&self, path: &str) -> Reply<()> {
+        done(self.call(Method::Delete, path, None))
+    }
+
+    /// Every item of a listing, a page at a time.
+    fn all<T: DeserializeOwned + 'static>(&self, path: String) -> Reply<Vec<T>> {
+        let api = self.clone();
+        Box::pin(async move {
+            let separator = if path.contains('?') { '&' } else { '?' };
+            let mut items = Vec::new();
+            for page in 0.. {
+                let page: Page<T> = api
+                    .get(&format!(
+                        "{path}{separator}include_totals=true&per_page={MAX_PER_PAGE}&page={page}"
+                    ))
+                    .await?;
+                let more = page.has_next() && !page.items.is_empty();
+                items.extend(page.items);
+                if !more {
+                    break;
+                }
+            }
+            Ok(items)
+        })
+    }
+
+    // --- applications ---
+
+    pub fn list_clients(&self, page: u64) -> Reply<Page<Client>> {
+        self.get(&format!("/api/v2/clients?{}", page_query(page)))
+    }
+
+    pub fn get_client(&self, client_id: &str) -> Reply<Client> {
+        self.get(&client_path(client_id))
+    }
+
+    pub fn create_client(&self, body: &ClientCreate) -> Reply<Client> {
+        decoded(self.send(Method::Post, "/api/v2/clients", body))
+    }
+
+    pub fn update_client(&self, client_id: &str, body: &ClientUpdate) -> Reply<Client> {
+        decoded(self.send(Method::Patch, &client_path(client_id), body))
+    }
+
+    pub fn delete_client(&self, client_id: &str) -> Reply<()> {
+        self.delete(&client_path(client_id))
+    }
+
+    /// A new secret, shown in this answer only; the old one keeps working
+    /// for `grace` seconds (the tenant's default when `None`).
+    pub fn rotate_secret(&self, client_id: &str, grace: Option<u64>) -> Reply<Client> {
+        let mut path = format!("{}/rotate-secret", client_path(client_id));
+        if let Some(seconds) = grace {
+            path.push_str(&format!("?previous_secret_grace_period={seconds}"));
+        }
+        decoded(self.call(Method::Post, &path, None))
+    }
+
+    pub fn revoke_previous_secret(&self, client_id: &str) -> Reply<()> {
+        self.delete(&format!("{}/previous-secret", client_path(client_id)))
+    }
+
+    // --- APIs ---
+
+    pub fn list_apis(&self, page: u64) -> Reply<Page<ResourceServer>> {
+        self.get(&format!("{APIS_PATH}?{}", page_query(page)))
+    }
+
+    /// Every API, for choosing one.
+    pub fn all_apis(&self) -> Reply<Vec<ResourceServer>> {
+        self.all(APIS_PATH.to_owned())
+    }
+
+    pub fn get_api(&self, id: &str) -> Reply<ResourceServer> {
+        self.get(&api_path(id))
+    }
+
+    pub fn create_api(&self, body: &ResourceServerCreate) -> Reply<ResourceServer> {
+        decoded(self.send(Method::Post, APIS_PATH, body))
+    }
+
+    pub fn update_api(&self, id: &str, body: &ResourceServerUpdate) -> Reply<ResourceServer> {
+        decoded(self.send(Method::Patch, &api_path(id), body))
+    }
+
+    pub fn delete_api(&self, id: &str) -> Reply<()> {
+        self.delete(&api_path(id))
+    }
+
+    // --- client grants ---
+
+    pub fn grants_of(&self, client_id: &str) -> Reply<Vec<ClientGrant>> {
+        self.all(format!(
+            "{GRANTS_PATH}?client_id={}",
+            encode_segment(client_id)
+        ))
+    }
+
+    pub fn create_grant(&self, body: &ClientGrantCreate) -> Reply<ClientGrant> {
+        decoded(self.send(Method::Post, GRANTS_PATH, body))
+    }
+
+    pub fn update_grant(&self, id: &str, scope: Vec<String>) -> Reply<ClientGrant> {
+        decoded(self.send(Method::Patch, &grant_path(id), &ClientGrantUpdate { scope }))
+    }
+
+    pub fn delete_grant(&self, id: &str) -> Reply<()> {
+        self.delete(&grant_path(id))
+    }
+
+    // --- users ---
+
+    pub fn list_users(&self, page: u64, search: &str) -> Reply<Page<User>> {
+        let mut path = format!("/api/v2/users?{}", page_query(page));
+        if !search.trim().is_empty() {
+            path.push_str(&format!("&q={}", encode_segment(search.trim())));
+        }
+        self.get(&path)
+    }
+
+    pub fn get_user(&self, user_id: &str) -> Reply<User> {
+        self.get(&user_path(user_id))
+    }
+
+    pub fn create_user(&self, body: &UserCreate) -> Reply<User> {
+        decoded(self.send(Method::Post, "/api/v2/users", body))
+    }
+
+    pub fn delete_user(&self, user_id: &str) -> Reply<()> {
+        self.delete(&user_path(user_id))
+    }
+
+    pub fn user_permissions(&self, user_id: &str) -> Reply<Vec<Permission>> {
+        self.all(format!("{}/permissions", user_path(user_id)))
+    }
+
+    pub fn add_permission(&self, user_id: &str, permission: PermissionRef) -> Reply<()> {
+        self.change_permission(Method::Post, user_id, permission)
+    }
+
+    pub fn remove_permission(&self, user_id: &str, permission: PermissionRef) -> Reply<()> {
+        self.change_permission(Method::Delete, user_id, permission)
+    }
+
+    fn change_permission(
+        &self,
+        method: Method,
+        user_id: &str,
+        permission: PermissionRef,
+    ) -> Reply<()> {
+        let body = PermissionsRequest {
+            permissions: vec![permission],
+        };
+        done(self.send(
+            method,
+            &format!("{}/permissions", user_path(user_id)),
+            &body,
+        ))
+    }
+
+    // --- tenant settings ---
+
+    pub fn settings(&self) -> Reply<TenantSettings> {
+        self.get(SETTINGS_PATH)
+    }
+
+    pub fn update_settings(&self, body: &TenantSettingsUpdate) -> Reply<TenantSettings> {
+        decoded(self.send(Method::Patch, SETTINGS_PATH, body))
+    }
+}
+
+/// A Dashboard list's page `page` (from 0), with the totals.
+fn page_query(page: u64) -> String {
+    format!("include_totals=true&per_page={PER_PAGE}&page={page}")
+}
+
+const APIS_PATH: &str = "/api/v2/resource-servers";
+const GRANTS_PATH: &str = "/api/v2/client-grants";
+const SETTINGS_PATH: &str = "/api/v2/tenants/settings";
+
+fn client_path(client_id: &str) -> String {
+    format!("/api/v2/clients/{}", encode_segment(client_id))
+}
+
+fn api_path(id: &str) -> String {
+    format!("/api/v2/resource-servers/{}", encode_segment(id))
+}
+
+fn grant_path(id: &str) -> String {
+    format!("/api/v2/client-grants/{}", encode_segment(id))
+}
+
+fn user_path(user_id: &str) -> String {
+    format!("/api/v2/users/{}", encode_segment(user_id))
+}
+
+/// A page of a Management API listing (`include_totals=true`), whose items
+/// are under the resource's plural name.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Page<T> {
+    #[serde(
+        alias = "clients",
+        alias = "resource_servers",
+        alias = "client_grants",
+        alias = "users",
+        alias = "permissions"
+    )]
+    pub items: Vec<T>,
+    #[serde(default)]
+    pub start: u64,
+    #[serde(default)]
+    pub total: u64,
+}
+
+impl<T> Page<T> {
+    /// "1–50 of 120", or "None yet" for an empty listing.
+    pub fn summary(&self) -> String {
+        if self.items.is_empty() {
+            return if self.total == 0 {
+                "None yet".to_owned()
+            } else {
+                format!("None here, {} in all", self.total)
+            };
+        }
+        format!(
+            "{}–{} of {}",
+            self.start + 1,
+            self.start + self.items.len() as u64,
+            self.total
+        )
+    }
+
+    pub fn has_next(&self) -> bool {
+        self.start + (self.items.len() as u64) < self.total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_page(body: &str) -> Result<Page<ClientGrant>, ApiError> {
+        api::decode(body)
+    }
+
+    #[test]
+    fn pages_read_the_listing_shape() {
+        let page = parse_page(
+            r#"{"client_grants":[{"id":"g","client_id":"c","audience":"a","scope":[]}],
+                "start":50,"limit":50,"length":1,"total":51}"#,
+        )
+        .unwrap();
+        assert_eq!(page.items.len(), 1);
+        assert_eq!(page.summary(), "51–51 of 51");
+        assert!(!page.has_next());
+        let empty = parse_page(r#"{"client_grants":[],"start":0,"total":0}"#).unwrap();
+        assert_eq!(empty.summary(), "None yet");
+        assert!(parse_page(r#"{"start":0,"total":0}"#).is_err());
+        let first: Page<ClientGrant> = Page {
+            items: vec![page.items[0].clone(); 50],
+            start: 0,
+            total: 51,
+        };
+        assert!(first.has_next());
+        assert_eq!(first.summary(), "1–50 of 51");
+    }
+
+    #[test]
+    fn every_listing_the_dashboard_reads_is_a_page() {
+        for key in [
+            "clients",
+            "resource_servers",
+            "client_grants",
+            "users",
+            "permissions",
+        ] {
+            let page: Page<serde_json::Value> =
+                api::decode(&format!(r#"{{"{key}":[1,2],"start":0,"total":2}}"#)).unwrap();
+            assert_eq!(page.items.len(), 2, "{key}");
+        }
+    }
+}
