@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::protocol::{AuthMethod, GrantType, ResponseMode, ResponseType, SigningAlg};
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProviderMetadata {
     pub issuer: String,
@@ -11,12 +13,12 @@ pub struct ProviderMetadata {
     pub jwks_uri: String,
     pub userinfo_endpoint: String,
     pub scopes_supported: Vec<String>,
-    pub response_types_supported: Vec<String>,
-    pub response_modes_supported: Vec<String>,
-    pub grant_types_supported: Vec<String>,
+    pub response_types_supported: Vec<ResponseType>,
+    pub response_modes_supported: Vec<ResponseMode>,
+    pub grant_types_supported: Vec<GrantType>,
     pub subject_types_supported: Vec<String>,
-    pub id_token_signing_alg_values_supported: Vec<String>,
-    pub token_endpoint_auth_methods_supported: Vec<String>,
+    pub id_token_signing_alg_values_supported: Vec<SigningAlg>,
+    pub token_endpoint_auth_methods_supported: Vec<AuthMethod>,
     pub claims_supported: Vec<String>,
     pub request_uri_parameter_supported: bool,
 }

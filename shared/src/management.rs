@@ -9,21 +9,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Auth0's application types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AppType {
-    /// Machine to Machine.
-    NonInteractive,
-    /// Single Page Application.
-    Spa,
-    RegularWeb,
-    Native,
-}
+pub use crate::protocol::{AppType, AuthMethod, GrantType, SigningAlg};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JwtConfiguration {
-    pub alg: String,
+    pub alg: SigningAlg,
     pub lifetime_in_seconds: u64,
 }
 
@@ -35,8 +25,8 @@ pub struct Client {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_type: Option<AppType>,
     pub is_first_party: bool,
-    pub token_endpoint_auth_method: String,
-    pub grant_types: Vec<String>,
+    pub token_endpoint_auth_method: AuthMethod,
+    pub grant_types: Vec<GrantType>,
     pub callbacks: Vec<String>,
     pub allowed_logout_urls: Vec<String>,
     pub web_origins: Vec<String>,
@@ -70,9 +60,9 @@ pub struct ClientCreate {
     #[serde(default)]
     pub is_first_party: Option<bool>,
     #[serde(default)]
-    pub token_endpoint_auth_method: Option<String>,
+    pub token_endpoint_auth_method: Option<AuthMethod>,
     #[serde(default)]
-    pub grant_types: Option<Vec<String>>,
+    pub grant_types: Option<Vec<GrantType>>,
     #[serde(default)]
     pub callbacks: Option<Vec<String>>,
     #[serde(default)]
@@ -99,9 +89,9 @@ pub struct ClientUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_first_party: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_endpoint_auth_method: Option<String>,
+    pub token_endpoint_auth_method: Option<AuthMethod>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grant_types: Option<Vec<String>>,
+    pub grant_types: Option<Vec<GrantType>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callbacks: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -124,7 +114,7 @@ pub struct ClientUpdate {
 #[serde(deny_unknown_fields)]
 pub struct JwtConfigurationUpdate {
     #[serde(default)]
-    pub alg: Option<String>,
+    pub alg: Option<SigningAlg>,
     #[serde(default)]
     pub lifetime_in_seconds: Option<u64>,
 }
@@ -146,8 +136,7 @@ pub struct ResourceServer {
     /// The `audience` clients ask tokens for; immutable.
     pub identifier: String,
     pub scopes: Vec<ResourceServerScope>,
-    /// "RS256" or "EdDSA".
-    pub signing_alg: String,
+    pub signing_alg: SigningAlg,
     /// Access token lifetime in seconds.
     pub token_lifetime: u64,
     pub allow_offline_access: bool,
@@ -167,7 +156,7 @@ pub struct ResourceServerCreate {
     #[serde(default)]
     pub scopes: Option<Vec<ResourceServerScope>>,
     #[serde(default)]
-    pub signing_alg: Option<String>,
+    pub signing_alg: Option<SigningAlg>,
     #[serde(default)]
     pub token_lifetime: Option<u64>,
     #[serde(default)]
@@ -186,7 +175,7 @@ pub struct ResourceServerUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<ResourceServerScope>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signing_alg: Option<String>,
+    pub signing_alg: Option<SigningAlg>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_lifetime: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -12,15 +12,17 @@ use serde::{Deserialize, Serialize};
 macro_rules! words {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)+ }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $wire)] $variant,)+
+            $($(#[$vmeta])* $variant,)+
         }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+            /// The wire strings, in the order of [`Self::ALL`].
+            pub const WIRE: &'static [&'static str] = &[$($wire,)+];
 
-            pub fn as_str(self) -> &'static str {
+            pub const fn as_str(self) -> &'static str {
                 match self {
                     $($name::$variant => $wire,)+
                 }
@@ -42,6 +44,22 @@ macro_rules! words {
                 f.write_str(self.as_str())
             }
         }
+
+        // As its wire string, by hand: a derived enum deserializer is a
+        // visitor per enum, downloaded by the SPA for each.
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+                Self::parse(&value)
+                    .ok_or_else(|| serde::de::Error::unknown_variant(&value, Self::WIRE))
+            }
+        }
     };
 }
 
@@ -52,6 +70,18 @@ words! {
         Implicit = "implicit",
         RefreshToken = "refresh_token",
         ClientCredentials = "client_credentials",
+    }
+}
+
+words! {
+    /// Auth0's application types.
+    AppType {
+        /// Machine to Machine.
+        NonInteractive = "non_interactive",
+        /// Single Page Application.
+        Spa = "spa",
+        RegularWeb = "regular_web",
+        Native = "native",
     }
 }
 

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::protocol::{AuthMethod, GrantType, ResponseType};
+
 /// RFC 7591 §3.2.1 client information response (and RFC 7592 §3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientInformation {
@@ -20,9 +22,9 @@ pub struct ClientInformation {
     pub registration_client_uri: String,
     pub client_name: String,
     pub redirect_uris: Vec<String>,
-    pub token_endpoint_auth_method: String,
-    pub grant_types: Vec<String>,
-    pub response_types: Vec<String>,
+    pub token_endpoint_auth_method: AuthMethod,
+    pub grant_types: Vec<GrantType>,
+    pub response_types: Vec<ResponseType>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logo_uri: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

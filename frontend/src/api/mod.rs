@@ -43,6 +43,8 @@ pub enum ApiError {
         /// The `error_description` (or `error`) of an OAuth error body, or
         /// the `message` of a Management API error body.
         detail: Option<String>,
+        /// The body member a Management API validation error is about.
+        field: Option<String>,
     },
     /// The body was not the JSON document expected.
     Decode(String),
@@ -56,6 +58,7 @@ impl fmt::Display for ApiError {
                 status,
                 status_text,
                 detail,
+                ..
             } => {
                 write!(f, "The server answered HTTP {status}")?;
                 if !status_text.is_empty() {
@@ -89,21 +92,33 @@ impl ApiError {
             _ => None,
         }
     }
+
+    /// The body member a validation error is about, when it names one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ApiError::Status { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
 }
 
-/// The readable part of an error body: a Management API error's `message`,
-/// or an OAuth error's (RFC 6750 §3) description and code.
-pub fn error_detail(body: &str) -> Option<String> {
+/// The readable part of an error body, and the member it is about: a
+/// Management API error's `message` and `field`, or an OAuth error's
+/// (RFC 6750 §3) description and code.
+pub fn error_detail(body: &str) -> (Option<String>, Option<String>) {
     if let Ok(body) = serde_json::from_str::<ManagementErrorBody>(body) {
-        return Some(body.message);
+        return (Some(body.message), body.field);
     }
-    let body: OAuthErrorBody = serde_json::from_str(body).ok()?;
-    Some(match body.error_description {
+    let Ok(body) = serde_json::from_str::<OAuthErrorBody>(body) else {
+        return (None, None);
+    };
+    let detail = match body.error_description {
         Some(description) if !description.is_empty() => {
             format!("{description} ({})", body.error)
         }
         _ => body.error,
-    })
+    };
+    (Some(detail), None)
 }
 
 /// An answer on its way.
@@ -161,10 +176,12 @@ pub fn request(
     Box::pin(async move {
         let response = sent.await.map_err(ApiError::Network)?;
         if !response.ok() {
+            let (detail, field) = error_detail(&response.body);
             return Err(ApiError::Status {
                 status: response.status,
                 status_text: response.status_text,
-                detail: error_detail(&response.body),
+                detail,
+                field,
             });
         }
         Ok(response.body)
@@ -204,21 +221,24 @@ pub async fn call_whoami(access_token: String) -> Result<Value, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared::protocol::{AuthMethod, GrantType, ResponseMode, ResponseType, SigningAlg};
 
     #[test]
     fn error_details_read_both_error_formats() {
         assert_eq!(
             error_detail(
-                r#"{"statusCode":400,"error":"Bad Request","message":"Payload validation error: 'name' is required","errorCode":"invalid_body"}"#
+                r#"{"statusCode":400,"error":"Bad Request","message":"Payload validation error: 'name' is required","errorCode":"invalid_body","field":"name"}"#
+            ),
+            (
+                Some("Payload validation error: 'name' is required".into()),
+                Some("name".into())
             )
-            .as_deref(),
-            Some("Payload validation error: 'name' is required")
         );
         assert_eq!(
-            error_detail(r#"{"error":"invalid_token","error_description":"expired"}"#).as_deref(),
-            Some("expired (invalid_token)")
+            error_detail(r#"{"error":"invalid_token","error_description":"expired"}"#),
+            (Some("expired (invalid_token)".into()), None)
         );
-        assert_eq!(error_detail("<html>"), None);
+        assert_eq!(error_detail("<html>"), (None, None));
     }
 
     #[test]
@@ -231,12 +251,12 @@ mod tests {
             jwks_uri: "https://t.example/.well-known/jwks.json".into(),
             userinfo_endpoint: "https://t.example/userinfo".into(),
             scopes_supported: vec!["openid".into()],
-            response_types_supported: vec!["id_token token".into()],
-            response_modes_supported: vec!["fragment".into()],
-            grant_types_supported: vec!["implicit".into()],
+            response_types_supported: vec![ResponseType::ID_TOKEN_TOKEN],
+            response_modes_supported: vec![ResponseMode::Fragment],
+            grant_types_supported: vec![GrantType::Implicit],
             subject_types_supported: vec!["public".into()],
-            id_token_signing_alg_values_supported: vec!["RS256".into()],
-            token_endpoint_auth_methods_supported: vec!["none".into()],
+            id_token_signing_alg_values_supported: vec![SigningAlg::Rs256],
+            token_endpoint_auth_methods_supported: vec![AuthMethod::None],
             claims_supported: vec!["sub".into()],
             request_uri_parameter_supported: false,
         };
@@ -253,6 +273,7 @@ mod tests {
             status: 403,
             status_text: "Forbidden".into(),
             detail: Some("Insufficient scope".into()),
+            field: None,
         };
         assert_eq!(
             err.to_string(),

@@ -3,11 +3,11 @@
 
 use leptos::prelude::*;
 use shared::management::{
-    ResourceServer, ResourceServerCreate, ResourceServerScope, ResourceServerUpdate,
+    ResourceServer, ResourceServerCreate, ResourceServerScope, ResourceServerUpdate, SigningAlg,
 };
 
 use super::listing::Listing;
-use super::model::{check_identifier, parse_seconds, Section};
+use super::model::{check_identifier, parse_seconds, Section, SIGNING_ALGS};
 use super::widgets::{
     show_loaded, Breadcrumb, CreateForm, DeleteItem, FormError, GeneralError, NotAllowed,
     SaveActions, SelectField, TextField,
@@ -15,9 +15,6 @@ use super::widgets::{
 use super::{admin, page_id};
 use crate::loading::{current, load_by_id, loaded_part, Loaded, Task};
 use crate::route::{encode_segment, use_location, Link};
-
-/// The signing algorithms an API may use.
-const SIGNING_ALGS: [(&str, &str); 2] = [("RS256", "RS256"), ("EdDSA", "EdDSA (Ed25519)")];
 
 fn api_path(api: &ResourceServer) -> String {
     format!("/dashboard/apis/{}", encode_segment(&api.id))
@@ -62,7 +59,7 @@ fn api_row(api: ResourceServer) -> AnyView {
             <td>
                 <code>{api.identifier.clone()}</code>
             </td>
-            <td>{api.signing_alg}</td>
+            <td>{api.signing_alg.as_str()}</td>
             <td>{format!("{} s", api.token_lifetime)}</td>
         </tr>
     }
@@ -73,7 +70,7 @@ fn api_row(api: ResourceServer) -> AnyView {
 fn CreateApi() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let identifier = RwSignal::new(String::new());
-    let signing_alg = RwSignal::new("RS256".to_owned());
+    let signing_alg = RwSignal::new(SigningAlg::Rs256.as_str().to_owned());
     let lifetime = RwSignal::new("86400".to_owned());
     let error = FormError::new();
     let local_error = RwSignal::new(None::<String>);
@@ -86,7 +83,7 @@ fn CreateApi() -> impl IntoView {
             Ok(ResourceServerCreate {
                 identifier: identifier.get_untracked().trim().to_owned(),
                 name: Some(name.get_untracked().trim().to_owned()),
-                signing_alg: Some(signing_alg.get_untracked()),
+                signing_alg: SigningAlg::parse(&signing_alg.get_untracked()),
                 token_lifetime: Some(parse_seconds(&lifetime.get_untracked())?),
                 ..Default::default()
             })
@@ -189,7 +186,7 @@ fn ApiSettings(resource: Loaded<ResourceServer>) -> impl IntoView {
     let readonly = !editable;
     let name = RwSignal::new(initial.name.clone());
     let lifetime = RwSignal::new(initial.token_lifetime.to_string());
-    let signing_alg = RwSignal::new(initial.signing_alg.clone());
+    let signing_alg = RwSignal::new(initial.signing_alg.as_str().to_owned());
     let rbac = RwSignal::new(initial.enforce_policies);
     let error = FormError::new();
     let local_error = RwSignal::new(None::<String>);
@@ -209,7 +206,7 @@ fn ApiSettings(resource: Loaded<ResourceServer>) -> impl IntoView {
         let update = ResourceServerUpdate {
             name: Some(name.get_untracked().trim().to_owned()),
             token_lifetime: Some(seconds),
-            signing_alg: Some(signing_alg.get_untracked()),
+            signing_alg: SigningAlg::parse(&signing_alg.get_untracked()),
             enforce_policies: Some(rbac.get_untracked()),
             ..Default::default()
         };

@@ -3,7 +3,7 @@
 //! requests, and how an API error points at a form field.
 
 use serde_json::Value;
-use shared::management::{AppType, ClientGrant, ResourceServer};
+use shared::management::{AppType, AuthMethod, ClientGrant, ResourceServer, SigningAlg};
 
 use crate::auth::{SignedIn, DASHBOARD};
 use crate::route::encode_segment;
@@ -203,33 +203,34 @@ pub fn app_type_label(app_type: Option<AppType>) -> &'static str {
     }
 }
 
-/// The `app_type` value of a form's choice.
-pub fn app_type_value(app_type: AppType) -> &'static str {
-    match app_type {
-        AppType::NonInteractive => "non_interactive",
-        AppType::Spa => "spa",
-        AppType::RegularWeb => "regular_web",
-        AppType::Native => "native",
-    }
-}
-
-pub fn parse_app_type(value: &str) -> Option<AppType> {
-    [
-        AppType::NonInteractive,
-        AppType::Spa,
-        AppType::RegularWeb,
-        AppType::Native,
-    ]
-    .into_iter()
-    .find(|t| app_type_value(*t) == value)
-}
-
-/// The token endpoint authentication methods, with their Dashboard labels.
+/// The token endpoint authentication methods, as a form's options: the
+/// wire value, and the Dashboard's label.
 pub const AUTH_METHODS: [(&str, &str); 3] = [
-    ("none", "None"),
-    ("client_secret_post", "Client Secret (Post)"),
-    ("client_secret_basic", "Client Secret (Basic)"),
+    (AuthMethod::None.as_str(), "None"),
+    (
+        AuthMethod::ClientSecretPost.as_str(),
+        "Client Secret (Post)",
+    ),
+    (
+        AuthMethod::ClientSecretBasic.as_str(),
+        "Client Secret (Basic)",
+    ),
 ];
+
+/// The signing algorithms an API or an ID token may use, as a form's
+/// options.
+pub const SIGNING_ALGS: [(&str, &str); 2] = [
+    (SigningAlg::Rs256.as_str(), "RS256"),
+    (SigningAlg::EdDsa.as_str(), "EdDSA (Ed25519)"),
+];
+
+/// The label of `method` among [`AUTH_METHODS`].
+pub fn auth_method_label(method: AuthMethod) -> &'static str {
+    AUTH_METHODS
+        .iter()
+        .find(|(value, _)| *value == method.as_str())
+        .map_or(method.as_str(), |(_, label)| label)
+}
 
 /// A URL list field as typed: comma- or line-separated, blanks ignored.
 pub fn parse_url_list(text: &str) -> Vec<String> {
@@ -245,18 +246,12 @@ pub fn format_url_list(urls: &[String]) -> String {
     urls.join(", ")
 }
 
-/// The form field a Management API validation error names: Auth0's
-/// `Payload validation error: '<field>' …`, with any index or member
-/// after the field's name dropped (`callbacks[0]` is `callbacks`), or its
-/// `PasswordStrengthError: …`.
-pub fn invalid_field(message: &str) -> Option<&str> {
-    if message.starts_with("PasswordStrengthError:") {
-        return Some("password");
-    }
-    let rest = message.strip_prefix("Payload validation error: '")?;
-    let path = &rest[..rest.find('\'')?];
-    let field = path.split(['[', '.']).next().unwrap_or(path);
-    (!field.is_empty()).then_some(field)
+/// The form field a payload validation error is about: the body member
+/// the error names (its `field`), less any index or member after the
+/// field's name (`callbacks[0]` is `callbacks`, `jwt_configuration.alg`
+/// is `jwt_configuration`).
+pub fn form_field(member: &str) -> &str {
+    member.split(['[', '.']).next().unwrap_or(member)
 }
 
 /// A grace period as typed: blank for the tenant's default, else seconds.
@@ -352,7 +347,7 @@ mod tests {
                     description: String::new(),
                 })
                 .collect(),
-            signing_alg: "RS256".into(),
+            signing_alg: SigningAlg::Rs256,
             token_lifetime: 86400,
             allow_offline_access: false,
             skip_consent_for_verifiable_first_party_clients: true,
@@ -435,14 +430,14 @@ mod tests {
     #[test]
     fn app_types_have_labels_and_values() {
         for app_type in CREATABLE_APP_TYPES {
-            assert_eq!(parse_app_type(app_type_value(app_type)), Some(app_type));
+            assert_eq!(AppType::parse(app_type.as_str()), Some(app_type));
         }
         assert_eq!(
             app_type_label(Some(AppType::NonInteractive)),
             "Machine to Machine"
         );
         assert_eq!(app_type_label(None), "Generic");
-        assert_eq!(parse_app_type("web"), None);
+        assert_eq!(AppType::parse("web"), None);
     }
 
     #[test]
@@ -461,29 +456,13 @@ mod tests {
 
     #[test]
     fn validation_errors_point_at_their_field() {
+        assert_eq!(form_field("callbacks"), "callbacks");
+        assert_eq!(form_field("callbacks[0]"), "callbacks");
+        assert_eq!(form_field("jwt_configuration.alg"), "jwt_configuration");
         assert_eq!(
-            invalid_field("Payload validation error: 'callbacks' value 'x' is not an absolute URL"),
-            Some("callbacks")
+            auth_method_label(AuthMethod::ClientSecretBasic),
+            "Client Secret (Basic)"
         );
-        assert_eq!(
-            invalid_field("Payload validation error: 'callbacks[0]': invalid type"),
-            Some("callbacks")
-        );
-        assert_eq!(
-            invalid_field("Payload validation error: 'jwt_configuration.alg' must be one of"),
-            Some("jwt_configuration")
-        );
-        assert_eq!(
-            invalid_field(
-                "Payload validation error: a client with token_endpoint_auth_method 'none'"
-            ),
-            None
-        );
-        assert_eq!(
-            invalid_field("PasswordStrengthError: Password is too weak"),
-            Some("password")
-        );
-        assert_eq!(invalid_field("Insufficient scope"), None);
     }
 
     #[test]

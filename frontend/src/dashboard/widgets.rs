@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::model::{invalid_field, Section};
+use super::model::{form_field, Section};
 use super::{start_sign_in_again, DashboardAuth};
 use crate::api::{ApiError, Reply};
 use crate::browser;
@@ -78,8 +78,9 @@ impl FormError {
         let error = self.0;
         move || {
             error.with(|err| {
-                let message = err.as_ref()?.detail()?;
-                (invalid_field(message) == Some(field)).then(|| message.to_owned())
+                let err = err.as_ref()?;
+                (err.field().map(form_field) == Some(field))
+                    .then(|| err.detail().unwrap_or_default().to_owned())
             })
         }
     }
@@ -91,8 +92,8 @@ impl FormError {
             error.with(|err| {
                 let err = err.as_ref()?;
                 let named = err
-                    .detail()
-                    .and_then(invalid_field)
+                    .field()
+                    .map(form_field)
                     .is_some_and(|field| fields.contains(&field));
                 (!named).then(|| err.clone())
             })

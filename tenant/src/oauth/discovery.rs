@@ -1,8 +1,7 @@
 //! OpenID Connect Discovery 1.0 §3 and RFC 8414 §2 metadata.
 
 use shared::discovery::ProviderMetadata;
-
-use crate::jose::keys::SigningAlg;
+use shared::protocol::{AuthMethod, GrantType, ResponseMode, ResponseType, SigningAlg};
 
 fn strings(values: &[&str]) -> Vec<String> {
     values.iter().map(|v| v.to_string()).collect()
@@ -18,18 +17,19 @@ pub fn provider_metadata(issuer: &str) -> ProviderMetadata {
         jwks_uri: format!("{issuer}.well-known/jwks.json"),
         userinfo_endpoint: format!("{issuer}userinfo"),
         scopes_supported: strings(&["openid", "profile", "email"]),
-        response_types_supported: strings(&["token", "id_token", "id_token token"]),
-        response_modes_supported: strings(&["fragment", "form_post"]),
-        grant_types_supported: strings(&["client_credentials", "implicit"]),
+        response_types_supported: vec![
+            ResponseType::TOKEN,
+            ResponseType::ID_TOKEN,
+            ResponseType::ID_TOKEN_TOKEN,
+        ],
+        response_modes_supported: vec![ResponseMode::Fragment, ResponseMode::FormPost],
+        grant_types_supported: vec![GrantType::ClientCredentials, GrantType::Implicit],
         subject_types_supported: strings(&["public"]),
-        id_token_signing_alg_values_supported: SigningAlg::ALL
-            .iter()
-            .map(|alg| alg.as_str().to_string())
-            .collect(),
-        token_endpoint_auth_methods_supported: strings(&[
-            "client_secret_basic",
-            "client_secret_post",
-        ]),
+        id_token_signing_alg_values_supported: SigningAlg::ALL.to_vec(),
+        token_endpoint_auth_methods_supported: vec![
+            AuthMethod::ClientSecretBasic,
+            AuthMethod::ClientSecretPost,
+        ],
         claims_supported: strings(&[
             "aud",
             "auth_time",
@@ -73,6 +73,6 @@ mod tests {
         }
         assert!(metadata
             .id_token_signing_alg_values_supported
-            .contains(&"RS256".to_string()));
+            .contains(&SigningAlg::Rs256));
     }
 }

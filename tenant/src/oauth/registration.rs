@@ -381,10 +381,10 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             registration_client_uri: self.registration_client_uri(&record.client_id),
             client_name: record.name.clone(),
             redirect_uris: record.callbacks.clone(),
-            token_endpoint_auth_method: record.token_endpoint_auth_method.as_str().to_string(),
-            grant_types: record.grant_types.iter().map(|g| g.to_string()).collect(),
+            token_endpoint_auth_method: record.token_endpoint_auth_method,
+            grant_types: record.grant_types.clone(),
             response_types: registration
-                .map(|r| r.response_types.iter().map(|t| t.to_string()).collect())
+                .map(|r| r.response_types.clone())
                 .unwrap_or_default(),
             logo_uri: record.logo_uri.clone(),
             client_uri: registration.and_then(|r| r.client_uri.clone()),

@@ -123,7 +123,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             let id_token = self
                 .mint_id_token(IdTokenGrant {
                     client_id,
-                    alg: SigningAlg::parse(&jwt.alg).unwrap_or(SigningAlg::Rs256),
+                    alg: jwt.alg,
                     lifetime: jwt.lifetime_in_seconds,
                     subject: &session.user.user_id,
                     profile: session.user.claims(&scope),

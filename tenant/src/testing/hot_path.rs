@@ -87,7 +87,7 @@ impl<K: CryptoBackend> Fixture<K> {
                         value: "read:things".into(),
                         description: "Read things".into(),
                     }]),
-                    signing_alg: Some(alg.as_str().into()),
+                    signing_alg: Some(alg),
                     ..Default::default()
                 })
                 .await?;

@@ -206,7 +206,7 @@ fn the_api_pins_its_algorithm() {
     block_on(world.tenant().update_resource_server(
         &api_id,
         ResourceServerUpdate {
-            signing_alg: Some("RS256".into()),
+            signing_alg: Some(shared::protocol::SigningAlg::Rs256),
             ..Default::default()
         },
     ))

@@ -7,6 +7,7 @@ use shared::management::{
     AppType, ClientCreate, ClientGrantCreate, ResourceServerCreate, ResourceServerScope,
     TenantFlagsUpdate, TenantSettingsUpdate,
 };
+use shared::protocol::{AuthMethod, SigningAlg};
 use shared::token::TokenResponse;
 
 use crate::error::{Error, OAuthErrorCode};
@@ -44,7 +45,7 @@ pub(super) fn create_api(world: &World, identifier: &str, alg: &str) {
                 description: "Write".into(),
             },
         ]),
-        signing_alg: Some(alg.into()),
+        signing_alg: Some(SigningAlg::parse(alg).expect("a signing algorithm")),
         token_lifetime: Some(3600),
         ..Default::default()
     }))
@@ -52,13 +53,17 @@ pub(super) fn create_api(world: &World, identifier: &str, alg: &str) {
 }
 
 pub(super) fn create_m2m_app(world: &World, auth_method: Option<&str>) -> App {
-    let client = block_on(world.tenant().create_client(ClientCreate {
-        name: "Billing worker".into(),
-        app_type: Some(AppType::NonInteractive),
-        token_endpoint_auth_method: auth_method.map(str::to_string),
-        ..Default::default()
-    }))
-    .unwrap();
+    let client =
+        block_on(
+            world.tenant().create_client(ClientCreate {
+                name: "Billing worker".into(),
+                app_type: Some(AppType::NonInteractive),
+                token_endpoint_auth_method: auth_method
+                    .map(|method| AuthMethod::parse(method).expect("an authentication method")),
+                ..Default::default()
+            }),
+        )
+        .unwrap();
     App {
         client_id: client.client_id,
         client_secret: client

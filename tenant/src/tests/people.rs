@@ -37,7 +37,7 @@ pub(super) fn create_spa(world: &World) -> String {
     block_on(world.tenant().create_client(ClientCreate {
         name: "Notes SPA".into(),
         app_type: Some(AppType::Spa),
-        token_endpoint_auth_method: Some("none".into()),
+        token_endpoint_auth_method: Some(shared::protocol::AuthMethod::None),
         callbacks: Some(vec![CALLBACK.into()]),
         allowed_logout_urls: Some(vec!["https://app.example/".into()]),
         ..Default::default()

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use shared::management::{Client, ClientGrant, ClientGrantCreate, ResourceServer};
+use shared::management::{Client, ClientGrant, ClientGrantCreate, GrantType, ResourceServer};
 
 use crate::api::{ApiError, Reply};
 use crate::dashboard::admin;
@@ -18,11 +18,7 @@ pub fn ApisTab(client: Loaded<Client>) -> impl IntoView {
     let Some(initial) = current(client) else {
         return ().into_any();
     };
-    if !initial
-        .grant_types
-        .iter()
-        .any(|g| g == "client_credentials")
-    {
+    if !initial.grant_types.contains(&GrantType::ClientCredentials) {
         return view! {
             <section class="panel" data-testid="application-apis">
                 <p class="note" data-testid="no-client-credentials">

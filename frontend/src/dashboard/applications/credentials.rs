@@ -4,10 +4,11 @@
 //! secret's expiry, with Revoke now.
 
 use leptos::prelude::*;
+use shared::management::AuthMethod;
 use shared::management::Client;
 
 use crate::api::{ApiError, Reply};
-use crate::dashboard::model::{readable_time, AUTH_METHODS};
+use crate::dashboard::model::{auth_method_label, readable_time};
 use crate::dashboard::widgets::{CopyButton, ErrorLine};
 use crate::dashboard::{admin, RevealedSecret};
 use crate::loading::{current, loaded_part, Loaded, Task};
@@ -29,8 +30,7 @@ pub fn CredentialsTab(client: Loaded<Client>) -> impl IntoView {
             })
         })
     };
-    let method =
-        move || loaded_part(client, |c| c.token_endpoint_auth_method.clone()).unwrap_or_default();
+    let method = move || loaded_part(client, |c| c.token_endpoint_auth_method);
     let previous_expiry =
         move || loaded_part(client, |c| c.previous_client_secret_expires_at.clone()).flatten();
 
@@ -43,17 +43,10 @@ pub fn CredentialsTab(client: Loaded<Client>) -> impl IntoView {
             </div>
             <h2>"Authentication Method"</h2>
             <p data-testid="auth-method">
-                {move || {
-                    let method = method();
-                    AUTH_METHODS
-                        .iter()
-                        .find(|(value, _)| *value == method)
-                        .map(|(_, label)| (*label).to_owned())
-                        .unwrap_or(method)
-                }}
+                {move || method().map(auth_method_label)}
             </p>
             <Show
-                when=move || method() != "none"
+                when=move || method() != Some(AuthMethod::None)
                 fallback=|| {
                     view! {
                         <p class="note" data-testid="public-client">

@@ -5,8 +5,7 @@ use shared::management::{AppType, Client, ClientCreate};
 
 use crate::dashboard::listing::Listing;
 use crate::dashboard::model::{
-    app_type_label, app_type_value, application_path, parse_app_type, AppTab, Section,
-    CREATABLE_APP_TYPES,
+    app_type_label, application_path, AppTab, Section, CREATABLE_APP_TYPES,
 };
 use crate::dashboard::widgets::{CreateForm, FormError, GeneralError, NotAllowed, TextField};
 use crate::dashboard::{admin, RevealedSecret};
@@ -62,7 +61,7 @@ fn application_row(client: Client) -> AnyView {
 #[component]
 fn CreateApplication() -> impl IntoView {
     let name = RwSignal::new(String::new());
-    let app_type = RwSignal::new(app_type_value(AppType::NonInteractive).to_owned());
+    let app_type = RwSignal::new(AppType::NonInteractive.as_str().to_owned());
     let error = FormError::new();
     let revealed = expect_context::<RevealedSecret>();
     let location = use_location();
@@ -72,7 +71,7 @@ fn CreateApplication() -> impl IntoView {
         error.clear();
         let request = ClientCreate {
             name: name.get_untracked().trim().to_owned(),
-            app_type: parse_app_type(&app_type.get_untracked()),
+            app_type: AppType::parse(&app_type.get_untracked()),
             ..Default::default()
         };
         create.run(api.create_client(&request), move |created| match created {
@@ -105,7 +104,7 @@ fn CreateApplication() -> impl IntoView {
                 {CREATABLE_APP_TYPES
                     .into_iter()
                     .map(|t| {
-                        let value = app_type_value(t);
+                        let value = t.as_str();
                         view! {
                             <label class="choice">
                                 <input

@@ -2,7 +2,7 @@
 //! (rotate the secret, delete the application).
 
 use leptos::prelude::*;
-use shared::management::{Client, ClientUpdate};
+use shared::management::{AuthMethod, Client, ClientUpdate};
 
 use crate::api::ApiError;
 use crate::dashboard::model::{
@@ -44,7 +44,7 @@ impl Fields {
             callbacks: RwSignal::new(format_url_list(&client.callbacks)),
             logout_urls: RwSignal::new(format_url_list(&client.allowed_logout_urls)),
             web_origins: RwSignal::new(format_url_list(&client.web_origins)),
-            auth_method: RwSignal::new(client.token_endpoint_auth_method.clone()),
+            auth_method: RwSignal::new(client.token_endpoint_auth_method.as_str().to_owned()),
         }
     }
 
@@ -55,7 +55,7 @@ impl Fields {
             callbacks: Some(parse_url_list(&self.callbacks.get_untracked())),
             allowed_logout_urls: Some(parse_url_list(&self.logout_urls.get_untracked())),
             web_origins: Some(parse_url_list(&self.web_origins.get_untracked())),
-            token_endpoint_auth_method: Some(self.auth_method.get_untracked()),
+            token_endpoint_auth_method: AuthMethod::parse(&self.auth_method.get_untracked()),
             ..Default::default()
         }
     }
@@ -168,8 +168,9 @@ fn DangerZone(client: Loaded<Client>) -> impl IntoView {
         return ().into_any();
     }
     // `Show` re-renders only when this changes, not on every saved change.
-    let confidential =
-        move || loaded_part(client, |c| c.token_endpoint_auth_method != "none").unwrap_or(false);
+    let confidential = move || {
+        loaded_part(client, |c| c.token_endpoint_auth_method != AuthMethod::None).unwrap_or(false)
+    };
     let Client {
         client_id, name, ..
     } = initial;
