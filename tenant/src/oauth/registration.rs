@@ -81,6 +81,32 @@ impl Members<'_> {
         }
     }
 
+    /// An array of the protocol's words (`grant_types`, `response_types`),
+    /// each one `parse` knows.
+    fn words<T>(
+        &self,
+        name: &str,
+        max_items: usize,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<Option<Vec<T>>> {
+        let Some(values) = self.strings(name, max_items, 64)? else {
+            return Ok(None);
+        };
+        let singular = name.trim_end_matches('s');
+        values
+            .iter()
+            .map(|value| {
+                parse(value).ok_or_else(|| {
+                    Error::invalid_client_metadata(format!(
+                        "{singular} '{}' is not supported",
+                        echo(value)
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
+    }
+
     fn strings(
         &self,
         name: &str,
@@ -192,20 +218,13 @@ impl ClientMetadata {
         };
         let confidential = token_endpoint_auth_method != AuthMethod::None;
 
-        let grant_types = match members.strings("grant_types", GrantType::ALL.len(), 64)? {
-            Some(grants) => grants
-                .iter()
-                .map(|grant| {
-                    GrantType::parse(grant).ok_or_else(|| {
-                        Error::invalid_client_metadata(format!(
-                            "grant_type '{}' is not supported",
-                            echo(grant)
-                        ))
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?,
-            None => default_grant_types(Some(app_type(token_endpoint_auth_method)), confidential),
-        };
+        let grant_types =
+            match members.words("grant_types", GrantType::ALL.len(), GrantType::parse)? {
+                Some(grants) => grants,
+                None => {
+                    default_grant_types(Some(app_type(token_endpoint_auth_method)), confidential)
+                }
+            };
         let allows = |grant: GrantType| grant_types.contains(&grant);
         if allows(GrantType::ClientCredentials) && !confidential {
             return Err(Error::invalid_client_metadata(
@@ -213,18 +232,12 @@ impl ClientMetadata {
             ));
         }
 
-        let response_types = match members.strings("response_types", ResponseType::ALL.len(), 32)? {
-            Some(types) => types
-                .iter()
-                .map(|value| {
-                    ResponseType::parse(value).ok_or_else(|| {
-                        Error::invalid_client_metadata(format!(
-                            "response_type '{}' is not supported",
-                            echo(value)
-                        ))
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?,
+        let response_types = match members.words(
+            "response_types",
+            ResponseType::ALL.len(),
+            ResponseType::parse,
+        )? {
+            Some(types) => types,
             None => {
                 let mut types = Vec::new();
                 if allows(GrantType::AuthorizationCode) {
