@@ -480,6 +480,8 @@ test('the token endpoint: both encodings, both client authentications, and every
   await call('requestToken', { form: { client_id: client.client_id, client_secret: client.client_secret, audience }, status: 400 });
   await call('requestToken', { form: { grant_type: 'password', audience }, status: 400 });
   await call('requestToken', { raw: 'grant_type=client_credentials', contentType: 'text/plain', status: 400 });
+  const badScope = await call('requestToken', { form: { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, audience, scope: 'read:things "quoted"' }, status: 400 });
+  assert.equal(badScope.body.error, 'invalid_scope');
   const basicFailure = await call('requestToken', {
     form: { grant_type: 'client_credentials', audience },
     authorization: basicAuthorization(basicClient.client_id, 'wrong-secret'),
