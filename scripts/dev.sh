@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, then serves the tenant (API + SPA) on
-# http://127.0.0.1:8787 with local KV persisted under .wrangler/state, and
+# http://127.0.0.1:8787 with local D1 and KV persisted under .wrangler/state,
+# the schema applied, and
 # provisions the sample API, a demo user and a Dashboard admin, whose logins
 # it prints.
 set -euo pipefail
@@ -23,9 +24,13 @@ port="${PORT:-8787}"
 base_url="http://127.0.0.1:$port"
 
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+# The system of record's schema (migrations/), applied to the local D1
+# database; already applied migrations are skipped.
+CI=true node_modules/.bin/wrangler d1 migrations apply DB --local --persist-to .wrangler/state
 # The issuer is configuration, never the Host header: this port's origin.
+# --test-scheduled serves the cron trigger at /__scheduled.
 node_modules/.bin/wrangler dev --ip 127.0.0.1 --port "$port" --persist-to .wrangler/state \
-    --var "ISSUER:$base_url/" &
+    --var "ISSUER:$base_url/" --test-scheduled &
 wrangler_pid=$!
 trap 'kill "$wrangler_pid" 2>/dev/null || true' EXIT INT TERM
 

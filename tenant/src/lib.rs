@@ -12,6 +12,7 @@ pub mod jose;
 pub mod management;
 pub mod oauth;
 pub mod primitives;
+pub mod records;
 pub mod seams;
 pub mod sign_in;
 pub mod throttle;
@@ -27,8 +28,9 @@ use primitives::password;
 use seams::cache::Cache;
 use seams::clock::Clock;
 use seams::crypto::CryptoBackend;
+use seams::database::{Database, Deferred, Statement};
 use seams::random::Rng;
-use seams::store::{Deferred, PendingWrite, Store};
+use seams::store::Store;
 
 /// Per-deployment settings.
 #[derive(Clone)]
@@ -150,8 +152,11 @@ pub struct Caller {
 }
 
 /// One request's view of the tenant.
-pub struct Tenant<'a, S, K> {
+pub struct Tenant<'a, S, K, D> {
+    /// The edge's read model (Workers KV): what the hot paths read.
     pub(crate) store: &'a S,
+    /// The system of record (D1).
+    pub(crate) db: &'a D,
     pub(crate) crypto: &'a K,
     pub(crate) clock: &'a dyn Clock,
     pub(crate) rng: &'a dyn Rng,
@@ -159,12 +164,14 @@ pub struct Tenant<'a, S, K> {
     pub(crate) config: &'a Config,
     pub(crate) caller: Caller,
     /// Writes the response need not wait for (see [`Tenant::take_deferred`]).
-    pub(crate) deferred: RefCell<Vec<PendingWrite>>,
+    pub(crate) deferred: RefCell<Vec<Statement>>,
 }
 
-impl<'a, S: Store, K: CryptoBackend> Tenant<'a, S, K> {
+impl<'a, S: Store, K: CryptoBackend, D: Database> Tenant<'a, S, K, D> {
+    #[allow(clippy::too_many_arguments)] // one per seam
     pub fn new(
         store: &'a S,
+        db: &'a D,
         crypto: &'a K,
         clock: &'a dyn Clock,
         rng: &'a dyn Rng,
@@ -174,6 +181,7 @@ impl<'a, S: Store, K: CryptoBackend> Tenant<'a, S, K> {
         cache.bind(config.issuer());
         Self {
             store,
+            db,
             crypto,
             clock,
             rng,
@@ -213,7 +221,7 @@ impl<'a, S: Store, K: CryptoBackend> Tenant<'a, S, K> {
     }
 }
 
-impl<S, K> Drop for Tenant<'_, S, K> {
+impl<S, K, D> Drop for Tenant<'_, S, K, D> {
     /// Deferred writes are handed to the runtime; one forgotten is a lost
     /// audit event, which tests must not miss.
     fn drop(&mut self) {

@@ -1,7 +1,9 @@
-//! Test fixtures: a tenant over an in-memory store, a fixed clock and an RSA
-//! backend on the `rsa` crate (the Worker uses WebCrypto instead). Also
+//! Test fixtures: a tenant over real SQLite (the system of record, as D1
+//! is), an in-memory KV store (the edge's read model), a fixed clock and an
+//! RSA backend on the `rsa` crate (the Worker uses WebCrypto instead). Also
 //! available to the benchmarks through the `testing` feature, with the
-//! operations they measure ([`hot_path`]).
+//! operations they measure ([`hot_path`]); without the `sqlite` feature
+//! (in wasm) the tenant has no database at all.
 
 use std::sync::OnceLock;
 
@@ -19,9 +21,17 @@ use crate::jose::access_token::VerifiedAccessToken;
 use crate::seams::cache::Cache;
 use crate::seams::clock::FixedClock;
 use crate::seams::crypto::{self, CryptoBackend, RsaKeyPair};
+use crate::seams::database::Database;
 use crate::seams::random::OsRng;
 use crate::seams::store::{MemoryStore, Store};
 use crate::{BootstrapClient, Config, Tenant};
+
+/// The database a [`World`] runs on unless told otherwise: SQLite where it
+/// can be built, none in wasm.
+#[cfg(any(test, feature = "sqlite"))]
+pub type DefaultDatabase = crate::seams::sqlite::SqliteDatabase;
+#[cfg(not(any(test, feature = "sqlite")))]
+pub type DefaultDatabase = crate::seams::database::NoDatabase;
 
 pub mod hot_path;
 
@@ -131,8 +141,9 @@ impl CryptoBackend for TestCrypto {
 
 /// Everything a tenant runs on, owned by the test; RSA on the `rsa` crate
 /// unless another backend is given ([`World::with_crypto`]).
-pub struct World<K = TestCrypto> {
+pub struct World<K = TestCrypto, D = DefaultDatabase> {
     pub store: MemoryStore,
+    pub db: D,
     pub crypto: K,
     pub clock: FixedClock,
     pub rng: OsRng,
@@ -152,10 +163,11 @@ impl Default for World {
     }
 }
 
-impl<K: CryptoBackend> World<K> {
+impl<K: CryptoBackend, D: Database + Default> World<K, D> {
     pub fn with_crypto(crypto: K) -> Self {
         Self {
             store: MemoryStore::new(),
+            db: D::default(),
             crypto,
             clock: FixedClock::at(NOW),
             rng: OsRng,
@@ -175,15 +187,27 @@ impl<K: CryptoBackend> World<K> {
         }
     }
 
-    pub fn tenant(&self) -> Tenant<'_, MemoryStore, K> {
+    pub fn tenant(&self) -> Tenant<'_, MemoryStore, K, D> {
         Tenant::new(
             &self.store,
+            &self.db,
             &self.crypto,
             &self.clock,
             &self.rng,
             &self.cache,
             &self.config,
         )
+    }
+
+    /// Writes an entry of the read model directly, as a projection would.
+    pub async fn seed(&self, projection: &crate::records::Projection, record: &impl Serialize) {
+        self.store
+            .put(
+                &projection.key(),
+                &serde_json::to_string(record).expect("records serialize"),
+            )
+            .await
+            .expect("the memory store writes");
     }
 
     /// A new isolate: same store, empty memory.
@@ -193,11 +217,14 @@ impl<K: CryptoBackend> World<K> {
 
     /// The newest 100 events of the audit log, newest first.
     pub fn audit_log(&self) -> Vec<shared::logs::LogEvent> {
-        let query = crate::management::logs::LogQuery::Page(crate::management::Paging {
-            page: 0,
-            per_page: 100,
-            include_totals: false,
-        });
+        let query = crate::management::logs::LogQuery {
+            window: crate::management::logs::LogWindow::Page(crate::management::Paging {
+                page: 0,
+                per_page: 100,
+                include_totals: false,
+            }),
+            filter: Default::default(),
+        };
         let listing = block_on(self.tenant().list_logs(&query)).expect("the log lists");
         serde_json::from_value(listing).expect("events deserialize")
     }
@@ -206,8 +233,8 @@ impl<K: CryptoBackend> World<K> {
 /// The bootstrap client's own Management API token, verified as a
 /// Management call verifies it: it holds every Management API scope, so it
 /// may grant any of them.
-pub async fn bootstrap_token<S: Store, K: CryptoBackend>(
-    tenant: &Tenant<'_, S, K>,
+pub async fn bootstrap_token<S: Store, K: CryptoBackend, D: Database>(
+    tenant: &Tenant<'_, S, K, D>,
 ) -> Result<VerifiedAccessToken> {
     let body = serde_urlencoded::to_string([
         ("grant_type", "client_credentials"),
@@ -229,14 +256,14 @@ pub async fn bootstrap_token<S: Store, K: CryptoBackend>(
         .await
 }
 
-impl<K: CryptoBackend> World<K> {
+impl<K: CryptoBackend, D: Database + Default> World<K, D> {
     /// Serves one request: runs `step` on a tenant, then writes what it
     /// deferred (its audit events), as the Worker does after a response.
-    pub fn request<T>(&self, step: impl AsyncFnOnce(&Tenant<'_, MemoryStore, K>) -> T) -> T {
+    pub fn request<T>(&self, step: impl AsyncFnOnce(&Tenant<'_, MemoryStore, K, D>) -> T) -> T {
         let tenant = self.tenant();
         let result = block_on(step(&tenant));
-        let failures = block_on(tenant.take_deferred().write(&self.store));
-        assert!(failures.is_empty(), "deferred writes failed: {failures:?}");
+        let failure = block_on(tenant.take_deferred().write(&self.db));
+        assert!(failure.is_none(), "deferred writes failed: {failure:?}");
         result
     }
 
@@ -244,6 +271,25 @@ impl<K: CryptoBackend> World<K> {
     pub fn admin(&self) -> VerifiedAccessToken {
         block_on(bootstrap_token(&self.tenant())).expect("the bootstrap client gets a token")
     }
+}
+
+#[cfg(any(test, feature = "sqlite"))]
+impl<K> World<K, crate::seams::sqlite::SqliteDatabase> {
+    /// Everything stored, in the database and in the read model: to assert
+    /// that a refused request wrote nothing.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            database: self.db.snapshot(),
+            read_model: self.store.snapshot(),
+        }
+    }
+}
+
+/// What [`World::snapshot`] saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub database: std::collections::BTreeMap<String, Vec<String>>,
+    pub read_model: std::collections::BTreeMap<String, String>,
 }
 
 /// Asserts a Management refusal for want of scope whose message ends with

@@ -24,6 +24,7 @@ use shared::logs::{event_type, LogDetails};
 use crate::error::{Error, Result};
 use crate::management::logs::{target, NewEvent};
 use crate::seams::crypto::CryptoBackend;
+use crate::seams::database::Database;
 use crate::seams::store::Store;
 use crate::Tenant;
 
@@ -100,7 +101,7 @@ struct Keys {
     per_ip: String,
 }
 
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     /// The caller's address as its limits count it.
     fn caller_address(&self) -> String {
         rate_limit_address(self.caller.ip.as_deref().unwrap_or("unknown"))

@@ -218,6 +218,8 @@ export async function startTenant({ vars = {} } = {}) {
   // E2E_WRANGLER lets the suite run with another wrangler binary (or a
   // stand-in that accepts the same arguments); normally the project's own.
   const wrangler = process.env.E2E_WRANGLER || path.join(repoRoot, 'node_modules', '.bin', 'wrangler');
+  // The system of record's schema, on this run's own fresh state.
+  await applyMigrations(wrangler, stateDir);
   const args = [
     'dev',
     '--ip', '127.0.0.1',
@@ -231,6 +233,8 @@ export async function startTenant({ vars = {} } = {}) {
     '--var', `BOOTSTRAP_CLIENT_ID:${bootstrap.clientId}`,
     '--var', `BOOTSTRAP_CLIENT_SECRET:${bootstrap.clientSecret}`,
     ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
+    // The cron trigger at /__scheduled, for the tests of the read model.
+    '--test-scheduled',
     '--show-interactive-dev-session=false',
     '--log-level', 'warn',
   ];
@@ -312,7 +316,30 @@ export async function startTenant({ vars = {} } = {}) {
     await sleep(POLL_INTERVAL_MS);
   }
 
-  return { baseUrl, issuer, bootstrap, stop, output: () => output.toString() };
+  return { baseUrl, issuer, bootstrap, stateDir, stop, output: () => output.toString() };
+}
+
+/** Applies `migrations/` to the local D1 database under `stateDir`. */
+export async function applyMigrations(wrangler, stateDir) {
+  const { execFile } = await import('node:child_process');
+  await new Promise((resolve, reject) => {
+    execFile(
+      wrangler,
+      ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir],
+      { cwd: repoRoot, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1' } },
+      (err, stdout, stderr) => (err ? reject(new Error(`migrations failed: ${err.message}\n${stdout}\n${stderr}`)) : resolve()),
+    );
+  });
+}
+
+/**
+ * Runs the tenant's scheduled task once, as the cron trigger would
+ * (`wrangler dev --test-scheduled`), and waits for it to finish.
+ */
+export async function runScheduled(tenant) {
+  const res = await fetch(`${tenant.baseUrl}/__scheduled?cron=${encodeURIComponent('* * * * *')}`);
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`scheduled run failed: ${res.status} ${text}`);
 }
 
 // ---------------------------------------------------------------------------

@@ -10,12 +10,14 @@ use tenant::{Error, Family, Result};
 use worker::{Request, Response, Url};
 
 use crate::http::{self, Caching};
-use crate::kv::KvTenantStore;
+use crate::kv::{KvTenantStore, Meter};
 
 /// `POST /api/bench/floor?client_id=…&audience=…`: the request body is read
 /// (as the token endpoint reads its own) and ignored; 200 when both records
 /// exist, 404 otherwise, so a floor run cannot pass by reading nothing.
-pub async fn floor(req: &mut Request, url: &Url, store: &KvTenantStore) -> Result<Response> {
+pub async fn floor(req: &mut Request, url: &Url, kv: &worker::kv::KvStore) -> Result<Response> {
+    let meter = Meter::default();
+    let store = KvTenantStore::new(kv, &meter);
     http::read_body(req, Family::Resource).await?;
     let query = http::query_pairs(url);
     let param = |name: &str| http::query_value(&query, name).unwrap_or_default();

@@ -1,4 +1,7 @@
-//! The tenant's store on Workers KV.
+//! The edge's read model on Workers KV, and the meter that counts what a
+//! request costs in storage operations.
+
+use std::cell::Cell;
 
 use tenant::seams::store::{KeyPage, Store};
 use tenant::{Error, Result};
@@ -7,53 +10,100 @@ use worker::kv::{KvError, KvStore};
 /// KV lists at most 1000 keys a call.
 const LIST_PAGE: u64 = 1000;
 
-pub struct KvTenantStore(pub KvStore);
+/// What one request (or scheduled run) spent on storage: Workers allow
+/// 1,000 operations per invocation. Reported in `Server-Timing` when the
+/// deployment sets `SERVER_TIMING=1` (the benchmark does).
+#[derive(Debug, Default)]
+pub struct Meter {
+    pub kv_operations: Cell<u32>,
+    pub kv_millis: Cell<f64>,
+    pub d1_statements: Cell<u32>,
+    pub d1_millis: Cell<f64>,
+}
+
+impl Meter {
+    /// Runs `operation`, counting it as `count` operations and its time.
+    pub async fn time<T>(
+        counter: &Cell<u32>,
+        millis: &Cell<f64>,
+        count: u32,
+        operation: impl std::future::Future<Output = T>,
+    ) -> T {
+        let start = worker::Date::now().as_millis();
+        let result = operation.await;
+        counter.set(counter.get() + count);
+        millis.set(millis.get() + (worker::Date::now().as_millis() - start) as f64);
+        result
+    }
+
+    /// The `Server-Timing` value (W3C Server Timing): operations and time
+    /// per engine.
+    pub fn server_timing(&self) -> String {
+        format!(
+            "kv;dur={};desc=\"{} operations\", d1;dur={};desc=\"{} statements\"",
+            self.kv_millis.get(),
+            self.kv_operations.get(),
+            self.d1_millis.get(),
+            self.d1_statements.get()
+        )
+    }
+}
+
+/// The KV namespace as the tenant's [`Store`], metered.
+pub struct KvTenantStore<'a> {
+    kv: &'a KvStore,
+    meter: &'a Meter,
+}
+
+impl<'a> KvTenantStore<'a> {
+    pub fn new(kv: &'a KvStore, meter: &'a Meter) -> Self {
+        Self { kv, meter }
+    }
+
+    async fn metered<T>(&self, operation: impl std::future::Future<Output = T>) -> T {
+        Meter::time(
+            &self.meter.kv_operations,
+            &self.meter.kv_millis,
+            1,
+            operation,
+        )
+        .await
+    }
+}
 
 fn unavailable(operation: &str, err: KvError) -> Error {
     Error::unavailable(format!("kv {operation}: {err}"))
 }
 
-impl Store for KvTenantStore {
+impl Store for KvTenantStore<'_> {
     async fn get(&self, key: &str) -> Result<Option<String>> {
-        self.0
-            .get(key)
-            .text()
+        self.metered(self.kv.get(key).text())
             .await
             .map_err(|e| unavailable("get", e))
     }
 
     async fn put(&self, key: &str, value: &str) -> Result<()> {
-        self.0
-            .put(key, value)
-            .map_err(|e| unavailable("put", e))?
-            .execute()
-            .await
-            .map_err(|e| unavailable("put", e))
-    }
-
-    async fn put_expiring(&self, key: &str, value: &str, ttl_seconds: u64) -> Result<()> {
-        self.0
-            .put(key, value)
-            .map_err(|e| unavailable("put", e))?
-            .expiration_ttl(ttl_seconds.max(60))
-            .execute()
+        let put = self.kv.put(key, value).map_err(|e| unavailable("put", e))?;
+        self.metered(put.execute())
             .await
             .map_err(|e| unavailable("put", e))
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
-        self.0
-            .delete(key)
+        self.metered(self.kv.delete(key))
             .await
             .map_err(|e| unavailable("delete", e))
     }
 
     async fn list(&self, prefix: &str, cursor: Option<&str>) -> Result<KeyPage> {
-        let mut list = self.0.list().prefix(prefix.to_string()).limit(LIST_PAGE);
+        let mut list = self.kv.list().prefix(prefix.to_string()).limit(LIST_PAGE);
         if let Some(cursor) = cursor {
             list = list.cursor(cursor.to_string());
         }
-        let page = list.execute().await.map_err(|e| unavailable("list", e))?;
+        let page = self
+            .metered(list.execute())
+            .await
+            .map_err(|e| unavailable("list", e))?;
         Ok(KeyPage {
             keys: page.keys.into_iter().map(|key| key.name).collect(),
             cursor: if page.list_complete {

@@ -1,5 +1,6 @@
-//! The Cloudflare Worker: translates HTTP into calls on the `tenant` crate
-//! and implements its store on Workers KV. No OAuth rule lives here.
+//! The Cloudflare Worker: translates HTTP into calls on the `tenant` crate,
+//! and implements its system of record on D1 and its read model on Workers
+//! KV. No OAuth rule lives here.
 
 use std::cell::OnceCell;
 use std::rc::Rc;
@@ -9,10 +10,13 @@ use tenant::seams::clock::Clock;
 use tenant::seams::random::OsRng;
 use tenant::throttle::{ClientAuthLimits, LoginLimits, RateLimit};
 use tenant::{BootstrapClient, Caller, Config};
+use worker::kv::KvStore;
 use worker::{
-    console_error, console_warn, event, Context, Env, RateLimiter, Request, Response, Url,
+    console_error, console_log, console_warn, event, Context, D1Database, Env, RateLimiter,
+    Request, Response, ScheduleContext, ScheduledEvent, Url,
 };
 
+mod d1;
 mod floor;
 mod http;
 mod kv;
@@ -23,14 +27,17 @@ mod routes;
 mod sample_api;
 mod sign_in;
 
-use kv::KvTenantStore;
+use d1::D1TenantDatabase;
+use kv::{KvTenantStore, Meter};
 use tenant_webcrypto::WebCrypto;
 
-/// The tenant as the Worker runs it: on Workers KV and WebCrypto.
-pub type Tenant<'a> = tenant::Tenant<'a, KvTenantStore, WebCrypto>;
+/// The tenant as the Worker runs it: on D1, Workers KV and WebCrypto.
+pub type Tenant<'a> = tenant::Tenant<'a, KvTenantStore<'a>, WebCrypto, D1TenantDatabase<'a>>;
 
-/// The KV namespace binding that holds the tenant.
+/// The KV namespace binding that holds the edge's read model.
 const KV_BINDING: &str = "TENANT";
+/// The D1 binding that holds the system of record.
+const D1_BINDING: &str = "DB";
 /// The rate limiting binding for `POST /oidc/register`.
 const REGISTRATION_LIMITER: &str = "REGISTRATION_RATE_LIMITER";
 /// Rate limiting bindings for login and signup attempts.
@@ -61,10 +68,12 @@ thread_local! {
     static DEPLOYMENT: OnceCell<Rc<Deployment>> = const { OnceCell::new() };
 }
 
-/// What every request of an isolate reaches the tenant with: the store,
-/// the configuration, isolate memory and the rate limiting bindings.
+/// What every request of an isolate reaches the tenant with: the
+/// database, the read model, the configuration, isolate memory and the
+/// rate limiting bindings.
 pub struct Deployment {
-    store: KvTenantStore,
+    db: D1Database,
+    kv: KvStore,
     config: Config,
     cache: Cache,
     /// Throttles open registration per client IP.
@@ -73,6 +82,9 @@ pub struct Deployment {
     client_auth_limiters: ClientAuthLimiters,
     /// Serves the benchmark's floor route (`BENCH_FLOOR=1`).
     bench_floor: bool,
+    /// Reports each request's storage operations in `Server-Timing`
+    /// (`SERVER_TIMING=1`, for the benchmark).
+    server_timing: bool,
 }
 
 /// Throttles login and signup attempts; each limits nothing when unbound.
@@ -148,7 +160,12 @@ impl Deployment {
     }
 
     fn from_env(env: &Env) -> tenant::Result<Self> {
-        let store = KvTenantStore(env.kv(KV_BINDING).map_err(http::internal)?);
+        let kv = env.kv(KV_BINDING).map_err(http::internal)?;
+        let db = env.d1(D1_BINDING).map_err(|err| {
+            tenant::Error::unavailable(format!(
+                "the D1 binding {D1_BINDING} is missing (wrangler.toml [[d1_databases]]): {err}"
+            ))
+        })?;
         // Configuration, never the request's Host: a tenant has one issuer.
         let issuer = string_binding(env, "ISSUER").ok_or_else(|| {
             tenant::Error::unavailable("ISSUER is not set: set it in wrangler.toml [vars] (the dev and test commands pass --var ISSUER:...)")
@@ -186,7 +203,8 @@ impl Deployment {
             );
         }
         Ok(Self {
-            store,
+            db,
+            kv,
             config,
             cache: Cache::new(),
             registration_limiter: Limiter(env.rate_limiter(REGISTRATION_LIMITER).ok()),
@@ -199,13 +217,24 @@ impl Deployment {
                 per_ip: Limiter(env.rate_limiter(CLIENT_AUTH_IP_LIMITER).ok()),
             },
             bench_floor: string_binding(env, "BENCH_FLOOR").as_deref() == Some("1"),
+            server_timing: string_binding(env, "SERVER_TIMING").as_deref() == Some("1"),
         })
     }
 
+    /// The storage one request (or scheduled run) works on, counted by
+    /// `meter`.
+    pub fn storage<'a>(&'a self, meter: &'a Meter) -> Storage<'a> {
+        Storage {
+            store: KvTenantStore::new(&self.kv, meter),
+            db: D1TenantDatabase::new(&self.db, meter),
+        }
+    }
+
     /// One request's view of the tenant, as `caller`.
-    pub fn tenant(&self, caller: Caller) -> Tenant<'_> {
+    pub fn tenant<'a>(&'a self, storage: &'a Storage<'a>, caller: Caller) -> Tenant<'a> {
         tenant::Tenant::new(
-            &self.store,
+            &storage.store,
+            &storage.db,
             &WebCrypto,
             &WorkerClock,
             &OsRng,
@@ -214,6 +243,12 @@ impl Deployment {
         )
         .with_caller(caller)
     }
+}
+
+/// The read model and the database as one request sees them.
+pub struct Storage<'a> {
+    store: KvTenantStore<'a>,
+    db: D1TenantDatabase<'a>,
 }
 
 /// A var or secret binding, when set and not blank.
@@ -254,16 +289,55 @@ async fn serve(
         method: req.method().to_string(),
         path: url.path().to_string(),
     };
-    let tenant = deployment.tenant(caller);
+    let meter = Meter::default();
+    let storage = deployment.storage(&meter);
+    let tenant = deployment.tenant(&storage, caller);
     let response = routes::handle(req, url, deployment, &tenant).await;
     let deferred = tenant.take_deferred();
     if !deferred.is_empty() {
         let deployment = deployment.clone();
         ctx.wait_until(async move {
-            for err in deferred.write(&deployment.store).await {
-                console_error!("audit log: an event could not be written: {err}");
+            let meter = Meter::default();
+            let storage = deployment.storage(&meter);
+            if let Some(err) = deferred.write(&storage.db).await {
+                console_error!("audit log: events could not be written: {err}");
             }
         });
     }
+    if deployment.server_timing {
+        if let Ok(response) = &response {
+            let _ = response
+                .headers()
+                .set("Server-Timing", &meter.server_timing());
+        }
+    }
     response
+}
+
+/// The cron trigger (`[triggers] crons` in wrangler.toml): converges the
+/// read model and deletes what has expired (see `Tenant::maintain`).
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let deployment = match Deployment::of_isolate(&env) {
+        Ok(deployment) => deployment,
+        Err(err) => {
+            console_error!("scheduled: the deployment cannot serve: {err}");
+            return;
+        }
+    };
+    let meter = Meter::default();
+    let storage = deployment.storage(&meter);
+    let tenant = deployment.tenant(&storage, Caller::default());
+    let (done, failure) = tenant.maintain().await;
+    let _ = tenant.take_deferred();
+    console_log!(
+        "scheduled: projected {} read-model entries, deleted {} expired log events and {} ended sessions ({})",
+        done.projected,
+        done.expired_logs,
+        done.ended_sessions,
+        meter.server_timing()
+    );
+    if let Some(err) = failure {
+        console_error!("scheduled: {err}");
+    }
 }

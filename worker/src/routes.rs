@@ -80,7 +80,7 @@ pub async fn handle(
         ["api", "whoami"] if read => sample_api::whoami(req, tenant).await,
         ["api", "whoami"] => Ok(http::method_not_allowed(family, "GET, HEAD")),
         ["api", "bench", "floor"] if deployment.bench_floor && method == Method::Post => {
-            floor::floor(req, url, &deployment.store).await
+            floor::floor(req, url, &deployment.kv).await
         }
         ["authorize"] if read || method == Method::Post => {
             page(authorize::authorize(req, url, tenant).await)

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::jose::keys::{LoadedKey, SigningAlg};
 use crate::primitives::scope::Scope;
 use crate::seams::crypto::CryptoBackend;
+use crate::seams::database::Database;
 use crate::seams::random;
 use crate::seams::store::Store;
 use crate::Tenant;
@@ -110,7 +111,7 @@ fn time_options(now: u64) -> TimeOptions<impl Fn() -> DateTime<Utc>> {
     TimeOptions::new(Duration::zero(), move || now)
 }
 
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     pub async fn mint_access_token(&self, grant: AccessTokenGrant<'_>) -> Result<String> {
         let key = self.signing_key(grant.alg).await?;
         let claims = Claims::new(AccessTokenClaims {

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::error::Result;
 use crate::jose::keys::SigningAlg;
 use crate::seams::crypto::CryptoBackend;
+use crate::seams::database::Database;
 use crate::seams::store::Store;
 use crate::Tenant;
 
@@ -53,7 +54,7 @@ pub struct IdTokenGrant<'a> {
     pub access_token: Option<&'a str>,
 }
 
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     pub async fn mint_id_token(&self, grant: IdTokenGrant<'_>) -> Result<String> {
         let key = self.signing_key(grant.alg).await?;
         let now = self.clock.now();

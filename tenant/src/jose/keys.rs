@@ -1,10 +1,12 @@
-//! The tenant's signing keys: created once per algorithm, kept in the store,
-//! published in the JWKS, and cached in isolate memory.
+//! The tenant's signing keys: created once per algorithm, stored in
+//! `signing_keys`, projected to the read model (`signing_key/{kid}`, which
+//! the edge lists and reads), published in the JWKS, and cached in isolate
+//! memory.
 //!
-//! Each key is its own record (`signing_key/{kid}`), so two isolates that
+//! Each key is its own row and entry, never changed, so two isolates that
 //! race to create the first key both keep theirs: both are published, and
-//! every isolate signs with the oldest one, so they converge. The private key
-//! is only ever read by the signing code.
+//! every isolate signs with the oldest one, so they converge. The private
+//! key is only ever read by the signing code.
 
 use std::fmt;
 use std::rc::Rc;
@@ -19,7 +21,9 @@ use shared::discovery::{Jwk, JwkSet};
 pub use shared::protocol::SigningAlg;
 
 use crate::error::{Error, Result};
+use crate::records::Projection;
 use crate::seams::crypto::{CryptoBackend, RsaPrivateKey, RsaPublicKey};
+use crate::seams::database::{self, Database, Statement};
 use crate::seams::store::{self, Store};
 use crate::Tenant;
 
@@ -128,7 +132,7 @@ pub fn thumbprint(jwk: &Jwk) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     /// The key set, from isolate memory while fresh.
     pub async fn keyring(&self) -> Result<Rc<Keyring>> {
         let now = self.clock.now();
@@ -163,6 +167,25 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     }
 
     async fn create_signing_key(&self, alg: SigningAlg) -> Result<Rc<LoadedKey>> {
+        let record = self.new_signing_key(alg).await?;
+        let insert = Statement::new(
+            "INSERT OR IGNORE INTO signing_keys (kid, alg, created_at, doc) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .bind(&record.kid)
+        .bind(record.alg.as_str())
+        .bind(record.created_at)
+        .bind(database::doc(&record));
+        let projection = [Projection::SigningKey(record.kid.clone())];
+        self.commit(vec![insert], &projection).await?;
+        self.project(&projection).await;
+        let key = Rc::new(LoadedKey::load(record)?);
+        let keyring = self.keyring().await?.with(key.clone());
+        self.cache.set_keyring(self.clock.now(), Rc::new(keyring));
+        Ok(key)
+    }
+
+    /// A new key, not yet stored.
+    pub(crate) async fn new_signing_key(&self, alg: SigningAlg) -> Result<SigningKeyRecord> {
         let (mut public, private) = match alg {
             SigningAlg::EdDsa => {
                 let mut seed = [0u8; 32];
@@ -204,11 +227,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             public,
             private,
         };
-        store::put_json(self.store, &format!("{PREFIX}{}", record.kid), &record).await?;
-        let key = Rc::new(LoadedKey::load(record)?);
-        let keyring = self.keyring().await?.with(key.clone());
-        self.cache.set_keyring(self.clock.now(), Rc::new(keyring));
-        Ok(key)
+        Ok(record)
     }
 
     /// The public keys (RFC 7517), making sure every algorithm has one so the

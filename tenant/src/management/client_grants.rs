@@ -1,25 +1,25 @@
 //! Client grants: which client may get tokens for which API, with which
 //! scopes.
 //!
-//! Stored under `client_grant/{client_id}/{audience}` so the token endpoint
-//! finds the grant it needs with one read; `client_grant_id/{id}` maps the
-//! Management API's ids to that key.
+//! Stored in `client_grants`, one per client and audience (a constraint);
+//! projected to `client_grant/{client_id}/{audience}` so the token endpoint
+//! finds the grant it needs with one read.
 
 use serde::{Deserialize, Serialize};
 use shared::management::{ClientGrant, ClientGrantCreate, ClientGrantUpdate};
 
 use crate::error::{echo, Error, ManagementErrorCode, Result};
 use crate::jose::access_token::VerifiedAccessToken;
-use crate::management::clients::is_well_formed_client_id;
 use crate::management::resource_servers::{ResourceServerRecord, MAX_SCOPES};
 use crate::management::{Listing, Paging};
 use crate::primitives::scope;
+use crate::records::{Projection, Stored};
 use crate::seams::crypto::CryptoBackend;
+use crate::seams::database::{self, Database, Row, Statement};
+use crate::seams::random;
 use crate::seams::store::{self, Store};
 use crate::Tenant;
 
-const PREFIX: &str = "client_grant/";
-const ID_PREFIX: &str = "client_grant_id/";
 const NOT_FOUND: &str = "The client grant does not exist";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,19 +41,95 @@ impl ClientGrantRecord {
     }
 }
 
+impl Stored for ClientGrantRecord {
+    const SELECT: &'static str = "SELECT doc, version FROM client_grants WHERE id = ?1";
+    const KIND: &'static str = "client grant";
+
+    fn update(&self, version: i64) -> Statement {
+        Statement::new(
+            "UPDATE client_grants SET doc = ?1, version = version + 1 \
+             WHERE id = ?2 AND version = ?3 RETURNING version",
+        )
+        .bind(database::doc(self))
+        .bind(&self.id)
+        .bind(version)
+    }
+
+    fn projections(&self) -> Vec<Projection> {
+        vec![Projection::ClientGrant {
+            client_id: self.client_id.clone(),
+            audience: self.audience.clone(),
+        }]
+    }
+}
+
 pub(crate) fn key(client_id: &str, audience: &str) -> String {
-    format!("{PREFIX}{client_id}/{audience}")
+    Projection::ClientGrant {
+        client_id: client_id.to_string(),
+        audience: audience.to_string(),
+    }
+    .key()
 }
 
-fn id_key(id: &str) -> String {
-    format!("{ID_PREFIX}{id}")
+fn not_found() -> Error {
+    Error::not_found(ManagementErrorCode::InexistentClientGrant, NOT_FOUND)
 }
 
-/// The audience part of a grant key.
-fn audience_of(key: &str) -> Option<&str> {
-    key.strip_prefix(PREFIX)?
-        .split_once('/')
-        .map(|(_, audience)| audience)
+/// The columns grants are deleted by.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum GrantsOf {
+    Id,
+    Client,
+    Audience,
+}
+
+impl GrantsOf {
+    fn column(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::Client => "client_id",
+            Self::Audience => "audience",
+        }
+    }
+}
+
+/// Deletes the grants whose `column` is `value`, for a batch: first their
+/// projections are enqueued (by the same condition, so a grant created
+/// meanwhile is not missed), then the rows go; [`deleted`] reads what the
+/// second statement returns.
+pub(crate) fn delete_where(column: GrantsOf, value: &str, now: u64) -> Vec<Statement> {
+    let column = column.column();
+    vec![
+        Statement::new(format!(
+            "INSERT INTO read_model_changes (key, changed_at) \
+             SELECT 'client_grant/' || client_id || '/' || audience, ?2 FROM client_grants WHERE {column} = ?1 \
+             ON CONFLICT (key) DO UPDATE SET changed_at = excluded.changed_at, generation = generation + 1"
+        ))
+        .bind(value)
+        .bind(now),
+        Statement::new(format!(
+            "DELETE FROM client_grants WHERE {column} = ?1 RETURNING client_id, audience"
+        ))
+        .bind(value),
+    ]
+}
+
+/// The projections of the grants a [`delete_where`] removed.
+pub(crate) fn deleted(rows: &[Row]) -> Result<Vec<Projection>> {
+    #[derive(serde::Deserialize)]
+    struct Deleted {
+        client_id: String,
+        audience: String,
+    }
+    rows.iter()
+        .map(|row| {
+            let row: Deleted = database::decode(row.clone())?;
+            Ok(Projection::ClientGrant {
+                client_id: row.client_id,
+                audience: row.audience,
+            })
+        })
+        .collect()
 }
 
 fn check_scope(api: &ResourceServerRecord, scope: &[String]) -> Result<()> {
@@ -96,8 +172,9 @@ fn dedup(scope: Vec<String>) -> Result<Vec<String>> {
     Ok(unique)
 }
 
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
-    /// The grant the token endpoint checks: one store read.
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
+    /// The grant the token endpoint checks, from the read model: one KV
+    /// read.
     pub async fn client_grant_for(
         &self,
         client_id: &str,
@@ -106,32 +183,50 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         store::get_json(self.store, &key(client_id, audience)).await
     }
 
+    /// The stored grant of `client_id` for `audience`: one query.
+    pub(crate) async fn stored_client_grant_for(
+        &self,
+        client_id: &str,
+        audience: &str,
+    ) -> Result<Option<ClientGrantRecord>> {
+        let row: Option<database::Doc> = database::first(
+            self.db,
+            Statement::new("SELECT doc FROM client_grants WHERE client_id = ?1 AND audience = ?2")
+                .bind(client_id)
+                .bind(audience),
+        )
+        .await?;
+        row.map(|row| row.record()).transpose()
+    }
+
     async fn existing_client_grant(&self, id: &str) -> Result<ClientGrantRecord> {
-        let not_found = || Error::not_found(ManagementErrorCode::InexistentClientGrant, NOT_FOUND);
         if id.len() > 64 {
             return Err(not_found());
         }
-        let grant_key = self.store.get(&id_key(id)).await?.ok_or_else(not_found)?;
-        store::get_json(self.store, &grant_key)
+        self.versioned(id)
             .await?
+            .map(|(record, _)| record)
             .ok_or_else(not_found)
     }
 
     /// Creates a grant; of the Management API, only scopes `granter` holds
-    /// (see [`Self::check_delegation`]).
+    /// (see [`Self::check_delegation`]). One per client and audience.
     pub async fn create_client_grant(
         &self,
         request: ClientGrantCreate,
         granter: &VerifiedAccessToken,
     ) -> Result<ClientGrant> {
-        let client = self.client(&request.client_id).await?.ok_or_else(|| {
-            Error::not_found(
-                ManagementErrorCode::InexistentClient,
-                "The client does not exist",
-            )
-        })?;
+        let client = self
+            .stored_client(&request.client_id)
+            .await?
+            .ok_or_else(|| {
+                Error::not_found(
+                    ManagementErrorCode::InexistentClient,
+                    "The client does not exist",
+                )
+            })?;
         let api = self
-            .resource_server_by_identifier(&request.audience)
+            .stored_resource_server_by_identifier(&request.audience)
             .await?
             .ok_or_else(|| {
                 Error::not_found(
@@ -151,27 +246,25 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         let scope = dedup(request.scope)?;
         check_scope(&api, &scope)?;
         self.check_delegation(granter, &api.identifier, scope.iter().map(String::as_str))?;
-        if self
-            .client_grant_for(&request.client_id, &api.identifier)
-            .await?
-            .is_some()
-        {
-            return Err(Error::conflict(
-                "A client grant for this client and audience already exists",
-            ));
-        }
         let record = ClientGrantRecord {
-            id: format!(
-                "cgr_{}",
-                store::derived_id("client_grant", &[&request.client_id, &api.identifier], 16)
-            ),
+            id: format!("cgr_{}", random::alphanumeric(self.rng, 16)),
             client_id: request.client_id,
             audience: api.identifier.clone(),
             scope,
         };
-        let grant_key = key(&record.client_id, &record.audience);
-        store::put_json(self.store, &grant_key, &record).await?;
-        self.store.put(&id_key(&record.id), &grant_key).await?;
+        let insert = Statement::new(
+            "INSERT INTO client_grants (id, client_id, audience, created_at, doc, version) \
+             VALUES (?1, ?2, ?3, ?4, ?5, 1)",
+        )
+        .bind(&record.id)
+        .bind(&record.client_id)
+        .bind(&record.audience)
+        .bind(self.clock.now())
+        .bind(database::doc(&record));
+        self.create(vec![insert], &record.projections(), || {
+            Error::conflict("A client grant for this client and audience already exists")
+        })
+        .await?;
         Ok(record.to_dto())
     }
 
@@ -179,31 +272,46 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         Ok(self.existing_client_grant(id).await?.to_dto())
     }
 
-    /// Grants, optionally only of one client and/or for one audience.
+    /// Grants by creation, optionally only of one client and/or for one
+    /// audience: two queries whatever their number.
     pub async fn list_client_grants(
         &self,
         paging: Paging,
         client_id: Option<&str>,
         audience: Option<&str>,
     ) -> Result<Listing<ClientGrant>> {
-        let mut keys = match client_id {
-            Some(id) if !is_well_formed_client_id(id) => Vec::new(),
-            Some(id) => store::list_all(self.store, &format!("{PREFIX}{id}/")).await?,
-            None => store::list_all(self.store, PREFIX).await?,
-        };
-        if let Some(audience) = audience {
-            keys.retain(|key| audience_of(key) == Some(audience));
-        }
-        let mut items = Vec::new();
-        for key in &keys[paging.range(keys.len())] {
-            if let Some(record) = store::get_json::<ClientGrantRecord>(self.store, key).await? {
-                items.push(record.to_dto());
+        let mut conditions = Vec::new();
+        let mut params = Vec::new();
+        for (column, value) in [("client_id", client_id), ("audience", audience)] {
+            if let Some(value) = value {
+                params.push(value);
+                conditions.push(format!("{column} = ?{}", params.len()));
             }
         }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conditions.join(" AND "))
+        };
+        let bind = |sql: String| {
+            params.iter().fold(Statement::new(sql), |statement, value| {
+                statement.bind(*value)
+            })
+        };
+        let (records, total) = self
+            .page_of::<ClientGrantRecord>(
+                bind(format!(
+                    "SELECT doc FROM client_grants{filter} ORDER BY created_at, id"
+                )),
+                bind(format!("SELECT count(*) AS n FROM client_grants{filter}")),
+                paging.window(),
+                paging.include_totals,
+            )
+            .await?;
         Ok(Listing {
-            items,
+            items: records.iter().map(ClientGrantRecord::to_dto).collect(),
             paging,
-            total: keys.len(),
+            total,
         })
     }
 
@@ -215,57 +323,35 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         update: ClientGrantUpdate,
         granter: &VerifiedAccessToken,
     ) -> Result<ClientGrant> {
-        let mut record = self.existing_client_grant(id).await?;
+        let audience = self.existing_client_grant(id).await?.audience;
+        let api = self.stored_resource_server_by_identifier(&audience).await?;
         let scope = dedup(update.scope)?;
-        if let Some(api) = self.resource_server_by_identifier(&record.audience).await? {
-            check_scope(&api, &scope)?;
+        if let Some(api) = &api {
+            check_scope(api, &scope)?;
         }
-        let added = scope.iter().filter(|s| !record.scope.contains(s));
-        self.check_delegation(granter, &record.audience, added.map(String::as_str))?;
-        record.scope = scope;
-        store::put_json(
-            self.store,
-            &key(&record.client_id, &record.audience),
-            &record,
-        )
-        .await?;
+        let (record, ()) = self
+            .modify(id, not_found, |record: &mut ClientGrantRecord| {
+                let added = scope.iter().filter(|s| !record.scope.contains(s));
+                self.check_delegation(granter, &record.audience, added.map(String::as_str))?;
+                record.scope = scope.clone();
+                Ok(())
+            })
+            .await?;
         Ok(record.to_dto())
     }
 
     pub async fn delete_client_grant(&self, id: &str) -> Result<()> {
-        let record = self.existing_client_grant(id).await?;
-        self.remove_grant(&record).await
-    }
-
-    async fn remove_grant(&self, record: &ClientGrantRecord) -> Result<()> {
-        self.store.delete(&id_key(&record.id)).await?;
-        self.store
-            .delete(&key(&record.client_id, &record.audience))
-            .await
-    }
-
-    pub(crate) async fn delete_client_grants_of_client(&self, client_id: &str) -> Result<()> {
-        for grant_key in store::list_all(self.store, &format!("{PREFIX}{client_id}/")).await? {
-            if let Some(record) =
-                store::get_json::<ClientGrantRecord>(self.store, &grant_key).await?
-            {
-                self.remove_grant(&record).await?;
-            }
+        if id.len() > 64 {
+            return Err(not_found());
         }
-        Ok(())
-    }
-
-    pub(crate) async fn delete_client_grants_for_audience(&self, audience: &str) -> Result<()> {
-        for grant_key in store::list_all(self.store, PREFIX).await? {
-            if audience_of(&grant_key) != Some(audience) {
-                continue;
-            }
-            if let Some(record) =
-                store::get_json::<ClientGrantRecord>(self.store, &grant_key).await?
-            {
-                self.remove_grant(&record).await?;
-            }
+        let rows = self
+            .commit(delete_where(GrantsOf::Id, id, self.clock.now()), &[])
+            .await?;
+        let deleted = deleted(&rows[1])?;
+        if deleted.is_empty() {
+            return Err(not_found());
         }
+        self.project(&deleted).await;
         Ok(())
     }
 }

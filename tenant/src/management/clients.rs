@@ -1,8 +1,10 @@
 //! Applications (OAuth clients), in Auth0's shape.
 //!
-//! Stored under `client/{client_id}`; the secret only as a salted hash. A
-//! request is applied to a whole record and the record is validated as a
-//! whole, so create and update enforce the same rules.
+//! Stored in `clients` and projected to `client/{client_id}`, the record
+//! the token endpoint reads; the secret only as a salted hash. A request is
+//! applied to a whole record and the record is validated as a whole, so
+//! create and update enforce the same rules; an update is written over the
+//! version it read, so a rotation made meanwhile is never undone.
 
 use std::collections::BTreeMap;
 
@@ -13,17 +15,19 @@ pub use shared::protocol::{AuthMethod, GrantType};
 
 use crate::error::{echo, Error, ManagementErrorCode, Result};
 use crate::jose::keys::SigningAlg;
+use crate::management::client_grants::{self, GrantsOf};
 use crate::management::settings::check_grace_period;
 use crate::management::{Listing, Paging};
 use crate::primitives::text::check_text;
 use crate::primitives::{redirect_uri, secret};
+use crate::records::{Projection, Stored};
 use crate::seams::clock::rfc3339;
 use crate::seams::crypto::CryptoBackend;
+use crate::seams::database::{self, Database, Statement};
 use crate::seams::random;
 use crate::seams::store::{self, Store};
 use crate::Tenant;
 
-const PREFIX: &str = "client/";
 pub const CLIENT_ID_LEN: usize = 32;
 const NOT_FOUND: &str = "The client does not exist";
 const MAX_URIS: usize = 100;
@@ -383,7 +387,33 @@ pub(crate) fn default_grant_types(app_type: Option<AppType>, confidential: bool)
 }
 
 pub(crate) fn key(client_id: &str) -> String {
-    format!("{PREFIX}{client_id}")
+    Projection::Client(client_id.to_string()).key()
+}
+
+impl Stored for ClientRecord {
+    const SELECT: &'static str = "SELECT doc, version FROM clients WHERE client_id = ?1";
+    const KIND: &'static str = "client";
+
+    fn update(&self, version: i64) -> Statement {
+        Statement::new(
+            "UPDATE clients SET doc = ?1, name = ?2, app_type = ?3, is_first_party = ?4, \
+             version = version + 1 WHERE client_id = ?5 AND version = ?6 RETURNING version",
+        )
+        .bind(database::doc(self))
+        .bind(&self.name)
+        .bind(self.app_type.map(|t| t.as_str()))
+        .bind(self.is_first_party)
+        .bind(&self.client_id)
+        .bind(version)
+    }
+
+    fn projections(&self) -> Vec<Projection> {
+        vec![Projection::Client(self.client_id.clone())]
+    }
+}
+
+fn not_found() -> Error {
+    Error::not_found(ManagementErrorCode::InexistentClient, NOT_FOUND)
 }
 
 /// Client ids are ours: anything else cannot name a stored client, and is
@@ -392,7 +422,7 @@ pub fn is_well_formed_client_id(client_id: &str) -> bool {
     client_id.len() == CLIENT_ID_LEN && client_id.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     /// A built-in client's id: derived from the issuer and the client's
     /// label, so every isolate agrees on it without storing anything.
     fn built_in_client_id(&self, label: &str) -> String {
@@ -467,6 +497,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         self.client(client_id).await
     }
 
+    /// A client as the edge reads it: from the read model, one KV read.
     pub async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>> {
         if !is_well_formed_client_id(client_id) {
             return Ok(None);
@@ -474,14 +505,48 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         store::get_json(self.store, &key(client_id)).await
     }
 
-    pub(crate) async fn save_client(&self, record: &ClientRecord) -> Result<()> {
-        store::put_json(self.store, &key(&record.client_id), record).await
+    /// A stored client, as Management and registration read it: one query.
+    pub(crate) async fn stored_client(&self, client_id: &str) -> Result<Option<ClientRecord>> {
+        if !is_well_formed_client_id(client_id) {
+            return Ok(None);
+        }
+        Ok(self.versioned(client_id).await?.map(|(record, _)| record))
+    }
+
+    /// Stores a new client and projects it.
+    pub(crate) async fn insert_client(&self, record: &ClientRecord) -> Result<()> {
+        let insert = Statement::new(
+            "INSERT INTO clients (client_id, name, app_type, is_first_party, created_at, doc, version) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)",
+        )
+        .bind(&record.client_id)
+        .bind(&record.name)
+        .bind(record.app_type.map(|t| t.as_str()))
+        .bind(record.is_first_party)
+        .bind(record.created_at)
+        .bind(database::doc(record));
+        self.create(vec![insert], &record.projections(), || {
+            Error::conflict("A client with this id already exists")
+        })
+        .await?;
+        Ok(())
     }
 
     async fn existing_client(&self, client_id: &str) -> Result<ClientRecord> {
-        self.client(client_id)
-            .await?
-            .ok_or_else(|| Error::not_found(ManagementErrorCode::InexistentClient, NOT_FOUND))
+        self.stored_client(client_id).await?.ok_or_else(not_found)
+    }
+
+    /// Changes a stored client over the version it read (see
+    /// [`Tenant::modify`]).
+    pub(crate) async fn modify_client<R>(
+        &self,
+        client_id: &str,
+        change: impl FnMut(&mut ClientRecord) -> Result<R>,
+    ) -> Result<(ClientRecord, R)> {
+        if !is_well_formed_client_id(client_id) {
+            return Err(not_found());
+        }
+        self.modify(client_id, not_found, change).await
     }
 
     /// Creates a client; the response is the only time its secret is shown.
@@ -513,7 +578,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         })?;
         record.validate()?;
         let client_secret = record.settle_secret(self.rng);
-        self.save_client(&record).await?;
+        self.insert_client(&record).await?;
         Ok(record.to_dto(client_secret))
     }
 
@@ -521,18 +586,20 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         Ok(self.existing_client(client_id).await?.to_dto(None))
     }
 
+    /// Clients by creation: two queries whatever their number.
     pub async fn list_clients(&self, paging: Paging) -> Result<Listing<Client>> {
-        let keys = store::list_all(self.store, PREFIX).await?;
-        let mut items = Vec::new();
-        for key in &keys[paging.range(keys.len())] {
-            if let Some(record) = store::get_json::<ClientRecord>(self.store, key).await? {
-                items.push(record.to_dto(None));
-            }
-        }
+        let (records, total) = self
+            .page_of::<ClientRecord>(
+                Statement::new("SELECT doc FROM clients ORDER BY created_at, client_id"),
+                Statement::new("SELECT count(*) AS n FROM clients"),
+                paging.window(),
+                paging.include_totals,
+            )
+            .await?;
         Ok(Listing {
-            items,
+            items: records.iter().map(|record| record.to_dto(None)).collect(),
             paging,
-            total: keys.len(),
+            total,
         })
     }
 
@@ -553,23 +620,32 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 "Insufficient scope, expected all of: update:clients, update:client_keys",
             ));
         }
-        let mut record = self.existing_client(client_id).await?;
-        record.apply(update)?;
-        record.validate()?;
-        let now = self.clock.now();
-        if let Some(custom) = custom_secret {
-            if record.token_endpoint_auth_method == AuthMethod::None {
-                return Err(Error::invalid_body(
-                    "a client with token_endpoint_auth_method 'none' has no secret",
-                ));
+        let custom = match &custom_secret {
+            Some(custom) => {
+                check_custom_secret(custom)?;
+                let grace = self.settings().await?.client_secret_rotation_grace_period;
+                Some((secret::hash(self.rng, custom), grace))
             }
-            check_custom_secret(&custom)?;
-            let grace = self.settings().await?.client_secret_rotation_grace_period;
-            record.replace_secret(secret::hash(self.rng, &custom), now, grace);
-        }
-        let new_secret = record.settle_secret(self.rng);
-        record.forget_expired_secret(now);
-        self.save_client(&record).await?;
+            None => None,
+        };
+        let now = self.clock.now();
+        let (record, new_secret) = self
+            .modify_client(client_id, |record| {
+                record.apply(update.clone())?;
+                record.validate()?;
+                if let Some((hash, grace)) = &custom {
+                    if record.token_endpoint_auth_method == AuthMethod::None {
+                        return Err(Error::invalid_body(
+                            "a client with token_endpoint_auth_method 'none' has no secret",
+                        ));
+                    }
+                    record.replace_secret(hash.clone(), now, *grace);
+                }
+                let new_secret = record.settle_secret(self.rng);
+                record.forget_expired_secret(now);
+                Ok(new_secret)
+            })
+            .await?;
         Ok(record.to_dto(new_secret))
     }
 
@@ -581,43 +657,61 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         client_id: &str,
         grace: Option<u64>,
     ) -> Result<Client> {
-        let mut record = self.existing_client(client_id).await?;
-        if record.token_endpoint_auth_method == AuthMethod::None {
-            return Err(Error::invalid_body(
-                "A client with token_endpoint_auth_method 'none' has no secret to rotate",
-            ));
-        }
         let grace = match grace {
             Some(seconds) => check_grace_period("previous_secret_grace_period", seconds)?,
             None => self.settings().await?.client_secret_rotation_grace_period,
         };
-        let generated = secret::generate(self.rng);
-        record.replace_secret(secret::hash(self.rng, &generated), self.clock.now(), grace);
-        self.save_client(&record).await?;
+        let now = self.clock.now();
+        let (record, generated) = self
+            .modify_client(client_id, |record| {
+                if record.token_endpoint_auth_method == AuthMethod::None {
+                    return Err(Error::invalid_body(
+                        "A client with token_endpoint_auth_method 'none' has no secret to rotate",
+                    ));
+                }
+                let generated = secret::generate(self.rng);
+                record.replace_secret(secret::hash(self.rng, &generated), now, grace);
+                Ok(generated)
+            })
+            .await?;
         Ok(record.to_dto(Some(generated)))
     }
 
     /// `DELETE /api/v2/clients/{id}/previous-secret`: ends a grace period now.
     pub async fn revoke_previous_client_secret(&self, client_id: &str) -> Result<()> {
-        let mut record = self.existing_client(client_id).await?;
-        if record.previous_secret_hash.is_none() {
-            return Ok(());
-        }
-        record.revoke_previous_secret();
-        self.save_client(&record).await
+        self.modify_client(client_id, |record| {
+            record.revoke_previous_secret();
+            Ok(())
+        })
+        .await?;
+        Ok(())
     }
 
-    /// Deletes a client and every grant it holds.
+    /// Deletes a client, every grant it holds and the consents given to
+    /// it, in one batch.
     pub async fn delete_client(&self, client_id: &str) -> Result<()> {
-        let record = self.existing_client(client_id).await?;
-        self.remove_client(&record).await
-    }
-
-    /// Deletes a client already read, with its grants.
-    pub(crate) async fn remove_client(&self, record: &ClientRecord) -> Result<()> {
-        self.delete_client_grants_of_client(&record.client_id)
+        if !is_well_formed_client_id(client_id) {
+            return Err(not_found());
+        }
+        let now = self.clock.now();
+        let mut statements = client_grants::delete_where(GrantsOf::Client, client_id, now);
+        statements
+            .push(Statement::new("DELETE FROM consents WHERE client_id = ?1").bind(client_id));
+        statements.push(
+            Statement::new("DELETE FROM clients WHERE client_id = ?1 RETURNING client_id")
+                .bind(client_id),
+        );
+        let client = Projection::Client(client_id.to_string());
+        let rows = self
+            .commit(statements, std::slice::from_ref(&client))
             .await?;
-        self.store.delete(&key(&record.client_id)).await
+        if rows[3].is_empty() {
+            return Err(not_found());
+        }
+        let mut touched = client_grants::deleted(&rows[1])?;
+        touched.push(client);
+        self.project(&touched).await;
+        Ok(())
     }
 }
 

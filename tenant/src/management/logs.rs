@@ -1,11 +1,11 @@
-//! The audit log: management and security events in the store, read back
-//! through `GET /api/v2/logs` with Auth0's paging.
+//! The audit log: management and security events in the `logs` table,
+//! read back through `GET /api/v2/logs` with Auth0's paging and search.
 //!
-//! Each event is its own record under `log:{inverted time}{suffix}`, so a
-//! prefix listing returns the newest first and no write ever touches
-//! another event's key (KV has no transactions). Records expire after
-//! [`RETENTION_SECONDS`]. An event names who acted and on what, never a
-//! secret, a password or a token.
+//! A log id is `{milliseconds}{random suffix}`, the table's primary key,
+//! so events sort by time: the newest page, a checkpoint (`from`) and a
+//! date range are each one range of an index, at any depth. The scheduled
+//! task deletes events older than [`RETENTION_SECONDS`]. An event names who
+//! acted and on what, never a secret, a password or a token.
 
 use shared::logs::{event_type, Actor, LogDetails, LogEvent, LoggedRequest, Target};
 use shared::protocol::ActorKind;
@@ -15,8 +15,9 @@ use crate::jose::access_token::VerifiedAccessToken;
 use crate::management::Paging;
 use crate::seams::clock::rfc3339_millis;
 use crate::seams::crypto::CryptoBackend;
+use crate::seams::database::{self, Count, Database, Doc, Statement, Value};
 use crate::seams::random;
-use crate::seams::store::{get_json, put_json_expiring, PendingWrite, Store};
+use crate::seams::store::Store;
 use crate::{Caller, Tenant};
 
 /// How long events are kept: 30 days, as Auth0's longest retention.
@@ -26,12 +27,8 @@ pub const RETENTION_SECONDS: u64 = 30 * 24 * 3600;
 pub const MAX_PAGED_EVENTS: u64 = 1000;
 /// Most events one `from`/`take` call returns.
 pub const MAX_TAKE: u64 = 100;
-/// Most events a checkpoint may lie behind the newest one. KV lists newest
-/// first and cannot start at a key, so a read from a checkpoint lists every
-/// newer event; this bounds it to a few list calls.
-pub const MAX_CHECKPOINT_LAG: usize = 10_000;
-
-const PREFIX: &str = "log:";
+/// Most events the scheduled task deletes in one run.
+pub const RETENTION_BATCH: u64 = 5_000;
 /// Milliseconds are written as 13 digits: enough until the year 2286.
 const TIME_DIGITS: usize = 13;
 const LATEST_MILLI: u64 = 9_999_999_999_999;
@@ -143,56 +140,171 @@ pub fn target(kind: &str, id: Option<&str>) -> Target {
     }
 }
 
-/// A log id is `{milliseconds}{random suffix}`, so later events have
-/// greater ids. Its key complements every character within its alphabet
-/// (digits for the time, [0-9A-Za-z] for the suffix): a prefix listing, in
-/// ascending key order, then returns ids in descending order, newest first.
-fn complement(id_or_key: &str) -> Option<String> {
-    if id_or_key.len() != TIME_DIGITS + SUFFIX_LEN || !id_or_key.is_ascii() {
-        return None;
-    }
-    let (time, suffix) = id_or_key.as_bytes().split_at(TIME_DIGITS);
-    let mut out = String::with_capacity(id_or_key.len());
-    for &b in time {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        out.push((b'9' - (b - b'0')) as char);
-    }
-    for &b in suffix {
-        let index = ALPHANUMERIC.iter().position(|&c| c == b)?;
-        out.push(ALPHANUMERIC[ALPHANUMERIC.len() - 1 - index] as char);
-    }
-    Some(out)
+/// Whether `id` is a log id: 13 digits of milliseconds, then 13 letters
+/// or digits.
+pub fn is_well_formed_log_id(id: &str) -> bool {
+    id.len() == TIME_DIGITS + SUFFIX_LEN
+        && id.is_ascii()
+        && id.as_bytes()[..TIME_DIGITS].iter().all(u8::is_ascii_digit)
+        && id.as_bytes()[TIME_DIGITS..]
+            .iter()
+            .all(|b| ALPHANUMERIC.contains(b))
 }
 
-fn key_of(log_id: &str) -> Option<String> {
-    complement(log_id).map(|key| format!("{PREFIX}{key}"))
-}
-
-fn id_of(key: &str) -> Option<String> {
-    complement(key.strip_prefix(PREFIX)?)
+/// The smallest log id of an event at `millis` or later.
+fn id_floor(millis: u64) -> String {
+    format!("{:0TIME_DIGITS$}", millis.min(LATEST_MILLI))
 }
 
 /// How a listing pages: Auth0's offset paging over the newest events, or
 /// its checkpoint paging (`from` an event id, `take` the next ones after it,
 /// oldest first).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LogQuery {
+pub enum LogWindow {
     Page(Paging),
     Checkpoint { from: String, take: u64 },
 }
 
+/// Which events a listing returns: `q` in Auth0's syntax, as far as an
+/// index answers it: `type:`, `user_id:`, `client_id:` (exact values) and
+/// `date:[from TO to]` (RFC 3339 times or dates, both ends included, `*`
+/// for an open end), combined with AND.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogFilter {
+    pub event_type: Option<String>,
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    /// Milliseconds, inclusive.
+    pub since: Option<u64>,
+    /// Milliseconds, inclusive.
+    pub until: Option<u64>,
+}
+
+/// A `GET /api/v2/logs` query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogQuery {
+    pub window: LogWindow,
+    pub filter: LogFilter,
+}
+
+fn invalid(message: String) -> Error {
+    Error::management(ManagementErrorCode::InvalidQueryString, message)
+}
+
+impl LogFilter {
+    pub fn parse(q: &str) -> Result<Self> {
+        let mut filter = Self::default();
+        if q.len() > 512 {
+            return Err(invalid(
+                "Query validation error: q may be at most 512 characters".into(),
+            ));
+        }
+        // Ranges hold spaces (`[a TO b]`): glue them back together.
+        let mut tokens: Vec<String> = Vec::new();
+        for word in q.split_whitespace() {
+            match tokens.last_mut() {
+                Some(open) if open.contains('[') && !open.contains(']') => {
+                    open.push(' ');
+                    open.push_str(word);
+                }
+                _ => tokens.push(word.to_string()),
+            }
+        }
+        for token in tokens.iter().filter(|t| t.as_str() != "AND") {
+            let bad = || {
+                invalid(format!(
+                    "Query validation error: '{}' is not supported; search type:, user_id:, client_id: or date:[from TO to], combined with AND",
+                    echo(token)
+                ))
+            };
+            let (field, value) = token.split_once(':').ok_or_else(bad)?;
+            let value = value.trim_matches('"');
+            if value.is_empty() || value.contains('*') && field != "date" {
+                return Err(bad());
+            }
+            let slot = match field {
+                "type" => &mut filter.event_type,
+                "user_id" => &mut filter.user_id,
+                "client_id" => &mut filter.client_id,
+                "date" => {
+                    let range = value
+                        .strip_prefix('[')
+                        .and_then(|v| v.strip_suffix(']'))
+                        .ok_or_else(bad)?;
+                    let (since, until) = range.split_once(" TO ").ok_or_else(bad)?;
+                    filter.since = bound(since.trim(), false).ok_or_else(bad)?;
+                    filter.until = bound(until.trim(), true).ok_or_else(bad)?;
+                    continue;
+                }
+                _ => return Err(bad()),
+            };
+            if value.len() > 256 {
+                return Err(bad());
+            }
+            *slot = Some(value.to_string());
+        }
+        Ok(filter)
+    }
+
+    /// ` AND ...` conditions on `logs` and their parameters, numbered from
+    /// `first`.
+    fn conditions(&self, first: usize) -> (String, Vec<Value>) {
+        let mut sql = String::new();
+        let mut params: Vec<Value> = Vec::new();
+        for (column, value) in [
+            ("type", &self.event_type),
+            ("user_id", &self.user_id),
+            ("client_id", &self.client_id),
+        ] {
+            if let Some(value) = value {
+                params.push(value.into());
+                sql.push_str(&format!(" AND {column} = ?{}", first + params.len() - 1));
+            }
+        }
+        if let Some(since) = self.since {
+            params.push(id_floor(since).into());
+            sql.push_str(&format!(" AND log_id >= ?{}", first + params.len() - 1));
+        }
+        if let Some(until) = self.until {
+            params.push(id_floor(until.saturating_add(1)).into());
+            sql.push_str(&format!(" AND log_id < ?{}", first + params.len() - 1));
+        }
+        (sql, params)
+    }
+}
+
+/// One end of a date range, in milliseconds: `*` is open (`None`); a date
+/// alone is its first millisecond or, as an upper end, its last.
+fn bound(text: &str, upper: bool) -> Option<Option<u64>> {
+    if text == "*" {
+        return Some(None);
+    }
+    let millis = if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
+        time.timestamp_millis()
+    } else {
+        let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+        let start = date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis();
+        if upper {
+            start + 86_400_000 - 1
+        } else {
+            start
+        }
+    };
+    u64::try_from(millis).ok().map(Some)
+}
+
 impl LogQuery {
     pub fn from_query(pairs: &[(String, String)]) -> Result<Self> {
-        let invalid =
-            |message: String| Error::management(ManagementErrorCode::InvalidQueryString, message);
         let value = |name: &str| {
             pairs
                 .iter()
                 .find(|(key, _)| key == name)
                 .map(|(_, v)| v.as_str())
         };
+        let filter = value("q")
+            .map(LogFilter::parse)
+            .transpose()?
+            .unwrap_or_default();
         let Some(from) = value("from") else {
             if value("take").is_some() {
                 return Err(invalid(
@@ -210,9 +322,12 @@ impl LogQuery {
                     "Query validation error: page and per_page reach only the newest {MAX_PAGED_EVENTS} events; use from and take for older ones"
                 )));
             }
-            return Ok(Self::Page(paging));
+            return Ok(Self {
+                window: LogWindow::Page(paging),
+                filter,
+            });
         };
-        if key_of(from).is_none() {
+        if !is_well_formed_log_id(from) {
             return Err(invalid(format!(
                 "Query validation error: invalid value for from: '{}'",
                 echo(from)
@@ -231,18 +346,21 @@ impl LogQuery {
                     ))
                 })?,
         };
-        Ok(Self::Checkpoint {
-            from: from.to_string(),
-            take,
+        Ok(Self {
+            window: LogWindow::Checkpoint {
+                from: from.to_string(),
+                take,
+            },
+            filter,
         })
     }
 }
 
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     /// Appends an event, stamped with a new id, the time and the caller.
     pub async fn log(&self, event: NewEvent) -> Result<LogEvent> {
-        let (key, record) = self.stamp(event);
-        put_json_expiring(self.store, &key, &record, RETENTION_SECONDS).await?;
+        let record = self.stamp(event);
+        database::run(self.db, vec![insert(&record)]).await?;
         Ok(record)
     }
 
@@ -251,17 +369,12 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     /// with it (a failed write is reported to the Worker's log). The event
     /// is stamped now.
     pub(crate) fn defer_log(&self, event: NewEvent) {
-        let (key, record) = self.stamp(event);
-        let value = serde_json::to_string(&record).expect("records serialize to JSON");
-        self.deferred.borrow_mut().push(PendingWrite {
-            key,
-            value,
-            ttl_seconds: RETENTION_SECONDS,
-        });
+        let record = self.stamp(event);
+        self.deferred.borrow_mut().push(insert(&record));
     }
 
-    /// An event with its new id, the time and the caller, and its key.
-    fn stamp(&self, event: NewEvent) -> (String, LogEvent) {
+    /// An event with its new id, the time and the caller.
+    fn stamp(&self, event: NewEvent) -> LogEvent {
         let now = self.clock.now_millis().min(LATEST_MILLI);
         let log_id = format!(
             "{now:0TIME_DIGITS$}{}",
@@ -272,7 +385,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             .user_agent
             .as_ref()
             .map(|ua| ua.chars().take(MAX_USER_AGENT).collect());
-        let record = LogEvent {
+        LogEvent {
             date: rfc3339_millis(now),
             event_type: event.event_type.to_string(),
             description: event.description,
@@ -283,52 +396,58 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             user_name: event.user_name,
             details: event.details,
             log_id,
-        };
-        let key = key_of(&record.log_id).expect("a fresh log id is well formed");
-        (key, record)
+        }
     }
 
-    /// `GET /api/v2/logs`.
+    /// `GET /api/v2/logs`: two queries at most, on indexes, however long
+    /// the log.
     pub async fn list_logs(&self, query: &LogQuery) -> Result<serde_json::Value> {
-        match query {
-            LogQuery::Page(paging) => {
-                // Pages reach only the newest MAX_PAGED_EVENTS, and so does
-                // the total: the listing stays one or two list calls.
-                let wanted = if paging.include_totals {
-                    MAX_PAGED_EVENTS
-                } else {
-                    paging
-                        .page
-                        .saturating_add(1)
-                        .saturating_mul(paging.per_page)
+        match &query.window {
+            LogWindow::Page(paging) => {
+                let (conditions, params) = query.filter.conditions(1);
+                let select = params.iter().cloned().fold(
+                    Statement::new(format!(
+                        "SELECT doc FROM logs WHERE true{conditions} ORDER BY log_id DESC LIMIT ? OFFSET ?"
+                    )),
+                    Statement::bind,
+                );
+                let window = paging.window();
+                let mut statements = vec![select.bind(window.limit).bind(window.offset)];
+                if paging.include_totals {
+                    // Pages reach only the newest MAX_PAGED_EVENTS, and so
+                    // does the total.
+                    statements.push(params.iter().cloned().fold(
+                        Statement::new(format!(
+                            "SELECT count(*) AS n FROM (SELECT 1 FROM logs WHERE true{conditions} LIMIT {MAX_PAGED_EVENTS})"
+                        )),
+                        Statement::bind,
+                    ));
+                }
+                let mut results = self.db.batch(statements).await?.into_iter();
+                let events = events(results.next().unwrap_or_default())?;
+                let total = match results.next().and_then(|rows| rows.into_iter().next()) {
+                    Some(row) => database::decode::<Count>(row)?.n as usize,
+                    None => window.offset as usize + events.len(),
                 };
-                let keys = self.newest_keys(wanted as usize, None).await?;
-                let range = paging.range(keys.len());
-                let events = self.events(&keys[range]).await?;
                 Ok(crate::management::Listing {
                     items: events,
                     paging: *paging,
-                    total: keys.len(),
+                    total,
                 }
                 .to_json("logs"))
             }
-            LogQuery::Checkpoint { from, take } => {
-                let from_key = key_of(from).expect("checked when parsed");
-                let mut newer = self
-                    .newest_keys(MAX_CHECKPOINT_LAG + 1, Some(&from_key))
-                    .await?;
-                if newer.len() > MAX_CHECKPOINT_LAG {
-                    return Err(Error::management(
- ManagementErrorCode::InvalidQueryString,
-                        format!(
-                            "Query validation error: from is more than {MAX_CHECKPOINT_LAG} events behind the newest; read on from a later checkpoint"
-                        ),
-                    ));
-                }
-                newer.reverse(); // oldest first, starting right after `from`
-                newer.truncate(*take as usize);
-                let events = self.events(&newer).await?;
-                Ok(serde_json::to_value(events).expect("DTOs serialize"))
+            LogWindow::Checkpoint { from, take } => {
+                let (conditions, params) = query.filter.conditions(2);
+                let take_param = params.len() + 2;
+                let select = params.into_iter().fold(
+                    Statement::new(format!(
+                        "SELECT doc FROM logs WHERE log_id > ?1{conditions} ORDER BY log_id LIMIT ?{take_param}"
+                    ))
+                    .bind(from.as_str()),
+                    Statement::bind,
+                );
+                let rows = self.db.rows(select.bind(*take)).await?;
+                Ok(serde_json::to_value(events(rows)?).expect("DTOs serialize"))
             }
         }
     }
@@ -341,46 +460,56 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 "The log event does not exist",
             )
         };
-        let key = key_of(log_id).ok_or_else(not_found)?;
-        get_json(self.store, &key).await?.ok_or_else(not_found)
+        if !is_well_formed_log_id(log_id) {
+            return Err(not_found());
+        }
+        let row: Option<Doc> = database::first(
+            self.db,
+            Statement::new("SELECT doc FROM logs WHERE log_id = ?1").bind(log_id),
+        )
+        .await?;
+        row.ok_or_else(not_found)?.record()
     }
 
-    /// Event keys, newest first: at most `limit`, and only those newer than
-    /// `before` (a key) when given.
-    async fn newest_keys(&self, limit: usize, before: Option<&str>) -> Result<Vec<String>> {
-        let mut keys = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let page = self.store.list(PREFIX, cursor.as_deref()).await?;
-            for key in page.keys {
-                if before.is_some_and(|before| key.as_str() >= before) {
-                    return Ok(keys);
-                }
-                keys.push(key);
-                if keys.len() >= limit {
-                    return Ok(keys);
-                }
-            }
-            match page.cursor {
-                Some(next) => cursor = Some(next),
-                None => return Ok(keys),
-            }
-        }
+    /// The scheduled task's part: deletes events older than the retention
+    /// period, at most [`RETENTION_BATCH`] (the oldest first). Returns how
+    /// many.
+    pub async fn delete_expired_logs(&self) -> Result<usize> {
+        let cutoff = self
+            .clock
+            .now_millis()
+            .saturating_sub(RETENTION_SECONDS * 1000);
+        let rows = self
+            .db
+            .rows(
+                Statement::new(
+                    "DELETE FROM logs WHERE log_id IN \
+                     (SELECT log_id FROM logs WHERE log_id < ?1 ORDER BY log_id LIMIT ?2) RETURNING 1 AS n",
+                )
+                .bind(id_floor(cutoff))
+                .bind(RETENTION_BATCH),
+            )
+            .await?;
+        Ok(rows.len())
     }
+}
 
-    /// The events at `keys`, skipping any that expired since they were listed.
-    async fn events(&self, keys: &[String]) -> Result<Vec<LogEvent>> {
-        let mut events = Vec::with_capacity(keys.len());
-        for key in keys {
-            if id_of(key).is_none() {
-                continue;
-            }
-            if let Some(event) = get_json::<LogEvent>(self.store, key).await? {
-                events.push(event);
-            }
-        }
-        Ok(events)
-    }
+/// The statement appending `event`.
+pub fn insert(event: &LogEvent) -> Statement {
+    Statement::new(
+        "INSERT INTO logs (log_id, type, user_id, client_id, doc) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .bind(&event.log_id)
+    .bind(&event.event_type)
+    .bind(event.user_id.as_deref())
+    .bind(event.client_id.as_deref())
+    .bind(database::doc(event))
+}
+
+fn events(rows: Vec<database::Row>) -> Result<Vec<LogEvent>> {
+    rows.into_iter()
+        .map(|row| database::decode::<Doc>(row)?.record())
+        .collect()
 }
 
 #[cfg(test)]
@@ -392,29 +521,8 @@ mod tests {
     }
 
     #[test]
-    fn ids_and_keys_map_both_ways_and_keys_sort_newest_first() {
-        // Ascending ids: later milliseconds, then a greater suffix.
-        let ids = [
-            "1763800000000ABCDEFGHIJKLM",
-            "1763800000000ABCDEFGHIJKLz",
-            "17638000000010000000000000",
-            "1763800000001zzzzzzzzzzzzz",
-        ];
-        let keys: Vec<String> = ids.iter().map(|id| key_of(id).unwrap()).collect();
-        let mut listed = keys.clone();
-        listed.sort();
-        let newest_first: Vec<String> = keys.iter().rev().cloned().collect();
-        assert_eq!(
-            listed, newest_first,
-            "a prefix listing returns the newest first"
-        );
-        for (id, key) in ids.iter().zip(&keys) {
-            assert_eq!(id_of(key).as_deref(), Some(*id));
-        }
-    }
-
-    #[test]
-    fn malformed_ids_have_no_key() {
+    fn malformed_ids_are_refused() {
+        assert!(is_well_formed_log_id("1763800000000ABCDEFGHIJKLM"));
         for id in [
             "",
             "1763800000000",
@@ -425,23 +533,51 @@ mod tests {
             "+763800000000ABCDEFGHIJKLM",
             "1763800000000ABCDEFGHIJKé",
         ] {
-            assert_eq!(key_of(id), None, "{id:?}");
+            assert!(!is_well_formed_log_id(id), "{id:?}");
+        }
+    }
+
+    #[test]
+    fn searches_are_indexed_fields_and_date_ranges() {
+        let filter = LogFilter::parse(
+            r#"type:sapi AND user_id:"auth0|abc" date:[2026-01-01 TO 2026-01-02T00:00:00Z]"#,
+        )
+        .unwrap();
+        assert_eq!(filter.event_type.as_deref(), Some("sapi"));
+        assert_eq!(filter.user_id.as_deref(), Some("auth0|abc"));
+        assert_eq!(filter.since, Some(1_767_225_600_000));
+        assert_eq!(filter.until, Some(1_767_312_000_000));
+        let open = LogFilter::parse("date:[* TO 2026-01-01]").unwrap();
+        assert_eq!((open.since, open.until), (None, Some(1_767_311_999_999)));
+        for bad in [
+            "sapi",
+            "description:x",
+            "type:s*",
+            "date:2026-01-01",
+            "date:[yesterday TO *]",
+            "type:a OR type:b",
+        ] {
+            assert_eq!(LogFilter::parse(bad).unwrap_err().status(), 400, "{bad}");
         }
     }
 
     #[test]
     fn queries_page_or_take_from_a_checkpoint() {
         assert!(matches!(
-            LogQuery::from_query(&pairs("page=1&per_page=10")).unwrap(),
-            LogQuery::Page(Paging {
+            LogQuery::from_query(&pairs("page=1&per_page=10"))
+                .unwrap()
+                .window,
+            LogWindow::Page(Paging {
                 page: 1,
                 per_page: 10,
                 ..
             })
         ));
         assert_eq!(
-            LogQuery::from_query(&pairs("from=1763800000000ABCDEFGHIJKLM&take=5")).unwrap(),
-            LogQuery::Checkpoint {
+            LogQuery::from_query(&pairs("from=1763800000000ABCDEFGHIJKLM&take=5"))
+                .unwrap()
+                .window,
+            LogWindow::Checkpoint {
                 from: "1763800000000ABCDEFGHIJKLM".into(),
                 take: 5
             }

@@ -6,6 +6,7 @@ pub mod clients;
 pub mod logs;
 pub mod operations;
 pub mod resource_servers;
+pub mod search;
 pub mod settings;
 pub mod users;
 
@@ -17,6 +18,7 @@ use crate::error::{echo, Error, ManagementErrorCode, Result};
 use crate::jose::access_token::VerifiedAccessToken;
 use crate::primitives::scope;
 use crate::seams::crypto::CryptoBackend;
+use crate::seams::database::{self, Count, Database, Doc, Statement};
 use crate::seams::store::Store;
 use crate::Tenant;
 
@@ -47,7 +49,7 @@ pub const SCOPES: &[(&str, &str)] = &[
 /// Largest request body any endpoint accepts.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     /// Authorizes a Management API call: a valid access token for the
     /// Management API audience (401 otherwise) holding `scope` (403) as its
     /// holder's access stands now (see [`Self::current_access`]).
@@ -79,9 +81,9 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
     /// permissions the person still has, and nothing once they are blocked
     /// or deleted. The built-in clients (bootstrap, Dashboard, sample app)
     /// are configuration and always first-party; anything else costs one
-    /// read for the client, and one for its grant or its user. The bound:
-    /// at once where the change was made, within KV's propagation delay
-    /// elsewhere.
+    /// query for the client, and one for its grant or its user. Read from
+    /// the system of record, never the edge's copy: a withdrawal takes
+    /// effect at the next call, everywhere.
     async fn current_access(&self, token: &VerifiedAccessToken) -> Result<HeldScopes> {
         let claims = &token.claims;
         let client_id = claims.client_id.as_str();
@@ -100,7 +102,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         let withdrawn =
             |message: &str| Error::management(ManagementErrorCode::InvalidToken, message);
         if !built_in {
-            match self.client(client_id).await? {
+            match self.stored_client(client_id).await? {
                 Some(client) if !client.is_third_party() => {}
                 Some(_) => {
                     return Err(withdrawn(
@@ -112,7 +114,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         }
         let audience = self.management_audience();
         if own_token {
-            let grant = self.client_grant_for(client_id, &audience).await?;
+            let grant = self.stored_client_grant_for(client_id, &audience).await?;
             return Ok(HeldScopes::Some(
                 grant.map(|grant| grant.scope).unwrap_or_default(),
             ));
@@ -210,6 +212,13 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     Ok(value)
 }
 
+/// The `LIMIT` and `OFFSET` of a page of rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub limit: u64,
+    pub offset: u64,
+}
+
 /// `page`, `per_page` and `include_totals` of a listing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Paging {
@@ -262,11 +271,60 @@ impl Paging {
         Ok(paging)
     }
 
+    /// How many items come before this page.
+    pub fn offset(&self) -> u64 {
+        self.page.saturating_mul(self.per_page).min(i64::MAX as u64)
+    }
+
+    /// The rows this page shows.
+    pub fn window(&self) -> Window {
+        Window {
+            limit: self.per_page,
+            offset: self.offset(),
+        }
+    }
+
     /// The slice of `total` items this page covers.
     pub fn range(&self, total: usize) -> std::ops::Range<usize> {
         let start = (self.page.saturating_mul(self.per_page) as usize).min(total);
         let end = start.saturating_add(self.per_page as usize).min(total);
         start..end
+    }
+}
+
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
+    /// One page of stored records: `select` (a query of `doc` columns,
+    /// ordered) with the window's `LIMIT` and `OFFSET` appended, and, with
+    /// `totals`, `count` (a `SELECT count(*) AS n`) in the same batch. Two
+    /// queries at most, whatever the number of rows.
+    pub(crate) async fn page_of<R: DeserializeOwned>(
+        &self,
+        select: Statement,
+        count: Statement,
+        window: Window,
+        totals: bool,
+    ) -> Result<(Vec<R>, usize)> {
+        let mut select = select;
+        select.sql = format!("{} LIMIT ? OFFSET ?", select.sql).into();
+        let select = select.bind(window.limit).bind(window.offset);
+        let mut statements = vec![select];
+        if totals {
+            statements.push(count);
+        }
+        let mut results = self.db.batch(statements).await?.into_iter();
+        let records = results
+            .next()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|row| database::decode::<Doc>(row)?.record())
+            .collect::<Result<Vec<R>>>()?;
+        let total = match results.next().and_then(|rows| rows.into_iter().next()) {
+            Some(row) => database::decode::<Count>(row)?.n as usize,
+            // Without totals the total is not shown; what is known is
+            // enough for the page's own bounds.
+            None => window.offset as usize + records.len(),
+        };
+        Ok((records, total))
     }
 }
 

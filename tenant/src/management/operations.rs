@@ -11,6 +11,7 @@ use crate::jose::access_token::VerifiedAccessToken;
 use crate::management::logs::{self, LogQuery, NewEvent};
 use crate::management::{parse_body, Paging};
 use crate::seams::crypto::CryptoBackend;
+use crate::seams::database::Database;
 use crate::seams::store::Store;
 use crate::Tenant;
 
@@ -185,7 +186,7 @@ fn query_value<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str>
         .map(|(_, value)| value.as_str())
 }
 
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     /// Who may run `operation`: a token for the Management API holding its
     /// scope (see [`Tenant::authorize_management`]). Checked before any
     /// body is read.

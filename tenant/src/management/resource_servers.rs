@@ -1,11 +1,11 @@
 //! APIs (resource servers): what tokens are issued for.
 //!
-//! Stored under `resource_server/{identifier}` because the token endpoint
-//! looks them up by `audience`; `resource_server_id/{id}` maps the
-//! Management API's ids to identifiers. The tenant's own Management API is a
-//! system API that exists for every issuer and is never stored.
+//! Stored in `resource_servers`, found by id or identifier; projected to
+//! `resource_server/{identifier}` because the token endpoint looks them up
+//! by `audience`. The tenant's own Management API is a system API that
+//! exists for every issuer and is never stored.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
@@ -15,15 +15,16 @@ use shared::management::{
 
 use crate::error::{echo, Error, ManagementErrorCode, Result};
 use crate::jose::keys::SigningAlg;
-use crate::management::{self, Listing, Paging};
+use crate::management::{self, client_grants, Listing, Paging, Window};
 use crate::primitives::scope;
 use crate::primitives::text::check_text;
+use crate::records::{Projection, Stored};
 use crate::seams::crypto::CryptoBackend;
+use crate::seams::database::{self, Database, Statement};
+use crate::seams::random;
 use crate::seams::store::{self, Store};
 use crate::Tenant;
 
-const PREFIX: &str = "resource_server/";
-const ID_PREFIX: &str = "resource_server_id/";
 /// How long an isolate trusts its copy of an API's settings.
 pub const RESOURCE_SERVER_TTL_SECONDS: u64 = 60;
 pub const MANAGEMENT_API_ID: &str = "management-api";
@@ -93,12 +94,33 @@ impl ResourceServerRecord {
     }
 }
 
-fn key(identifier: &str) -> String {
-    format!("{PREFIX}{identifier}")
+impl Stored for ResourceServerRecord {
+    /// By id, or by identifier as Auth0 also accepts.
+    const SELECT: &'static str =
+        "SELECT doc, version FROM resource_servers WHERE id = ?1 OR identifier = ?1";
+    const KIND: &'static str = "resource server";
+
+    fn update(&self, version: i64) -> Statement {
+        Statement::new(
+            "UPDATE resource_servers SET doc = ?1, version = version + 1 \
+             WHERE id = ?2 AND version = ?3 RETURNING version",
+        )
+        .bind(database::doc(self))
+        .bind(&self.id)
+        .bind(version)
+    }
+
+    fn projections(&self) -> Vec<Projection> {
+        vec![Projection::ResourceServer(self.identifier.clone())]
+    }
 }
 
-fn id_key(id: &str) -> String {
-    format!("{ID_PREFIX}{id}")
+fn key(identifier: &str) -> String {
+    Projection::ResourceServer(identifier.to_string()).key()
+}
+
+fn not_found() -> Error {
+    Error::not_found(ManagementErrorCode::InexistentResourceServer, NOT_FOUND)
 }
 
 fn check_token_lifetime(lifetime: u64) -> Result<u64> {
@@ -153,7 +175,7 @@ fn check_identifier(identifier: &str) -> Result<()> {
     Ok(())
 }
 
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     /// The API a token is requested for, from isolate memory while fresh.
     /// Misses are not cached, so a new API is usable at once. The
     /// Management API is recognised first, before any memory or record:
@@ -187,31 +209,78 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         }))
     }
 
-    /// By id, or by identifier as Auth0 also accepts.
-    async fn find_resource_server(&self, id_or_identifier: &str) -> Result<ResourceServerRecord> {
-        if id_or_identifier == MANAGEMENT_API_ID {
-            return Ok(ResourceServerRecord::management(self.management_audience()));
-        }
-        let identifier = if id_or_identifier.len() > MAX_IDENTIFIER_LEN {
-            None
-        } else {
-            self.store.get(&id_key(id_or_identifier)).await?
-        };
-        let identifier = identifier.as_deref().unwrap_or(id_or_identifier);
+    /// The stored API `identifier` names, or the Management API: one
+    /// query, never a cached copy.
+    pub(crate) async fn stored_resource_server_by_identifier(
+        &self,
+        identifier: &str,
+    ) -> Result<Option<ResourceServerRecord>> {
         if identifier == self.management_audience() {
-            return Ok(ResourceServerRecord::management(identifier.to_string()));
+            return Ok(Some(ResourceServerRecord::management(
+                identifier.to_string(),
+            )));
         }
         if identifier.len() > MAX_IDENTIFIER_LEN {
-            return Err(Error::not_found(
-                ManagementErrorCode::InexistentResourceServer,
-                NOT_FOUND,
-            ));
+            return Ok(None);
         }
-        store::get_json(self.store, &key(identifier))
+        let row: Option<database::Doc> = database::first(
+            self.db,
+            Statement::new("SELECT doc FROM resource_servers WHERE identifier = ?1")
+                .bind(identifier),
+        )
+        .await?;
+        row.map(|row| row.record()).transpose()
+    }
+
+    /// The APIs `identifiers` name (the Management API included), in one
+    /// query; unknown ones are absent.
+    pub(crate) async fn stored_resource_servers<'i>(
+        &self,
+        identifiers: impl IntoIterator<Item = &'i str>,
+    ) -> Result<HashMap<String, ResourceServerRecord>> {
+        let management = self.management_audience();
+        let mut found = HashMap::new();
+        let mut wanted: Vec<&str> = Vec::new();
+        for identifier in identifiers {
+            if identifier == management {
+                found.insert(
+                    identifier.to_string(),
+                    ResourceServerRecord::management(identifier.to_string()),
+                );
+            } else if identifier.len() <= MAX_IDENTIFIER_LEN && !wanted.contains(&identifier) {
+                wanted.push(identifier);
+            }
+        }
+        if wanted.is_empty() {
+            return Ok(found);
+        }
+        let rows: Vec<database::Doc> = database::all(
+            self.db,
+            Statement::new(
+                "SELECT doc FROM resource_servers WHERE identifier IN (SELECT value FROM json_each(?1))",
+            )
+            .bind(serde_json::to_string(&wanted).expect("strings serialize")),
+        )
+        .await?;
+        for row in rows {
+            let record: ResourceServerRecord = row.record()?;
+            found.insert(record.identifier.clone(), record);
+        }
+        Ok(found)
+    }
+
+    /// By id, or by identifier as Auth0 also accepts.
+    async fn find_resource_server(&self, id_or_identifier: &str) -> Result<ResourceServerRecord> {
+        if id_or_identifier == MANAGEMENT_API_ID || id_or_identifier == self.management_audience() {
+            return Ok(ResourceServerRecord::management(self.management_audience()));
+        }
+        if id_or_identifier.len() > MAX_IDENTIFIER_LEN {
+            return Err(not_found());
+        }
+        self.versioned(id_or_identifier)
             .await?
-            .ok_or_else(|| {
-                Error::not_found(ManagementErrorCode::InexistentResourceServer, NOT_FOUND)
-            })
+            .map(|(record, _)| record)
+            .ok_or_else(not_found)
     }
 
     pub async fn create_resource_server(
@@ -229,15 +298,13 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         };
         let token_lifetime =
             check_token_lifetime(request.token_lifetime.unwrap_or(DEFAULT_TOKEN_LIFETIME))?;
-        if request.identifier == self.management_audience()
-            || self.store.get(&key(&request.identifier)).await?.is_some()
-        {
-            return Err(Error::conflict(
-                "A resource server with the same identifier already exists",
-            ));
+        let exists =
+            || Error::conflict("A resource server with the same identifier already exists");
+        if request.identifier == self.management_audience() {
+            return Err(exists());
         }
         let record = ResourceServerRecord {
-            id: store::derived_id("resource_server", &[&request.identifier], 24),
+            id: random::hex(self.rng, 24),
             name,
             identifier: request.identifier,
             scopes,
@@ -250,9 +317,15 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             enforce_policies: request.enforce_policies.unwrap_or(false),
             is_system: false,
         };
-        store::put_json(self.store, &key(&record.identifier), &record).await?;
-        self.store
-            .put(&id_key(&record.id), &record.identifier)
+        let insert = Statement::new(
+            "INSERT INTO resource_servers (id, identifier, created_at, doc, version) \
+             VALUES (?1, ?2, ?3, ?4, 1)",
+        )
+        .bind(&record.id)
+        .bind(&record.identifier)
+        .bind(self.clock.now())
+        .bind(database::doc(&record));
+        self.create(vec![insert], &record.projections(), exists)
             .await?;
         Ok(record.to_dto())
     }
@@ -261,24 +334,32 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         Ok(self.find_resource_server(id).await?.to_dto())
     }
 
+    /// The system API first, as in Auth0, then the stored ones by
+    /// creation: two queries whatever their number.
     pub async fn list_resource_servers(&self, paging: Paging) -> Result<Listing<ResourceServer>> {
-        let keys = store::list_all(self.store, PREFIX).await?;
-        // The system API comes first, as in Auth0.
-        let total = keys.len() + 1;
-        let mut items = Vec::new();
-        for index in paging.range(total) {
-            if index == 0 {
-                items.push(ResourceServerRecord::management(self.management_audience()).to_dto());
-            } else if let Some(record) =
-                store::get_json::<ResourceServerRecord>(self.store, &keys[index - 1]).await?
-            {
-                items.push(record.to_dto());
-            }
+        // The system API takes the first place of the first page.
+        let system_shown = paging.offset() == 0;
+        let window = Window {
+            limit: paging.per_page - u64::from(system_shown),
+            offset: paging.offset().saturating_sub(1),
+        };
+        let (records, stored) = self
+            .page_of::<ResourceServerRecord>(
+                Statement::new("SELECT doc FROM resource_servers ORDER BY created_at, id"),
+                Statement::new("SELECT count(*) AS n FROM resource_servers"),
+                window,
+                paging.include_totals,
+            )
+            .await?;
+        let mut items = Vec::with_capacity(records.len() + 1);
+        if system_shown {
+            items.push(ResourceServerRecord::management(self.management_audience()).to_dto());
         }
+        items.extend(records.iter().map(ResourceServerRecord::to_dto));
         Ok(Listing {
             items,
             paging,
-            total,
+            total: stored + 1,
         })
     }
 
@@ -287,42 +368,22 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         id: &str,
         update: ResourceServerUpdate,
     ) -> Result<ResourceServer> {
-        let mut record = self.find_resource_server(id).await?;
-        if record.is_system {
+        if self.find_resource_server(id).await?.is_system {
             return Err(Error::management(
                 ManagementErrorCode::OperationNotSupported,
                 "The Management API cannot be changed",
             ));
         }
-        if let Some(name) = update.name {
-            check_text("name", &name, 1, 200)?;
-            record.name = name;
-        }
-        if let Some(scopes) = update.scopes {
-            check_scopes(&scopes)?;
-            record.scopes = scopes;
-        }
-        if let Some(alg) = update.signing_alg {
-            record.signing_alg = alg;
-        }
-        if let Some(lifetime) = update.token_lifetime {
-            record.token_lifetime = check_token_lifetime(lifetime)?;
-        }
-        if let Some(value) = update.allow_offline_access {
-            record.allow_offline_access = value;
-        }
-        if let Some(value) = update.skip_consent_for_verifiable_first_party_clients {
-            record.skip_consent_for_verifiable_first_party_clients = value;
-        }
-        if let Some(value) = update.enforce_policies {
-            record.enforce_policies = value;
-        }
-        store::put_json(self.store, &key(&record.identifier), &record).await?;
+        let (record, ()) = self
+            .modify(id, not_found, |record: &mut ResourceServerRecord| {
+                apply(record, update.clone())
+            })
+            .await?;
         self.cache.forget_resource_server(&record.identifier);
         Ok(record.to_dto())
     }
 
-    /// Deletes an API and every grant to it.
+    /// Deletes an API and every grant to it, in one batch.
     pub async fn delete_resource_server(&self, id: &str) -> Result<()> {
         let record = self.find_resource_server(id).await?;
         if record.is_system {
@@ -331,11 +392,48 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 "The Management API cannot be deleted",
             ));
         }
-        self.delete_client_grants_for_audience(&record.identifier)
-            .await?;
-        self.store.delete(&key(&record.identifier)).await?;
-        self.store.delete(&id_key(&record.id)).await?;
+        let mut statements = client_grants::delete_where(
+            client_grants::GrantsOf::Audience,
+            &record.identifier,
+            self.clock.now(),
+        );
+        statements.push(
+            Statement::new("DELETE FROM resource_servers WHERE id = ?1 RETURNING id")
+                .bind(&record.id),
+        );
+        let projections = record.projections();
+        let rows = self.commit(statements, &projections).await?;
+        let mut touched = client_grants::deleted(&rows[1])?;
+        touched.extend(projections);
+        self.project(&touched).await;
         self.cache.forget_resource_server(&record.identifier);
         Ok(())
     }
+}
+
+fn apply(record: &mut ResourceServerRecord, update: ResourceServerUpdate) -> Result<()> {
+    if let Some(name) = update.name {
+        check_text("name", &name, 1, 200)?;
+        record.name = name;
+    }
+    if let Some(scopes) = update.scopes {
+        check_scopes(&scopes)?;
+        record.scopes = scopes;
+    }
+    if let Some(alg) = update.signing_alg {
+        record.signing_alg = alg;
+    }
+    if let Some(lifetime) = update.token_lifetime {
+        record.token_lifetime = check_token_lifetime(lifetime)?;
+    }
+    if let Some(value) = update.allow_offline_access {
+        record.allow_offline_access = value;
+    }
+    if let Some(value) = update.skip_consent_for_verifiable_first_party_clients {
+        record.skip_consent_for_verifiable_first_party_clients = value;
+    }
+    if let Some(value) = update.enforce_policies {
+        record.enforce_policies = value;
+    }
+    Ok(())
 }

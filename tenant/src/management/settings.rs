@@ -1,4 +1,5 @@
-//! Tenant settings (`/api/v2/tenants/settings`): one record, merged by PATCH.
+//! Tenant settings (`/api/v2/tenants/settings`): one row, merged by PATCH
+//! over the version it read.
 
 use serde::{Deserialize, Serialize};
 use shared::management::{TenantFlags, TenantSettings, TenantSettingsUpdate};
@@ -6,11 +7,12 @@ use shared::management::{TenantFlags, TenantSettings, TenantSettingsUpdate};
 use crate::error::{Error, Result};
 use crate::management::resource_servers::MAX_IDENTIFIER_LEN;
 use crate::primitives::text::check_text;
+use crate::records::{Projection, Stored};
 use crate::seams::crypto::CryptoBackend;
-use crate::seams::store::{self, Store};
+use crate::seams::database::{Database, Statement};
+use crate::seams::store::Store;
 use crate::Tenant;
 
-const KEY: &str = "tenant_settings";
 /// Longest grace period a rotated-out secret may keep working: a week.
 pub const MAX_GRACE_PERIOD: u64 = 7 * 24 * 3600;
 
@@ -40,6 +42,28 @@ impl TenantSettingsRecord {
     }
 }
 
+impl Stored for TenantSettingsRecord {
+    const SELECT: &'static str = "SELECT doc, version FROM tenant_settings WHERE id = ?1";
+    const KIND: &'static str = "tenant settings";
+
+    fn update(&self, version: i64) -> Statement {
+        Statement::new(
+            "UPDATE tenant_settings SET doc = ?1, version = version + 1 \
+             WHERE id = 1 AND version = ?2 RETURNING version",
+        )
+        .bind(crate::seams::database::doc(self))
+        .bind(version)
+    }
+
+    /// Read where they are used, never at the edge's hot path.
+    fn projections(&self) -> Vec<Projection> {
+        Vec::new()
+    }
+}
+
+/// The one row's id, as [`Stored::SELECT`] binds it.
+const ROW: &str = "1";
+
 /// A grace period from a request, within bounds.
 pub fn check_grace_period(field: &str, seconds: u64) -> Result<u64> {
     if seconds > MAX_GRACE_PERIOD {
@@ -67,10 +91,14 @@ fn check_email(email: &str) -> Result<()> {
     Ok(())
 }
 
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
-    /// The settings, defaults when none were ever saved (one store read).
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
+    /// The settings (one query; the defaults until changed).
     pub async fn settings(&self) -> Result<TenantSettingsRecord> {
-        Ok(store::get_json(self.store, KEY).await?.unwrap_or_default())
+        Ok(self
+            .versioned::<TenantSettingsRecord>(ROW)
+            .await?
+            .map(|(record, _)| record)
+            .unwrap_or_default())
     }
 
     pub async fn get_tenant_settings(&self) -> Result<TenantSettings> {
@@ -82,34 +110,41 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         &self,
         update: TenantSettingsUpdate,
     ) -> Result<TenantSettings> {
-        let mut record = self.settings().await?;
-        if let Some(name) = update.friendly_name {
-            check_text("friendly_name", &name, 0, 255)?;
-            record.friendly_name = name;
-        }
-        if let Some(email) = update.support_email {
-            check_email(&email)?;
-            record.support_email = email;
-        }
-        if let Some(flags) = update.flags {
-            if let Some(flag) = flags.enable_dynamic_client_registration {
-                record.enable_dynamic_client_registration = flag;
-            }
-            if let Some(flag) = flags.disable_signup {
-                record.disable_signup = flag;
-            }
-        }
-        if let Some(audience) = update.default_audience {
-            // Any API identifier, or empty for none; an unknown API is
-            // reported when a sign-in uses it, as Auth0 does.
-            check_text("default_audience", &audience, 0, MAX_IDENTIFIER_LEN)?;
-            record.default_audience = audience;
-        }
-        if let Some(grace) = update.client_secret_rotation_grace_period {
-            record.client_secret_rotation_grace_period =
-                check_grace_period("client_secret_rotation_grace_period", grace)?;
-        }
-        store::put_json(self.store, KEY, &record).await?;
+        let missing = || Error::unavailable("the tenant_settings row is missing");
+        let (record, ()) = self
+            .modify(ROW, missing, |record| apply(record, &update))
+            .await?;
         Ok(record.to_dto())
     }
+}
+
+fn apply(record: &mut TenantSettingsRecord, update: &TenantSettingsUpdate) -> Result<()> {
+    let update = update.clone();
+    if let Some(name) = update.friendly_name {
+        check_text("friendly_name", &name, 0, 255)?;
+        record.friendly_name = name;
+    }
+    if let Some(email) = update.support_email {
+        check_email(&email)?;
+        record.support_email = email;
+    }
+    if let Some(flags) = update.flags {
+        if let Some(flag) = flags.enable_dynamic_client_registration {
+            record.enable_dynamic_client_registration = flag;
+        }
+        if let Some(flag) = flags.disable_signup {
+            record.disable_signup = flag;
+        }
+    }
+    if let Some(audience) = update.default_audience {
+        // Any API identifier, or empty for none; an unknown API is
+        // reported when a sign-in uses it, as Auth0 does.
+        check_text("default_audience", &audience, 0, MAX_IDENTIFIER_LEN)?;
+        record.default_audience = audience;
+    }
+    if let Some(grace) = update.client_secret_rotation_grace_period {
+        record.client_secret_rotation_grace_period =
+            check_grace_period("client_secret_rotation_grace_period", grace)?;
+    }
+    Ok(())
 }

@@ -1,8 +1,11 @@
 //! Users of the tenant's database connection, in Auth0's shape.
 //!
-//! Stored under `user/{user_id}`, with `user_email/{email}` mapping the
-//! normalized email to the id (one read to sign in). The password only as a
-//! PBKDF2 hash; permissions (API scopes assigned directly) in the record.
+//! Stored in `users`, found by id or by their normalized email (unique: a
+//! constraint, so two sign-ups with one address cannot both succeed) and
+//! searched through the words of `user_terms` ([`search`]). The password
+//! only as a PBKDF2 hash; permissions (API scopes assigned directly) in the
+//! record. A change is written over the version it read; a sign-in is
+//! counted by one statement.
 
 use std::collections::BTreeSet;
 
@@ -15,18 +18,19 @@ use shared::management::{
 
 use crate::error::{echo, Error, ManagementErrorCode, Result};
 use crate::jose::access_token::VerifiedAccessToken;
+use crate::management::search::{self, UserQuery};
 use crate::management::{Listing, Paging};
 use crate::primitives::password;
 use crate::primitives::scope::Scope;
 use crate::primitives::text::check_text;
+use crate::records::{Projection, Stored};
 use crate::seams::clock::rfc3339;
 use crate::seams::crypto::CryptoBackend;
+use crate::seams::database::{self, Database, Row, Statement};
 use crate::seams::random;
-use crate::seams::store::{self, Store};
+use crate::seams::store::Store;
 use crate::Tenant;
 
-const PREFIX: &str = "user/";
-const EMAIL_PREFIX: &str = "user_email/";
 /// Users of the database connection: `auth0|` and 24 hex digits.
 pub const USER_ID_PREFIX: &str = "auth0|";
 const USER_ID_HEX_LEN: usize = 24;
@@ -51,7 +55,12 @@ pub struct UserRecord {
     pub permissions: BTreeSet<PermissionRef>,
     pub created_at: u64,
     pub updated_at: u64,
+    /// Counted in their own columns, one statement per sign-in, never in
+    /// the document (earlier versions kept them there, which an import
+    /// reads).
+    #[serde(default, skip_serializing)]
     pub last_login: Option<u64>,
+    #[serde(default, skip_serializing)]
     pub logins_count: u64,
     /// Sessions started under another epoch are over: a new password or
     /// blocking moves it on.
@@ -109,6 +118,36 @@ impl UserRecord {
             claims.insert("email_verified".into(), self.email_verified.into());
         }
         claims
+    }
+
+    /// The words a search finds this user by ([`search::terms`]).
+    pub fn search_terms(&self) -> Vec<String> {
+        search::terms(
+            &[
+                Some(self.name.as_str()),
+                Some(self.nickname.as_str()),
+                self.given_name.as_deref(),
+                self.family_name.as_deref(),
+            ],
+            &self.email,
+        )
+    }
+
+    /// The statement storing a new user.
+    pub fn insert(&self) -> Statement {
+        Statement::new(
+            "INSERT INTO users (user_id, email, name, nickname, created_at, logins_count, last_login, terms, doc, version) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1)",
+        )
+        .bind(&self.user_id)
+        .bind(&self.email)
+        .bind(&self.name)
+        .bind(&self.nickname)
+        .bind(self.created_at)
+        .bind(self.logins_count)
+        .bind(self.last_login)
+        .bind(serde_json::to_string(&self.search_terms()).expect("strings serialize"))
+        .bind(database::doc(self))
     }
 
     /// The permissions this user holds on the API `identifier`.
@@ -200,12 +239,59 @@ fn check_profile(
     Ok(())
 }
 
-fn key(user_id: &str) -> String {
-    format!("{PREFIX}{user_id}")
+/// The columns a user is read with.
+const COLUMNS: &str = "doc, version, logins_count, last_login";
+
+#[derive(Deserialize)]
+struct UserRow {
+    doc: String,
+    version: i64,
+    logins_count: u64,
+    last_login: Option<u64>,
 }
 
-fn email_key(email: &str) -> String {
-    format!("{EMAIL_PREFIX}{email}")
+impl UserRow {
+    fn record(self) -> Result<(UserRecord, i64)> {
+        let mut user: UserRecord = serde_json::from_str(&self.doc)
+            .map_err(|err| Error::unavailable(format!("corrupt user: {err}")))?;
+        user.logins_count = self.logins_count;
+        user.last_login = self.last_login;
+        Ok((user, self.version))
+    }
+}
+
+impl Stored for UserRecord {
+    const SELECT: &'static str =
+        "SELECT doc, version, logins_count, last_login FROM users WHERE user_id = ?1";
+    const KIND: &'static str = "user";
+
+    fn update(&self, version: i64) -> Statement {
+        Statement::new(
+            "UPDATE users SET doc = ?1, email = ?2, name = ?3, nickname = ?4, terms = ?5, \
+             version = version + 1 WHERE user_id = ?6 AND version = ?7 RETURNING version",
+        )
+        .bind(database::doc(self))
+        .bind(&self.email)
+        .bind(&self.name)
+        .bind(&self.nickname)
+        .bind(serde_json::to_string(&self.search_terms()).expect("strings serialize"))
+        .bind(&self.user_id)
+        .bind(version)
+    }
+
+    /// Users are read where they are used, never at the edge's hot path.
+    fn projections(&self) -> Vec<Projection> {
+        Vec::new()
+    }
+
+    fn from_row(row: Row) -> Result<(Self, i64)> {
+        database::decode::<UserRow>(row)?.record()
+    }
+
+    /// Only the email is unique.
+    fn conflict(_detail: &str) -> Error {
+        exists()
+    }
 }
 
 fn is_well_formed_user_id(user_id: &str) -> bool {
@@ -215,10 +301,7 @@ fn is_well_formed_user_id(user_id: &str) -> bool {
 }
 
 fn new_user_id(rng: &dyn random::Rng) -> String {
-    let mut bytes = [0u8; USER_ID_HEX_LEN / 2];
-    rng.fill(&mut bytes);
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{USER_ID_PREFIX}{hex}")
+    format!("{USER_ID_PREFIX}{}", random::hex(rng, USER_ID_HEX_LEN))
 }
 
 fn not_found() -> Error {
@@ -229,36 +312,49 @@ fn exists() -> Error {
     Error::management(ManagementErrorCode::UserExists, "The user already exists.")
 }
 
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
+    /// A user: one query.
     pub async fn user(&self, user_id: &str) -> Result<Option<UserRecord>> {
         if !is_well_formed_user_id(user_id) {
             return Ok(None);
         }
-        store::get_json(self.store, &key(user_id)).await
+        Ok(self.versioned(user_id).await?.map(|(user, _)| user))
     }
 
     async fn existing_user(&self, user_id: &str) -> Result<UserRecord> {
         self.user(user_id).await?.ok_or_else(not_found)
     }
 
-    /// The user with this (normalized) email: two store reads.
+    /// The user with this (normalized) email: one query, by a unique index.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>> {
-        let Some(user_id) = store::get_json::<String>(self.store, &email_key(email)).await? else {
-            return Ok(None);
-        };
-        Ok(self
-            .user(&user_id)
+        let row = self
+            .db
+            .rows(
+                Statement::new(format!("SELECT {COLUMNS} FROM users WHERE email = ?1")).bind(email),
+            )
             .await?
-            .filter(|user| user.email == email))
+            .into_iter()
+            .next();
+        row.map(|row| Ok(database::decode::<UserRow>(row)?.record()?.0))
+            .transpose()
     }
 
-    pub(crate) async fn save_user(&self, user: &UserRecord) -> Result<()> {
-        store::put_json(self.store, &key(&user.user_id), user).await
+    /// Changes a stored user over the version it read (see
+    /// [`Tenant::modify`]).
+    async fn modify_user<R>(
+        &self,
+        user_id: &str,
+        change: impl FnMut(&mut UserRecord) -> Result<R>,
+    ) -> Result<(UserRecord, R)> {
+        if !is_well_formed_user_id(user_id) {
+            return Err(not_found());
+        }
+        self.modify(user_id, not_found, change).await
     }
 
-    /// Creates a user after checking everything; the email must be free.
-    /// KV has no compare-and-swap: two concurrent sign-ups with one email
-    /// can both pass the check, and the later index write wins.
+    /// Creates a user after checking everything. The email must be free:
+    /// the database's constraint decides between concurrent sign-ups, so
+    /// exactly one of them gets the address.
     pub(crate) async fn insert_user(&self, new: NewUser) -> Result<UserRecord> {
         let email = normalize_email(&new.email)?;
         password::check_policy(&new.password, &email)?;
@@ -269,6 +365,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             new.family_name.as_deref(),
             new.picture.as_deref(),
         )?;
+        // Spares the hashing when the address is plainly taken.
         if self.user_by_email(&email).await?.is_some() {
             return Err(exists());
         }
@@ -299,8 +396,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             logins_count: 0,
             session_epoch: 0,
         };
-        self.save_user(&user).await?;
-        store::put_json(self.store, &email_key(&user.email), &user.user_id).await?;
+        self.create(vec![user.insert()], &[], exists).await?;
         Ok(user)
     }
 
@@ -342,65 +438,56 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             .collect())
     }
 
-    /// Users by creation of their key (id order). With `q`, only users whose
-    /// email or name contains it (case-insensitive); this reads every user,
-    /// which is fine for the tenants KV suits, not for millions of users.
+    /// `GET /api/v2/users`: everyone by creation, or with `q` the users a
+    /// search finds ([`UserQuery`]), by id. Two queries whatever the
+    /// number of users, and, as in Auth0, only the first
+    /// [`search::MAX_RESULTS`] can be paged to.
     pub async fn list_users(&self, paging: Paging, q: Option<&str>) -> Result<Listing<User>> {
-        let keys = store::list_all(self.store, PREFIX).await?;
-        let q = q
-            .map(str::trim)
-            .filter(|q| !q.is_empty())
-            .map(str::to_lowercase);
-        let Some(q) = q else {
-            let range = paging.range(keys.len());
-            let mut items = Vec::with_capacity(range.len());
-            for key in &keys[range] {
-                if let Some(user) = store::get_json::<UserRecord>(self.store, key).await? {
-                    items.push(user.to_dto());
-                }
-            }
-            return Ok(Listing {
-                items,
-                paging,
-                total: keys.len(),
-            });
+        search::check_window(&paging)?;
+        let query = q.map(UserQuery::parse).transpose()?.flatten();
+        let (select, count) = match &query {
+            None => (
+                Statement::new(format!(
+                    "SELECT {COLUMNS} FROM users ORDER BY created_at, user_id LIMIT ? OFFSET ?"
+                )),
+                Statement::new("SELECT count(*) AS n FROM users"),
+            ),
+            Some(query) => query.statements(COLUMNS),
         };
-        let mut matches = Vec::new();
-        for key in &keys {
-            if let Some(user) = store::get_json::<UserRecord>(self.store, key).await? {
-                if user.email.contains(&q) || user.name.to_lowercase().contains(&q) {
-                    matches.push(user.to_dto());
-                }
-            }
+        let window = paging.window();
+        let mut statements = vec![select.bind(window.limit).bind(window.offset)];
+        if paging.include_totals {
+            statements.push(count);
         }
-        let total = matches.len();
-        let items = matches.drain(paging.range(total)).collect();
+        let mut results = self.db.batch(statements).await?.into_iter();
+        let users = results
+            .next()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|row| Ok(database::decode::<UserRow>(row)?.record()?.0.to_dto()))
+            .collect::<Result<Vec<User>>>()?;
+        let total = match results.next().and_then(|rows| rows.into_iter().next()) {
+            Some(row) => database::decode::<database::Count>(row)?.n as usize,
+            None => window.offset as usize + users.len(),
+        };
         Ok(Listing {
-            items,
+            items: users,
             paging,
             total,
         })
     }
 
-    /// Updates a user. A new password or email is how an account is taken
-    /// over, so `granter` may set them only on users who hold no Management
-    /// API permission it lacks itself. A new password, or blocking, ends
-    /// the user's sessions.
+    /// Updates a user over the version read. A new password or email is
+    /// how an account is taken over, so `granter` may set them only on
+    /// users who hold no Management API permission it lacks itself. A new
+    /// password, or blocking, ends the user's sessions; an email another
+    /// user has is refused (409) by the database's constraint.
     pub async fn update_user(
         &self,
         user_id: &str,
         update: UserUpdate,
         granter: &VerifiedAccessToken,
     ) -> Result<User> {
-        let mut user = self.existing_user(user_id).await?;
-        if update.password.is_some() || update.email.is_some() {
-            let audience = self.management_audience();
-            self.refuse_beyond(granter, &audience, user.permissions_on(&audience), |missing| {
-                format!(
-                    "The user holds Management API permissions the caller does not ({missing}); only a caller holding them may change the user's password or email"
-                )
-            })?;
-        }
         if let Some(connection) = &update.connection {
             check_connection(connection)?;
         }
@@ -411,74 +498,62 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             update.family_name.as_deref(),
             update.picture.as_deref(),
         )?;
-        let old_email = user.email.clone();
-        if let Some(email) = &update.email {
-            let email = normalize_email(email)?;
-            if email != user.email && self.user_by_email(&email).await?.is_some() {
-                return Err(exists());
+        let email = update.email.as_deref().map(normalize_email).transpose()?;
+        let password_hash = match &update.password {
+            Some(new_password) => {
+                // The policy is checked against the email the user will have.
+                let current = self.existing_user(user_id).await?.email;
+                password::check_policy(new_password, email.as_deref().unwrap_or(&current))?;
+                Some(
+                    password::hash(
+                        self.crypto,
+                        self.rng,
+                        self.config.password_iterations,
+                        new_password,
+                    )
+                    .await?,
+                )
             }
-            user.email = email;
-        }
-        let mut end_sessions = false;
-        if let Some(new_password) = &update.password {
-            password::check_policy(new_password, &user.email)?;
-            user.password_hash = password::hash(
-                self.crypto,
-                self.rng,
-                self.config.password_iterations,
-                new_password,
-            )
+            None => None,
+        };
+        let audience = self.management_audience();
+        let now = self.clock.now();
+        let (user, ()) = self
+            .modify_user(user_id, |user| {
+                if password_hash.is_some() || email.is_some() {
+                    self.refuse_beyond(granter, &audience, user.permissions_on(&audience), |missing| {
+                        format!(
+                            "The user holds Management API permissions the caller does not ({missing}); only a caller holding them may change the user's password or email"
+                        )
+                    })?;
+                }
+                apply_update(user, &update, email.clone(), password_hash.clone(), now);
+                Ok(())
+            })
             .await?;
-            end_sessions = true;
-        }
-        let UserUpdate {
-            email_verified,
-            name,
-            nickname,
-            given_name,
-            family_name,
-            picture,
-            blocked,
-            ..
-        } = update;
-        if let Some(verified) = email_verified {
-            user.email_verified = verified;
-        } else if user.email != old_email {
-            user.email_verified = false;
-        }
-        user.name = name.unwrap_or(user.name);
-        user.nickname = nickname.unwrap_or(user.nickname);
-        user.given_name = given_name.or(user.given_name);
-        user.family_name = family_name.or(user.family_name);
-        user.picture = picture.or(user.picture);
-        end_sessions |= blocked == Some(true) && !user.blocked;
-        user.blocked = blocked.unwrap_or(user.blocked);
-        if end_sessions {
-            user.session_epoch += 1;
-        }
-        user.updated_at = self.clock.now();
-        self.save_user(&user).await?;
-        if user.email != old_email {
-            store::put_json(self.store, &email_key(&user.email), &user.user_id).await?;
-            self.store.delete(&email_key(&old_email)).await?;
-        }
         Ok(user.to_dto())
     }
 
-    /// Deletes a user, their email index and their consents. Their sessions
-    /// die with them: a session whose user is gone is no session.
+    /// Deletes a user with their consents and sessions, in one batch.
     pub async fn delete_user(&self, user_id: &str) -> Result<()> {
-        let user = self.existing_user(user_id).await?;
-        self.delete_consents_of_user(&user.user_id).await?;
-        let index = email_key(&user.email);
-        if store::get_json::<String>(self.store, &index)
-            .await?
-            .as_deref()
-            == Some(user_id)
-        {
-            self.store.delete(&index).await?;
+        if !is_well_formed_user_id(user_id) {
+            return Err(not_found());
         }
-        self.store.delete(&key(user_id)).await
+        let rows = self
+            .commit(
+                vec![
+                    Statement::new("DELETE FROM consents WHERE user_id = ?1").bind(user_id),
+                    Statement::new("DELETE FROM sessions WHERE user_id = ?1").bind(user_id),
+                    Statement::new("DELETE FROM users WHERE user_id = ?1 RETURNING user_id")
+                        .bind(user_id),
+                ],
+                &[],
+            )
+            .await?;
+        if rows[2].is_empty() {
+            return Err(not_found());
+        }
+        Ok(())
     }
 
     pub async fn user_permissions(
@@ -489,32 +564,41 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         let user = self.existing_user(user_id).await?;
         let total = user.permissions.len();
         let range = paging.range(total);
-        let mut items = Vec::with_capacity(range.len());
-        for permission in user.permissions.iter().skip(range.start).take(range.len()) {
-            let api = self
-                .resource_server_by_identifier(&permission.resource_server_identifier)
-                .await?;
-            let description = api
-                .as_ref()
-                .and_then(|api| {
-                    api.scopes
-                        .iter()
-                        .find(|s| s.value == permission.permission_name)
-                })
-                .map(|s| s.description.clone())
-                .unwrap_or_default();
-            items.push(Permission {
-                permission_name: permission.permission_name.clone(),
-                description,
-                resource_server_name: api.map(|api| api.name.clone()).unwrap_or_default(),
-                resource_server_identifier: permission.resource_server_identifier.clone(),
-                sources: vec![PermissionSource {
-                    source_id: String::new(),
-                    source_name: String::new(),
-                    source_type: "DIRECT".to_string(),
-                }],
-            });
-        }
+        let page: Vec<&PermissionRef> = user
+            .permissions
+            .iter()
+            .skip(range.start)
+            .take(range.len())
+            .collect();
+        // The page's APIs in one query.
+        let apis = self
+            .stored_resource_servers(page.iter().map(|p| p.resource_server_identifier.as_str()))
+            .await?;
+        let items = page
+            .into_iter()
+            .map(|permission| {
+                let api = apis.get(&permission.resource_server_identifier);
+                let description = api
+                    .and_then(|api| {
+                        api.scopes
+                            .iter()
+                            .find(|s| s.value == permission.permission_name)
+                    })
+                    .map(|s| s.description.clone())
+                    .unwrap_or_default();
+                Permission {
+                    permission_name: permission.permission_name.clone(),
+                    description,
+                    resource_server_name: api.map(|api| api.name.clone()).unwrap_or_default(),
+                    resource_server_identifier: permission.resource_server_identifier.clone(),
+                    sources: vec![PermissionSource {
+                        source_id: String::new(),
+                        source_name: String::new(),
+                        source_type: "DIRECT".to_string(),
+                    }],
+                }
+            })
+            .collect();
         Ok(Listing {
             items,
             paging,
@@ -530,22 +614,20 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         request: PermissionsRequest,
         granter: &VerifiedAccessToken,
     ) -> Result<()> {
-        let mut user = self.existing_user(user_id).await?;
+        // 404 for an unknown user before anything about the request.
+        self.existing_user(user_id).await?;
         check_permission_list(&request)?;
-        let audience = self.management_audience();
-        let added = request
-            .permissions
-            .iter()
-            .filter(|p| p.resource_server_identifier == audience && !user.permissions.contains(p));
-        self.check_delegation(
-            granter,
-            &audience,
-            added.map(|p| p.permission_name.as_str()),
-        )?;
+        let apis = self
+            .stored_resource_servers(
+                request
+                    .permissions
+                    .iter()
+                    .map(|p| p.resource_server_identifier.as_str()),
+            )
+            .await?;
         for permission in &request.permissions {
-            let api = self
-                .resource_server_by_identifier(&permission.resource_server_identifier)
-                .await?
+            let api = apis
+                .get(&permission.resource_server_identifier)
                 .ok_or_else(|| {
                     Error::not_found(
                         ManagementErrorCode::InexistentResourceServer,
@@ -563,14 +645,28 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 )));
             }
         }
-        user.permissions.extend(request.permissions);
-        if user.permissions.len() > MAX_PERMISSIONS {
-            return Err(Error::invalid_body(format!(
-                "a user may hold at most {MAX_PERMISSIONS} permissions"
-            )));
-        }
-        user.updated_at = self.clock.now();
-        self.save_user(&user).await
+        let audience = self.management_audience();
+        let now = self.clock.now();
+        self.modify_user(user_id, |user| {
+            let added = request.permissions.iter().filter(|p| {
+                p.resource_server_identifier == audience && !user.permissions.contains(p)
+            });
+            self.check_delegation(
+                granter,
+                &audience,
+                added.map(|p| p.permission_name.as_str()),
+            )?;
+            user.permissions.extend(request.permissions.iter().cloned());
+            if user.permissions.len() > MAX_PERMISSIONS {
+                return Err(Error::invalid_body(format!(
+                    "a user may hold at most {MAX_PERMISSIONS} permissions"
+                )));
+            }
+            user.updated_at = now;
+            Ok(())
+        })
+        .await?;
+        Ok(())
     }
 
     pub async fn remove_user_permissions(
@@ -578,20 +674,36 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         user_id: &str,
         request: PermissionsRequest,
     ) -> Result<()> {
-        let mut user = self.existing_user(user_id).await?;
+        self.existing_user(user_id).await?;
         check_permission_list(&request)?;
-        for permission in &request.permissions {
-            user.permissions.remove(permission);
-        }
-        user.updated_at = self.clock.now();
-        self.save_user(&user).await
+        let now = self.clock.now();
+        self.modify_user(user_id, |user| {
+            for permission in &request.permissions {
+                user.permissions.remove(permission);
+            }
+            user.updated_at = now;
+            Ok(())
+        })
+        .await?;
+        Ok(())
     }
 
-    /// Records a successful sign-in.
+    /// Records a successful sign-in: one statement on the counters alone,
+    /// so it never undoes a change made to the user meanwhile.
     pub(crate) async fn record_login(&self, user: &mut UserRecord) -> Result<()> {
-        user.last_login = Some(self.clock.now());
+        let now = self.clock.now();
+        database::run(
+            self.db,
+            vec![Statement::new(
+                "UPDATE users SET logins_count = logins_count + 1, last_login = ?2 WHERE user_id = ?1",
+            )
+            .bind(&user.user_id)
+            .bind(now)],
+        )
+        .await?;
+        user.last_login = Some(now);
         user.logins_count += 1;
-        self.save_user(user).await
+        Ok(())
     }
 
     /// The user a correct email and password name, or `None` for a wrong
@@ -614,6 +726,54 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             Ok(None)
         }
     }
+}
+
+/// Applies a PATCH to a user read again for this attempt.
+fn apply_update(
+    user: &mut UserRecord,
+    update: &UserUpdate,
+    email: Option<String>,
+    password_hash: Option<String>,
+    now: u64,
+) {
+    let old_email = user.email.clone();
+    if let Some(email) = email {
+        user.email = email;
+    }
+    let mut end_sessions = false;
+    if let Some(hash) = password_hash {
+        user.password_hash = hash;
+        end_sessions = true;
+    }
+    let update = update.clone();
+    if let Some(verified) = update.email_verified {
+        user.email_verified = verified;
+    } else if user.email != old_email {
+        user.email_verified = false;
+    }
+    if let Some(name) = update.name {
+        user.name = name;
+    }
+    if let Some(nickname) = update.nickname {
+        user.nickname = nickname;
+    }
+    if update.given_name.is_some() {
+        user.given_name = update.given_name;
+    }
+    if update.family_name.is_some() {
+        user.family_name = update.family_name;
+    }
+    if update.picture.is_some() {
+        user.picture = update.picture;
+    }
+    end_sessions |= update.blocked == Some(true) && !user.blocked;
+    if let Some(blocked) = update.blocked {
+        user.blocked = blocked;
+    }
+    if end_sessions {
+        user.session_epoch += 1;
+    }
+    user.updated_at = now;
 }
 
 fn check_permission_list(request: &PermissionsRequest) -> Result<()> {

@@ -24,6 +24,7 @@ use crate::primitives::scope::Scope;
 use crate::primitives::text::is_forbidden_in_text;
 use crate::primitives::{redirect_uri, secret};
 use crate::seams::crypto::CryptoBackend;
+use crate::seams::database::Database;
 use crate::seams::random;
 use crate::seams::store::Store;
 use crate::Tenant;
@@ -372,7 +373,7 @@ const SERVER_MEMBERS: &[&str] = &[
     "client_id_issued_at",
 ];
 
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     pub fn registration_client_uri(&self, client_id: &str) -> String {
         format!("{}oidc/register/{client_id}", self.issuer())
     }
@@ -425,7 +426,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         let access_token = random::token(self.rng, REGISTRATION_TOKEN_BYTES);
         metadata.apply(&mut record, secret::hash(self.rng, &access_token));
         let client_secret = record.settle_secret(self.rng);
-        self.save_client(&record).await?;
+        self.insert_client(&record).await?;
         let anonymous = logs::anonymous();
         self.log_registration(anonymous, "Register a client", &record.client_id);
         Ok(self.client_information(&record, client_secret, Some(access_token)))
@@ -454,7 +455,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         let token = bearer_token(authorization)?;
         let refused =
             || Error::invalid_token("The registration access token is not valid for this client");
-        let record = self.client(client_id).await?.ok_or_else(refused)?;
+        let record = self.stored_client(client_id).await?.ok_or_else(refused)?;
         let valid = record
             .registration
             .as_ref()
@@ -485,8 +486,7 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         authorization: Option<&str>,
         body: &[u8],
     ) -> Result<ClientInformation> {
-        let mut record = self
-            .authorized_registration(client_id, authorization)
+        self.authorized_registration(client_id, authorization)
             .await?;
         let value: Value = serde_json::from_slice(body).map_err(|_| {
             Error::invalid_client_metadata("The request body must be a JSON object")
@@ -504,28 +504,44 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
                 "{member} is set by the server and must not be sent"
             )));
         }
-        if let Some(presented) = object.get("client_secret") {
-            let matches = presented.as_str().is_some_and(|s| {
-                record
-                    .secret_hash
-                    .as_deref()
-                    .is_some_and(|hash| secret::verify(hash, s))
-            });
-            if !matches {
-                return Err(Error::invalid_request(
-                    "client_secret, when sent, must be the client's current secret",
-                ));
-            }
-        }
+        let presented = object.get("client_secret");
         let metadata = ClientMetadata::from_members(object)?;
-        let access_token_hash = record
-            .registration
-            .take()
-            .map(|r| r.access_token_hash)
-            .unwrap_or_default();
-        metadata.apply(&mut record, access_token_hash);
-        let client_secret = record.settle_secret(self.rng);
-        self.save_client(&record).await?;
+        // Over the version read: a rotation made meanwhile is checked
+        // against, and kept.
+        let (record, client_secret) = self
+            .modify_client(client_id, |record| {
+                if let Some(presented) = presented {
+                    let matches = presented.as_str().is_some_and(|s| {
+                        record
+                            .secret_hash
+                            .as_deref()
+                            .is_some_and(|hash| secret::verify(hash, s))
+                    });
+                    if !matches {
+                        return Err(Error::invalid_request(
+                            "client_secret, when sent, must be the client's current secret",
+                        ));
+                    }
+                }
+                let access_token_hash = record
+                    .registration
+                    .take()
+                    .map(|r| r.access_token_hash)
+                    .unwrap_or_default();
+                metadata.clone().apply(record, access_token_hash);
+                Ok(record.settle_secret(self.rng))
+            })
+            .await
+            .map_err(|err| {
+                // Deleted since it was read: as RFC 7592 §2.1 answers.
+                if err.status() == 404 {
+                    Error::invalid_token(
+                        "The registration access token is not valid for this client",
+                    )
+                } else {
+                    err
+                }
+            })?;
         let actor = logs::actor(ActorKind::Client, client_id);
         self.log_registration(actor, "Update a client's registration", client_id);
         Ok(self.client_information(&record, client_secret, None))
@@ -538,12 +554,15 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
         client_id: &str,
         authorization: Option<&str>,
     ) -> Result<()> {
-        let record = self
-            .authorized_registration(client_id, authorization)
+        self.authorized_registration(client_id, authorization)
             .await?;
-        // Not `delete_client`: a second read could find the client gone
-        // (a concurrent delete) and answer in the Management API's format.
-        self.remove_client(&record).await?;
+        // Gone meanwhile (a concurrent delete) is gone all the same, not
+        // an error in the Management API's format.
+        match self.delete_client(client_id).await {
+            Ok(()) => {}
+            Err(err) if err.status() == 404 => {}
+            Err(err) => return Err(err),
+        }
         let actor = logs::actor(ActorKind::Client, client_id);
         self.log_registration(actor, "Delete a client's registration", client_id);
         Ok(())

@@ -14,6 +14,7 @@ use crate::management::clients::{AuthMethod, ClientRecord, GrantType};
 use crate::primitives::scope::{self, Scope};
 use crate::primitives::secret;
 use crate::seams::crypto::CryptoBackend;
+use crate::seams::database::Database;
 use crate::seams::store::Store;
 use crate::throttle::{ClientAuthLimits, RateLimit};
 use crate::{management, Tenant};
@@ -214,7 +215,7 @@ enum AuthenticatedClient {
     Registered(Box<ClientRecord>),
 }
 
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     /// `POST /oauth/token`, without throttling failed client authentication.
     pub async fn token(
         &self,

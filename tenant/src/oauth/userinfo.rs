@@ -5,10 +5,11 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::seams::crypto::CryptoBackend;
+use crate::seams::database::Database;
 use crate::seams::store::Store;
 use crate::Tenant;
 
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     /// `GET/POST /userinfo`: the claims of the token's user that its
     /// scopes release.
     pub async fn userinfo(&self, authorization: Option<&str>) -> Result<Value> {

@@ -1,9 +1,13 @@
 //! What the rules are written against, each supplied by the runtime: the
-//! store (Workers KV), the clock, the random source, the native crypto
-//! (WebCrypto) and isolate memory. Nothing here knows an OAuth word.
+//! system of record (D1), the edge's read model (Workers KV), the clock,
+//! the random source, the native crypto (WebCrypto) and isolate memory.
+//! Nothing here knows an OAuth word.
 
 pub mod cache;
 pub mod clock;
 pub mod crypto;
+pub mod database;
 pub mod random;
+#[cfg(any(test, feature = "sqlite"))]
+pub mod sqlite;
 pub mod store;

@@ -36,6 +36,15 @@ pub fn alphanumeric(rng: &dyn Rng, len: usize) -> String {
     out
 }
 
+/// `len` lower-case hex digits (`len` even).
+pub fn hex(rng: &dyn Rng, len: usize) -> String {
+    let mut buf = vec![0u8; len.div_ceil(2)];
+    rng.fill(&mut buf);
+    let mut out: String = buf.iter().map(|b| format!("{b:02x}")).collect();
+    out.truncate(len);
+    out
+}
+
 /// `bytes` random bytes, base64url without padding.
 pub fn token(rng: &dyn Rng, bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
@@ -53,6 +62,15 @@ mod tests {
         assert_eq!(id.len(), 32);
         assert!(id.bytes().all(|b| b.is_ascii_alphanumeric()));
         assert_ne!(id, alphanumeric(&OsRng, 32));
+    }
+
+    #[test]
+    fn hex_has_the_requested_length_and_alphabet() {
+        let id = hex(&OsRng, 24);
+        assert_eq!(id.len(), 24);
+        assert!(id
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
     }
 
     #[test]

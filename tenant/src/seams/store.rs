@@ -1,14 +1,17 @@
-//! The storage seam: a small key-value trait the tenant's rules are written
-//! against. Workers KV implements it in production; [`MemoryStore`] in tests.
+//! The read model's seam: a small key-value trait for the edge's copy of
+//! what the hot paths read (`records::read_model`). Workers KV implements
+//! it in production; [`MemoryStore`] in tests.
 //!
 //! The trait mirrors what KV can promise: single-key get/put/delete and
-//! prefix listing, no transactions. Key layout lives in the modules that own
-//! the records, so the store knows nothing about OAuth.
+//! prefix listing, no transactions, reads that may be stale. So the tenant
+//! only ever writes it from committed rows of the system of record, and
+//! never reads it to decide a write. The key layout lives with the read
+//! model, so the store knows nothing about OAuth.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
-use serde::{de::DeserializeOwned, Serialize};
+use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
 
@@ -24,9 +27,6 @@ pub struct KeyPage {
 pub trait Store {
     async fn get(&self, key: &str) -> Result<Option<String>>;
     async fn put(&self, key: &str, value: &str) -> Result<()>;
-    /// A put the store may forget after `ttl_seconds` (at least 60). The
-    /// record must carry its own expiry too: the store's is only cleanup.
-    async fn put_expiring(&self, key: &str, value: &str, ttl_seconds: u64) -> Result<()>;
     async fn delete(&self, key: &str) -> Result<()>;
     /// Keys starting with `prefix`, in lexicographic order, a page at a time.
     async fn list(&self, prefix: &str, cursor: Option<&str>) -> Result<KeyPage>;
@@ -44,56 +44,6 @@ pub(crate) async fn get_json<T: DeserializeOwned>(
     }
 }
 
-pub(crate) async fn put_json<T: Serialize>(store: &impl Store, key: &str, value: &T) -> Result<()> {
-    let raw = serde_json::to_string(value).expect("records serialize to JSON");
-    store.put(key, &raw).await
-}
-
-pub(crate) async fn put_json_expiring<T: Serialize>(
-    store: &impl Store,
-    key: &str,
-    value: &T,
-    ttl_seconds: u64,
-) -> Result<()> {
-    let raw = serde_json::to_string(value).expect("records serialize to JSON");
-    store.put_expiring(key, &raw, ttl_seconds.max(60)).await
-}
-
-/// A write made after the response: what to put, and for how long.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PendingWrite {
-    pub key: String,
-    pub value: String,
-    pub ttl_seconds: u64,
-}
-
-/// Writes a request deferred until after its response (see
-/// `Tenant::take_deferred`).
-#[derive(Debug, Default, PartialEq, Eq)]
-#[must_use = "deferred writes are lost unless they are written"]
-pub struct Deferred(pub(crate) Vec<PendingWrite>);
-
-impl Deferred {
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Writes each; returns the failures, for the log: the operations they
-    /// record have happened whatever becomes of them.
-    pub async fn write(self, store: &impl Store) -> Vec<Error> {
-        let mut failures = Vec::new();
-        for write in self.0 {
-            if let Err(err) = store
-                .put_expiring(&write.key, &write.value, write.ttl_seconds.max(60))
-                .await
-            {
-                failures.push(err);
-            }
-        }
-        failures
-    }
-}
-
 /// Every key under `prefix`, following cursors.
 pub(crate) async fn list_all(store: &impl Store, prefix: &str) -> Result<Vec<String>> {
     let mut keys = Vec::new();
@@ -106,24 +56,6 @@ pub(crate) async fn list_all(store: &impl Store, prefix: &str) -> Result<Vec<Str
             None => return Ok(keys),
         }
     }
-}
-
-/// An id derived from a record's natural key. KV has no compare-and-swap,
-/// so two requests racing to create the same record both write; with the id
-/// derived rather than drawn, they write the same keys and leave no orphan.
-pub(crate) fn derived_id(kind: &str, natural_key: &[&str], len: usize) -> String {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use base64::Engine;
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    hasher.update(kind.as_bytes());
-    for part in natural_key {
-        hasher.update([0]);
-        hasher.update(part.as_bytes());
-    }
-    let mut id = URL_SAFE_NO_PAD.encode(hasher.finalize());
-    id.truncate(len);
-    id
 }
 
 /// Counts of the operations a store has served.
@@ -201,11 +133,6 @@ impl Store for MemoryStore {
             .borrow_mut()
             .insert(key.to_string(), value.to_string());
         Ok(())
-    }
-
-    /// Kept until deleted: the records' own expiry is what tests observe.
-    async fn put_expiring(&self, key: &str, value: &str, _ttl_seconds: u64) -> Result<()> {
-        self.put(key, value).await
     }
 
     async fn delete(&self, key: &str) -> Result<()> {

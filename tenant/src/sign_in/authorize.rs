@@ -3,13 +3,14 @@
 
 use crate::error::{OAuthErrorCode, Result};
 use crate::seams::crypto::CryptoBackend;
+use crate::seams::database::Database;
 use crate::seams::store::Store;
 use crate::sign_in::outcome::Outcome;
 use crate::sign_in::request::Prompt;
 use crate::sign_in::sessions::Session;
 use crate::Tenant;
 
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     /// `GET /authorize`: answers at once when a session can, else asks the
     /// person to sign in.
     pub async fn authorize(&self, query: &str, session_id: Option<&str>) -> Result<Outcome> {

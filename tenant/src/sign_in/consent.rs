@@ -4,6 +4,7 @@
 use crate::error::{OAuthErrorCode, Result};
 use crate::primitives::scope::Scope;
 use crate::seams::crypto::CryptoBackend;
+use crate::seams::database::Database;
 use crate::seams::store::Store;
 use crate::sign_in::grant::{Grant, OIDC_SCOPES};
 use crate::sign_in::outcome::{ConsentPrompt, Outcome};
@@ -11,7 +12,7 @@ use crate::sign_in::request::{AuthorizeRequest, Prompt};
 use crate::sign_in::sessions::Session;
 use crate::Tenant;
 
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     /// The consent form's decision for the request in `query`.
     pub async fn decide_consent(
         &self,

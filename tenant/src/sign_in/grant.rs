@@ -6,6 +6,7 @@ use crate::error::{echo, OAuthErrorCode, Result};
 use crate::management::resource_servers::ResourceServerRecord;
 use crate::primitives::scope::Scope;
 use crate::seams::crypto::CryptoBackend;
+use crate::seams::database::Database;
 use crate::seams::store::Store;
 use crate::sign_in::request::AuthorizeRequest;
 use crate::sign_in::sessions::Session;
@@ -33,7 +34,7 @@ impl Grant {
     }
 }
 
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     /// Which API and scopes this person may grant this client.
     pub(super) async fn grant(
         &self,

@@ -7,6 +7,7 @@ use crate::error::{Error, ManagementErrorCode, OAuthErrorCode, Result};
 use crate::management::logs::NewEvent;
 use crate::management::users::NewUser;
 use crate::seams::crypto::CryptoBackend;
+use crate::seams::database::Database;
 use crate::seams::store::Store;
 use crate::sign_in::outcome::{LoginPrompt, Outcome};
 use crate::sign_in::request::AuthorizeRequest;
@@ -23,7 +24,7 @@ pub struct FormResult {
     pub error: Option<String>,
 }
 
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     pub(super) async fn login_prompt(&self, request: &AuthorizeRequest) -> Result<LoginPrompt> {
         Ok(LoginPrompt {
             client_name: request.client.name.clone(),

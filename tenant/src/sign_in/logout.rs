@@ -3,6 +3,7 @@
 
 use crate::error::{echo, Error, Result};
 use crate::seams::crypto::CryptoBackend;
+use crate::seams::database::Database;
 use crate::seams::store::Store;
 use crate::sign_in::request::parse_params;
 use crate::Tenant;
@@ -17,7 +18,7 @@ pub enum LogoutOutcome {
     SignedOut,
 }
 
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     /// `GET /v2/logout?client_id=..&returnTo=..` (Auth0): ends the session
     /// and returns only to a URL in the client's Allowed Logout URLs.
     pub async fn logout(&self, query: &str, session_id: Option<&str>) -> Result<LogoutOutcome> {

@@ -19,6 +19,7 @@ use crate::error::{echo, Error, OAuthErrorCode, Redirect, Result};
 use crate::management::clients::ClientRecord;
 use crate::primitives::scope::Scope;
 use crate::seams::crypto::CryptoBackend;
+use crate::seams::database::Database;
 use crate::seams::store::Store;
 use crate::Tenant;
 
@@ -89,7 +90,7 @@ pub(crate) fn parse_params(query: &str) -> std::result::Result<BTreeMap<String, 
     Ok(params)
 }
 
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     /// Validates an `/authorize` query far enough to know where errors go,
     /// then completely.
     pub(super) async fn authorize_request(&self, query: &str) -> Result<AuthorizeRequest> {

@@ -9,6 +9,7 @@ use crate::jose::access_token::{AccessTokenGrant, Audience};
 use crate::jose::id_token::IdTokenGrant;
 use crate::jose::keys::SigningAlg;
 use crate::seams::crypto::CryptoBackend;
+use crate::seams::database::Database;
 use crate::seams::store::Store;
 use crate::sign_in::grant::Grant;
 use crate::sign_in::request::AuthorizeRequest;
@@ -71,7 +72,7 @@ impl AuthorizationResponse {
     }
 }
 
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     pub(super) async fn respond_with_tokens(
         &self,
         request: &AuthorizeRequest,

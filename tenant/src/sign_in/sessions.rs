@@ -2,13 +2,15 @@
 //!
 //! A session is what the hosted login leaves behind so the next
 //! `/authorize` does not ask again: a random id in an `HttpOnly` cookie, and
-//! `session/{sha256(id)}` in the store, so the store never holds a usable
-//! cookie. Sessions end at a fixed lifetime (the store forgets them then
-//! too), at logout, and for every session of a person at once when their
-//! password changes or they are blocked (the user's `session_epoch`).
+//! a row of `sessions` under the id's SHA-256, so the database never holds
+//! a usable cookie. Sessions end at a fixed lifetime (the scheduled task
+//! deletes them then), at logout, and for every session of a person at
+//! once when their password changes or they are blocked (the user's
+//! `session_epoch`).
 //!
-//! Consent is remembered per user and client under
-//! `consent/{user_id}/{client_id}`: the scopes granted, per audience.
+//! Consent is remembered per user and client in `consents`: one row per
+//! audience and scope granted, so allowing more is an insert that can
+//! never lose what a concurrent sign-in allowed.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,12 +23,11 @@ use crate::error::Result;
 use crate::management::users::UserRecord;
 use crate::primitives::scope::Scope;
 use crate::seams::crypto::CryptoBackend;
+use crate::seams::database::{self, Database, Statement};
 use crate::seams::random;
-use crate::seams::store::{self, Store};
+use crate::seams::store::Store;
 use crate::Tenant;
 
-const SESSION_PREFIX: &str = "session/";
-const CONSENT_PREFIX: &str = "consent/";
 /// A session lasts a week from sign-in, then the person signs in again.
 pub const SESSION_LIFETIME: u64 = 7 * 24 * 3600;
 /// 32 random bytes, base64url.
@@ -75,9 +76,9 @@ impl ConsentRecord {
     }
 }
 
-fn session_key(session_id: &str) -> String {
-    let digest = Sha256::digest(session_id.as_bytes());
-    format!("{SESSION_PREFIX}{}", URL_SAFE_NO_PAD.encode(digest))
+/// The row's id: the cookie's id hashed.
+fn session_hash(session_id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(session_id.as_bytes()))
 }
 
 fn is_well_formed_session_id(session_id: &str) -> bool {
@@ -87,11 +88,28 @@ fn is_well_formed_session_id(session_id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn consent_key(user_id: &str, client_id: &str) -> String {
-    format!("{CONSENT_PREFIX}{user_id}/{client_id}")
+/// A session's row with its user's.
+#[derive(Deserialize)]
+struct SessionRow {
+    user_id: String,
+    issuer: String,
+    auth_time: u64,
+    expires_at: u64,
+    epoch: u64,
+    doc: String,
+    version: i64,
+    logins_count: u64,
+    last_login: Option<u64>,
 }
 
-impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
+#[derive(Deserialize)]
+struct ConsentRow {
+    audience: String,
+    scope: String,
+    granted_at: u64,
+}
+
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     /// Starts a session for a user who just signed in; returns the cookie
     /// value (the only copy of the session id) and the record.
     pub async fn start_session(&self, user: &UserRecord) -> Result<(String, SessionRecord)> {
@@ -104,11 +122,18 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
             issuer: self.issuer().to_string(),
             epoch: user.session_epoch,
         };
-        store::put_json_expiring(
-            self.store,
-            &session_key(&session_id),
-            &record,
-            SESSION_LIFETIME,
+        database::run(
+            self.db,
+            vec![Statement::new(
+                "INSERT INTO sessions (id_hash, user_id, issuer, auth_time, expires_at, epoch) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .bind(session_hash(&session_id))
+            .bind(&record.user_id)
+            .bind(&record.issuer)
+            .bind(record.auth_time)
+            .bind(record.expires_at)
+            .bind(record.epoch)],
         )
         .await?;
         Ok((session_id, record))
@@ -116,63 +141,128 @@ impl<S: Store, K: CryptoBackend> Tenant<'_, S, K> {
 
     /// The session a cookie names, if it is live, was started with this
     /// issuer, and its user still exists, is not blocked and has neither
-    /// changed password nor been blocked since (two store reads).
+    /// changed password nor been blocked since: one query.
     pub async fn session(&self, session_id: Option<&str>) -> Result<Option<Session>> {
         let Some(session_id) = session_id.filter(|id| is_well_formed_session_id(id)) else {
             return Ok(None);
         };
-        let Some(record) =
-            store::get_json::<SessionRecord>(self.store, &session_key(session_id)).await?
-        else {
+        let row: Option<SessionRow> = database::first(
+            self.db,
+            Statement::new(
+                "SELECT s.user_id, s.issuer, s.auth_time, s.expires_at, s.epoch, \
+                 u.doc, u.version, u.logins_count, u.last_login \
+                 FROM sessions AS s JOIN users AS u ON u.user_id = s.user_id WHERE s.id_hash = ?1",
+            )
+            .bind(session_hash(session_id)),
+        )
+        .await?;
+        let Some(row) = row else {
             return Ok(None);
         };
-        if record.expires_at <= self.clock.now() || record.issuer != self.issuer() {
+        if row.expires_at <= self.clock.now() || row.issuer != self.issuer() {
             return Ok(None);
         }
-        let user = self.user(&record.user_id).await?;
-        Ok(user
-            .filter(|user| !user.blocked && user.session_epoch == record.epoch)
-            .map(|user| Session { record, user }))
+        let mut user: UserRecord = database::Versioned {
+            doc: row.doc,
+            version: row.version,
+        }
+        .record()?;
+        user.logins_count = row.logins_count;
+        user.last_login = row.last_login;
+        if user.blocked || user.session_epoch != row.epoch {
+            return Ok(None);
+        }
+        Ok(Some(Session {
+            record: SessionRecord {
+                user_id: row.user_id,
+                auth_time: row.auth_time,
+                expires_at: row.expires_at,
+                issuer: row.issuer,
+                epoch: row.epoch,
+            },
+            user,
+        }))
     }
 
     pub async fn end_session(&self, session_id: Option<&str>) -> Result<()> {
         match session_id.filter(|id| is_well_formed_session_id(id)) {
-            Some(session_id) => self.store.delete(&session_key(session_id)).await,
+            Some(session_id) => {
+                database::run(
+                    self.db,
+                    vec![Statement::new("DELETE FROM sessions WHERE id_hash = ?1")
+                        .bind(session_hash(session_id))],
+                )
+                .await
+            }
             None => Ok(()),
         }
     }
 
+    /// What the person allowed the client: one query.
     pub async fn consent(&self, user_id: &str, client_id: &str) -> Result<ConsentRecord> {
-        Ok(
-            store::get_json(self.store, &consent_key(user_id, client_id))
-                .await?
-                .unwrap_or_default(),
+        let rows: Vec<ConsentRow> = database::all(
+            self.db,
+            Statement::new(
+                "SELECT audience, scope, granted_at FROM consents WHERE user_id = ?1 AND client_id = ?2",
+            )
+            .bind(user_id)
+            .bind(client_id),
         )
+        .await?;
+        let mut record = ConsentRecord::default();
+        for row in rows {
+            let granted = record.granted.entry(row.audience).or_default();
+            if !row.scope.is_empty() {
+                granted.insert(row.scope);
+            }
+            record.updated_at = record.updated_at.max(row.granted_at);
+        }
+        Ok(record)
     }
 
-    /// Adds what the person just allowed, per audience, in one write.
+    /// Adds what the person just allowed, per audience, in one statement
+    /// that only ever adds rows.
     pub(crate) async fn remember_consent(
         &self,
         user_id: &str,
         client_id: &str,
         granted: &[(&str, &Scope)],
     ) -> Result<()> {
-        let mut record = self.consent(user_id, client_id).await?;
+        let mut rows: Vec<[&str; 2]> = Vec::new();
         for (audience, scopes) in granted {
-            record
-                .granted
-                .entry(audience.to_string())
-                .or_default()
-                .extend(scopes.iter().map(str::to_string));
+            // The audience itself, even with no scope on it.
+            rows.push([audience, ""]);
+            rows.extend(scopes.iter().map(|scope| [*audience, scope]));
         }
-        record.updated_at = self.clock.now();
-        store::put_json(self.store, &consent_key(user_id, client_id), &record).await
+        database::run(
+            self.db,
+            vec![Statement::new(
+                "INSERT OR IGNORE INTO consents (user_id, client_id, audience, scope, granted_at) \
+                 SELECT ?1, ?2, json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?3 \
+                 FROM json_each(?4)",
+            )
+            .bind(user_id)
+            .bind(client_id)
+            .bind(self.clock.now())
+            .bind(serde_json::to_string(&rows).expect("strings serialize"))],
+        )
+        .await
     }
 
-    pub(crate) async fn delete_consents_of_user(&self, user_id: &str) -> Result<()> {
-        for key in store::list_all(self.store, &format!("{CONSENT_PREFIX}{user_id}/")).await? {
-            self.store.delete(&key).await?;
-        }
-        Ok(())
+    /// The scheduled task's part: deletes sessions that have ended, at most
+    /// `limit`. Returns how many.
+    pub async fn delete_ended_sessions(&self, limit: u64) -> Result<usize> {
+        let rows = self
+            .db
+            .rows(
+                Statement::new(
+                    "DELETE FROM sessions WHERE id_hash IN \
+                     (SELECT id_hash FROM sessions WHERE expires_at <= ?1 LIMIT ?2) RETURNING 1 AS n",
+                )
+                .bind(self.clock.now())
+                .bind(limit),
+            )
+            .await?;
+        Ok(rows.len())
     }
 }

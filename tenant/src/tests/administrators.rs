@@ -181,18 +181,14 @@ fn a_person_cannot_grant_management_permissions_they_do_not_hold() {
             })
             .collect(),
     };
-    let before = world.store.snapshot();
+    let before = world.snapshot();
     let refused = block_on(tenant.add_user_permissions(
         &user_id,
         ask(&["read:users", "delete:users", "update:client_keys"]),
         &granter,
     ));
     crate::testing::assert_insufficient_scope(refused, "missing: delete:users update:client_keys");
-    assert_eq!(
-        world.store.snapshot(),
-        before,
-        "a refused grant writes nothing"
-    );
+    assert_eq!(world.snapshot(), before, "a refused grant writes nothing");
     assert_eq!(
         block_on(tenant.user(&user_id))
             .unwrap()

@@ -90,6 +90,7 @@ fn isolate_memory_never_serves_one_issuers_records_to_another() {
     }
     let second_tenant = crate::Tenant::new(
         &second.store,
+        &second.db,
         &second.crypto,
         &second.clock,
         &second.rng,

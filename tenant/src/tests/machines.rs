@@ -165,7 +165,12 @@ pub(super) fn enable_registration(world: &World) {
 pub(super) fn from_ip<'w>(
     world: &'w World,
     ip: &str,
-) -> crate::Tenant<'w, crate::seams::store::MemoryStore, crate::testing::TestCrypto> {
+) -> crate::Tenant<
+    'w,
+    crate::seams::store::MemoryStore,
+    crate::testing::TestCrypto,
+    crate::seams::sqlite::SqliteDatabase,
+> {
     world.tenant().with_caller(crate::Caller {
         ip: Some(ip.into()),
         user_agent: Some("attack-tool/1.0".into()),

@@ -677,11 +677,12 @@ proptest! {
             Ok(paging) => prop_assert!(paging.per_page >= 1 && paging.per_page <= 100, "{:?}", paging),
             Err(err) => prop_assert_eq!(err.status(), 400, "{:?}", err),
         }
-        match crate::management::logs::LogQuery::from_query(&pairs) {
-            Ok(crate::management::logs::LogQuery::Page(paging)) => {
+        use crate::management::logs::{LogQuery, LogWindow};
+        match LogQuery::from_query(&pairs).map(|query| query.window) {
+            Ok(LogWindow::Page(paging)) => {
                 prop_assert!((paging.page + 1) * paging.per_page <= crate::management::logs::MAX_PAGED_EVENTS);
             }
-            Ok(crate::management::logs::LogQuery::Checkpoint { take, .. }) => {
+            Ok(LogWindow::Checkpoint { take, .. }) => {
                 prop_assert!((1..=crate::management::logs::MAX_TAKE).contains(&take));
             }
             Err(err) => prop_assert_eq!(err.status(), 400, "{:?}", err),

@@ -118,7 +118,7 @@ fn wrong_credentials_get_one_message_whether_or_not_the_email_exists() {
     create_user(&world, EMAIL);
     let client_id = create_spa(&world);
     let q = query(&client_id, &[("audience", ""), ("scope", "openid")]);
-    let writes = world.store.counts().writes;
+    let before = world.snapshot();
     let wrong_password = block_on(world.tenant().login(&q, EMAIL, "not the password")).unwrap();
     let unknown_email = block_on(world.tenant().login(&q, "nobody@example.com", PASSWORD)).unwrap();
     for result in [&wrong_password, &unknown_email] {
@@ -128,11 +128,16 @@ fn wrong_credentials_get_one_message_whether_or_not_the_email_exists() {
     }
     // Nothing but the two `f` events of the audit log, which name no user
     // either way: the log does not tell which emails have accounts.
+    let mut after = world.snapshot();
+    assert_eq!(after.read_model, before.read_model);
+    let logged = after.database.remove("logs").unwrap_or_default();
+    let mut before_db = before.database;
+    let logged_before = before_db.remove("logs").unwrap_or_default();
     assert_eq!(
-        world.store.counts().writes,
-        writes + 2,
-        "a failed login writes only its log event"
+        after.database, before_db,
+        "a failed login writes only its log events"
     );
+    assert_eq!(logged.len(), logged_before.len() + 2);
     let events = world.audit_log();
     let shapes: Vec<_> = events
         .iter()
@@ -188,7 +193,7 @@ fn silent_authentication_without_a_session_is_login_required() {
 fn an_untrusted_client_or_redirect_uri_gets_an_error_page_and_no_redirect() {
     let world = World::new();
     let client_id = create_spa(&world);
-    let writes = world.store.counts().writes;
+    let before = world.snapshot();
     for q in [
         query("", &[]),
         query("unknownunknownunknownunknown0000", &[]),
@@ -221,7 +226,7 @@ fn an_untrusted_client_or_redirect_uri_gets_an_error_page_and_no_redirect() {
             "{q}: expected an error page, got {refused:?}"
         );
     }
-    assert_eq!(world.store.counts().writes, writes);
+    assert_eq!(world.snapshot(), before);
 }
 
 #[test]
