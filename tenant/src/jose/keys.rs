@@ -58,6 +58,20 @@ impl fmt::Debug for SigningKeyRecord {
 }
 
 /// A signing key ready to use: Ed25519 keys are parsed once per isolate.
+impl SigningKeyRecord {
+    /// The statement storing a new key (one already there is kept: a
+    /// key's id is its thumbprint).
+    pub fn insert(&self) -> Statement {
+        Statement::new(
+            "INSERT OR IGNORE INTO signing_keys (kid, alg, created_at, doc) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .bind(&self.kid)
+        .bind(self.alg.as_str())
+        .bind(self.created_at)
+        .bind(database::doc(self))
+    }
+}
+
 pub struct LoadedKey {
     pub record: SigningKeyRecord,
     ed25519: Option<ed25519_dalek::SigningKey>,
@@ -168,13 +182,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
 
     async fn create_signing_key(&self, alg: SigningAlg) -> Result<Rc<LoadedKey>> {
         let record = self.new_signing_key(alg).await?;
-        let insert = Statement::new(
-            "INSERT OR IGNORE INTO signing_keys (kid, alg, created_at, doc) VALUES (?1, ?2, ?3, ?4)",
-        )
-        .bind(&record.kid)
-        .bind(record.alg.as_str())
-        .bind(record.created_at)
-        .bind(database::doc(&record));
+        let insert = record.insert();
         let projection = [Projection::SigningKey(record.kid.clone())];
         self.commit(vec![insert], &projection).await?;
         self.project(&projection).await;

@@ -31,6 +31,19 @@ pub struct ClientGrantRecord {
 }
 
 impl ClientGrantRecord {
+    /// The statement storing a new grant, made at `created_at`.
+    pub fn insert(&self, created_at: u64) -> Statement {
+        Statement::new(
+            "INSERT INTO client_grants (id, client_id, audience, created_at, doc, version) \
+             VALUES (?1, ?2, ?3, ?4, ?5, 1)",
+        )
+        .bind(&self.id)
+        .bind(&self.client_id)
+        .bind(&self.audience)
+        .bind(created_at)
+        .bind(database::doc(self))
+    }
+
     pub fn to_dto(&self) -> ClientGrant {
         ClientGrant {
             id: self.id.clone(),
@@ -252,18 +265,11 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             audience: api.identifier.clone(),
             scope,
         };
-        let insert = Statement::new(
-            "INSERT INTO client_grants (id, client_id, audience, created_at, doc, version) \
-             VALUES (?1, ?2, ?3, ?4, ?5, 1)",
+        self.create(
+            vec![record.insert(self.clock.now())],
+            &record.projections(),
+            || Error::conflict("A client grant for this client and audience already exists"),
         )
-        .bind(&record.id)
-        .bind(&record.client_id)
-        .bind(&record.audience)
-        .bind(self.clock.now())
-        .bind(database::doc(&record));
-        self.create(vec![insert], &record.projections(), || {
-            Error::conflict("A client grant for this client and audience already exists")
-        })
         .await?;
         Ok(record.to_dto())
     }

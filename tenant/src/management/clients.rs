@@ -123,6 +123,20 @@ impl ClientRecord {
         }
     }
 
+    /// The statement storing a new client.
+    pub fn insert(&self) -> Statement {
+        Statement::new(
+            "INSERT INTO clients (client_id, name, app_type, is_first_party, created_at, doc, version) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)",
+        )
+        .bind(&self.client_id)
+        .bind(&self.name)
+        .bind(self.app_type.map(|t| t.as_str()))
+        .bind(self.is_first_party)
+        .bind(self.created_at)
+        .bind(database::doc(self))
+    }
+
     pub fn allows_grant(&self, grant_type: GrantType) -> bool {
         self.grant_types.contains(&grant_type)
     }
@@ -515,17 +529,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
 
     /// Stores a new client and projects it.
     pub(crate) async fn insert_client(&self, record: &ClientRecord) -> Result<()> {
-        let insert = Statement::new(
-            "INSERT INTO clients (client_id, name, app_type, is_first_party, created_at, doc, version) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)",
-        )
-        .bind(&record.client_id)
-        .bind(&record.name)
-        .bind(record.app_type.map(|t| t.as_str()))
-        .bind(record.is_first_party)
-        .bind(record.created_at)
-        .bind(database::doc(record));
-        self.create(vec![insert], &record.projections(), || {
+        self.create(vec![record.insert()], &record.projections(), || {
             Error::conflict("A client with this id already exists")
         })
         .await?;

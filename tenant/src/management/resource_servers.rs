@@ -73,6 +73,18 @@ impl ResourceServerRecord {
         }
     }
 
+    /// The statement storing a new API, made at `created_at`.
+    pub fn insert(&self, created_at: u64) -> Statement {
+        Statement::new(
+            "INSERT INTO resource_servers (id, identifier, created_at, doc, version) \
+             VALUES (?1, ?2, ?3, ?4, 1)",
+        )
+        .bind(&self.id)
+        .bind(&self.identifier)
+        .bind(created_at)
+        .bind(database::doc(self))
+    }
+
     pub fn defines_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s.value == scope)
     }
@@ -317,16 +329,12 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             enforce_policies: request.enforce_policies.unwrap_or(false),
             is_system: false,
         };
-        let insert = Statement::new(
-            "INSERT INTO resource_servers (id, identifier, created_at, doc, version) \
-             VALUES (?1, ?2, ?3, ?4, 1)",
+        self.create(
+            vec![record.insert(self.clock.now())],
+            &record.projections(),
+            exists,
         )
-        .bind(&record.id)
-        .bind(&record.identifier)
-        .bind(self.clock.now())
-        .bind(database::doc(&record));
-        self.create(vec![insert], &record.projections(), exists)
-            .await?;
+        .await?;
         Ok(record.to_dto())
     }
 

@@ -117,12 +117,13 @@ impl Field {
             Self::Word => ("user_terms", "term"),
         };
         if prefix {
+            // A user may have several words with the prefix: once each.
             format!(
-                "SELECT user_id FROM {table} WHERE {column} >= ?{n} AND {column} < ?{}",
+                "SELECT DISTINCT user_id FROM {table} WHERE {column} >= ?{n} AND {column} < ?{}",
                 n + 1
             )
         } else {
-            format!("SELECT user_id FROM {table} WHERE {column} = ?{n}")
+            format!("SELECT DISTINCT user_id FROM {table} WHERE {column} = ?{n}")
         }
     }
 }

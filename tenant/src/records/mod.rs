@@ -14,6 +14,7 @@
 //! came first, nothing is written and the record is read again. Nothing
 //! reads a KV record, changes it and writes it back.
 
+pub mod import;
 pub mod read_model;
 
 use serde::de::DeserializeOwned;

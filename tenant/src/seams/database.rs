@@ -96,6 +96,47 @@ impl Statement {
         self.params.push(value.into());
         self
     }
+
+    /// The statement with its parameters written in as SQL literals, for
+    /// a file `wrangler d1 execute --file` runs (the upgrade from KV).
+    /// Parameters are `?N` or `?`, never inside the statements' own quoted
+    /// text.
+    pub fn to_sql(&self) -> String {
+        let mut out = String::with_capacity(self.sql.len() + 64);
+        let mut next = 0usize;
+        let mut chars = self.sql.chars().peekable();
+        let mut quoted = false;
+        while let Some(c) = chars.next() {
+            if c == '\'' {
+                quoted = !quoted;
+            }
+            if c != '?' || quoted {
+                out.push(c);
+                continue;
+            }
+            let mut digits = String::new();
+            while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                digits.push(*d);
+                chars.next();
+            }
+            let index = match digits.parse::<usize>() {
+                Ok(n) => n,
+                Err(_) => next + 1,
+            };
+            next = next.max(index);
+            match self.params.get(index - 1) {
+                Some(Value::Null) | None => out.push_str("NULL"),
+                Some(Value::Integer(i)) => out.push_str(&i.to_string()),
+                Some(Value::Text(text)) => {
+                    out.push('\'');
+                    out.push_str(&text.replace('\'', "''"));
+                    out.push('\'');
+                }
+            }
+        }
+        out.push(';');
+        out
+    }
 }
 
 /// A row: column names to values (integers as JSON integers, text as
@@ -239,6 +280,25 @@ impl Deferred {
             return None;
         }
         db.batch(self.0).await.err().map(Error::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_render_as_sql_with_their_parameters_quoted() {
+        let statement = Statement::new(
+            "INSERT INTO t (a, b, c) SELECT ?2, ?1, json_extract(x, '$[0]') FROM j WHERE d = ? AND e = ?1",
+        )
+        .bind("it's")
+        .bind(7i64)
+        .bind(Value::Null);
+        assert_eq!(
+            statement.to_sql(),
+            "INSERT INTO t (a, b, c) SELECT 7, 'it''s', json_extract(x, '$[0]') FROM j WHERE d = NULL AND e = 'it''s';"
+        );
     }
 }
 

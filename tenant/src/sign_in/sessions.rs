@@ -50,6 +50,22 @@ pub struct SessionRecord {
     pub epoch: u64,
 }
 
+impl SessionRecord {
+    /// The statement storing a new session under the hash of its id.
+    pub fn insert(&self, id_hash: &str) -> Statement {
+        Statement::new(
+            "INSERT INTO sessions (id_hash, user_id, issuer, auth_time, expires_at, epoch) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .bind(id_hash)
+        .bind(&self.user_id)
+        .bind(&self.issuer)
+        .bind(self.auth_time)
+        .bind(self.expires_at)
+        .bind(self.epoch)
+    }
+}
+
 /// A live session and its user.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -88,6 +104,35 @@ fn is_well_formed_session_id(session_id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// The statement adding what a person allowed a client, per audience:
+/// rows are only ever added.
+pub fn consent_insert<'g, S: AsRef<str>>(
+    user_id: &str,
+    client_id: &str,
+    granted: impl IntoIterator<Item = (&'g str, impl IntoIterator<Item = S>)>,
+    now: u64,
+) -> Statement {
+    let mut rows: Vec<[String; 2]> = Vec::new();
+    for (audience, scopes) in granted {
+        // The audience itself, even with no scope on it.
+        rows.push([audience.to_string(), String::new()]);
+        rows.extend(
+            scopes
+                .into_iter()
+                .map(|scope| [audience.to_string(), scope.as_ref().to_string()]),
+        );
+    }
+    Statement::new(
+        "INSERT OR IGNORE INTO consents (user_id, client_id, audience, scope, granted_at) \
+         SELECT ?1, ?2, json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?3 \
+         FROM json_each(?4)",
+    )
+    .bind(user_id)
+    .bind(client_id)
+    .bind(now)
+    .bind(serde_json::to_string(&rows).expect("strings serialize"))
+}
+
 /// A session's row with its user's.
 #[derive(Deserialize)]
 struct SessionRow {
@@ -122,20 +167,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             issuer: self.issuer().to_string(),
             epoch: user.session_epoch,
         };
-        database::run(
-            self.db,
-            vec![Statement::new(
-                "INSERT INTO sessions (id_hash, user_id, issuer, auth_time, expires_at, epoch) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .bind(session_hash(&session_id))
-            .bind(&record.user_id)
-            .bind(&record.issuer)
-            .bind(record.auth_time)
-            .bind(record.expires_at)
-            .bind(record.epoch)],
-        )
-        .await?;
+        database::run(self.db, vec![record.insert(&session_hash(&session_id))]).await?;
         Ok((session_id, record))
     }
 
@@ -228,23 +260,17 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         client_id: &str,
         granted: &[(&str, &Scope)],
     ) -> Result<()> {
-        let mut rows: Vec<[&str; 2]> = Vec::new();
-        for (audience, scopes) in granted {
-            // The audience itself, even with no scope on it.
-            rows.push([audience, ""]);
-            rows.extend(scopes.iter().map(|scope| [*audience, scope]));
-        }
+        let granted = granted
+            .iter()
+            .map(|(audience, scopes)| (*audience, scopes.iter()));
         database::run(
             self.db,
-            vec![Statement::new(
-                "INSERT OR IGNORE INTO consents (user_id, client_id, audience, scope, granted_at) \
-                 SELECT ?1, ?2, json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?3 \
-                 FROM json_each(?4)",
-            )
-            .bind(user_id)
-            .bind(client_id)
-            .bind(self.clock.now())
-            .bind(serde_json::to_string(&rows).expect("strings serialize"))],
+            vec![consent_insert(
+                user_id,
+                client_id,
+                granted,
+                self.clock.now(),
+            )],
         )
         .await
     }

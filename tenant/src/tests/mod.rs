@@ -11,6 +11,7 @@ mod machines;
 mod management_api;
 mod people;
 mod properties;
+mod read_model;
 mod registration;
 mod secret_rotation;
 mod sessions;
