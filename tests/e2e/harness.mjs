@@ -198,15 +198,18 @@ export async function startEarlyInAMinute() {
 /**
  * Starts a fresh tenant under `wrangler dev` and waits until it answers
  * discovery. `vars` are extra Worker vars (e.g. the benchmark's
- * `BENCH_FLOOR`). Returns `{ baseUrl, issuer, bootstrap: { clientId,
- * clientSecret }, stop, output }`.
+ * `BENCH_FLOOR`); `stateDir` an existing state folder to serve. Returns
+ * `{ baseUrl, issuer, bootstrap: { clientId, clientSecret }, stateDir, stop,
+ * output }`.
  */
-export async function startTenant({ vars = {} } = {}) {
+export async function startTenant({ vars = {}, stateDir: given } = {}) {
   installExitHandlers();
   installDevProxyRetry();
   const port = await freePort();
   const inspectorPort = await freePort();
-  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'edge-tenant-e2e-'));
+  // A state folder of the caller's (e.g. a tenant to upgrade) is used as
+  // it is, and removed at stop like a fresh one.
+  const stateDir = given ?? (await mkdtemp(path.join(os.tmpdir(), 'edge-tenant-e2e-')));
   const bootstrap = {
     clientId: randomAlphanumeric(32),
     clientSecret: crypto.randomBytes(48).toString('base64url'),

@@ -55,6 +55,7 @@ fn main() -> ExitCode {
         "skipped": import.skipped,
         "unreadable": import.unreadable,
         "vanished": vanished,
+        "counts_sql": tenant::records::import::COUNTS_SQL,
     });
     println!("{summary}");
     if import.unreadable.is_empty() {
