@@ -7,13 +7,25 @@
 //
 // Registration is limited to 60 a minute per client IP, so the 200 apps come
 // from four addresses (cf-connecting-ip), 50 each.
+//
+// And the races the system of record decides: 200 creations of one email,
+// and sign-ups with one email, give exactly one user; a PATCH and a secret
+// rotation at once leave the client with the secret the rotation returned
+// (and the PATCH's change), never a stale copy written back.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import {
   api,
+  appConfig,
+  authorizeQuery,
+  Browser,
   countClients,
+  csrfField,
+  getAccessToken,
+  randomName,
+  randomPassword,
   createApi,
   createGrant,
   createM2MClient,
@@ -147,4 +159,93 @@ test('200 token requests at once from 10 clients all get valid tokens of their o
     jtis.add(payload.jti);
   }
   assert.equal(jtis.size, CONCURRENT, 'every token has its own jti');
+});
+
+test('200 creations of one email at once give exactly one user, the others 409', async () => {
+  const local = randomName('race');
+  const email = `${local}@example.test`;
+  const results = await Promise.all(
+    Array.from({ length: CONCURRENT }, (_, i) =>
+      api(tenant, admin, 'POST', '/api/v2/users', {
+        connection: 'Username-Password-Authentication',
+        // The same address as the tenant keys it, however it is written.
+        email: i % 2 ? email.toUpperCase() : ` ${email} `,
+        password: randomPassword(),
+      }),
+    ),
+  );
+  const created = results.filter((res) => res.status === 201);
+  const refused = results.filter((res) => res.status === 409);
+  assert.equal(created.length, 1, results.filter((r) => r.status !== 409).map((r) => `${r.status} ${r.text}`).join('\n'));
+  assert.equal(refused.length, CONCURRENT - 1, failuresOf(results, 409).slice(0, 3).join('\n'));
+  for (const res of refused) assert.equal(res.body.errorCode, 'auth0_idp_error');
+  const found = await api(tenant, admin, 'GET', `/api/v2/users-by-email?email=${encodeURIComponent(email)}`);
+  assert.deepEqual(found.body.map((u) => u.user_id), [created[0].body.user_id]);
+  const searched = await api(tenant, admin, 'GET', `/api/v2/users?q=${encodeURIComponent(`email:${email}`)}&include_totals=true`);
+  assert.equal(searched.body.total, 1, searched.text);
+});
+
+test('sign-ups with one email at once, each from its own address, give exactly one user', async () => {
+  const app = await appConfig(tenant);
+  const query = authorizeQuery({
+    response_type: 'id_token',
+    client_id: app.client_id,
+    redirect_uri: `${tenant.baseUrl}/callback`,
+    scope: 'openid',
+    state: 's',
+    nonce: randomName('nonce'),
+  });
+  const email = `${randomName('signup-race')}@example.test`;
+  const SIGNUPS = 20;
+  const browsers = Array.from({ length: SIGNUPS }, () => new Browser(tenant));
+  const forms = await Promise.all(browsers.map((b) => b.request(`/u/signup?${query}`)));
+  const results = await Promise.all(
+    browsers.map((browser, i) =>
+      browser.request(`/u/signup?${query}`, {
+        form: { csrf: csrfField(forms[i].text), email, password: randomPassword() },
+      }),
+    ),
+  );
+  const signedUp = results.filter((res) => res.status === 302);
+  assert.equal(signedUp.length, 1, results.map((r) => r.status).join(' '));
+  for (const res of results.filter((r) => r.status !== 302)) {
+    assert.ok(res.status < 500, `${res.status} ${res.text.slice(0, 200)}`);
+  }
+  const found = await api(tenant, admin, 'GET', `/api/v2/users-by-email?email=${encodeURIComponent(email)}`);
+  assert.equal(found.body.length, 1);
+});
+
+test('PATCHes and a rotation at once: the client keeps the rotated secret and a PATCH', async () => {
+  const grace = await api(tenant, admin, 'PATCH', '/api/v2/tenants/settings', { client_secret_rotation_grace_period: 0 });
+  assert.equal(grace.status, 200, grace.text);
+  const audience = `https://${randomName('race')}.example/`;
+  await createApi(tenant, admin, { identifier: audience });
+  for (let round = 0; round < 10; round += 1) {
+    const client = await createM2MClient(tenant, admin);
+    await createGrant(tenant, admin, client.client_id, audience, ['read:things']);
+    const patch = (n) => api(tenant, admin, 'PATCH', `/api/v2/clients/${client.client_id}`, { description: `round ${round} patch ${n}` });
+    const [rotated, ...patched] = await Promise.all([
+      api(tenant, admin, 'POST', `/api/v2/clients/${client.client_id}/rotate-secret`),
+      patch(0),
+      patch(1),
+      patch(2),
+    ]);
+    assert.equal(rotated.status, 200, rotated.text);
+    // A PATCH that kept losing to the others may be told to retry (409);
+    // none is lost silently.
+    for (const res of patched) assert.ok([200, 409].includes(res.status), `${res.status} ${res.text}`);
+    const kept = patched.filter((res) => res.status === 200).map((res) => res.body.description);
+    assert.ok(kept.length >= 1, 'at least one PATCH went through');
+    const stored = await api(tenant, admin, 'GET', `/api/v2/clients/${client.client_id}`);
+    assert.ok(kept.includes(stored.body.description), `${stored.body.description} is one of ${kept}`);
+    // The rotated secret works; the one it replaced does not.
+    const fresh = await tokenRequest(tenant.baseUrl, {
+      form: { grant_type: 'client_credentials', client_id: client.client_id, client_secret: rotated.body.client_secret, audience },
+    });
+    assert.equal(fresh.status, 200, `round ${round}: the rotated secret is refused: ${fresh.text}`);
+    const old = await tokenRequest(tenant.baseUrl, {
+      form: { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, audience },
+    });
+    assert.equal(old.status, 401, `round ${round}: the replaced secret still works: ${old.text}`);
+  }
 });

@@ -30,7 +30,7 @@ pub use read_model::Projection;
 
 /// How many times a change is tried against newer versions before the
 /// caller is told to retry (409).
-pub const MAX_ATTEMPTS: usize = 3;
+pub const MAX_ATTEMPTS: usize = 5;
 
 /// A record stored as a document with a version ([`Versioned`]).
 pub(crate) trait Stored: Serialize + DeserializeOwned {
