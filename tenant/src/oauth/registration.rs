@@ -532,15 +532,15 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 Ok(record.settle_secret(self.rng))
             })
             .await
-            .map_err(|err| {
+            .map_err(|err| match err.status() {
                 // Deleted since it was read: as RFC 7592 §2.1 answers.
-                if err.status() == 404 {
-                    Error::invalid_token(
-                        "The registration access token is not valid for this client",
-                    )
-                } else {
-                    err
-                }
+                404 => Error::invalid_token(
+                    "The registration access token is not valid for this client",
+                ),
+                // Changed by others at the same time, again and again: no
+                // RFC 7592 code says "retry"; the OAuth one for it is 503.
+                409 => Error::unavailable("the registration was changed concurrently; retry"),
+                _ => err,
             })?;
         let actor = logs::actor(ActorKind::Client, client_id);
         self.log_registration(actor, "Update a client's registration", client_id);
