@@ -239,7 +239,7 @@ export async function startTenant({ vars = {}, stateDir: given } = {}) {
     // The cron trigger at /__scheduled, for the tests of the read model.
     '--test-scheduled',
     '--show-interactive-dev-session=false',
-    '--log-level', 'warn',
+    '--log-level', process.env.E2E_LOG_LEVEL ?? 'warn',
   ];
   const child = spawn(wrangler, args, {
     cwd: repoRoot,
@@ -273,7 +273,8 @@ export async function startTenant({ vars = {}, stateDir: given } = {}) {
   });
 
   let stopped = false;
-  async function stop() {
+  // `keepState` leaves the state folder for another startTenant({ stateDir }).
+  async function stop({ keepState = false } = {}) {
     if (stopped) return;
     stopped = true;
     if (exited === null) {
@@ -286,7 +287,7 @@ export async function startTenant({ vars = {}, stateDir: given } = {}) {
     killGroup(child.pid, 'SIGKILL');
     running.delete(child.pid);
     tenantOrigins.delete(baseUrl);
-    await rm(stateDir, { recursive: true, force: true });
+    if (!keepState) await rm(stateDir, { recursive: true, force: true });
   }
 
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
