@@ -26,7 +26,9 @@ export const BUDGETS = {
   spaFirstLoadGzip: { frontend: 200 * KiB, dashboard: 250 * KiB },
 };
 /** Enforced instead of the budget while a bundle is known to be over it. */
-const CEILINGS = {};
+// The Dashboard's Logs page (list, filter, event) costs 8.5 KiB gzip and
+// took it past 250 KiB; held at 260 KiB until its sections load on demand.
+const CEILINGS = { dashboard: 260 * KiB };
 export const SPA_BUNDLES = ['frontend', 'dashboard'];
 
 function measure(files) {

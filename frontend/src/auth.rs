@@ -100,7 +100,7 @@ pub const DASHBOARD: SignInApp = SignInApp {
             delete:resource_servers \
             read:client_grants create:client_grants update:client_grants delete:client_grants \
             read:users create:users update:users delete:users \
-            read:tenant_settings update:tenant_settings",
+            read:tenant_settings update:tenant_settings read:logs",
 };
 
 /// Characters left as they are in a query value: RFC 3986 "unreserved".

@@ -18,6 +18,11 @@ import { provisionDemo } from '../../scripts/provision-dev.mjs';
 import { CHROMIUM_OPTIONS, screenshot } from './browser.mjs';
 import {
   api,
+  appConfig,
+  authorizeQuery,
+  Browser,
+  createUser,
+  hostedLogin,
   mgmtToken,
   provisionM2M,
   randomEmail,
@@ -473,6 +478,58 @@ test('users: create (with a refused password first), search, assign a permission
     await page.getByTestId('delete-dialog').getByTestId('confirm').click();
     await waitFor(page, 'users');
     assert.equal((await api(tenant, token, 'GET', userPath(userId))).status, 404);
+    assertNoProblems(page);
+  } finally {
+    await context.close();
+  }
+});
+
+test('logs: newest first, filtered to failed logins, one event opened with who and from where', async () => {
+  // A failed sign-in of a person, through the hosted login.
+  const user = await createUser(tenant, token, { email: randomEmail('logs') });
+  const failed = await hostedLogin(
+    new Browser(tenant),
+    authorizeQuery({
+      response_type: 'id_token',
+      client_id: (await appConfig(tenant)).client_id,
+      redirect_uri: `${tenant.baseUrl}/callback`,
+      scope: 'openid',
+      state: 's',
+      nonce: 'n',
+    }),
+    { email: user.email, password: 'not-the-password' },
+  );
+  assert.equal(failed.status, 400, 'the form again, with an error');
+  const { context, page } = await freshPage();
+  try {
+    await signInAsAdmin(page);
+    await page.getByTestId('nav-logs').click();
+    await waitFor(page, 'log-row');
+    const dates = await page.locator('[data-testid="log-row"] td:first-child').allTextContents();
+    assert.ok(dates.length > 1, 'the admin has been busy');
+    assert.deepEqual(dates, [...dates].sort().reverse(), 'newest first');
+
+    await page.getByTestId('log-search-choice').selectOption('f');
+    await page.waitForFunction(
+      (email) => {
+        const rows = [...document.querySelectorAll('[data-testid="log-row"]')];
+        return rows.length > 0 && rows.every((r) => r.dataset.type === 'f') && rows[0].textContent.includes(email);
+      },
+      user.email,
+      { timeout: UI_TIMEOUT },
+    );
+    assert.equal(await page.getByTestId('log-search').inputValue(), 'type:f', 'the filter is the query the API took');
+    await screenshot(page, 'dashboard-logs');
+
+    const [newest] = (await api(tenant, token, 'GET', '/api/v2/logs?q=type:f&per_page=1')).body;
+    await page.getByTestId('log-link').first().click();
+    await waitFor(page, 'log-details');
+    assert.equal(await text(page, 'log-id'), newest.log_id);
+    assert.equal(await text(page, 'log-type'), 'Failed Login (f)');
+    const details = await text(page, 'log-details');
+    assert.ok(details.includes(user.email), details);
+    assert.ok(details.includes(newest.ip), `the address it came from: ${details}`);
+    assert.ok(!details.includes('not-the-password'), 'never the password typed');
     assertNoProblems(page);
   } finally {
     await context.close();

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use shared::logs::LogEvent;
 use shared::management::{
     Client, ClientCreate, ClientGrant, ClientGrantCreate, ClientGrantUpdate, ClientUpdate,
     Permission, PermissionRef, PermissionsRequest, ResourceServer, ResourceServerCreate,
@@ -177,11 +178,25 @@ impl Management {
     // --- users ---
 
     pub fn list_users(&self, page: u64, search: &str) -> Reply<Page<User>> {
-        let mut path = format!("/api/v2/users?{}", page_query(page));
-        if !search.trim().is_empty() {
-            path.push_str(&format!("&q={}", encode_segment(search.trim())));
-        }
-        self.get(&path)
+        self.get(&with_search(
+            format!("/api/v2/users?{}", page_query(page)),
+            search,
+        ))
+    }
+
+    // --- logs ---
+
+    /// A page of the audit log, newest first, narrowed by the Management
+    /// API's `q` (`type:f`, `user_id:"…"`; blank for every event).
+    pub fn list_logs(&self, page: u64, q: &str) -> Reply<Page<LogEvent>> {
+        self.get(&with_search(
+            format!("/api/v2/logs?{}", page_query(page)),
+            q,
+        ))
+    }
+
+    pub fn get_log(&self, log_id: &str) -> Reply<LogEvent> {
+        self.get(&format!("/api/v2/logs/{}", encode_segment(log_id)))
     }
 
     pub fn get_user(&self, user_id: &str) -> Reply<User> {
@@ -260,6 +275,14 @@ fn user_path(user_id: &str) -> String {
     format!("/api/v2/users/{}", encode_segment(user_id))
 }
 
+/// `path` with `&q=` for a search that is not blank.
+fn with_search(mut path: String, search: &str) -> String {
+    if !search.trim().is_empty() {
+        path.push_str(&format!("&q={}", encode_segment(search.trim())));
+    }
+    path
+}
+
 /// A page of a Management API listing (`include_totals=true`), whose items
 /// are under the resource's plural name.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -269,7 +292,8 @@ pub struct Page<T> {
         alias = "resource_servers",
         alias = "client_grants",
         alias = "users",
-        alias = "permissions"
+        alias = "permissions",
+        alias = "logs"
     )]
     pub items: Vec<T>,
     #[serde(default)]
@@ -339,6 +363,7 @@ mod tests {
             "client_grants",
             "users",
             "permissions",
+            "logs",
         ] {
             let page: Page<serde_json::Value> =
                 api::decode(&format!(r#"{{"{key}":[1,2],"start":0,"total":2}}"#)).unwrap();

@@ -14,8 +14,14 @@ use crate::loading::{load_with_progress, Loaded};
 pub struct Search {
     pub label: &'static str,
     pub placeholder: &'static str,
-    /// Test id of the box; its button's adds `-submit`.
+    /// Test id of the box; its button's adds `-submit`, its choices'
+    /// `-choice`.
     pub testid: &'static str,
+    /// Values of one field to search for, as (value, label): choosing one
+    /// searches `{field}:{value}`, e.g. the log's event types; none for a
+    /// box alone.
+    pub choices: &'static [(&'static str, &'static str)],
+    pub field: &'static str,
 }
 
 /// A Management API listing as a table, a page at a time: the previous
@@ -107,13 +113,41 @@ fn Table(
 #[component]
 fn SearchForm(search: Search, page: RwSignal<u64>, searched: RwSignal<String>) -> impl IntoView {
     let typed = RwSignal::new(String::new());
+    let search_for = move |q: String| {
+        page.set(0);
+        searched.set(q);
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        page.set(0);
-        searched.set(typed.get_untracked());
+        search_for(typed.get_untracked());
     };
+    // A choice fills the box with its query and searches for it; the
+    // first, "All", with nothing.
+    let choose = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        let q = if value.is_empty() {
+            value
+        } else {
+            format!("{}:{value}", search.field)
+        };
+        typed.set(q.clone());
+        search_for(q);
+    };
+    let choices = (!search.choices.is_empty()).then(|| {
+        view! {
+            <select aria-label="Filter" data-testid=format!("{}-choice", search.testid) on:change=choose>
+                <option value="">"All"</option>
+                {search
+                    .choices
+                    .iter()
+                    .map(|(value, label)| view! { <option value=*value>{*label}</option> })
+                    .collect_view()}
+            </select>
+        }
+    });
     view! {
         <form class="inline-form" role="search" on:submit=submit>
+            {choices}
             <input
                 type="search"
                 placeholder=search.placeholder

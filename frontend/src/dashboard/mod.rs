@@ -9,6 +9,7 @@
 pub mod apis;
 pub mod applications;
 pub mod listing;
+pub mod logs;
 pub mod model;
 pub mod settings;
 pub mod users;
@@ -158,6 +159,8 @@ fn page(route: Route) -> AnyView {
         Route::Api => view! { <apis::ApiPage /> }.into_any(),
         Route::Users => view! { <users::UsersPage /> }.into_any(),
         Route::User => view! { <users::UserPage /> }.into_any(),
+        Route::Logs => view! { <logs::LogsPage /> }.into_any(),
+        Route::Log => view! { <logs::LogPage /> }.into_any(),
         Route::Settings => view! { <settings::SettingsPage /> }.into_any(),
         // Shown by the shell, before any page.
         Route::Callback | Route::NotFound => ().into_any(),

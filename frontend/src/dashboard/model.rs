@@ -56,14 +56,16 @@ pub enum Section {
     Applications,
     Apis,
     Users,
+    Logs,
     Settings,
 }
 
 impl Section {
-    pub const ALL: [Section; 4] = [
+    pub const ALL: [Section; 5] = [
         Section::Applications,
         Section::Apis,
         Section::Users,
+        Section::Logs,
         Section::Settings,
     ];
 
@@ -72,6 +74,7 @@ impl Section {
             Section::Applications => "Applications",
             Section::Apis => "APIs",
             Section::Users => "Users",
+            Section::Logs => "Logs",
             Section::Settings => "Settings",
         }
     }
@@ -81,6 +84,7 @@ impl Section {
             Section::Applications => "/dashboard/applications",
             Section::Apis => "/dashboard/apis",
             Section::Users => "/dashboard/users",
+            Section::Logs => "/dashboard/logs",
             Section::Settings => "/dashboard/settings",
         }
     }
@@ -96,6 +100,7 @@ impl Section {
             Section::Applications => "read:clients",
             Section::Apis => "read:resource_servers",
             Section::Users => "read:users",
+            Section::Logs => "read:logs",
             Section::Settings => "read:tenant_settings",
         }
     }
@@ -120,6 +125,9 @@ pub enum Route {
     Users,
     /// `users/{id}`.
     User,
+    Logs,
+    /// `logs/{id}`: one event.
+    Log,
     Settings,
     NotFound,
 }
@@ -137,6 +145,8 @@ impl Route {
             ["dashboard", "apis", _] => Route::Api,
             ["dashboard", "users"] => Route::Users,
             ["dashboard", "users", _] => Route::User,
+            ["dashboard", "logs"] => Route::Logs,
+            ["dashboard", "logs", _] => Route::Log,
             ["dashboard", "settings"] => Route::Settings,
             _ => Route::NotFound,
         }
@@ -282,6 +292,28 @@ pub fn readable_time(rfc3339: &str) -> String {
     format!("{date} {time} UTC")
 }
 
+/// The log's event types, in Auth0's Dashboard's words.
+pub const EVENT_TYPES: [(&str, &str); 6] = {
+    use shared::logs::event_type::*;
+    [
+        (SUCCESS_API_OPERATION, "Success API Operation"),
+        (SUCCESS_LOGIN, "Success Login"),
+        (FAILED_LOGIN, "Failed Login"),
+        (SUCCESS_SIGNUP, "Success Signup"),
+        (BLOCKED_ADDRESS, "Too Many Calls from One Address"),
+        (BLOCKED_ACCOUNT, "Too Many Attempts at One Account"),
+    ]
+};
+
+/// A log event's type in words; a code this Dashboard does not know is
+/// shown as it is.
+pub fn event_type_label(code: &str) -> &str {
+    EVENT_TYPES
+        .iter()
+        .find(|(value, _)| *value == code)
+        .map_or(code, |(_, label)| label)
+}
+
 /// One API as an application's APIs tab shows it: whether the application
 /// is authorized for it, and with which of its scopes.
 #[derive(Debug, Clone, PartialEq)]
@@ -408,6 +440,7 @@ mod tests {
             Route::Application
         );
         assert_eq!(route("/dashboard/users/auth0%7C1"), Route::User);
+        assert_eq!(route("/dashboard/logs/90017"), Route::Log);
         assert_eq!(route("/dashboard/applications/abc/apis/x"), Route::NotFound);
         assert_eq!(route("/dashboard/nope"), Route::NotFound);
         for section in Section::ALL {
@@ -487,6 +520,13 @@ mod tests {
             "2026-11-22 10:05:00 UTC"
         );
         assert_eq!(readable_time("soon"), "soon");
+    }
+
+    #[test]
+    fn event_types_read_as_words_and_unknown_codes_as_they_are() {
+        assert_eq!(event_type_label("f"), "Failed Login");
+        assert_eq!(event_type_label("sapi"), "Success API Operation");
+        assert_eq!(event_type_label("fcoa"), "fcoa");
     }
 
     #[test]
