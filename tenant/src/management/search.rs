@@ -1,6 +1,12 @@
 //! User search (`GET /api/v2/users?q=`): the part of Auth0's query syntax
-//! an index can answer, turned into SQL on indexes only, so a search costs
-//! the same two queries, and grows with the matches rather than the users.
+//! an index can answer, turned into SQL on indexes only. The rarest term
+//! drives: its index is read in order, so a page is read without sorting
+//! the matches and stops once it is full, and the others are checked on
+//! the rows it finds; the count stops at [`MAX_RESULTS`]. So a search costs
+//! the same few statements (two, and one capped count per term when there
+//! are several), and reads about a page of rows, whatever the number of
+//! users; only terms that each match many users but rarely together read
+//! more (up to the rarer's matches).
 //!
 //! A query is one or more terms, all of which must match (`AND` may be
 //! written between them):
@@ -106,24 +112,14 @@ impl Field {
         })
     }
 
-    /// The query of the user ids matching `value` exactly or, with
-    /// `prefix`, starting with it; `?{n}` (and `?{n+1}`) are its values.
-    fn condition(self, prefix: bool, n: usize) -> String {
-        let (table, column) = match self {
-            Self::Email => ("users", "email"),
-            Self::Name => ("users", "name"),
-            Self::Nickname => ("users", "nickname"),
-            Self::UserId => ("users", "user_id"),
-            Self::Word => ("user_terms", "term"),
-        };
-        if prefix {
-            // A user may have several words with the prefix: once each.
-            format!(
-                "SELECT DISTINCT user_id FROM {table} WHERE {column} >= ?{n} AND {column} < ?{}",
-                n + 1
-            )
-        } else {
-            format!("SELECT DISTINCT user_id FROM {table} WHERE {column} = ?{n}")
+    /// The indexed column of `users` the field is, `None` for a word.
+    fn column(self) -> Option<&'static str> {
+        match self {
+            Self::Email => Some("email"),
+            Self::Name => Some("name"),
+            Self::Nickname => Some("nickname"),
+            Self::UserId => Some("user_id"),
+            Self::Word => None,
         }
     }
 }
@@ -213,32 +209,130 @@ impl UserQuery {
         Ok((!terms.is_empty()).then_some(Self { terms }))
     }
 
-    /// The select of the matching users (`columns`, by id, with `LIMIT ?
-    /// OFFSET ?` left to bind) and the count of them.
-    pub fn statements(&self, columns: &str) -> (Statement, Statement) {
-        let mut conditions = Vec::new();
-        let mut params: Vec<Value> = Vec::new();
-        for term in &self.terms {
-            conditions.push(term.field.condition(term.prefix, params.len() + 1));
-            params.push(term.value.clone().into());
-            if term.prefix {
-                params.push(format!("{}{LAST}", term.value).into());
-            }
+    /// One capped count per term, each on its own index, for choosing the
+    /// term that drives the search ([`Self::driver`]); none for a single
+    /// term.
+    pub fn probes(&self) -> Vec<Statement> {
+        if self.terms.len() < 2 {
+            return Vec::new();
         }
-        let matches = conditions.join(" INTERSECT ");
+        self.terms
+            .iter()
+            .map(|term| {
+                let (from, condition, _) = term.driving(1);
+                term.bind(Statement::new(format!(
+                    "SELECT count(*) AS n FROM (SELECT 1 FROM {from} WHERE {condition} LIMIT {MAX_RESULTS})"
+                )))
+            })
+            .collect()
+    }
+
+    /// The term with the fewest matches, from the counts of [`Self::probes`]
+    /// (the first term for a single one).
+    pub fn driver(counts: &[u64]) -> usize {
+        (0..counts.len()).min_by_key(|&i| counts[i]).unwrap_or(0)
+    }
+
+    /// The page of matching users (`columns`, with `LIMIT ? OFFSET ?` left
+    /// to bind) and their count, at most [`MAX_RESULTS`]. The `driver`
+    /// term ranges over its index in the index's order, so the page is
+    /// read without sorting the matches and stops once it is full; each
+    /// other term is checked on the rows found, by its own index.
+    pub fn statements(&self, columns: &str, driver: usize) -> (Statement, Statement) {
+        let driving = &self.terms[driver.min(self.terms.len() - 1)];
+        let (from, condition, order) = driving.driving(1);
+        let mut conditions = vec![condition];
+        let mut n = 1 + driving.params().len();
+        let mut ordered = vec![driving];
+        for term in self
+            .terms
+            .iter()
+            .filter(|term| !std::ptr::eq(*term, driving))
+        {
+            conditions.push(term.filter(n));
+            n += term.params().len();
+            ordered.push(term);
+        }
+        let matches = format!("FROM {from} WHERE {}", conditions.join(" AND "));
         let bind = |sql: String| {
-            params
+            ordered
                 .iter()
-                .cloned()
-                .fold(Statement::new(sql), Statement::bind)
+                .fold(Statement::new(sql), |statement, term| term.bind(statement))
         };
         (
             bind(format!(
-                "SELECT {columns} FROM ({matches}) AS matches JOIN users USING (user_id) \
-                 ORDER BY user_id LIMIT ? OFFSET ?"
+                "SELECT {columns} {matches} ORDER BY {order} LIMIT ? OFFSET ?"
             )),
-            bind(format!("SELECT count(*) AS n FROM ({matches})")),
+            bind(format!(
+                "SELECT count(*) AS n FROM (SELECT 1 {matches} LIMIT {MAX_RESULTS})"
+            )),
         )
+    }
+}
+
+impl Term {
+    /// Its values: the value, and for a prefix the bound above it.
+    fn params(&self) -> Vec<Value> {
+        let mut params = vec![Value::from(self.value.clone())];
+        if self.prefix {
+            params.push(format!("{}{LAST}", self.value).into());
+        }
+        params
+    }
+
+    fn bind(&self, statement: Statement) -> Statement {
+        self.params().into_iter().fold(statement, Statement::bind)
+    }
+
+    /// `(from, condition, order)` of the rows it matches when it drives a
+    /// search, its values numbered from `?{n}`: a range of `users`' index
+    /// on the field, or of `user_terms` (each user once, by their first
+    /// word with the prefix) joined to `users` as `u`.
+    fn driving(&self, n: usize) -> (String, String, String) {
+        match self.field.column() {
+            Some(column) => (
+                "users u".into(),
+                self.range(&format!("u.{column}"), n),
+                if column == "user_id" {
+                    "u.user_id".into()
+                } else {
+                    format!("u.{column}, u.user_id")
+                },
+            ),
+            None => {
+                let mut condition = self.range("t.term", n);
+                if self.prefix {
+                    condition.push_str(&format!(
+                        " AND NOT EXISTS (SELECT 1 FROM user_terms d WHERE d.user_id = t.user_id \
+                         AND d.term >= ?{n} AND d.term < t.term)"
+                    ));
+                }
+                (
+                    "user_terms t JOIN users u ON u.user_id = t.user_id".into(),
+                    condition,
+                    "t.term, t.user_id".into(),
+                )
+            }
+        }
+    }
+
+    /// The condition that user `u` matches, its values numbered from `?{n}`.
+    fn filter(&self, n: usize) -> String {
+        match self.field.column() {
+            Some(column) => self.range(&format!("u.{column}"), n),
+            None => format!(
+                "EXISTS (SELECT 1 FROM user_terms x WHERE x.user_id = u.user_id AND {})",
+                self.range("x.term", n)
+            ),
+        }
+    }
+
+    fn range(&self, column: &str, n: usize) -> String {
+        if self.prefix {
+            format!("{column} >= ?{n} AND {column} < ?{}", n + 1)
+        } else {
+            format!("{column} = ?{n}")
+        }
     }
 }
 

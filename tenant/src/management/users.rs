@@ -439,9 +439,11 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     }
 
     /// `GET /api/v2/users`: everyone by creation, or with `q` the users a
-    /// search finds ([`UserQuery`]), by id. Two queries whatever the
-    /// number of users, and, as in Auth0, only the first
-    /// [`search::MAX_RESULTS`] can be paged to.
+    /// search finds ([`UserQuery`]), in the order of the index that finds
+    /// them. At most two statements whatever the number of users, and
+    /// before them one capped count per term of a search of several terms;
+    /// as in Auth0, only the first [`search::MAX_RESULTS`] can be paged to,
+    /// and a search counts its matches up to that many.
     pub async fn list_users(&self, paging: Paging, q: Option<&str>) -> Result<Listing<User>> {
         search::check_window(&paging)?;
         let query = q.map(UserQuery::parse).transpose()?.flatten();
@@ -452,7 +454,30 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 )),
                 Statement::new("SELECT count(*) AS n FROM users"),
             ),
-            Some(query) => query.statements(COLUMNS),
+            Some(query) => {
+                let probes = query.probes();
+                let mut counts = Vec::with_capacity(probes.len());
+                let probed = match probes.is_empty() {
+                    true => Vec::new(),
+                    false => self.db.batch(probes).await?,
+                };
+                for rows in probed {
+                    let n = rows
+                        .into_iter()
+                        .next()
+                        .map(database::decode::<database::Count>);
+                    counts.push(n.transpose()?.map_or(0, |count| count.n));
+                }
+                if counts.contains(&0) {
+                    // A term nobody matches: nobody matches them all.
+                    return Ok(Listing {
+                        items: Vec::new(),
+                        paging,
+                        total: 0,
+                    });
+                }
+                query.statements(COLUMNS, UserQuery::driver(&counts))
+            }
         };
         let window = paging.window();
         let mut statements = vec![select.bind(window.limit).bind(window.offset)];

@@ -23,6 +23,8 @@ pub struct SqliteDatabase {
     connection: RefCell<Connection>,
     statements: Cell<u64>,
     failing: Cell<bool>,
+    /// Every statement run since the count was reset, with its plan.
+    executed: RefCell<Vec<(Statement, String)>>,
 }
 
 impl Default for SqliteDatabase {
@@ -47,6 +49,7 @@ impl SqliteDatabase {
             connection: RefCell::new(connection),
             statements: Cell::new(0),
             failing: Cell::new(false),
+            executed: RefCell::new(Vec::new()),
         }
     }
 
@@ -55,7 +58,16 @@ impl SqliteDatabase {
         self.statements.get()
     }
 
+    /// Each statement run since the count was last reset, with SQLite's
+    /// query plan of it (`EXPLAIN QUERY PLAN`, one step a line): to check
+    /// that a query reads an index in order rather than sorting what it
+    /// found.
+    pub fn executed(&self) -> Vec<(Statement, String)> {
+        self.executed.borrow().clone()
+    }
+
     pub fn reset_count(&self) {
+        self.executed.borrow_mut().clear();
         self.statements.set(0);
     }
 
@@ -183,6 +195,17 @@ impl Database for SqliteDatabase {
         let transaction = connection.transaction().map_err(database_error)?;
         let mut results = Vec::with_capacity(statements.len());
         for statement in &statements {
+            let plan = Statement {
+                sql: format!("EXPLAIN QUERY PLAN {}", statement.sql).into(),
+                params: statement.params.clone(),
+            };
+            let steps = Self::run(&transaction, &plan).map_err(database_error)?;
+            let plan = steps
+                .iter()
+                .filter_map(|step| step.get("detail").and_then(Json::as_str))
+                .collect::<Vec<_>>()
+                .join("\n");
+            self.executed.borrow_mut().push((statement.clone(), plan));
             results.push(Self::run(&transaction, statement).map_err(database_error)?);
         }
         transaction.commit().map_err(database_error)?;

@@ -219,7 +219,7 @@ fn q_finds_users_by_words_of_their_names_and_email_and_by_indexed_fields() {
 }
 
 #[test]
-fn users_listings_and_searches_are_two_queries_whatever_the_number_of_users() {
+fn users_listings_and_searches_are_a_few_queries_whatever_the_number_of_users() {
     let world = World::new();
     seed_scale(&world, 5_000, 0, "pbkdf2-sha256$1000$AAAA$AAAA");
     let with_totals = |q: Option<&str>| {
@@ -231,17 +231,34 @@ fn users_listings_and_searches_are_two_queries_whatever_the_number_of_users() {
         .unwrap();
         world.db.reset_count();
         let listed = block_on(world.tenant().list_users(paging, q)).unwrap();
-        assert_eq!(world.db.statements(), 2, "{q:?}");
-        (listed.items.len(), listed.total)
+        let emails: Vec<String> = listed.items.iter().map(|u| u.email.clone()).collect();
+        (emails, listed.total, world.db.statements())
     };
-    assert_eq!(with_totals(None), (50, 5_000));
-    assert_eq!(with_totals(Some("scale")), (50, 5_000));
+    let (everyone, total, statements) = with_totals(None);
+    assert_eq!((everyone.len(), total, statements), (50, 5_000, 2));
+    // A search counts up to the 1,000 matches paging can reach.
+    let (common, total, statements) = with_totals(Some("scale"));
+    assert_eq!((common.len(), total, statements), (50, 1_000, 2));
+    let (none, total, statements) = with_totals(Some("user4321"));
     assert_eq!(
-        with_totals(Some("user4321")),
-        (0, 1),
+        (none.len(), total, statements),
+        (0, 1, 2),
         "page 3 of one match is empty"
     );
-    assert_eq!(with_totals(Some("email:user1*")), (50, 1_111));
+    let (prefixed, total, _) = with_totals(Some("email:user1*"));
+    assert_eq!((prefixed.len(), total), (50, 1_000));
+    assert!(prefixed.iter().all(|email| email.starts_with("user1")));
+    // Several terms: one capped count each, then the page and its count,
+    // driven by the rarest.
+    let (both, total, statements) = with_totals(Some("scale user 4321"));
+    assert_eq!((both.len(), total, statements), (0, 1, 3 + 2));
+    let (nobody, total, statements) = with_totals(Some("scale nobody"));
+    assert_eq!(
+        (nobody.len(), total, statements),
+        (0, 0, 2),
+        "a term nobody matches ends the search"
+    );
+
     world.db.reset_count();
     let found = block_on(world.tenant().users_by_email("user4321@scale.example")).unwrap();
     assert_eq!((found.len(), world.db.statements()), (1, 1));
@@ -249,6 +266,58 @@ fn users_listings_and_searches_are_two_queries_whatever_the_number_of_users() {
     let deep = Paging::from_query(&[("page".into(), "20".into())]).unwrap();
     let refused = block_on(world.tenant().list_users(deep, None)).err();
     assert_eq!(refused.map(|err| err.status()), Some(400));
+}
+
+#[test]
+fn a_search_reads_its_index_in_order_and_checks_the_other_terms_on_what_it_found() {
+    let world = World::new();
+    seed_scale(&world, 2_000, 0, "pbkdf2-sha256$1000$AAAA$AAAA");
+    let page_plan = |q: &str| {
+        world.db.reset_count();
+        let paging = Paging::from_query(&[("per_page".into(), "10".into())]).unwrap();
+        let listed = block_on(world.tenant().list_users(paging, Some(q))).unwrap();
+        assert!(!listed.items.is_empty(), "{q}");
+        world.db.executed().pop().unwrap()
+    };
+    for q in [
+        "scale",
+        "email:user1*",
+        "name:\"Scale User 1*\"",
+        "scale 1234",
+        "1234 scale",
+    ] {
+        let (_, plan) = page_plan(q);
+        assert!(
+            !plan.contains("TEMP B-TREE"),
+            "{q}: the page is read in the index's order, not sorted: {plan}"
+        );
+        assert!(
+            !plan.contains("SCAN u") && !plan.contains("SCAN t"),
+            "{q}: {plan}"
+        );
+    }
+    // The rarer word drives, whichever comes first: its index is the
+    // outer loop, and its value the first bound.
+    for q in ["scale 1234", "1234 scale"] {
+        let (page, plan) = page_plan(q);
+        let driving = plan.lines().next().unwrap_or_default();
+        assert!(driving.contains("SEARCH t"), "{q}: {plan}");
+        assert_eq!(page.params[0], "1234".into(), "{q}: {}", page.sql);
+    }
+    let found = |q: &str| {
+        let paging = Paging::from_query(&[("per_page".into(), "100".into())]).unwrap();
+        let listed = block_on(world.tenant().list_users(paging, Some(q))).unwrap();
+        listed
+            .items
+            .into_iter()
+            .map(|u| u.email)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        found("scale 1234"),
+        vec!["user1234@scale.example".to_string()]
+    );
+    assert_eq!(found("1234 scale"), found("scale 1234"));
 }
 
 #[test]
