@@ -10,6 +10,11 @@
 #
 #   bash scripts/bench.sh [--duration S] [--warmup S] [--concurrency 1,8,32] [--no-micro]
 #
+# `bash scripts/bench.sh scale [--sizes 1000,10000,100000] [--logs ...]`
+# measures instead the Management API's listings and searches and a
+# sign-in on tenants of 1,000 to 100,000 users and up to 1,000,000 audit
+# events (bench/scale.mjs; bench/out/scale.md), about 10 minutes.
+#
 # Takes about 15 minutes on 2 cores. Run it on an otherwise idle machine:
 # anything else using the CPU shows up in every figure.
 set -euo pipefail
@@ -21,6 +26,11 @@ export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 say() { echo "bench: $*"; }
 
 MICRO=1
+SCALE=0
+if [[ "${1:-}" == scale ]]; then
+    SCALE=1
+    shift
+fi
 LOAD_ARGS=()
 for arg in "$@"; do
     case "$arg" in
@@ -47,6 +57,9 @@ fi
 mkdir -p bench/out
 say "release build (worker + SPA)"
 EDGE_TENANT_PREBUILT=0 bash scripts/build.sh
+if [[ "$SCALE" == 1 ]]; then
+    exec node bench/scale.mjs "${LOAD_ARGS[@]}"
+fi
 rm -rf target/deploy-dry-run
 EDGE_TENANT_PREBUILT=1 node_modules/.bin/wrangler deploy --dry-run --outdir target/deploy-dry-run >/dev/null
 
