@@ -364,6 +364,12 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         Ok(record)
     }
 
+    /// The statement appending an event, for a batch that must not commit
+    /// without it (a sign-in).
+    pub(crate) fn log_statement(&self, event: NewEvent) -> Statement {
+        insert(&self.stamp(event))
+    }
+
     /// Appends an event after the response: for a change that has already
     /// happened, whose answer must neither wait for the write nor fail
     /// with it (a failed write is reported to the Worker's log). The event

@@ -713,22 +713,18 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         Ok(())
     }
 
-    /// Records a successful sign-in: one statement on the counters alone,
-    /// so it never undoes a change made to the user meanwhile.
-    pub(crate) async fn record_login(&self, user: &mut UserRecord) -> Result<()> {
+    /// Counts a successful sign-in: one statement on the counters alone,
+    /// so it never undoes a change made to the user meanwhile; `user` is
+    /// counted as the statement will leave it.
+    pub(crate) fn count_login(&self, user: &mut UserRecord) -> Statement {
         let now = self.clock.now();
-        database::run(
-            self.db,
-            vec![Statement::new(
-                "UPDATE users SET logins_count = logins_count + 1, last_login = ?2 WHERE user_id = ?1",
-            )
-            .bind(&user.user_id)
-            .bind(now)],
-        )
-        .await?;
         user.last_login = Some(now);
         user.logins_count += 1;
-        Ok(())
+        Statement::new(
+            "UPDATE users SET logins_count = logins_count + 1, last_login = ?2 WHERE user_id = ?1",
+        )
+        .bind(&user.user_id)
+        .bind(now)
     }
 
     /// The user a correct email and password name, or `None` for a wrong

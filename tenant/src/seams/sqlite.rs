@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[(
 pub struct SqliteDatabase {
     connection: RefCell<Connection>,
     statements: Cell<u64>,
+    batches: Cell<u64>,
     failing: Cell<bool>,
     /// Every statement run since the count was reset, with its plan.
     executed: RefCell<Vec<(Statement, String)>>,
@@ -48,6 +49,7 @@ impl SqliteDatabase {
         Self {
             connection: RefCell::new(connection),
             statements: Cell::new(0),
+            batches: Cell::new(0),
             failing: Cell::new(false),
             executed: RefCell::new(Vec::new()),
         }
@@ -56,6 +58,11 @@ impl SqliteDatabase {
     /// Statements run since the count was last reset.
     pub fn statements(&self) -> u64 {
         self.statements.get()
+    }
+
+    /// Batches (round trips to D1) run since the count was last reset.
+    pub fn batches(&self) -> u64 {
+        self.batches.get()
     }
 
     /// Each statement run since the count was last reset, with SQLite's
@@ -68,6 +75,7 @@ impl SqliteDatabase {
 
     pub fn reset_count(&self) {
         self.executed.borrow_mut().clear();
+        self.batches.set(0);
         self.statements.set(0);
     }
 
@@ -190,6 +198,7 @@ impl Database for SqliteDatabase {
         }
         self.statements
             .set(self.statements.get() + statements.len() as u64);
+        self.batches.set(self.batches.get() + 1);
         let mut connection = self.connection.borrow_mut();
         // As a D1 batch: one transaction, all or nothing.
         let transaction = connection.transaction().map_err(database_error)?;

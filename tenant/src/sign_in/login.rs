@@ -7,7 +7,7 @@ use crate::error::{Error, ManagementErrorCode, OAuthErrorCode, Result};
 use crate::management::logs::NewEvent;
 use crate::management::users::NewUser;
 use crate::seams::crypto::CryptoBackend;
-use crate::seams::database::Database;
+use crate::seams::database::{self, Database};
 use crate::seams::store::Store;
 use crate::sign_in::outcome::{LoginPrompt, Outcome};
 use crate::sign_in::request::AuthorizeRequest;
@@ -54,7 +54,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 Some(reason),
             )
         };
-        let Some(mut user) = self.authenticate(email, password).await? else {
+        let Some(user) = self.authenticate(email, password).await? else {
             self.log(failed(None, "wrong email or password")).await?;
             return self
                 .ask_again(&request, email, "Wrong email or password.")
@@ -71,17 +71,15 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 )
                 .await;
         }
-        self.record_login(&mut user).await?;
-        self.log(NewEvent::sign_in(
+        let event = NewEvent::sign_in(
             event_type::SUCCESS_LOGIN,
             "Successful login",
             &client_id,
             Some(&user.user_id),
             email,
             None,
-        ))
-        .await?;
-        self.signed_in(&request, user).await
+        );
+        self.signed_in(&request, user, event).await
     }
 
     /// The signup form: a new user of the database connection, signed in.
@@ -99,7 +97,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             password: password.to_string(),
             ..NewUser::default()
         };
-        let mut user = match self.insert_user(new).await {
+        let user = match self.insert_user(new).await {
             Ok(user) => user,
             Err(Error::Management {
                 code: ManagementErrorCode::UserExists,
@@ -124,17 +122,15 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             }
             Err(other) => return Err(other),
         };
-        self.record_login(&mut user).await?;
-        self.log(NewEvent::sign_in(
+        let event = NewEvent::sign_in(
             event_type::SUCCESS_SIGNUP,
             "Successful signup",
             &request.client.client_id,
             Some(&user.user_id),
             email,
             None,
-        ))
-        .await?;
-        self.signed_in(&request, user).await
+        );
+        self.signed_in(&request, user, event).await
     }
 
     async fn ask_again(
@@ -152,12 +148,18 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         })
     }
 
+    /// Completes a sign-in: the login counted, its `event` and the new
+    /// session in one batch, so none is written without the others (no
+    /// session without its event), then the answer to the client.
     async fn signed_in(
         &self,
         request: &AuthorizeRequest,
-        user: crate::management::users::UserRecord,
+        mut user: crate::management::users::UserRecord,
+        event: NewEvent,
     ) -> Result<FormResult> {
-        let (session_id, record) = self.start_session(&user).await?;
+        let (session_id, record, insert) = self.new_session(&user);
+        let counted = self.count_login(&mut user);
+        database::run(self.db, vec![counted, self.log_statement(event), insert]).await?;
         let session = Session { record, user };
         // Signed in whatever comes next: a refusal for the client still
         // leaves the session it started.

@@ -155,9 +155,10 @@ struct ConsentRow {
 }
 
 impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
-    /// Starts a session for a user who just signed in; returns the cookie
-    /// value (the only copy of the session id) and the record.
-    pub async fn start_session(&self, user: &UserRecord) -> Result<(String, SessionRecord)> {
+    /// A session for a user who just signed in: the cookie value (the only
+    /// copy of the session id), the record, and the statement storing it,
+    /// for the batch that completes the sign-in.
+    pub(crate) fn new_session(&self, user: &UserRecord) -> (String, SessionRecord, Statement) {
         let session_id = random::token(self.rng, SESSION_ID_BYTES);
         let now = self.clock.now();
         let record = SessionRecord {
@@ -167,8 +168,8 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             issuer: self.issuer().to_string(),
             epoch: user.session_epoch,
         };
-        database::run(self.db, vec![record.insert(&session_hash(&session_id))]).await?;
-        Ok((session_id, record))
+        let insert = record.insert(&session_hash(&session_id));
+        (session_id, record, insert)
     }
 
     /// The session a cookie names, if it is live, was started with this

@@ -113,6 +113,37 @@ fn the_session_answers_the_next_authorize_without_asking() {
 }
 
 #[test]
+fn a_sign_in_is_one_batch_and_nothing_of_it_is_written_without_its_event() {
+    let world = World::new();
+    let user_id = create_user(&world, EMAIL);
+    let client_id = create_spa(&world);
+    create_api(&world, false);
+    // The audit log refuses writes, as a failing D1 would for this table.
+    world
+        .db
+        .execute("CREATE TRIGGER refuse_events BEFORE INSERT ON logs BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    let before = world.db.snapshot();
+    let refused = block_on(
+        world
+            .tenant()
+            .login(&query(&client_id, &[]), EMAIL, PASSWORD),
+    );
+    assert_eq!(refused.err().map(|err| err.status()), Some(503));
+    assert_eq!(world.db.snapshot(), before, "no session, no login counted");
+
+    world.db.execute("DROP TRIGGER refuse_events");
+    sign_in(&world, &query(&client_id, &[]));
+    // Signed in once, with the signing keys made: the next sign-in is
+    // the user by email, then the login, its event and the session.
+    world.db.reset_count();
+    sign_in(&world, &query(&client_id, &[]));
+    assert_eq!((world.db.batches(), world.db.statements()), (2, 4));
+    let user = block_on(world.tenant().user(&user_id)).unwrap().unwrap();
+    assert_eq!(user.logins_count, 2);
+    assert_eq!(world.db.count("sessions"), 2);
+}
+
+#[test]
 fn wrong_credentials_get_one_message_whether_or_not_the_email_exists() {
     let world = World::new();
     create_user(&world, EMAIL);
