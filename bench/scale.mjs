@@ -58,11 +58,12 @@ function passwordHash(password, iterations = 100_000) {
   return `pbkdf2-sha256$${iterations}$${salt.toString('base64url')}$${hash.toString('base64url')}`;
 }
 
-/** `Server-Timing: kv;dur=..;desc="N operations", d1;dur=..;desc="M statements"`. */
+/** `Server-Timing: kv;dur=..;desc="N operations", d1;dur=..;desc="M statements in B batches"`. */
 function storageCost(headers) {
   const timing = headers.get('server-timing') ?? '';
   const count = (name) => Number(new RegExp(`${name};[^,]*desc="(\\d+)`).exec(timing)?.[1] ?? NaN);
-  return { kv: count('kv'), d1: count('d1') };
+  const batches = Number(/statements in (\d+) batches/.exec(timing)?.[1] ?? NaN);
+  return { kv: count('kv'), d1: count('d1'), d1_batches: batches };
 }
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
@@ -237,7 +238,7 @@ async function measureTenant(users, logs) {
       }
       const r = results[name];
       console.log(
-        `scale: ${String(users).padStart(6)} users  ${name.padEnd(40)} p50 ${r.p50_ms.toFixed(1).padStart(7)} ms  p95 ${r.p95_ms.toFixed(1).padStart(7)} ms  D1 ${r.d1}  KV ${r.kv}  items ${r.items}`,
+        `scale: ${String(users).padStart(6)} users  ${name.padEnd(40)} p50 ${r.p50_ms.toFixed(1).padStart(7)} ms  p95 ${r.p95_ms.toFixed(1).padStart(7)} ms  D1 ${r.d1} (${r.d1_batches} batches)  KV ${r.kv}  items ${r.items}`,
       );
     }
     return { users, logs, seed_seconds: seconds, results };
@@ -262,7 +263,7 @@ const lines = [
         .map((t) => {
           const r = t.results[name];
           if (!r.ok) return `refused: ${r.error}`;
-          const cost = Number.isNaN(r.kv) ? '' : `, ${r.d1} D1 / ${r.kv} KV`;
+          const cost = Number.isNaN(r.kv) ? '' : `, ${r.d1} D1 in ${r.d1_batches} / ${r.kv} KV`;
           return `${r.p50_ms.toFixed(1)} ms (p95 ${r.p95_ms.toFixed(1)})${cost}`;
         })
         .join(' | ')} |`,

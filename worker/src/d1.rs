@@ -66,6 +66,7 @@ impl Database for D1TenantDatabase<'_> {
         )
         .await
         .map_err(classify)?;
+        self.meter.d1_batches.set(self.meter.d1_batches.get() + 1);
         results
             .into_iter()
             .map(|result| {

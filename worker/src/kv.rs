@@ -18,6 +18,8 @@ pub struct Meter {
     pub kv_operations: Cell<u32>,
     pub kv_millis: Cell<f64>,
     pub d1_statements: Cell<u32>,
+    /// Batches: each is one round trip to the database.
+    pub d1_batches: Cell<u32>,
     pub d1_millis: Cell<f64>,
 }
 
@@ -40,11 +42,12 @@ impl Meter {
     /// per engine.
     pub fn server_timing(&self) -> String {
         format!(
-            "kv;dur={};desc=\"{} operations\", d1;dur={};desc=\"{} statements\"",
+            "kv;dur={};desc=\"{} operations\", d1;dur={};desc=\"{} statements in {} batches\"",
             self.kv_millis.get(),
             self.kv_operations.get(),
             self.d1_millis.get(),
-            self.d1_statements.get()
+            self.d1_statements.get(),
+            self.d1_batches.get()
         )
     }
 }
