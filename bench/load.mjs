@@ -171,14 +171,16 @@ async function startPeer(clientId, clientSecret, resource) {
 async function check(scenario) {
   const send = () =>
     fetch(scenario.url, { method: scenario.method ?? 'GET', headers: scenario.headers, body: scenario.body });
+  // Keep-alive connections the server closed while wrk ran (EPIPE,
+  // ECONNRESET) fail the first sends: try a few times, a moment apart.
   let res;
-  try {
-    res = await send();
-  } catch {
-    // A keep-alive connection the server closed while wrk ran: once more.
-    res = await send().catch((err) => {
-      throw new Error(`${scenario.name}: ${err.cause?.message ?? err.message}`);
-    });
+  for (let attempt = 1; !res; attempt++) {
+    try {
+      res = await send();
+    } catch (err) {
+      if (attempt === 4) throw new Error(`${scenario.name}: ${err.cause?.message ?? err.message}`);
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+    }
   }
   const text = await res.text();
   if (res.status < 200 || res.status > 299) {
