@@ -51,6 +51,10 @@ impl From<i64> for Value {
     }
 }
 
+/// The largest integer a JavaScript number holds exactly: what D1 can be
+/// given as a bound integer.
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
 impl From<u64> for Value {
     /// Times and counts: far below `i64::MAX`; saturates rather than wraps.
     fn from(value: u64) -> Self {
