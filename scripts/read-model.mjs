@@ -11,32 +11,24 @@
 //
 // With --scheduled, the local tenant at URL (started by `wrangler dev
 // --test-scheduled`, as scripts/dev.sh does) runs its scheduled task until
-// the queue is empty. See the README's "The read model".
+// the queue is empty. See the README's "The system of record
+// and the read model".
 
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
 
-const run = promisify(execFile);
-const root = fileURLToPath(new URL('..', import.meta.url));
+import { executeSql, option, root, storageTarget, wranglerJson } from './wrangler.mjs';
+
 const [command, ...args] = process.argv.slice(2);
-const remote = args.includes('--remote');
-const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-if (command !== 'rebuild' || remote === args.includes('--local')) {
+const target = storageTarget(args);
+if (command !== 'rebuild' || !target) {
   console.error(
     'usage: node scripts/read-model.mjs rebuild (--remote | --local [--persist-to DIR] [--scheduled URL])',
   );
   process.exit(2);
 }
-const target = remote
-  ? ['--remote']
-  : ['--local', '--persist-to', option('--persist-to') ?? path.join(root, '.wrangler/state')];
-const scheduled = option('--scheduled');
-const wrangler = path.join(root, 'node_modules/.bin/wrangler');
-const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1' };
+const scheduled = option(args, '--scheduled');
 const work = mkdtempSync(path.join(os.tmpdir(), 'read-model-'));
 const say = (text) => console.log(`read-model: ${text}`);
 
@@ -44,17 +36,6 @@ const say = (text) => console.log(`read-model: ${text}`);
 const PREFIXES = ['client/', 'client_grant/', 'resource_server/', 'signing_key/'];
 // Rows per INSERT statement.
 const ROWS_PER_STATEMENT = 500;
-
-async function wranglerJson(argv) {
-  const { stdout } = await run(wrangler, argv, { cwd: root, env, maxBuffer: 1 << 30 });
-  const start = Math.min(...['[', '{'].map((c) => stdout.indexOf(c)).filter((i) => i >= 0));
-  const end = Math.max(stdout.lastIndexOf(']'), stdout.lastIndexOf('}'));
-  return JSON.parse(stdout.slice(start, end + 1));
-}
-
-async function execute(file) {
-  await run(wrangler, ['d1', 'execute', 'DB', ...target, '--file', file], { cwd: root, env, maxBuffer: 1 << 26 });
-}
 
 // The entries queued by a rebuild (changed_at 0) still to project.
 async function queued() {
@@ -73,7 +54,7 @@ async function queued() {
 const sqlString = (text) => `'${text.replaceAll("'", "''")}'`;
 
 say('queueing every row of the system of record (scripts/rebuild-read-model.sql)');
-await execute(path.join(root, 'scripts/rebuild-read-model.sql'));
+await executeSql(target, path.join(root, 'scripts/rebuild-read-model.sql'));
 
 say('queueing every read-model key KV holds, so the keys no row backs are deleted');
 const keys = [];
@@ -92,7 +73,7 @@ if (keys.length > 0) {
   }
   const file = path.join(work, 'kv-keys.sql');
   writeFileSync(file, `${statements.join('\n')}\n`);
-  await execute(file);
+  await executeSql(target, file);
 }
 let pending = await queued();
 say(`${keys.length} keys in KV; ${pending} entries queued`);

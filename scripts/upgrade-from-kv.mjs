@@ -13,36 +13,21 @@
 // the second run only adds what the old version wrote in between. See the
 // README's "Upgrading from a KV-only version".
 
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
 
-const run = promisify(execFile);
-const root = fileURLToPath(new URL('..', import.meta.url));
+import { env, executeSql, root, run, storageTarget, wrangler, wranglerJson } from './wrangler.mjs';
+
 const args = process.argv.slice(2);
+const target = storageTarget(args);
 const remote = args.includes('--remote');
-if (remote === args.includes('--local')) {
+if (!target) {
   console.error('usage: node scripts/upgrade-from-kv.mjs (--remote | --local [--persist-to DIR])');
   process.exit(2);
 }
-const persist = args.indexOf('--persist-to');
-const target = remote
-  ? ['--remote']
-  : ['--local', ...(persist >= 0 ? ['--persist-to', args[persist + 1]] : ['--persist-to', path.join(root, '.wrangler/state')])];
-const wrangler = path.join(root, 'node_modules/.bin/wrangler');
-const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1' };
 const work = mkdtempSync(path.join(os.tmpdir(), 'upgrade-from-kv-'));
 const say = (text) => console.log(`upgrade: ${text}`);
-
-async function wranglerJson(argv) {
-  const { stdout } = await run(wrangler, argv, { cwd: root, env, maxBuffer: 1 << 30 });
-  const start = Math.min(...['[', '{'].map((c) => stdout.indexOf(c)).filter((i) => i >= 0));
-  const end = Math.max(stdout.lastIndexOf(']'), stdout.lastIndexOf('}'));
-  return JSON.parse(stdout.slice(start, end + 1));
-}
 
 say('applying the schema (migrations/)');
 await run(wrangler, ['d1', 'migrations', 'apply', 'DB', ...target], { cwd: root, env, maxBuffer: 1 << 26 });
@@ -79,7 +64,7 @@ try {
 say(`read ${JSON.stringify(summary.counts)}; skipped ${JSON.stringify(summary.skipped)}`);
 
 say('storing them in D1');
-await run(wrangler, ['d1', 'execute', 'DB', ...target, '--file', sqlFile], { cwd: root, env, maxBuffer: 1 << 26 });
+await executeSql(target, sqlFile);
 
 say('checking the counts');
 const [result] = await wranglerJson(['d1', 'execute', 'DB', ...target, '--command', summary.counts_sql, '--json']);

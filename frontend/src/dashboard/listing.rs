@@ -17,11 +17,17 @@ pub struct Search {
     /// Test id of the box; its button's adds `-submit`, its choices'
     /// `-choice`.
     pub testid: &'static str,
-    /// Values of one field to search for, as (value, label): choosing one
-    /// searches `{field}:{value}`, e.g. the log's event types; none for a
-    /// box alone.
-    pub choices: &'static [(&'static str, &'static str)],
+    /// Values of one field to choose from, beside the box.
+    pub choices: Option<Choices>,
+}
+
+/// Values of one field to search for, e.g. the log's event types: choosing
+/// one searches `{field}:{value}`.
+#[derive(Debug, Clone, Copy)]
+pub struct Choices {
     pub field: &'static str,
+    /// (value, label).
+    pub values: &'static [(&'static str, &'static str)],
 }
 
 /// A Management API listing as a table, a page at a time: the previous
@@ -123,22 +129,22 @@ fn SearchForm(search: Search, page: RwSignal<u64>, searched: RwSignal<String>) -
     };
     // A choice fills the box with its query and searches for it; the
     // first, "All", with nothing.
-    let choose = move |ev: leptos::ev::Event| {
-        let value = event_target_value(&ev);
-        let q = if value.is_empty() {
-            value
-        } else {
-            format!("{}:{value}", search.field)
+    let choices = search.choices.map(|choices| {
+        let choose = move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            let q = if value.is_empty() {
+                value
+            } else {
+                format!("{}:{value}", choices.field)
+            };
+            typed.set(q.clone());
+            search_for(q);
         };
-        typed.set(q.clone());
-        search_for(q);
-    };
-    let choices = (!search.choices.is_empty()).then(|| {
         view! {
             <select aria-label="Filter" data-testid=format!("{}-choice", search.testid) on:change=choose>
                 <option value="">"All"</option>
-                {search
-                    .choices
+                {choices
+                    .values
                     .iter()
                     .map(|(value, label)| view! { <option value=*value>{*label}</option> })
                     .collect_view()}

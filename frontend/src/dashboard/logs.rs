@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use shared::logs::LogEvent;
 
-use super::listing::{Listing, Search};
+use super::listing::{Choices, Listing, Search};
 use super::model::{event_type_label, readable_time, Section, EVENT_TYPES};
 use super::widgets::{show_answer, Breadcrumb, NotAllowed};
 use super::{admin, page_id};
@@ -35,8 +35,10 @@ pub fn LogsPage() -> impl IntoView {
                     label: "Search events",
                     placeholder: "type:f, user_id:\"…\", client_id:…",
                     testid: "log-search",
-                    choices: &EVENT_TYPES,
-                    field: "type",
+                    choices: Some(Choices {
+                        field: "type",
+                        values: &EVENT_TYPES,
+                    }),
                 }
                 fetch=move |page, q| api.list_logs(page, q)
                 row=log_row

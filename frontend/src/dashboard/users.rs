@@ -43,8 +43,7 @@ pub fn UsersPage() -> impl IntoView {
                     label: "Search users",
                     placeholder: "Search by email or name",
                     testid: "user-search",
-                    choices: &[],
-                    field: "",
+                    choices: None,
                 }
                 fetch=move |page, search| api.list_users(page, search)
                 row=user_row

@@ -272,13 +272,8 @@ impl Paging {
     }
 
     /// How many items come before this page.
-    /// The rows before this page: at most 2^53 - 1, the largest integer D1
-    /// takes from JavaScript exactly (a larger OFFSET would be refused,
-    /// and no listing is that long, so the page is empty either way).
     pub fn offset(&self) -> u64 {
-        self.page
-            .saturating_mul(self.per_page)
-            .min(database::MAX_SAFE_INTEGER)
+        self.page.saturating_mul(self.per_page).min(i64::MAX as u64)
     }
 
     /// The rows this page shows.

@@ -455,19 +455,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 Statement::new("SELECT count(*) AS n FROM users"),
             ),
             Some(query) => {
-                let probes = query.probes();
-                let mut counts = Vec::with_capacity(probes.len());
-                let probed = match probes.is_empty() {
-                    true => Vec::new(),
-                    false => self.db.batch(probes).await?,
-                };
-                for rows in probed {
-                    let n = rows
-                        .into_iter()
-                        .next()
-                        .map(database::decode::<database::Count>);
-                    counts.push(n.transpose()?.map_or(0, |count| count.n));
-                }
+                let counts = self.probe(query).await?;
                 if counts.contains(&0) {
                     // A term nobody matches: nobody matches them all.
                     return Ok(Listing {
@@ -500,6 +488,24 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             paging,
             total,
         })
+    }
+
+    /// How many users each term of a search of several terms matches,
+    /// capped ([`UserQuery::probes`]): one batch, none for a single term.
+    async fn probe(&self, query: &UserQuery) -> Result<Vec<u64>> {
+        let probes = query.probes();
+        if probes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut counts = Vec::with_capacity(probes.len());
+        for rows in self.db.batch(probes).await? {
+            let count = rows
+                .into_iter()
+                .next()
+                .map(database::decode::<database::Count>);
+            counts.push(count.transpose()?.map_or(0, |count| count.n));
+        }
+        Ok(counts)
     }
 
     /// Updates a user over the version read. A new password or email is

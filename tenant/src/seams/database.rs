@@ -51,14 +51,16 @@ impl From<i64> for Value {
     }
 }
 
-/// The largest integer a JavaScript number holds exactly: what D1 can be
-/// given as a bound integer.
+/// The largest integer a JavaScript number holds exactly: the largest D1
+/// can be given as a bound integer (it refuses what is above).
 pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 impl From<u64> for Value {
-    /// Times and counts: far below `i64::MAX`; saturates rather than wraps.
+    /// Times and counts, far below it; anything larger (an offset a
+    /// request asked for) saturates at [`MAX_SAFE_INTEGER`] rather than
+    /// being refused by D1 or wrapping.
     fn from(value: u64) -> Self {
-        Self::Integer(i64::try_from(value).unwrap_or(i64::MAX))
+        Self::Integer(value.min(MAX_SAFE_INTEGER) as i64)
     }
 }
 

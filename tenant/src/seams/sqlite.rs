@@ -21,11 +21,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[(
 /// statements it runs, and can be told to fail, as an unreachable D1 would.
 pub struct SqliteDatabase {
     connection: RefCell<Connection>,
-    statements: Cell<u64>,
     batches: Cell<u64>,
     failing: Cell<bool>,
-    /// Every statement run since the count was reset, with its plan.
-    executed: RefCell<Vec<(Statement, String)>>,
+    /// Every statement run since the count was reset.
+    executed: RefCell<Vec<Statement>>,
 }
 
 impl Default for SqliteDatabase {
@@ -48,7 +47,6 @@ impl SqliteDatabase {
         }
         Self {
             connection: RefCell::new(connection),
-            statements: Cell::new(0),
             batches: Cell::new(0),
             failing: Cell::new(false),
             executed: RefCell::new(Vec::new()),
@@ -57,7 +55,7 @@ impl SqliteDatabase {
 
     /// Statements run since the count was last reset.
     pub fn statements(&self) -> u64 {
-        self.statements.get()
+        self.executed.borrow().len() as u64
     }
 
     /// Batches (round trips to D1) run since the count was last reset.
@@ -66,17 +64,33 @@ impl SqliteDatabase {
     }
 
     /// Each statement run since the count was last reset, with SQLite's
-    /// query plan of it (`EXPLAIN QUERY PLAN`, one step a line): to check
-    /// that a query reads an index in order rather than sorting what it
-    /// found.
+    /// query plan of it on the database as it is now (`EXPLAIN QUERY
+    /// PLAN`, one step a line): to check that a query reads an index in
+    /// order rather than sorting what it found.
     pub fn executed(&self) -> Vec<(Statement, String)> {
-        self.executed.borrow().clone()
+        let connection = self.connection.borrow();
+        self.executed
+            .borrow()
+            .iter()
+            .map(|statement| {
+                let explain = Statement {
+                    sql: format!("EXPLAIN QUERY PLAN {}", statement.sql).into(),
+                    params: statement.params.clone(),
+                };
+                let steps = Self::run(&connection, &explain).expect("query plan");
+                let plan = steps
+                    .iter()
+                    .filter_map(|step| step.get("detail").and_then(Json::as_str))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                (statement.clone(), plan)
+            })
+            .collect()
     }
 
     pub fn reset_count(&self) {
         self.executed.borrow_mut().clear();
         self.batches.set(0);
-        self.statements.set(0);
     }
 
     pub fn set_failing(&self, failing: bool) {
@@ -196,25 +210,15 @@ impl Database for SqliteDatabase {
                 "sqlite database set to fail".into(),
             ));
         }
-        self.statements
-            .set(self.statements.get() + statements.len() as u64);
+        self.executed
+            .borrow_mut()
+            .extend(statements.iter().cloned());
         self.batches.set(self.batches.get() + 1);
         let mut connection = self.connection.borrow_mut();
         // As a D1 batch: one transaction, all or nothing.
         let transaction = connection.transaction().map_err(database_error)?;
         let mut results = Vec::with_capacity(statements.len());
         for statement in &statements {
-            let plan = Statement {
-                sql: format!("EXPLAIN QUERY PLAN {}", statement.sql).into(),
-                params: statement.params.clone(),
-            };
-            let steps = Self::run(&transaction, &plan).map_err(database_error)?;
-            let plan = steps
-                .iter()
-                .filter_map(|step| step.get("detail").and_then(Json::as_str))
-                .collect::<Vec<_>>()
-                .join("\n");
-            self.executed.borrow_mut().push((statement.clone(), plan));
             results.push(Self::run(&transaction, statement).map_err(database_error)?);
         }
         transaction.commit().map_err(database_error)?;
