@@ -15,3 +15,12 @@ INSERT INTO read_model_changes (key, changed_at)
 INSERT INTO read_model_changes (key, changed_at)
     SELECT 'signing_key/' || kid, 0 FROM signing_keys WHERE true
     ON CONFLICT (key) DO UPDATE SET changed_at = 0, generation = generation + 1;
+INSERT INTO read_model_changes (key, changed_at)
+    SELECT 'organization/' || id, 0 FROM organizations WHERE true
+    ON CONFLICT (key) DO UPDATE SET changed_at = 0, generation = generation + 1;
+INSERT INTO read_model_changes (key, changed_at)
+    SELECT 'organization_name/' || name, 0 FROM organizations WHERE true
+    ON CONFLICT (key) DO UPDATE SET changed_at = 0, generation = generation + 1;
+INSERT INTO read_model_changes (key, changed_at)
+    VALUES ('tenant_settings', 0)
+    ON CONFLICT (key) DO UPDATE SET changed_at = 0, generation = generation + 1;

@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod error;
 pub mod logs;
 pub mod management;
+pub mod organizations;
 pub mod protocol;
 pub mod registration;
 pub mod scope;

@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::organizations::{
+    DefaultOrganization, OrganizationRequireBehavior, OrganizationUsage,
+};
 pub use crate::protocol::{AppType, AuthMethod, GrantType, SigningAlg};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +46,15 @@ pub struct Client {
     pub previous_client_secret_expires_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logo_uri: Option<String>,
+    /// Whether `/authorize` may (or must) name an organization.
+    #[serde(default)]
+    pub organization_usage: OrganizationUsage,
+    #[serde(default)]
+    pub organization_require_behavior: OrganizationRequireBehavior,
+    /// The organization of a `client_credentials` request that names none,
+    /// where the grant requires one.
+    #[serde(default)]
+    pub default_organization: Option<DefaultOrganization>,
     /// Always false: a tenant-scoped client.
     pub global: bool,
     /// RFC 3339 creation time.
@@ -75,6 +87,12 @@ pub struct ClientCreate {
     pub client_metadata: Option<BTreeMap<String, String>>,
     #[serde(default)]
     pub jwt_configuration: Option<JwtConfigurationUpdate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_usage: Option<OrganizationUsage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_require_behavior: Option<OrganizationRequireBehavior>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_organization: Option<DefaultOrganization>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +126,17 @@ pub struct ClientUpdate {
     /// `update:client_keys` as well as `update:clients`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_usage: Option<OrganizationUsage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_require_behavior: Option<OrganizationRequireBehavior>,
+    /// `null` removes it.
+    #[serde(
+        default,
+        deserialize_with = "crate::organizations::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub default_organization: Option<Option<DefaultOrganization>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,6 +222,12 @@ pub struct ClientGrant {
     pub client_id: String,
     pub audience: String,
     pub scope: Vec<String>,
+    /// Whether a token request may (or must) name an organization.
+    #[serde(default)]
+    pub organization_usage: OrganizationUsage,
+    /// Any organization, not only those linked to this grant.
+    #[serde(default)]
+    pub allow_any_organization: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -201,12 +236,27 @@ pub struct ClientGrantCreate {
     pub client_id: String,
     pub audience: String,
     pub scope: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_usage: Option<OrganizationUsage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_any_organization: Option<bool>,
 }
 
+/// `PATCH /api/v2/client-grants/{id}`: what is present changes;
+/// `organization_usage: null` is the default, `deny`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientGrantUpdate {
-    pub scope: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
+    #[serde(
+        default,
+        deserialize_with = "crate::organizations::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub organization_usage: Option<Option<OrganizationUsage>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_any_organization: Option<bool>,
 }
 
 /// A page of a listing with `include_totals=true` (Auth0's offset paging).
@@ -231,6 +281,10 @@ pub struct TenantSettings {
     /// The API an `/authorize` request without `audience` is for; empty for
     /// none (Auth0's "Default Audience").
     pub default_audience: String,
+    /// Organization names in the Authentication API: `org_name` in tokens
+    /// beside `org_id`.
+    #[serde(default)]
+    pub allow_organization_name_in_authentication_api: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -256,6 +310,8 @@ pub struct TenantSettingsUpdate {
     pub client_secret_rotation_grace_period: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_audience: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_organization_name_in_authentication_api: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -85,6 +85,7 @@ pub enum ManagementErrorCode {
     InexistentClientGrant,
     InexistentUser,
     InexistentLog,
+    InexistentOrganization,
     MethodNotAllowed,
     Conflict,
     /// Auth0's code for a user that already exists.
@@ -107,7 +108,8 @@ impl ManagementErrorCode {
             | Self::InexistentResourceServer
             | Self::InexistentClientGrant
             | Self::InexistentUser
-            | Self::InexistentLog => 404,
+            | Self::InexistentLog
+            | Self::InexistentOrganization => 404,
             Self::MethodNotAllowed => 405,
             Self::Conflict | Self::UserExists => 409,
             Self::PayloadTooLarge => 413,
@@ -128,6 +130,7 @@ impl ManagementErrorCode {
             Self::InexistentClientGrant => "inexistent_client_grant",
             Self::InexistentUser => "inexistent_user",
             Self::InexistentLog => "inexistent_log",
+            Self::InexistentOrganization => "inexistent_organization",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict => "conflict",
             Self::UserExists => "auth0_idp_error",

@@ -63,6 +63,32 @@ fn route(method: &Method, segments: &[String]) -> std::result::Result<Operation,
         (["logs"], _) => return Err(not_allowed("GET")),
         (["logs", _], _) if read => GetLog(id(1)),
         (["logs", _], _) => return Err(not_allowed("GET")),
+        (["organizations"], _) if read => ListOrganizations,
+        (["organizations"], Method::Post) => CreateOrganization,
+        (["organizations"], _) => return Err(not_allowed("GET, POST")),
+        (["organizations", "name", _], _) if read => GetOrganizationByName(id(2)),
+        (["organizations", "name", _], _) => return Err(not_allowed("GET")),
+        (["organizations", _], _) if read => GetOrganization(id(1)),
+        (["organizations", _], Method::Patch) => UpdateOrganization(id(1)),
+        (["organizations", _], Method::Delete) => DeleteOrganization(id(1)),
+        (["organizations", _], _) => return Err(not_allowed("GET, PATCH, DELETE")),
+        (["organizations", _, "client-grants"], _) if read => ListOrganizationClientGrants(id(1)),
+        (["organizations", _, "client-grants"], Method::Post) => {
+            CreateOrganizationClientGrant(id(1))
+        }
+        (["organizations", _, "client-grants"], _) => return Err(not_allowed("GET, POST")),
+        (["organizations", _, "client-grants", _], Method::Delete) => {
+            DeleteOrganizationClientGrant(id(1), id(3))
+        }
+        (["organizations", _, "client-grants", _], _) => return Err(not_allowed("DELETE")),
+        (["organizations", _, "members"], _) if read => ListOrganizationMembers(id(1)),
+        (["organizations", _, "members"], Method::Post) => AddOrganizationMembers(id(1)),
+        (["organizations", _, "members"], Method::Delete) => RemoveOrganizationMembers(id(1)),
+        (["organizations", _, "members"], _) => return Err(not_allowed("GET, POST, DELETE")),
+        (["users", _, "organizations"], _) if read => ListUserOrganizations(id(1)),
+        (["users", _, "organizations"], _) => return Err(not_allowed("GET")),
+        (["client-grants", _, "organizations"], _) if read => ListClientGrantOrganizations(id(1)),
+        (["client-grants", _, "organizations"], _) => return Err(not_allowed("GET")),
         _ => {
             return Err(http::error_response(
                 &Error::bad_request(Family::Management, 404, "Not Found"),

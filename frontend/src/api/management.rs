@@ -168,7 +168,14 @@ impl Management {
     }
 
     pub fn update_grant(&self, id: &str, scope: Vec<String>) -> Reply<ClientGrant> {
-        decoded(self.send(Method::Patch, &grant_path(id), &ClientGrantUpdate { scope }))
+        decoded(self.send(
+            Method::Patch,
+            &grant_path(id),
+            &ClientGrantUpdate {
+                scope: Some(scope),
+                ..Default::default()
+            },
+        ))
     }
 
     pub fn delete_grant(&self, id: &str) -> Reply<()> {

@@ -536,6 +536,8 @@ mod tests {
             client_id: "c".into(),
             audience: "https://notes/".into(),
             scope: vec!["read".into()],
+            organization_usage: Default::default(),
+            allow_any_organization: false,
         }];
         let access = api_access(
             vec![

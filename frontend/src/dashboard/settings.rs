@@ -76,6 +76,7 @@ fn SettingsForm(initial: TenantSettings) -> impl IntoView {
                 enable_dynamic_client_registration: Some(dcr.get_untracked()),
                 disable_signup: Some(!signup.get_untracked()),
             }),
+            ..Default::default()
         };
         save.run(api.update_settings(&update), move |updated| match updated {
             Ok(_) => saved.set(true),

@@ -61,6 +61,20 @@ pub struct AccessTokenClaims {
     /// Auth0's grant type marker, e.g. `client-credentials`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gty: Option<String>,
+    /// The organization the token acts for (Auth0's Organizations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+    /// Its name, when the tenant allows organization names in the
+    /// Authentication API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_name: Option<String>,
+}
+
+/// The organization a token acts for, as its claims name it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrganizationClaims {
+    pub org_id: String,
+    pub org_name: Option<String>,
 }
 
 /// What an access token is issued for.
@@ -72,6 +86,7 @@ pub struct AccessTokenGrant<'a> {
     pub gty: Option<&'a str>,
     pub lifetime: u64,
     pub alg: SigningAlg,
+    pub organization: Option<OrganizationClaims>,
 }
 
 /// A token that passed every check.
@@ -123,6 +138,8 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             jti: random::token(self.rng, 16),
             scope: grant.scope.to_string(),
             gty: grant.gty.map(str::to_string),
+            org_id: grant.organization.as_ref().map(|o| o.org_id.clone()),
+            org_name: grant.organization.and_then(|o| o.org_name),
         })
         .set_duration_and_issuance(
             &time_options(self.clock.now()),

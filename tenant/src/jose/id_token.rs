@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::error::Result;
+use crate::jose::access_token::OrganizationClaims;
 use crate::jose::keys::SigningAlg;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::database::Database;
@@ -35,6 +36,10 @@ struct IdTokenClaims<'a> {
     nonce: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     at_hash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    org_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    org_name: Option<&'a str>,
     #[serde(flatten)]
     profile: Map<String, Value>,
 }
@@ -52,6 +57,8 @@ pub struct IdTokenGrant<'a> {
     pub auth_time: u64,
     pub nonce: Option<&'a str>,
     pub access_token: Option<&'a str>,
+    /// The organization the person signed in to.
+    pub organization: Option<&'a OrganizationClaims>,
 }
 
 impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
@@ -67,6 +74,8 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             auth_time: grant.auth_time,
             nonce: grant.nonce,
             at_hash: grant.access_token.map(at_hash),
+            org_id: grant.organization.map(|o| o.org_id.as_str()),
+            org_name: grant.organization.and_then(|o| o.org_name.as_deref()),
             profile: grant.profile,
         };
         self.encode_jws(&key, ID_TOKEN_TYPE, &claims).await

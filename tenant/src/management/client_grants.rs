@@ -7,9 +7,11 @@
 
 use serde::{Deserialize, Serialize};
 use shared::management::{ClientGrant, ClientGrantCreate, ClientGrantUpdate};
+use shared::organizations::OrganizationUsage;
 
 use crate::error::{echo, Error, ManagementErrorCode, Result};
 use crate::jose::access_token::VerifiedAccessToken;
+use crate::management::clients::ClientRecord;
 use crate::management::resource_servers::{ResourceServerRecord, MAX_SCOPES};
 use crate::management::{Listing, Paging};
 use crate::primitives::scope;
@@ -28,6 +30,13 @@ pub struct ClientGrantRecord {
     pub client_id: String,
     pub audience: String,
     pub scope: Vec<String>,
+    /// Whether a token request may, or must, name an organization.
+    #[serde(default)]
+    pub organization_usage: OrganizationUsage,
+    /// Whether it may act for any organization, not only those it is
+    /// linked to (first-party clients only).
+    #[serde(default)]
+    pub allow_any_organization: bool,
 }
 
 impl ClientGrantRecord {
@@ -50,6 +59,8 @@ impl ClientGrantRecord {
             client_id: self.client_id.clone(),
             audience: self.audience.clone(),
             scope: self.scope.clone(),
+            organization_usage: self.organization_usage,
+            allow_any_organization: self.allow_any_organization,
         }
     }
 }
@@ -108,10 +119,18 @@ impl GrantsOf {
 
 /// Deletes the grants whose `column` is `value`, for a batch: first their
 /// projections are enqueued (by the same condition, so a grant created
-/// meanwhile is not missed), then the rows go; [`deleted`] reads what the
-/// second statement returns.
+/// meanwhile is not missed), with those of the organizations linked to
+/// them, then the links and the rows go; [`deleted`] reads what the
+/// statement at [`DELETED_ROWS`] returns. The organizations' entries are
+/// left to the scheduled task: a grant id they still list names no grant,
+/// so it admits nothing, and a grant linked to thousands of organizations
+/// would not fit one request's KV operations.
 pub(crate) fn delete_where(column: GrantsOf, value: &str, now: u64) -> Vec<Statement> {
     let column = column.column();
+    let linked = format!(
+        "FROM organization_client_grants l JOIN organizations o ON o.id = l.organization_id \
+         JOIN client_grants g ON g.id = l.grant_id WHERE g.{column} = ?1"
+    );
     vec![
         Statement::new(format!(
             "INSERT INTO read_model_changes (key, changed_at) \
@@ -121,11 +140,27 @@ pub(crate) fn delete_where(column: GrantsOf, value: &str, now: u64) -> Vec<State
         .bind(value)
         .bind(now),
         Statement::new(format!(
+            "INSERT INTO read_model_changes (key, changed_at) \
+             SELECT key, ?2 FROM (SELECT 'organization/' || o.id AS key {linked} \
+             UNION SELECT 'organization_name/' || o.name AS key {linked}) WHERE true \
+             ON CONFLICT (key) DO UPDATE SET changed_at = excluded.changed_at, generation = generation + 1"
+        ))
+        .bind(value)
+        .bind(now),
+        Statement::new(format!(
+            "DELETE FROM organization_client_grants WHERE grant_id IN \
+             (SELECT id FROM client_grants WHERE {column} = ?1)"
+        ))
+        .bind(value),
+        Statement::new(format!(
             "DELETE FROM client_grants WHERE {column} = ?1 RETURNING client_id, audience"
         ))
         .bind(value),
     ]
 }
+
+/// Which of [`delete_where`]'s statements returns the deleted grants.
+pub(crate) const DELETED_ROWS: usize = 3;
 
 /// The projections of the grants a [`delete_where`] removed.
 pub(crate) fn deleted(rows: &[Row]) -> Result<Vec<Projection>> {
@@ -163,6 +198,31 @@ fn check_scope(api: &ResourceServerRecord, scope: &[String]) -> Result<()> {
             echo(&api.identifier),
             scope::name_some(&undefined)
         )));
+    }
+    Ok(())
+}
+
+/// A grant's organization settings: the Management API's tokens never act
+/// for an organization, and a third-party client must be linked to each
+/// organization it acts for (as in Auth0).
+fn check_organizations(
+    grant: &ClientGrantRecord,
+    api: &ResourceServerRecord,
+    client: &ClientRecord,
+) -> Result<()> {
+    if api.is_system
+        && (grant.organization_usage != OrganizationUsage::Deny || grant.allow_any_organization)
+    {
+        return Err(Error::invalid_field(
+            "organization_usage",
+            "must be 'deny' for the Management API, whose tokens do not act for organizations",
+        ));
+    }
+    if grant.allow_any_organization && client.is_third_party() {
+        return Err(Error::invalid_field(
+            "allow_any_organization",
+            "is not available to third-party clients; associate each organization instead",
+        ));
     }
     Ok(())
 }
@@ -264,7 +324,10 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             client_id: request.client_id,
             audience: api.identifier.clone(),
             scope,
+            organization_usage: request.organization_usage.unwrap_or_default(),
+            allow_any_organization: request.allow_any_organization.unwrap_or(false),
         };
+        check_organizations(&record, &api, &client)?;
         self.create(
             vec![record.insert(self.clock.now())],
             &record.projections(),
@@ -321,26 +384,41 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         })
     }
 
-    /// Replaces a grant's scopes; scopes it adds to a Management API grant
-    /// must be ones `granter` holds.
+    /// Changes what a PATCH names: the scopes (those it adds to a
+    /// Management API grant must be ones `granter` holds) and the
+    /// organization settings (`organization_usage: null` is `deny`).
     pub async fn update_client_grant(
         &self,
         id: &str,
         update: ClientGrantUpdate,
         granter: &VerifiedAccessToken,
     ) -> Result<ClientGrant> {
-        let audience = self.existing_client_grant(id).await?.audience;
-        let api = self.stored_resource_server_by_identifier(&audience).await?;
-        let scope = dedup(update.scope)?;
-        if let Some(api) = &api {
-            check_scope(api, &scope)?;
+        let existing = self.existing_client_grant(id).await?;
+        let api = self
+            .stored_resource_server_by_identifier(&existing.audience)
+            .await?;
+        let scope = update.scope.map(dedup).transpose()?;
+        if let (Some(api), Some(scope)) = (&api, &scope) {
+            check_scope(api, scope)?;
         }
+        let client = self.stored_client(&existing.client_id).await?;
         let (record, ()) = self
             .modify(id, not_found, |record: &mut ClientGrantRecord| {
-                let added = scope.iter().filter(|s| !record.scope.contains(s));
-                self.check_delegation(granter, &record.audience, added.map(String::as_str))?;
-                record.scope = scope.clone();
-                Ok(())
+                if let Some(scope) = &scope {
+                    let added = scope.iter().filter(|s| !record.scope.contains(s));
+                    self.check_delegation(granter, &record.audience, added.map(String::as_str))?;
+                    record.scope = scope.clone();
+                }
+                if let Some(usage) = update.organization_usage {
+                    record.organization_usage = usage.unwrap_or_default();
+                }
+                if let Some(any) = update.allow_any_organization {
+                    record.allow_any_organization = any;
+                }
+                match (&api, &client) {
+                    (Some(api), Some(client)) => check_organizations(record, api, client),
+                    _ => Ok(()),
+                }
             })
             .await?;
         Ok(record.to_dto())
@@ -353,7 +431,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         let rows = self
             .commit(delete_where(GrantsOf::Id, id, self.clock.now()), &[])
             .await?;
-        let deleted = deleted(&rows[1])?;
+        let deleted = deleted(&rows[DELETED_ROWS])?;
         if deleted.is_empty() {
             return Err(not_found());
         }

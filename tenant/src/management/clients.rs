@@ -10,12 +10,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use shared::management::{AppType, Client, ClientCreate, ClientUpdate, JwtConfiguration};
+use shared::organizations::{DefaultOrganization, OrganizationRequireBehavior, OrganizationUsage};
 use shared::protocol::ResponseType;
 pub use shared::protocol::{AuthMethod, GrantType};
 
 use crate::error::{echo, Error, ManagementErrorCode, Result};
 use crate::jose::keys::SigningAlg;
 use crate::management::client_grants::{self, GrantsOf};
+use crate::management::organizations::access;
 use crate::management::settings::check_grace_period;
 use crate::management::{Listing, Paging};
 use crate::primitives::text::check_text;
@@ -78,6 +80,15 @@ pub struct ClientRecord {
     /// Set for clients that registered themselves (RFC 7591).
     #[serde(default)]
     pub registration: Option<Registration>,
+    /// Whether `/authorize` may, or must, name an organization.
+    #[serde(default)]
+    pub organization_usage: OrganizationUsage,
+    #[serde(default)]
+    pub organization_require_behavior: OrganizationRequireBehavior,
+    /// The organization of a `client_credentials` request that names
+    /// none, where the grant requires one.
+    #[serde(default)]
+    pub default_organization: Option<DefaultOrganization>,
     pub created_at: u64,
 }
 
@@ -119,6 +130,9 @@ impl ClientRecord {
             previous_secret_expires_at: None,
             logo_uri: None,
             registration: None,
+            organization_usage: OrganizationUsage::Deny,
+            organization_require_behavior: OrganizationRequireBehavior::NoPrompt,
+            default_organization: None,
             created_at: now,
         }
     }
@@ -227,6 +241,9 @@ impl ClientRecord {
             client_secret,
             previous_client_secret_expires_at,
             logo_uri: self.logo_uri.clone(),
+            organization_usage: self.organization_usage,
+            organization_require_behavior: self.organization_require_behavior,
+            default_organization: self.default_organization.clone(),
             global: false,
             created_at: rfc3339(self.created_at),
         }
@@ -266,6 +283,15 @@ impl ClientRecord {
         }
         if let Some(metadata) = update.client_metadata {
             self.client_metadata = metadata;
+        }
+        if let Some(usage) = update.organization_usage {
+            self.organization_usage = usage;
+        }
+        if let Some(behavior) = update.organization_require_behavior {
+            self.organization_require_behavior = behavior;
+        }
+        if let Some(default) = update.default_organization {
+            self.default_organization = default;
         }
         if let Some(jwt) = update.jwt_configuration {
             if let Some(alg) = jwt.alg {
@@ -321,6 +347,25 @@ impl ClientRecord {
                 return Err(Error::invalid_field(
                     format!("client_metadata.{}", echo(name)),
                     "is not allowed (names: [A-Za-z0-9_-], 255 characters; values: 255 characters)",
+                ));
+            }
+        }
+        if self.organization_require_behavior != OrganizationRequireBehavior::NoPrompt {
+            return Err(Error::invalid_field(
+                "organization_require_behavior",
+                "must be 'no_prompt': a sign-in that requires an organization names it in the request",
+            ));
+        }
+        if let Some(default) = &self.default_organization {
+            let only_client_credentials = !default.flows.is_empty()
+                && default
+                    .flows
+                    .iter()
+                    .all(|flow| flow == access::CLIENT_CREDENTIALS_FLOW);
+            if !only_client_credentials {
+                return Err(Error::invalid_field(
+                    "default_organization.flows",
+                    "must be [\"client_credentials\"]",
                 ));
             }
         }
@@ -553,6 +598,30 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         self.modify(client_id, not_found, change).await
     }
 
+    /// A `default_organization` must name an organization that exists
+    /// when it is set (a later deletion leaves it naming none, and token
+    /// requests that fall back on it are refused as for an unknown one).
+    async fn check_default_organization(
+        &self,
+        default: Option<&DefaultOrganization>,
+    ) -> Result<()> {
+        let Some(default) = default else {
+            return Ok(());
+        };
+        let exists = crate::management::organizations::is_id(&default.organization_id)
+            && self
+                .stored_organization(&default.organization_id)
+                .await?
+                .is_some();
+        if !exists {
+            return Err(Error::invalid_field(
+                "default_organization.organization_id",
+                format!("names no organization: {}", echo(&default.organization_id)),
+            ));
+        }
+        Ok(())
+    }
+
     /// Creates a client; the response is the only time its secret is shown.
     pub async fn create_client(&self, request: ClientCreate) -> Result<Client> {
         let app_type = request.app_type;
@@ -579,8 +648,13 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             client_metadata: request.client_metadata,
             jwt_configuration: request.jwt_configuration,
             client_secret: None,
+            organization_usage: request.organization_usage,
+            organization_require_behavior: request.organization_require_behavior,
+            default_organization: request.default_organization.map(Some),
         })?;
         record.validate()?;
+        self.check_default_organization(record.default_organization.as_ref())
+            .await?;
         let client_secret = record.settle_secret(self.rng);
         self.insert_client(&record).await?;
         Ok(record.to_dto(client_secret))
@@ -632,6 +706,9 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             }
             None => None,
         };
+        if let Some(default) = &update.default_organization {
+            self.check_default_organization(default.as_ref()).await?;
+        }
         let now = self.clock.now();
         let (record, new_secret) = self
             .modify_client(client_id, |record| {
@@ -709,10 +786,10 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         let rows = self
             .commit(statements, std::slice::from_ref(&client))
             .await?;
-        if rows[3].is_empty() {
+        if rows.last().is_none_or(Vec::is_empty) {
             return Err(not_found());
         }
-        let mut touched = client_grants::deleted(&rows[1])?;
+        let mut touched = client_grants::deleted(&rows[client_grants::DELETED_ROWS])?;
         touched.push(client);
         self.project(&touched).await;
         Ok(())

@@ -5,6 +5,7 @@ pub mod client_grants;
 pub mod clients;
 pub mod logs;
 pub mod operations;
+pub mod organizations;
 pub mod resource_servers;
 pub mod search;
 pub mod settings;
@@ -44,6 +45,25 @@ pub const SCOPES: &[(&str, &str)] = &[
     ("update:users", "Update Users"),
     ("delete:users", "Delete Users"),
     ("read:logs", "Read Logs"),
+    ("read:organizations", "Read Organizations"),
+    ("create:organizations", "Create Organizations"),
+    ("update:organizations", "Update Organizations"),
+    ("delete:organizations", "Delete Organizations"),
+    ("read:organization_members", "Read Organization Members"),
+    ("create:organization_members", "Add Organization Members"),
+    ("delete:organization_members", "Remove Organization Members"),
+    (
+        "read:organization_client_grants",
+        "Read Organization Client Grants",
+    ),
+    (
+        "create:organization_client_grants",
+        "Create Organization Client Grants",
+    ),
+    (
+        "delete:organization_client_grants",
+        "Delete Organization Client Grants",
+    ),
 ];
 
 /// Largest request body any endpoint accepts.
@@ -289,6 +309,83 @@ impl Paging {
         let start = (self.page.saturating_mul(self.per_page) as usize).min(total);
         let end = start.saturating_add(self.per_page as usize).min(total);
         start..end
+    }
+}
+
+/// Auth0's checkpoint paging: `take` items after the opaque `from`, and a
+/// `next` to continue with while more may follow. The checkpoint is the
+/// listing's sort key (base64url), so it stays valid when the item it was
+/// taken from is deleted, and each call is one query on an index, however
+/// deep it reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// The sort key the listing continues after; `None` from the start.
+    pub after: Option<String>,
+    pub take: u64,
+}
+
+impl Checkpoint {
+    pub const DEFAULT_TAKE: u64 = 50;
+    pub const MAX_TAKE: u64 = 100;
+    const MAX_KEY_BYTES: usize = 512;
+
+    /// `Some` when the query asks for checkpoints (`from` or `take`).
+    pub fn from_query(pairs: &[(String, String)]) -> Result<Option<Self>> {
+        let value = |name: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.as_str())
+        };
+        let (from, take) = (value("from"), value("take"));
+        if from.is_none() && take.is_none() {
+            return Ok(None);
+        }
+        let invalid = |name: &str, value: &str| {
+            Error::management(
+                ManagementErrorCode::InvalidQueryString,
+                format!(
+                    "Query validation error: invalid value for {name}: '{}'",
+                    echo(value)
+                ),
+            )
+        };
+        if value("page").is_some() || value("per_page").is_some() {
+            return Err(Error::management(
+                ManagementErrorCode::InvalidQueryString,
+                "Query validation error: from and take do not combine with page and per_page",
+            ));
+        }
+        let take = match take {
+            None => Self::DEFAULT_TAKE,
+            Some(text) => text
+                .parse()
+                .ok()
+                .filter(|n| (1..=Self::MAX_TAKE).contains(n))
+                .ok_or_else(|| invalid("take", text))?,
+        };
+        let after = match from.filter(|f| !f.is_empty()) {
+            None => None,
+            Some(from) => Some(
+                base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, from)
+                    .ok()
+                    .filter(|bytes| bytes.len() <= Self::MAX_KEY_BYTES)
+                    .and_then(|bytes| String::from_utf8(bytes).ok())
+                    .ok_or_else(|| invalid("from", from))?,
+            ),
+        };
+        Ok(Some(Self { after, take }))
+    }
+
+    /// The checkpoint after a call that returned `count` items, the last
+    /// with sort key `last`: none once a call returns fewer than it took.
+    pub fn next(&self, last: Option<&str>, count: usize) -> Option<String> {
+        if (count as u64) < self.take {
+            return None;
+        }
+        last.map(|key| {
+            base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, key)
+        })
     }
 }
 

@@ -9,11 +9,14 @@ use serde::Serialize;
 use crate::error::{Error, ManagementErrorCode, Result};
 use crate::jose::access_token::VerifiedAccessToken;
 use crate::management::logs::{self, LogQuery, NewEvent};
+use crate::management::organizations::client_grants::LinkedGrantsFilter;
+use crate::management::organizations::Pagination;
 use crate::management::{parse_body, Paging};
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::database::Database;
 use crate::seams::store::Store;
 use crate::Tenant;
+use shared::organizations::OrganizationClientGrantCreate;
 
 /// One Management API operation, with the ids its path names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +51,23 @@ pub enum Operation {
     RemoveUserPermissions(String),
     ListLogs,
     GetLog(String),
+    ListOrganizations,
+    CreateOrganization,
+    GetOrganization(String),
+    GetOrganizationByName(String),
+    UpdateOrganization(String),
+    DeleteOrganization(String),
+    /// The grants linked to an organization.
+    ListOrganizationClientGrants(String),
+    CreateOrganizationClientGrant(String),
+    /// (organization id, grant id)
+    DeleteOrganizationClientGrant(String, String),
+    ListOrganizationMembers(String),
+    AddOrganizationMembers(String),
+    RemoveOrganizationMembers(String),
+    ListUserOrganizations(String),
+    /// The organizations a grant is linked to.
+    ListClientGrantOrganizations(String),
 }
 
 /// How a change is written to the audit log: Auth0's wording, what kind
@@ -97,6 +117,21 @@ impl Operation {
             UpdateUser(_) | AddUserPermissions(_) | RemoveUserPermissions(_) => "update:users",
             DeleteUser(_) => "delete:users",
             ListLogs | GetLog(_) => "read:logs",
+            ListOrganizations
+            | GetOrganization(_)
+            | GetOrganizationByName(_)
+            | ListUserOrganizations(_) => "read:organizations",
+            CreateOrganization => "create:organizations",
+            UpdateOrganization(_) => "update:organizations",
+            DeleteOrganization(_) => "delete:organizations",
+            ListOrganizationClientGrants(_) | ListClientGrantOrganizations(_) => {
+                "read:organization_client_grants"
+            }
+            CreateOrganizationClientGrant(_) => "create:organization_client_grants",
+            DeleteOrganizationClientGrant(_, _) => "delete:organization_client_grants",
+            ListOrganizationMembers(_) => "read:organization_members",
+            AddOrganizationMembers(_) => "create:organization_members",
+            RemoveOrganizationMembers(_) => "delete:organization_members",
         }
     }
 
@@ -116,6 +151,11 @@ impl Operation {
                 | UpdateUser(_)
                 | AddUserPermissions(_)
                 | RemoveUserPermissions(_)
+                | CreateOrganization
+                | UpdateOrganization(_)
+                | CreateOrganizationClientGrant(_)
+                | AddOrganizationMembers(_)
+                | RemoveOrganizationMembers(_)
         )
     }
 
@@ -142,6 +182,27 @@ impl Operation {
             DeleteUser(id) => ("Delete a user", "user", Some(id)),
             AddUserPermissions(id) => ("Assign permissions to a user", "user", Some(id)),
             RemoveUserPermissions(id) => ("Remove permissions from a user", "user", Some(id)),
+            CreateOrganization => ("Create an organization", "organization", None),
+            UpdateOrganization(id) => ("Update an organization", "organization", Some(id)),
+            DeleteOrganization(id) => ("Delete an organization", "organization", Some(id)),
+            CreateOrganizationClientGrant(id) => (
+                "Associate a client grant with an organization",
+                "organization",
+                Some(id),
+            ),
+            DeleteOrganizationClientGrant(id, _) => (
+                "Remove a client grant from an organization",
+                "organization",
+                Some(id),
+            ),
+            AddOrganizationMembers(id) => {
+                ("Add members to an organization", "organization", Some(id))
+            }
+            RemoveOrganizationMembers(id) => (
+                "Remove members from an organization",
+                "organization",
+                Some(id),
+            ),
             ListClients
             | GetClient(_)
             | ListResourceServers
@@ -154,7 +215,14 @@ impl Operation {
             | UsersByEmail
             | GetUserPermissions(_)
             | ListLogs
-            | GetLog(_) => return None,
+            | GetLog(_)
+            | ListOrganizations
+            | GetOrganization(_)
+            | GetOrganizationByName(_)
+            | ListOrganizationClientGrants(_)
+            | ListOrganizationMembers(_)
+            | ListUserOrganizations(_)
+            | ListClientGrantOrganizations(_) => return None,
         };
         Some(Audit {
             description,
@@ -342,6 +410,59 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             }
             ListLogs => ok(self.list_logs(&LogQuery::from_query(query)?).await?),
             GetLog(id) => ok(json(&self.get_log(id).await?)),
+            ListOrganizations => ok(self
+                .list_organizations(Pagination::from_query(query)?)
+                .await?),
+            CreateOrganization => {
+                let organization = self.create_organization(parse_body(body)?).await?;
+                let id = organization.id.clone();
+                Ok((Reply::Created(json(&organization)), Some(id)))
+            }
+            GetOrganization(id) => ok(json(&self.get_organization(id).await?)),
+            GetOrganizationByName(name) => ok(json(&self.get_organization_by_name(name).await?)),
+            UpdateOrganization(id) => {
+                let update = parse_body(body)?;
+                ok(json(&self.update_organization(id, update).await?))
+            }
+            DeleteOrganization(id) => {
+                self.delete_organization(id).await?;
+                done()
+            }
+            ListOrganizationClientGrants(id) => ok(self
+                .list_organization_client_grants(
+                    id,
+                    paging()?,
+                    &LinkedGrantsFilter::from_query(query)?,
+                )
+                .await?
+                .to_json("client_grants")),
+            CreateOrganizationClientGrant(id) => {
+                let request: OrganizationClientGrantCreate = parse_body(body)?;
+                let grant = self
+                    .link_organization_client_grant(id, &request.grant_id)
+                    .await?;
+                Ok((Reply::Created(json(&grant)), None))
+            }
+            DeleteOrganizationClientGrant(id, grant_id) => {
+                self.unlink_organization_client_grant(id, grant_id).await?;
+                done()
+            }
+            ListOrganizationMembers(id) => ok(self
+                .list_organization_members(id, Pagination::from_query(query)?)
+                .await?),
+            AddOrganizationMembers(id) => {
+                self.add_organization_members(id, parse_body(body)?).await?;
+                done()
+            }
+            RemoveOrganizationMembers(id) => {
+                self.remove_organization_members(id, parse_body(body)?)
+                    .await?;
+                done()
+            }
+            ListUserOrganizations(id) => ok(self.list_user_organizations(id, paging()?).await?),
+            ListClientGrantOrganizations(id) => ok(self
+                .list_client_grant_organizations(id, Pagination::from_query(query)?)
+                .await?),
         }
     }
 }

@@ -411,7 +411,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         );
         let projections = record.projections();
         let rows = self.commit(statements, &projections).await?;
-        let mut touched = client_grants::deleted(&rows[1])?;
+        let mut touched = client_grants::deleted(&rows[client_grants::DELETED_ROWS])?;
         touched.extend(projections);
         self.project(&touched).await;
         self.cache.forget_resource_server(&record.identifier);

@@ -1,6 +1,8 @@
 //! Tenant settings (`/api/v2/tenants/settings`): one row, merged by PATCH
 //! over the version it read.
 
+use std::rc::Rc;
+
 use serde::{Deserialize, Serialize};
 use shared::management::{TenantFlags, TenantSettings, TenantSettingsUpdate};
 
@@ -10,8 +12,13 @@ use crate::primitives::text::check_text;
 use crate::records::{Projection, Stored};
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::database::{Database, Statement};
-use crate::seams::store::Store;
+use crate::seams::store::{self, Store};
 use crate::Tenant;
+
+/// How long isolate memory keeps the edge's copy of the settings, as it
+/// keeps an API's.
+pub const SETTINGS_TTL_SECONDS: u64 =
+    crate::management::resource_servers::RESOURCE_SERVER_TTL_SECONDS;
 
 /// Longest grace period a rotated-out secret may keep working: a week.
 pub const MAX_GRACE_PERIOD: u64 = 7 * 24 * 3600;
@@ -25,6 +32,7 @@ pub struct TenantSettingsRecord {
     pub client_secret_rotation_grace_period: u64,
     pub default_audience: String,
     pub disable_signup: bool,
+    pub allow_organization_name_in_authentication_api: bool,
 }
 
 impl TenantSettingsRecord {
@@ -38,6 +46,8 @@ impl TenantSettingsRecord {
             },
             client_secret_rotation_grace_period: self.client_secret_rotation_grace_period,
             default_audience: self.default_audience.clone(),
+            allow_organization_name_in_authentication_api: self
+                .allow_organization_name_in_authentication_api,
         }
     }
 }
@@ -55,9 +65,11 @@ impl Stored for TenantSettingsRecord {
         .bind(version)
     }
 
-    /// Read where they are used, never at the edge's hot path.
+    /// Read from the system of record where they are used; the token
+    /// endpoint reads the edge's copy, and only when a request names an
+    /// organization ([`Tenant::organization_names_in_tokens`]).
     fn projections(&self) -> Vec<Projection> {
-        Vec::new()
+        vec![Projection::TenantSettings]
     }
 }
 
@@ -101,6 +113,28 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             .unwrap_or_default())
     }
 
+    /// Whether tokens name an organization by its name as well as its id
+    /// (`allow_organization_name_in_authentication_api`), as the token
+    /// endpoint sees it: from isolate memory, else the edge's copy, so a
+    /// change is seen within [`SETTINGS_TTL_SECONDS`] plus KV's
+    /// propagation.
+    pub(crate) async fn organization_names_in_tokens(&self) -> Result<bool> {
+        let now = self.clock.now();
+        if let Some(settings) = self
+            .cache
+            .tenant_settings::<TenantSettingsRecord>(now, SETTINGS_TTL_SECONDS)
+        {
+            return Ok(settings.allow_organization_name_in_authentication_api);
+        }
+        let settings: TenantSettingsRecord =
+            store::get_json(self.store, &Projection::TenantSettings.key())
+                .await?
+                .unwrap_or_default();
+        let allowed = settings.allow_organization_name_in_authentication_api;
+        self.cache.set_tenant_settings(now, Rc::new(settings));
+        Ok(allowed)
+    }
+
     pub async fn get_tenant_settings(&self) -> Result<TenantSettings> {
         Ok(self.settings().await?.to_dto())
     }
@@ -114,6 +148,9 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         let (record, ()) = self
             .modify(ROW, missing, |record| apply(record, &update))
             .await?;
+        // This isolate sees the change at once; others within the TTL.
+        self.cache
+            .set_tenant_settings(self.clock.now(), Rc::new(record.clone()));
         Ok(record.to_dto())
     }
 }
@@ -141,6 +178,9 @@ fn apply(record: &mut TenantSettingsRecord, update: &TenantSettingsUpdate) -> Re
         // reported when a sign-in uses it, as Auth0 does.
         check_text("default_audience", &audience, 0, MAX_IDENTIFIER_LEN)?;
         record.default_audience = audience;
+    }
+    if let Some(allowed) = update.allow_organization_name_in_authentication_api {
+        record.allow_organization_name_in_authentication_api = allowed;
     }
     if let Some(grace) = update.client_secret_rotation_grace_period {
         record.client_secret_rotation_grace_period =

@@ -294,7 +294,7 @@ impl Stored for UserRecord {
     }
 }
 
-fn is_well_formed_user_id(user_id: &str) -> bool {
+pub(crate) fn is_well_formed_user_id(user_id: &str) -> bool {
     user_id.strip_prefix(USER_ID_PREFIX).is_some_and(|hex| {
         hex.len() == USER_ID_HEX_LEN && hex.bytes().all(|b| b.is_ascii_hexdigit())
     })
@@ -575,13 +575,15 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 vec![
                     Statement::new("DELETE FROM consents WHERE user_id = ?1").bind(user_id),
                     Statement::new("DELETE FROM sessions WHERE user_id = ?1").bind(user_id),
+                    Statement::new("DELETE FROM organization_members WHERE user_id = ?1")
+                        .bind(user_id),
                     Statement::new("DELETE FROM users WHERE user_id = ?1 RETURNING user_id")
                         .bind(user_id),
                 ],
                 &[],
             )
             .await?;
-        if rows[2].is_empty() {
+        if rows[3].is_empty() {
             return Err(not_found());
         }
         Ok(())

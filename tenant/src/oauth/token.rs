@@ -3,14 +3,17 @@
 //!
 //! Cost on the hot path: one store read for the client and one for its
 //! grant; the API's settings and the signing key come from isolate memory.
+//! A request that acts for an organization reads one more, the
+//! organization with the grants linked to it.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use shared::token::TokenResponse;
 
 use crate::error::{echo, Challenge, Error, OAuthErrorCode, Result};
-use crate::jose::access_token::{AccessTokenGrant, Audience};
+use crate::jose::access_token::{AccessTokenGrant, Audience, OrganizationClaims};
 use crate::management::clients::{AuthMethod, ClientRecord, GrantType};
+use crate::management::organizations::access;
 use crate::primitives::scope::{self, Scope};
 use crate::primitives::secret;
 use crate::seams::crypto::CryptoBackend;
@@ -303,11 +306,6 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         request: TokenRequest,
         limits: &ClientAuthLimits<'_, L>,
     ) -> Result<TokenResponse> {
-        if request.organization.is_some() {
-            return Err(Error::invalid_request(
-                "Organizations are not supported by this tenant yet; omit the organization parameter",
-            ));
-        }
         let audience = request
             .audience
             .as_deref()
@@ -358,21 +356,34 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 "Third-party clients cannot access the Management API",
             ));
         }
-        let granted: Scope = match &client {
-            AuthenticatedClient::Bootstrap if api.is_system => {
-                management::SCOPES.iter().map(|(scope, _)| scope).collect()
-            }
+        let (granted, grant): (Scope, _) = match &client {
+            AuthenticatedClient::Bootstrap if api.is_system => (
+                management::SCOPES.iter().map(|(scope, _)| scope).collect(),
+                None,
+            ),
             AuthenticatedClient::Bootstrap => return Err(not_authorized()),
-            AuthenticatedClient::Registered(client) => self
-                .client_grant_for(&client.client_id, &api.identifier)
-                .await?
-                .ok_or_else(not_authorized)?
-                .scope
-                .into_iter()
-                // A scope the API no longer defines is no longer granted.
-                .filter(|s| api.defines_scope(s))
-                .collect(),
+            AuthenticatedClient::Registered(client) => {
+                let grant = self
+                    .client_grant_for(&client.client_id, &api.identifier)
+                    .await?
+                    .ok_or_else(not_authorized)?;
+                let granted = grant
+                    .scope
+                    .iter()
+                    // A scope the API no longer defines is no longer granted.
+                    .filter(|s| api.defines_scope(s))
+                    .map(String::as_str)
+                    .collect();
+                (granted, Some(grant))
+            }
         };
+        let registered = match &client {
+            AuthenticatedClient::Registered(client) => Some(client.as_ref()),
+            AuthenticatedClient::Bootstrap => None,
+        };
+        // Decided before anything more is read (see `access`).
+        let wanted =
+            access::requested(request.organization.as_deref(), grant.as_ref(), registered)?;
         let scope = match requested {
             None => granted,
             Some(requested) => {
@@ -386,6 +397,18 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 requested
             }
         };
+        let organization = match (wanted, &grant, registered) {
+            (Some(wanted), Some(grant), Some(client)) => {
+                let found = self.organization_at_edge(wanted).await?;
+                let organization = access::check(wanted, found.as_ref(), grant, client)?;
+                let names = self.organization_names_in_tokens().await?;
+                Some(OrganizationClaims {
+                    org_id: organization.id.clone(),
+                    org_name: names.then(|| organization.name.clone()),
+                })
+            }
+            _ => None,
+        };
         let access_token = self
             .mint_access_token(AccessTokenGrant {
                 client_id: &auth.client_id,
@@ -395,6 +418,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 gty: Some("client-credentials"),
                 lifetime: api.token_lifetime,
                 alg: api.signing_alg,
+                organization,
             })
             .await?;
         Ok(TokenResponse {
@@ -575,6 +599,7 @@ mod tests {
                 client_id: client.client_id.clone(),
                 audience: management.clone(),
                 scope: vec!["read:clients".into()],
+                ..Default::default()
             },
             &world.admin(),
         ))

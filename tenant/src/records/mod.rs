@@ -123,8 +123,16 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     ) -> Result<(T, R)> {
         for _ in 0..MAX_ATTEMPTS {
             let (mut record, version) = self.versioned::<T>(id).await?.ok_or_else(&not_found)?;
+            // A change may move the record to other keys (a renamed
+            // organization): the ones it leaves are projected too, and so
+            // deleted.
+            let mut projections = record.projections();
             let outcome = change(&mut record)?;
-            let projections = record.projections();
+            for projection in record.projections() {
+                if !projections.contains(&projection) {
+                    projections.push(projection);
+                }
+            }
             let rows = match self
                 .commit(vec![record.update(version)], &projections)
                 .await

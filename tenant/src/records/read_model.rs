@@ -4,8 +4,10 @@
 //! Each entry is a committed row's document under a key the hot path
 //! computes from the request: `client/{client_id}`,
 //! `client_grant/{client_id}/{audience}`, `resource_server/{identifier}`,
-//! and `signing_key/{kid}`. A key whose row is gone is
-//! deleted. KV is only ever written from a committed row, never read,
+//! `signing_key/{kid}`, `organization/{id}` and `organization_name/{name}`
+//! (an organization with the ids of the grants linked to it, under each
+//! name a token request may call it by) and `tenant_settings`. A key whose
+//! row is gone is deleted. KV is only ever written from a committed row, never read,
 //! changed and written back.
 //!
 //! Convergence. A change enqueues its keys in the batch that commits it;
@@ -40,14 +42,25 @@ const CLIENT: &str = "client/";
 const CLIENT_GRANT: &str = "client_grant/";
 const RESOURCE_SERVER: &str = "resource_server/";
 const SIGNING_KEY: &str = "signing_key/";
+const ORGANIZATION: &str = "organization/";
+const ORGANIZATION_NAME: &str = "organization_name/";
+const TENANT_SETTINGS: &str = "tenant_settings";
 
 /// One entry of the read model.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Projection {
     Client(String),
-    ClientGrant { client_id: String, audience: String },
+    ClientGrant {
+        client_id: String,
+        audience: String,
+    },
     ResourceServer(String),
     SigningKey(String),
+    /// An organization by its id.
+    Organization(String),
+    /// An organization by its name.
+    OrganizationName(String),
+    TenantSettings,
 }
 
 impl Projection {
@@ -61,6 +74,9 @@ impl Projection {
             } => format!("{CLIENT_GRANT}{client_id}/{audience}"),
             Self::ResourceServer(identifier) => format!("{RESOURCE_SERVER}{identifier}"),
             Self::SigningKey(kid) => format!("{SIGNING_KEY}{kid}"),
+            Self::Organization(id) => format!("{ORGANIZATION}{id}"),
+            Self::OrganizationName(name) => format!("{ORGANIZATION_NAME}{name}"),
+            Self::TenantSettings => TENANT_SETTINGS.to_string(),
         }
     }
 
@@ -79,6 +95,15 @@ impl Projection {
         }
         if let Some(identifier) = key.strip_prefix(RESOURCE_SERVER) {
             return Some(Self::ResourceServer(identifier.to_string()));
+        }
+        if let Some(id) = key.strip_prefix(ORGANIZATION) {
+            return Some(Self::Organization(id.to_string()));
+        }
+        if let Some(name) = key.strip_prefix(ORGANIZATION_NAME) {
+            return Some(Self::OrganizationName(name.to_string()));
+        }
+        if key == TENANT_SETTINGS {
+            return Some(Self::TenantSettings);
         }
         key.strip_prefix(SIGNING_KEY)
             .map(|kid| Self::SigningKey(kid.to_string()))
@@ -117,6 +142,9 @@ fn reads(projections: &[Projection]) -> Vec<Statement> {
     let mut grants = Vec::new();
     let mut apis = Vec::new();
     let mut kids = Vec::new();
+    let mut organizations = Vec::new();
+    let mut organization_names = Vec::new();
+    let mut settings = false;
     for projection in projections {
         match projection {
             Projection::Client(id) => clients.push(id.clone()),
@@ -126,6 +154,9 @@ fn reads(projections: &[Projection]) -> Vec<Statement> {
             } => grants.push([client_id.clone(), audience.clone()]),
             Projection::ResourceServer(identifier) => apis.push(identifier.clone()),
             Projection::SigningKey(kid) => kids.push(kid.clone()),
+            Projection::Organization(id) => organizations.push(id.clone()),
+            Projection::OrganizationName(name) => organization_names.push(name.clone()),
+            Projection::TenantSettings => settings = true,
         }
     }
     let mut reads = Vec::new();
@@ -165,6 +196,29 @@ fn reads(projections: &[Projection]) -> Vec<Statement> {
             )
             .bind(json(&kids)),
         );
+    }
+    // An organization with the grants linked to it: what the token
+    // endpoint checks, in the one key it reads.
+    for (prefix, column, values) in [
+        (ORGANIZATION, "id", &organizations),
+        (ORGANIZATION_NAME, "name", &organization_names),
+    ] {
+        if !values.is_empty() {
+            reads.push(
+                Statement::new(format!(
+                    "SELECT '{prefix}' || o.{column} AS key, json_set(o.doc, '$.client_grants', \
+                     json((SELECT json_group_array(grant_id) FROM organization_client_grants \
+                     WHERE organization_id = o.id))) AS doc FROM organizations o \
+                     WHERE o.{column} IN (SELECT value FROM json_each(?1))"
+                ))
+                .bind(json(values)),
+            );
+        }
+    }
+    if settings {
+        reads.push(Statement::new(format!(
+            "SELECT '{TENANT_SETTINGS}' AS key, doc FROM tenant_settings WHERE id = 1"
+        )));
     }
     reads
 }
@@ -262,6 +316,9 @@ mod tests {
             },
             Projection::ResourceServer("urn:things".into()),
             Projection::SigningKey("kid-1".into()),
+            Projection::Organization("org_abc".into()),
+            Projection::OrganizationName("acme".into()),
+            Projection::TenantSettings,
         ] {
             assert_eq!(Projection::parse(&projection.key()), Some(projection));
         }

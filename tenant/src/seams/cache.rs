@@ -1,5 +1,6 @@
 //! Isolate memory: what the token endpoint would otherwise read from the
-//! store on every request (signing keys, API settings), each entry kept for
+//! store on every request (signing keys, API settings, the tenant's
+//! settings), each entry kept for
 //! a bounded time so changes made elsewhere are picked up.
 //!
 //! Workers run one request at a time per isolate thread, so interior
@@ -40,6 +41,7 @@ pub struct Cache {
     keyring: RefCell<Option<Remembered>>,
     last_unknown_kid_reload: Cell<Option<u64>>,
     resource_servers: RefCell<HashMap<String, Remembered>>,
+    tenant_settings: RefCell<Option<Remembered>>,
     /// Throttled callers (see `throttle`), until when.
     throttled: RefCell<HashMap<String, u64>>,
     /// Refusals already written to the audit log (see `first_refusal`),
@@ -62,6 +64,7 @@ impl Cache {
         *self.keyring.borrow_mut() = None;
         self.last_unknown_kid_reload.set(None);
         self.resource_servers.borrow_mut().clear();
+        *self.tenant_settings.borrow_mut() = None;
         self.throttled.borrow_mut().clear();
         self.logged_refusals.borrow_mut().clear();
         *self.issuer.borrow_mut() = issuer.to_string();
@@ -111,6 +114,15 @@ impl Cache {
 
     pub(crate) fn forget_resource_server(&self, identifier: &str) {
         self.resource_servers.borrow_mut().remove(identifier);
+    }
+
+    /// The tenant's settings, remembered less than `ttl` seconds ago.
+    pub(crate) fn tenant_settings<T: 'static>(&self, now: u64, ttl: u64) -> Option<Rc<T>> {
+        fresh(self.tenant_settings.borrow().as_ref(), now, ttl)
+    }
+
+    pub(crate) fn set_tenant_settings<T: 'static>(&self, now: u64, settings: Rc<T>) {
+        *self.tenant_settings.borrow_mut() = Some((now, settings));
     }
 
     /// Whether any caller is remembered as throttled: when none is, the

@@ -12,10 +12,16 @@ use serde_json::Value as Json;
 use super::database::{Database, DatabaseError, Row, Statement, Value};
 
 /// The schema, in the order `wrangler d1 migrations apply` applies it.
-pub const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_system_of_record.sql",
-    include_str!("../../../migrations/0001_system_of_record.sql"),
-)];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_system_of_record.sql",
+        include_str!("../../../migrations/0001_system_of_record.sql"),
+    ),
+    (
+        "0002_organizations.sql",
+        include_str!("../../../migrations/0002_organizations.sql"),
+    ),
+];
 
 /// An in-memory SQLite database with the tenant's schema. Counts the
 /// statements it runs, and can be told to fail, as an unreachable D1 would.

@@ -41,6 +41,23 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         session: &Session,
         consent_given: bool,
     ) -> Result<Outcome> {
+        if let Some(organization) = &request.organization {
+            // Membership is read from the system of record at every
+            // sign-in, so a member removed is refused at once.
+            if !self
+                .is_organization_member(&organization.id, &session.user.user_id)
+                .await?
+            {
+                return Err(self.refuse(
+                    request,
+                    OAuthErrorCode::AccessDenied,
+                    &format!(
+                        "The user is not a member of the organization \"{}\"",
+                        organization.name
+                    ),
+                ));
+            }
+        }
         let grant = self.grant(request, session).await?;
         if request.client.is_third_party() {
             // The OIDC scopes are granted to the client itself (`""`), API

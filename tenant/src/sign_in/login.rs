@@ -30,6 +30,10 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             client_name: request.client.name.clone(),
             signup_enabled: !self.settings().await?.disable_signup,
             email: request.login_hint.clone().unwrap_or_default(),
+            organization: request
+                .organization
+                .as_ref()
+                .map(|organization| organization.shown_name().to_string()),
             redirect_uri: request.redirect_uri.clone(),
         })
     }

@@ -23,6 +23,8 @@ pub struct LoginPrompt {
     pub client_name: String,
     pub signup_enabled: bool,
     pub email: String,
+    /// The organization signed in to, as the page names it.
+    pub organization: Option<String>,
     /// The validated redirect URI the sign-in ends at: the page's form
     /// may lead there (see [`crate::primitives::redirect_uri::csp_source`]).
     pub redirect_uri: String,

@@ -7,6 +7,11 @@
 //! transaction is stored between steps and each step re-validates the
 //! whole request.
 //!
+//! With `organization`, the person signs in to that organization (Auth0's
+//! Organizations): the client's `organization_usage` says whether it may
+//! or must name one, and only members get tokens (see
+//! `consent::continue_signed_in`).
+//!
 //! Errors follow RFC 6749 §4.2.2.1: when `client_id` or `redirect_uri`
 //! cannot be trusted the person sees an error page and is never redirected;
 //! every other error goes back to the client's redirect URI.
@@ -17,11 +22,13 @@ pub use shared::protocol::{GrantType, ResponseMode, ResponseType};
 
 use crate::error::{echo, Error, OAuthErrorCode, Redirect, Result};
 use crate::management::clients::ClientRecord;
+use crate::management::organizations::OrganizationRecord;
 use crate::primitives::scope::Scope;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::database::Database;
 use crate::seams::store::Store;
 use crate::Tenant;
+use shared::organizations::OrganizationUsage;
 
 /// Longest `/authorize` query accepted.
 pub const MAX_QUERY_BYTES: usize = 8 * 1024;
@@ -72,6 +79,9 @@ pub struct AuthorizeRequest {
     pub prompt: Option<Prompt>,
     pub max_age: Option<u64>,
     pub login_hint: Option<String>,
+    /// The organization the person signs in to (`organization`, an id or
+    /// a name), as the client's `organization_usage` allows.
+    pub organization: Option<OrganizationRecord>,
 }
 
 /// The query's parameters; RFC 6749 §3.1 forbids repeating one.
@@ -224,7 +234,31 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                     "max_age must be a number of seconds",
                 )
             })?;
+        let organization = match (param("organization"), client.organization_usage) {
+            (Some(_), OrganizationUsage::Deny) => {
+                return Err(refuse(
+                    OAuthErrorCode::InvalidRequest,
+                    "parameter organization is not allowed for this client",
+                ))
+            }
+            (None, OrganizationUsage::Require) => {
+                return Err(refuse(
+                    OAuthErrorCode::InvalidRequest,
+                    "parameter organization is required for this client",
+                ))
+            }
+            (None, _) => None,
+            (Some(wanted), _) => {
+                Some(self.stored_organization(wanted).await?.ok_or_else(|| {
+                    refuse(
+                        OAuthErrorCode::InvalidRequest,
+                        &format!("parameter organization is invalid: {}", echo(wanted)),
+                    )
+                })?)
+            }
+        };
         Ok(AuthorizeRequest {
+            organization,
             redirect_uri: redirect_uri.to_string(),
             response_type,
             response_mode,

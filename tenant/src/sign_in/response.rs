@@ -5,7 +5,7 @@
 use shared::protocol::ResponseMode;
 
 use crate::error::{Redirect, Result};
-use crate::jose::access_token::{AccessTokenGrant, Audience};
+use crate::jose::access_token::{AccessTokenGrant, Audience, OrganizationClaims};
 use crate::jose::id_token::IdTokenGrant;
 use crate::jose::keys::SigningAlg;
 use crate::seams::crypto::CryptoBackend;
@@ -81,6 +81,19 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     ) -> Result<AuthorizationResponse> {
         let scope = grant.scope();
         let client_id = &request.client.client_id;
+        let organization = match &request.organization {
+            Some(organization) => {
+                let names = self
+                    .settings()
+                    .await?
+                    .allow_organization_name_in_authentication_api;
+                Some(OrganizationClaims {
+                    org_id: organization.id.clone(),
+                    org_name: names.then(|| organization.name.clone()),
+                })
+            }
+            None => None,
+        };
         let mut params: Vec<(&'static str, String)> = Vec::new();
         let mut access_token = None;
         if request.response_type.token {
@@ -111,6 +124,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                     gty: None,
                     lifetime,
                     alg,
+                    organization: organization.clone(),
                 })
                 .await?;
             params.push(("access_token", token.clone()));
@@ -131,6 +145,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                     auth_time: session.record.auth_time,
                     nonce: request.nonce.as_deref(),
                     access_token: access_token.as_deref(),
+                    organization: organization.as_ref(),
                 })
                 .await?;
             params.push(("id_token", id_token));

@@ -110,6 +110,8 @@ impl<K: CryptoBackend> Fixture<K> {
                 client_id: client.client_id.clone(),
                 audience: audience(alg),
                 scope: vec!["read:things".into()],
+                organization_usage: Default::default(),
+                allow_any_organization: false,
             };
             world
                 .seed(
@@ -183,6 +185,7 @@ impl<K: CryptoBackend> Fixture<K> {
                 gty: Some("client-credentials"),
                 lifetime: 86_400,
                 alg,
+                organization: None,
             })
             .await
     }

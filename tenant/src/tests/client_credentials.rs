@@ -191,15 +191,6 @@ fn unknown_audiences_and_missing_grants_are_access_denied() {
         400,
         OAuthErrorCode::InvalidRequest,
     );
-    assert_oauth_error(
-        request_token(
-            &world,
-            &app,
-            &[("audience", API), ("organization", "org_1")],
-        ),
-        400,
-        OAuthErrorCode::InvalidRequest,
-    );
 }
 
 #[test]

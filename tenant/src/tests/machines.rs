@@ -86,6 +86,7 @@ pub(super) fn grant(world: &World, app: &App, audience: &str, scope: &[&str]) {
             client_id: app.client_id.clone(),
             audience: audience.into(),
             scope: scope.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
         },
         &world.admin(),
     ))

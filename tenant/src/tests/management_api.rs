@@ -210,6 +210,7 @@ fn rejected_management_requests_write_nothing() {
                 client_id: app.client_id.clone(),
                 audience: API.into(),
                 scope: vec!["read:things".into()],
+                ..Default::default()
             },
             &admin,
         ))
@@ -219,6 +220,7 @@ fn rejected_management_requests_write_nothing() {
                 client_id: app.client_id.clone(),
                 audience: "https://api.example/none".into(),
                 scope: vec![],
+                ..Default::default()
             },
             &admin,
         ))
@@ -350,7 +352,8 @@ fn a_clients_management_token_holds_only_what_its_grant_still_grants() {
     block_on(tenant.update_client_grant(
         &grant_id,
         shared::management::ClientGrantUpdate {
-            scope: vec!["read:clients".into()],
+            scope: Some(vec!["read:clients".into()]),
+            ..Default::default()
         },
         &world.admin(),
     ))
@@ -386,6 +389,7 @@ fn a_client_grant_to_the_management_api_gives_only_what_the_granter_holds() {
                 client_id: other.client_id.clone(),
                 audience: management.clone(),
                 scope: scope.iter().map(|s| s.to_string()).collect(),
+                ..Default::default()
             },
             &granter,
         ))
@@ -399,7 +403,8 @@ fn a_client_grant_to_the_management_api_gives_only_what_the_granter_holds() {
     let widen = block_on(world.tenant().update_client_grant(
         &granted.id,
         shared::management::ClientGrantUpdate {
-            scope: vec!["read:clients".into(), "update:client_keys".into()],
+            scope: Some(vec!["read:clients".into(), "update:client_keys".into()]),
+            ..Default::default()
         },
         &granter,
     ));
@@ -410,6 +415,7 @@ fn a_client_grant_to_the_management_api_gives_only_what_the_granter_holds() {
             client_id: other.client_id.clone(),
             audience: API.into(),
             scope: vec!["write:things".into()],
+            ..Default::default()
         },
         &granter,
     ))

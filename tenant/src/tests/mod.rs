@@ -9,6 +9,7 @@ mod consent;
 mod issuer;
 mod machines;
 mod management_api;
+mod organizations;
 mod people;
 mod properties;
 mod read_model;

@@ -37,6 +37,7 @@ fn a_registered_client_is_third_party_and_manages_only_its_own_registration() {
             client_id: app.client_id.clone(),
             audience: format!("{ISSUER}api/v2/"),
             scope: vec!["read:clients".into()],
+            ..Default::default()
         },
         &world.admin(),
     ));

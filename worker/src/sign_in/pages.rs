@@ -115,6 +115,14 @@ pub fn login(
 ) -> Result<Response> {
     let query = escape(query);
     let app = escape(&prompt.client_name);
+    // Signing in to an organization names it, as Auth0's login does.
+    let app = match &prompt.organization {
+        Some(organization) => format!(
+            "{app} <span data-testid=\"organization\">({})</span>",
+            escape(organization)
+        ),
+        None => app,
+    };
     let (title, heading, action, testid, submit, autocomplete) = match form {
         Form::Login => (
             "Sign in",

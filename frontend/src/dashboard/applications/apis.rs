@@ -160,6 +160,7 @@ fn ApiAccessRow(access: ApiAccess, client_id: String) -> impl IntoView {
                 client_id: client_id.clone(),
                 audience: audience.clone(),
                 scope,
+                ..Default::default()
             })),
             (GrantChange::Update, Some(id)) => granted(api.update_grant(&id, scope)),
             (GrantChange::Unauthorize, Some(id)) => {
