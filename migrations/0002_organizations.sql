@@ -33,3 +33,8 @@ CREATE TABLE organization_members (
     PRIMARY KEY (organization_id, user_id)
 ) WITHOUT ROWID;
 CREATE INDEX organization_members_by_user ON organization_members (user_id);
+
+-- `GET /api/v2/client-grants?allow_any_organization=`: grants in id order,
+-- as its checkpoints read them.
+CREATE INDEX client_grants_by_any_organization
+    ON client_grants (coalesce(json_extract(doc, '$.allow_any_organization'), 0), id);

@@ -49,6 +49,16 @@ export const MANAGEMENT_SCOPES = [
   'update:users',
   'delete:users',
   'read:logs',
+  'read:organizations',
+  'create:organizations',
+  'update:organizations',
+  'delete:organizations',
+  'read:organization_members',
+  'create:organization_members',
+  'delete:organization_members',
+  'read:organization_client_grants',
+  'create:organization_client_grants',
+  'delete:organization_client_grants',
 ];
 
 // ---------------------------------------------------------------------------

@@ -13,11 +13,11 @@ use crate::error::{echo, Error, ManagementErrorCode, Result};
 use crate::jose::access_token::VerifiedAccessToken;
 use crate::management::clients::ClientRecord;
 use crate::management::resource_servers::{ResourceServerRecord, MAX_SCOPES};
-use crate::management::{Listing, Paging};
+use crate::management::{checkpoint_json, Listing, Pagination};
 use crate::primitives::scope;
 use crate::records::{Projection, Stored};
 use crate::seams::crypto::CryptoBackend;
-use crate::seams::database::{self, Database, Row, Statement};
+use crate::seams::database::{self, Database, Row, Statement, Value};
 use crate::seams::random;
 use crate::seams::store::{self, Store};
 use crate::Tenant;
@@ -97,6 +97,46 @@ pub(crate) fn key(client_id: &str, audience: &str) -> String {
 
 fn not_found() -> Error {
     Error::not_found(ManagementErrorCode::InexistentClientGrant, NOT_FOUND)
+}
+
+/// The expression `client_grants_by_any_organization` indexes.
+const ALLOWS_ANY: &str = "coalesce(json_extract(doc, '$.allow_any_organization'), 0)";
+
+/// The filters of `GET /api/v2/client-grants`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GrantFilter {
+    pub client_id: Option<String>,
+    pub audience: Option<String>,
+    pub allow_any_organization: Option<bool>,
+}
+
+impl GrantFilter {
+    pub fn from_query(pairs: &[(String, String)]) -> Result<Self> {
+        let mut filter = Self::default();
+        for (name, value) in pairs {
+            match name.as_str() {
+                "client_id" => filter.client_id = Some(value.clone()),
+                "audience" => filter.audience = Some(value.clone()),
+                "allow_any_organization" => {
+                    filter.allow_any_organization = Some(match value.as_str() {
+                        "true" => true,
+                        "false" => false,
+                        _ => {
+                            return Err(Error::management(
+                                ManagementErrorCode::InvalidQueryString,
+                                format!(
+                                    "Query validation error: invalid value for allow_any_organization: '{}'",
+                                    echo(value)
+                                ),
+                            ))
+                        }
+                    })
+                }
+                _ => {}
+            }
+        }
+        Ok(filter)
+    }
 }
 
 /// The columns grants are deleted by.
@@ -341,21 +381,32 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         Ok(self.existing_client_grant(id).await?.to_dto())
     }
 
-    /// Grants by creation, optionally only of one client and/or for one
-    /// audience: two queries whatever their number.
+    /// Grants, optionally only of one client, for one audience, or that
+    /// allow any organization (each an index): a page by creation (two
+    /// queries at most), or the next ones after a checkpoint by id (one).
     pub async fn list_client_grants(
         &self,
-        paging: Paging,
-        client_id: Option<&str>,
-        audience: Option<&str>,
-    ) -> Result<Listing<ClientGrant>> {
+        pagination: Pagination,
+        filter: &GrantFilter,
+    ) -> Result<serde_json::Value> {
         let mut conditions = Vec::new();
-        let mut params = Vec::new();
-        for (column, value) in [("client_id", client_id), ("audience", audience)] {
+        let mut params: Vec<Value> = Vec::new();
+        for (column, value) in [
+            ("client_id", &filter.client_id),
+            ("audience", &filter.audience),
+        ] {
             if let Some(value) = value {
-                params.push(value);
+                params.push(value.into());
                 conditions.push(format!("{column} = ?{}", params.len()));
             }
+        }
+        if let Some(any) = filter.allow_any_organization {
+            params.push(any.into());
+            conditions.push(format!("{ALLOWS_ANY} = ?{}", params.len()));
+        }
+        if let Pagination::Checkpoint(checkpoint) = &pagination {
+            params.push(checkpoint.after.clone().unwrap_or_default().into());
+            conditions.push(format!("id > ?{}", params.len()));
         }
         let filter = if conditions.is_empty() {
             String::new()
@@ -364,24 +415,47 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         };
         let bind = |sql: String| {
             params.iter().fold(Statement::new(sql), |statement, value| {
-                statement.bind(*value)
+                statement.bind(value.clone())
             })
         };
-        let (records, total) = self
-            .page_of::<ClientGrantRecord>(
-                bind(format!(
-                    "SELECT doc FROM client_grants{filter} ORDER BY created_at, id"
-                )),
-                bind(format!("SELECT count(*) AS n FROM client_grants{filter}")),
-                paging.window(),
-                paging.include_totals,
-            )
-            .await?;
-        Ok(Listing {
-            items: records.iter().map(ClientGrantRecord::to_dto).collect(),
-            paging,
-            total,
-        })
+        match pagination {
+            Pagination::Offset(paging) => {
+                let (records, total) = self
+                    .page_of::<ClientGrantRecord>(
+                        bind(format!(
+                            "SELECT doc FROM client_grants{filter} ORDER BY created_at, id"
+                        )),
+                        bind(format!("SELECT count(*) AS n FROM client_grants{filter}")),
+                        paging.window(),
+                        paging.include_totals,
+                    )
+                    .await?;
+                Ok(Listing {
+                    items: records.iter().map(ClientGrantRecord::to_dto).collect(),
+                    paging,
+                    total,
+                }
+                .to_json("client_grants"))
+            }
+            Pagination::Checkpoint(checkpoint) => {
+                let rows: Vec<database::Doc> = database::all(
+                    self.db,
+                    bind(format!(
+                        "SELECT doc FROM client_grants{filter} ORDER BY id LIMIT {}",
+                        checkpoint.take
+                    )),
+                )
+                .await?;
+                let records = rows
+                    .iter()
+                    .map(database::Doc::record)
+                    .collect::<Result<Vec<ClientGrantRecord>>>()?;
+                let next = checkpoint.next(records.last().map(|r| r.id.as_str()), records.len());
+                let items: Vec<ClientGrant> =
+                    records.iter().map(ClientGrantRecord::to_dto).collect();
+                Ok(checkpoint_json("client_grants", &items, next))
+            }
+        }
     }
 
     /// Changes what a PATCH names: the scopes (those it adds to a

@@ -389,6 +389,42 @@ impl Checkpoint {
     }
 }
 
+/// How a listing is paged: Auth0's offset paging (`page`, `per_page`,
+/// `include_totals`), or its checkpoints (`from`, `take`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pagination {
+    Offset(Paging),
+    Checkpoint(Checkpoint),
+}
+
+impl Pagination {
+    /// `take` or `from` choose checkpoints; they do not mix with `page`.
+    pub fn from_query(pairs: &[(String, String)]) -> Result<Self> {
+        match Checkpoint::from_query(pairs)? {
+            Some(checkpoint) => Ok(Self::Checkpoint(checkpoint)),
+            None => Ok(Self::Offset(Paging::from_query(pairs)?)),
+        }
+    }
+}
+
+/// A checkpoint listing: `{"<items>": [...], "next": "..."}`, `next` only
+/// when more may follow.
+pub fn checkpoint_json<T: Serialize>(
+    items_key: &str,
+    items: &[T],
+    next: Option<String>,
+) -> serde_json::Value {
+    let mut object = serde_json::Map::new();
+    object.insert(
+        items_key.to_string(),
+        serde_json::to_value(items).expect("DTOs serialize"),
+    );
+    if let Some(next) = next {
+        object.insert("next".to_string(), serde_json::Value::String(next));
+    }
+    serde_json::Value::Object(object)
+}
+
 impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     /// One page of stored records: `select` (a query of `doc` columns,
     /// ordered) with the window's `LIMIT` and `OFFSET` appended, and, with

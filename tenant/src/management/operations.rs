@@ -8,10 +8,10 @@ use serde::Serialize;
 
 use crate::error::{Error, ManagementErrorCode, Result};
 use crate::jose::access_token::VerifiedAccessToken;
+use crate::management::client_grants::GrantFilter;
 use crate::management::logs::{self, LogQuery, NewEvent};
 use crate::management::organizations::client_grants::LinkedGrantsFilter;
-use crate::management::organizations::Pagination;
-use crate::management::{parse_body, Paging};
+use crate::management::{parse_body, Pagination, Paging};
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::database::Database;
 use crate::seams::store::Store;
@@ -351,9 +351,11 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 done()
             }
             ListClientGrants => ok(self
-                .list_client_grants(paging()?, filter("client_id"), filter("audience"))
-                .await?
-                .to_json("client_grants")),
+                .list_client_grants(
+                    Pagination::from_query(query)?,
+                    &GrantFilter::from_query(query)?,
+                )
+                .await?),
             CreateClientGrant => {
                 let grant = self.create_client_grant(parse_body(body)?, token).await?;
                 let id = grant.id.clone();
@@ -410,9 +412,22 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             }
             ListLogs => ok(self.list_logs(&LogQuery::from_query(query)?).await?),
             GetLog(id) => ok(json(&self.get_log(id).await?)),
-            ListOrganizations => ok(self
-                .list_organizations(Pagination::from_query(query)?)
-                .await?),
+            ListOrganizations => {
+                // Listed by name, the one order an index gives both paging
+                // styles.
+                if let Some(sort) = filter("sort").filter(|sort| *sort != "name:1") {
+                    return Err(Error::management(
+                        ManagementErrorCode::InvalidQueryString,
+                        format!(
+                            "Query validation error: sort '{}' is not supported; organizations are listed by name (name:1)",
+                            crate::error::echo(sort)
+                        ),
+                    ));
+                }
+                ok(self
+                    .list_organizations(Pagination::from_query(query)?)
+                    .await?)
+            }
             CreateOrganization => {
                 let organization = self.create_organization(parse_body(body)?).await?;
                 let id = organization.id.clone();

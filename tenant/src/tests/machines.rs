@@ -93,6 +93,21 @@ pub(super) fn grant(world: &World, app: &App, audience: &str, scope: &[&str]) {
     .unwrap();
 }
 
+/// Every grant of `client_id`, as the Management API lists them.
+pub(super) fn grants_of(world: &World, client_id: &str) -> Vec<shared::management::ClientGrant> {
+    let filter = crate::management::client_grants::GrantFilter {
+        client_id: Some(client_id.to_string()),
+        ..Default::default()
+    };
+    let listed = block_on(
+        world
+            .tenant()
+            .list_client_grants(crate::management::Pagination::Offset(paging()), &filter),
+    )
+    .unwrap();
+    serde_json::from_value(listed).unwrap()
+}
+
 pub(super) fn request_token(
     world: &World,
     app: &App,

@@ -122,13 +122,8 @@ fn deleting_a_client_deletes_its_grants_and_its_access() {
     let world = World::new();
     let app = granted_app(&world);
     block_on(world.tenant().delete_client(&app.client_id)).unwrap();
-    let grants = block_on(
-        world
-            .tenant()
-            .list_client_grants(paging(), Some(&app.client_id), None),
-    )
-    .unwrap();
-    assert!(grants.items.is_empty());
+    let grants = grants_of(&world, &app.client_id);
+    assert!(grants.is_empty());
     assert!(world
         .store
         .snapshot()
@@ -153,14 +148,9 @@ fn deleting_an_api_deletes_the_grants_to_it() {
         .unwrap()
         .id;
     block_on(world.tenant().delete_resource_server(&api_id)).unwrap();
-    let grants = block_on(
-        world
-            .tenant()
-            .list_client_grants(paging(), Some(&app.client_id), None),
-    )
-    .unwrap();
-    assert_eq!(grants.items.len(), 1);
-    assert_eq!(grants.items[0].audience, "https://api.example/other");
+    let grants = grants_of(&world, &app.client_id);
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].audience, "https://api.example/other");
     assert_oauth_error(
         request_token(&world, &app, &[("audience", API)]),
         403,
@@ -344,11 +334,7 @@ fn a_clients_management_token_holds_only_what_its_grant_still_grants() {
     let (app, bearer) = management_client(&world, &["read:clients", "read:users"]);
     let tenant = world.tenant();
     block_on(tenant.authorize_management(Some(&bearer), "read:users")).unwrap();
-    let grant_id = block_on(tenant.list_client_grants(paging(), Some(&app.client_id), None))
-        .unwrap()
-        .items[0]
-        .id
-        .clone();
+    let grant_id = grants_of(&world, &app.client_id)[0].id.clone();
     block_on(tenant.update_client_grant(
         &grant_id,
         shared::management::ClientGrantUpdate {

@@ -10,10 +10,11 @@ use shared::organizations::{
 };
 
 use crate::error::{Error, ManagementErrorCode, OAuthErrorCode};
+use crate::management::client_grants::GrantFilter;
 use crate::management::organizations::client_grants::{
     LinkedGrantsFilter, MAX_CLIENT_GRANTS_PER_ORGANIZATION,
 };
-use crate::management::organizations::Pagination;
+use crate::management::Pagination;
 use crate::records::Projection;
 use crate::testing::{block_on, World};
 
@@ -820,4 +821,48 @@ mod signing_in {
             Some("parameter organization is invalid: initech")
         );
     }
+}
+
+#[test]
+fn client_grants_list_from_checkpoints_and_by_whether_they_allow_any_organization() {
+    let world = World::new();
+    create_api(&world, API, "EdDSA");
+    let mut any = Vec::new();
+    for i in 0..5 {
+        let app = create_m2m_app(&world, None);
+        let id = org_grant(&world, &app, OrganizationUsage::Allow, i % 2 == 0);
+        if i % 2 == 0 {
+            any.push(id);
+        }
+    }
+    any.sort();
+    let tenant = world.tenant();
+    let mut seen = Vec::new();
+    let mut query = "allow_any_organization=true&take=2&include_totals=true".to_string();
+    loop {
+        world.db.reset_count();
+        let page = block_on(tenant.list_client_grants(
+            Pagination::from_query(&pairs(&query)).unwrap(),
+            &GrantFilter::from_query(&pairs(&query)).unwrap(),
+        ))
+        .unwrap();
+        let executed = world.db.executed();
+        assert_eq!(executed.len(), 1);
+        assert!(
+            executed[0].1.contains("client_grants_by_any_organization")
+                && !executed[0].1.contains("TEMP B-TREE"),
+            "an index in order: {}",
+            executed[0].1
+        );
+        for grant in page["client_grants"].as_array().unwrap() {
+            assert_eq!(grant["allow_any_organization"], true);
+            seen.push(grant["id"].as_str().unwrap().to_string());
+        }
+        match page.get("next").and_then(|n| n.as_str()) {
+            Some(next) => query = format!("allow_any_organization=true&take=2&from={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, any);
+    assert!(GrantFilter::from_query(&pairs("allow_any_organization=yes")).is_err());
 }

@@ -12,8 +12,8 @@ use shared::management::ClientGrant;
 
 use crate::error::{Error, ManagementErrorCode, Result};
 use crate::management::client_grants::ClientGrantRecord;
-use crate::management::organizations::{checkpoint_json, OrganizationRecord, Pagination};
-use crate::management::{Listing, Paging};
+use crate::management::organizations::OrganizationRecord;
+use crate::management::{checkpoint_json, Listing, Pagination, Paging};
 use crate::records::Stored;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::database::{self, Database, DatabaseError, Statement};

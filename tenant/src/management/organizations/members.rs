@@ -7,9 +7,9 @@
 use shared::organizations::{MembersRequest, OrganizationMember};
 
 use crate::error::{echo, Error, Result};
-use crate::management::organizations::{checkpoint_json, OrganizationRecord, Pagination};
+use crate::management::organizations::OrganizationRecord;
 use crate::management::users::{is_well_formed_user_id, UserRecord};
-use crate::management::{Listing, Paging};
+use crate::management::{checkpoint_json, Listing, Pagination, Paging};
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::database::{self, Database, DatabaseError, Statement};
 use crate::seams::store::Store;
