@@ -93,7 +93,7 @@ function htmlPage(title, body) {
  * in sessionStorage and renders a "Sign in" link to the tenant's
  * /authorize. The page's own query string says which client and what to
  * ask for: client_id, and optionally scope, audience, response_type,
- * response_mode and prompt.
+ * response_mode, prompt and organization.
  */
 function rpHome(tenantBaseUrl) {
   return htmlPage(
@@ -118,7 +118,7 @@ const request = new URLSearchParams({
   state: pending.state,
   nonce: pending.nonce,
 });
-for (const name of ['audience', 'response_mode', 'prompt']) {
+for (const name of ['audience', 'response_mode', 'prompt', 'organization']) {
   if (asked.get(name)) request.set(name, asked.get(name));
 }
 const link = document.createElement('a');
@@ -554,6 +554,78 @@ test('a first-party SPA on another origin signs a person in and calls /userinfo 
     assertNoProblems(page);
   } finally {
     await context.close();
+  }
+});
+
+test('a member signs in to an organization from an SPA on another origin, and a non-member is refused there', async () => {
+  const client = await createSpa();
+  const patched = await api(tenant, adminToken, 'PATCH', `/api/v2/clients/${client.client_id}`, { organization_usage: 'require' });
+  assert.equal(patched.status, 200, patched.text);
+  const created = await api(tenant, adminToken, 'POST', '/api/v2/organizations', {
+    name: randomName('customer'),
+    display_name: 'Customer & Co',
+  });
+  assert.equal(created.status, 201, created.text);
+  const organization = created.body;
+  const member = await createUser(tenant, adminToken);
+  const outsider = await createUser(tenant, adminToken);
+  const added = await api(tenant, adminToken, 'POST', `/api/v2/organizations/${organization.id}/members`, {
+    members: [member.user.user_id],
+  });
+  assert.equal(added.status, 204, added.text);
+  const names = (allowed) =>
+    api(tenant, adminToken, 'PATCH', '/api/v2/tenants/settings', { allow_organization_name_in_authentication_api: allowed });
+  assert.equal((await names(true)).status, 200);
+  try {
+    const { context, page } = await freshPage();
+    try {
+      const { pending } = await openRp(page, { client_id: client.client_id, organization: organization.name });
+      await clickSignInToLogin(page);
+      // The login page says which organization the person signs in to.
+      assert.equal(await text(page, 'organization'), '(Customer & Co)');
+      await screenshot(page, 'cross-origin-organization-login');
+      await submitLogin(page, member.email, member.password);
+      const received = await rpReceived(page);
+      const { id, access } = await verifyTokens(received, { clientId: client.client_id, nonce: pending.nonce });
+      for (const claims of [id, access]) {
+        assert.equal(claims.org_id, organization.id);
+        assert.equal(claims.org_name, organization.name);
+      }
+      assert.equal(id.sub, member.user.user_id);
+      assertNoProblems(page);
+    } finally {
+      await context.close();
+    }
+
+    // Someone who is not a member signs in, and the RP gets an error, no token.
+    const { context: second, page: outside } = await freshPage();
+    try {
+      await openRp(outside, { client_id: client.client_id, organization: organization.id });
+      await clickSignInToLogin(outside);
+      await submitLogin(outside, outsider.email, outsider.password, 'rp-error');
+      const { reason, params } = await rpError(outside);
+      assert.equal(reason, 'authorization error');
+      assert.equal(params.error, 'access_denied');
+      assert.match(params.error_description, /not a member of the organization/);
+      assert.equal(params.access_token, undefined);
+      assert.equal(params.id_token, undefined);
+    } finally {
+      await second.close();
+    }
+
+    // Without an organization, this client's sign-ins are refused at the RP.
+    const { context: third, page: refused } = await freshPage();
+    try {
+      await openRp(refused, { client_id: client.client_id });
+      await expectAfter(refused, () => refused.getByTestId('rp-sign-in').click(), 'rp-error');
+      const { params } = await rpError(refused);
+      assert.equal(params.error, 'invalid_request');
+      assert.equal(params.error_description, 'parameter organization is required for this client');
+    } finally {
+      await third.close();
+    }
+  } finally {
+    assert.equal((await names(false)).status, 200);
   }
 });
 

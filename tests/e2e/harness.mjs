@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { ManagementClient } from 'auth0';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -488,6 +489,48 @@ export async function requestForHost(tenant, host, method, target, { headers = {
     const res = await once();
     if (attempt === DEV_PROXY_RETRIES || !(await droppedByDevProxy(res))) return readResponse(res);
   }
+}
+
+// ---------------------------------------------------------------------------
+// The official Auth0 Node SDK (v7)
+
+/**
+ * TRANSPORT ONLY. The SDK always builds `https://{domain}/...` URLs, for the
+ * Management API and for its own client-credentials token request, while the
+ * local tenant speaks plain http on 127.0.0.1. This `fetch`, handed to the
+ * SDK through its documented `fetch` option, changes the scheme of requests
+ * to this tenant's origin from https to http and nothing else: method,
+ * path, query, headers and body go out exactly as the SDK made them. Any
+ * request to another origin fails the test. `record(url, init, res)`, when
+ * given, sees each exchange.
+ */
+export function sdkTransport(t, record) {
+  const sdkOrigin = t.baseUrl.replace(/^http:/, 'https:');
+  return async (input, init) => {
+    const url = input instanceof URL ? input.href : input;
+    if (typeof url !== 'string') throw new Error(`unexpected fetch input from the SDK: ${input}`);
+    if (!url.startsWith(`${sdkOrigin}/`)) throw new Error(`the SDK called an unexpected URL: ${url}`);
+    const res = await fetch(`${t.baseUrl}${url.slice(sdkOrigin.length)}`, init);
+    if (record) await record(url, init, res.clone());
+    return res;
+  };
+}
+
+/**
+ * The SDK's ManagementClient for this tenant, authenticating with
+ * `credentials` (`{ clientId, clientSecret }`, the bootstrap client's by
+ * default, through the client credentials grant as its users configure it;
+ * or `{ token }`).
+ */
+export function auth0Sdk(t, credentials = t.bootstrap, record) {
+  return new ManagementClient({
+    domain: new URL(t.baseUrl).host, // 127.0.0.1:PORT
+    audience: managementAudience(t), // {issuer}api/v2/ (the SDK's default is https://{domain}/api/v2/)
+    ...credentials, // or { token }
+    fetch: sdkTransport(t, record),
+    // Surface every answer as is rather than retrying it.
+    maxRetries: 0,
+  });
 }
 
 // ---------------------------------------------------------------------------

@@ -9,15 +9,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { ManagementClient } from 'auth0';
-
 import {
+  auth0Sdk,
   api,
   createApi,
   createGrant,
   createM2MClient,
   limitedManagementClient,
-  managementAudience,
   mgmtToken,
   randomName,
   registerClient,
@@ -311,40 +309,10 @@ for (const [what, secret] of [
 // ---------------------------------------------------------------------------
 // Auth0's documented flow through the official Auth0 Node SDK (v7)
 
-/**
- * TRANSPORT ONLY. The SDK always builds `https://{domain}/...` URLs, for the
- * Management API and for its own client-credentials token request, while the
- * local tenant speaks plain http on 127.0.0.1. This `fetch`, handed to the
- * SDK through its documented `fetch` option, changes the scheme of requests
- * to this tenant's origin from https to http and nothing else: method,
- * path, query, headers and body go out exactly as the SDK made them. Any
- * request to another origin fails the test.
- */
-function httpTransportFor(t) {
-  const sdkOrigin = t.baseUrl.replace(/^http:/, 'https:');
-  return (input, init) => {
-    const url = input instanceof URL ? input.href : input;
-    if (typeof url !== 'string') throw new Error(`unexpected fetch input from the SDK: ${input}`);
-    if (!url.startsWith(`${sdkOrigin}/`)) throw new Error(`the SDK called an unexpected URL: ${url}`);
-    return fetch(`${t.baseUrl}${url.slice(sdkOrigin.length)}`, init);
-  };
-}
-
-function sdkFor(t, credentials) {
-  return new ManagementClient({
-    domain: new URL(t.baseUrl).host, // 127.0.0.1:PORT
-    audience: managementAudience(t), // {issuer}api/v2/ (the SDK's default is https://{domain}/api/v2/)
-    ...credentials,
-    fetch: httpTransportFor(t),
-    // Surface every answer as is rather than retrying it.
-    maxRetries: 0,
-  });
-}
-
 describe('through the Auth0 Node SDK', () => {
   let management;
   before(() => {
-    management = sdkFor(tenant, { clientId: tenant.bootstrap.clientId, clientSecret: tenant.bootstrap.clientSecret });
+    management = auth0Sdk(tenant, { clientId: tenant.bootstrap.clientId, clientSecret: tenant.bootstrap.clientSecret });
   });
 
   test('an admin creates a client, grants it an API and rotates its secret with the SDK', async () => {
@@ -401,7 +369,7 @@ describe('through the Auth0 Node SDK', () => {
   test('the SDK reports 403 when its token lacks update:client_keys', async () => {
     const client = await grantedClient();
     const { token } = await limitedManagementClient(tenant, admin, ['read:clients', 'update:clients']);
-    const limited = sdkFor(tenant, { token });
+    const limited = auth0Sdk(tenant, { token });
     await assert.rejects(limited.clients.rotateSecret(client.client_id), (err) => {
       assert.equal(err.statusCode, 403, String(err));
       return true;

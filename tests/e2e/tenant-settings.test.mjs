@@ -73,6 +73,7 @@ test('an admin reads the settings of a new tenant and sees the defaults', async 
     flags: { enable_dynamic_client_registration: false, disable_signup: false },
     client_secret_rotation_grace_period: 0,
     default_audience: '',
+    allow_organization_name_in_authentication_api: false,
   });
 });
 
@@ -88,6 +89,7 @@ test('an admin names the tenant and sets its support email', async () => {
     flags: { enable_dynamic_client_registration: false, disable_signup: false },
     client_secret_rotation_grace_period: 0,
     default_audience: '',
+    allow_organization_name_in_authentication_api: false,
   };
   assert.deepEqual(res.body, expected, 'the PATCH answers the merged settings');
   assert.deepEqual(await readSettings(), expected);
