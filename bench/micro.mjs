@@ -28,6 +28,7 @@ const TARGETS = { grant_eddsa: 0.2, grant_rs256: 2 };
 
 const DESCRIPTIONS = {
   grant_eddsa: 'whole client_credentials grant, EdDSA (parse, client + grant lookup, secret check, sign)',
+  grant_eddsa_organization: 'the same, acting for an organization (one more read: an entry listing 100 linked grants)',
   grant_rs256: 'whole client_credentials grant, RS256',
   mint_eddsa: 'sign an access token, EdDSA',
   mint_rs256: 'sign an access token, RS256',

@@ -9,6 +9,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use shared::management::{AppType, ResourceServerScope};
+use shared::organizations::OrganizationUsage;
 use shared::token::TokenResponse;
 
 use super::World;
@@ -17,6 +18,7 @@ use crate::jose::access_token::{AccessTokenGrant, Audience, VerifiedAccessToken}
 use crate::jose::keys::SigningAlg;
 use crate::management::client_grants::ClientGrantRecord;
 use crate::management::clients::ClientRecord;
+use crate::management::organizations::client_grants::MAX_CLIENT_GRANTS_PER_ORGANIZATION;
 use crate::management::resource_servers::ResourceServerRecord;
 use crate::oauth::token::{ClientAuthentication, TokenRequest};
 use crate::primitives::scope::Scope;
@@ -30,8 +32,9 @@ const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
 const JSON: Option<&str> = Some("application/json");
 
 /// The operations measured, by the names the reports use.
-pub const OPERATIONS: [&str; 10] = [
+pub const OPERATIONS: [&str; 11] = [
     "grant_eddsa",
+    "grant_eddsa_organization",
     "grant_rs256",
     "mint_eddsa",
     "mint_rs256",
@@ -56,14 +59,21 @@ fn index(alg: SigningAlg) -> usize {
     usize::from(alg == SigningAlg::Rs256)
 }
 
+/// The organization the EdDSA grant acts for in `grant_eddsa_organization`.
+const ORGANIZATION_ID: &str = "org_BenchBenchBench1";
+
 /// One API per algorithm, one client granted both, and the requests a
-/// client would send; every key and API is already in isolate memory.
+/// client would send; every key and API is already in isolate memory. The
+/// EdDSA grant allows organizations, and one organization is linked to it
+/// and to as many other grants as an organization may hold, the most its
+/// read-model entry can carry.
 pub struct Fixture<K> {
     world: World<K, NoDatabase>,
     client_id: String,
     client_secret: String,
     secret_hash: String,
     form: [Vec<u8>; 2],
+    organization_form: Vec<u8>,
     json: Vec<u8>,
     basic: String,
     tokens: [String; 2],
@@ -110,7 +120,7 @@ impl<K: CryptoBackend> Fixture<K> {
                 client_id: client.client_id.clone(),
                 audience: audience(alg),
                 scope: vec!["read:things".into()],
-                organization_usage: Default::default(),
+                organization_usage: OrganizationUsage::Allow,
                 allow_any_organization: false,
             };
             world
@@ -127,6 +137,24 @@ impl<K: CryptoBackend> Fixture<K> {
                 .seed(&Projection::SigningKey(key.kid.clone()), &key)
                 .await;
         }
+        // The bench grant last among the most links an organization holds.
+        let linked: Vec<String> = (1..MAX_CLIENT_GRANTS_PER_ORGANIZATION)
+            .map(|i| format!("cgr_{i:016}"))
+            .chain([format!("cgr_bench{}", index(SigningAlg::EdDsa))])
+            .collect();
+        world
+            .seed(
+                &Projection::Organization(ORGANIZATION_ID.into()),
+                &serde_json::json!({
+                    "id": ORGANIZATION_ID,
+                    "name": "bench-customer",
+                    "display_name": "Bench Customer",
+                    "metadata": {},
+                    "created_at": super::NOW,
+                    "client_grants": linked,
+                }),
+            )
+            .await;
         let form = ALGS.map(|alg| {
             format!(
                 "grant_type=client_credentials&client_id={}&client_secret={}&audience={}",
@@ -147,8 +175,14 @@ impl<K: CryptoBackend> Fixture<K> {
             "Basic {}",
             STANDARD.encode(format!("{}:{}", client.client_id, client_secret))
         );
+        let organization_form = [
+            &form[index(SigningAlg::EdDsa)][..],
+            format!("&organization={ORGANIZATION_ID}").as_bytes(),
+        ]
+        .concat();
         drop(tenant);
         let mut fixture = Self {
+            organization_form,
             secret_hash: secret::hash(&OsRng, &client_secret),
             client_id: client.client_id,
             client_secret,
@@ -170,6 +204,15 @@ impl<K: CryptoBackend> Fixture<K> {
         self.world
             .tenant()
             .token(None, FORM, &self.form[index(alg)])
+            .await
+    }
+
+    /// The EdDSA grant acting for an organization: one more KV read, of an
+    /// entry listing [`MAX_CLIENT_GRANTS_PER_ORGANIZATION`] grants.
+    pub async fn grant_for_organization(&self) -> Result<TokenResponse> {
+        self.world
+            .tenant()
+            .token(None, FORM, &self.organization_form)
             .await
     }
 
@@ -221,6 +264,7 @@ impl<K: CryptoBackend> Fixture<K> {
     pub async fn run(&self, operation: &str) -> bool {
         match operation {
             "grant_eddsa" => self.grant(SigningAlg::EdDsa).await.is_ok(),
+            "grant_eddsa_organization" => self.grant_for_organization().await.is_ok(),
             "grant_rs256" => self.grant(SigningAlg::Rs256).await.is_ok(),
             "mint_eddsa" => self.mint(SigningAlg::EdDsa).await.is_ok(),
             "mint_rs256" => self.mint(SigningAlg::Rs256).await.is_ok(),
