@@ -183,6 +183,56 @@ async function measureTenant(users, logs) {
     };
     const middle = Math.ceil(users / 2);
     const app = await appConfig(tenant);
+    // Organizations as seed.sql makes them: one per ten users, every user a
+    // member of the first; a sign-in to it checks that membership.
+    const organizationCases = (users, middle) => {
+      const organizations = Math.max(1, Math.floor(users / 10));
+      const orgId = (i) => `org_${String(i).padStart(16, '0')}`;
+      const checkpoint = (key) => Buffer.from(key).toString('base64url');
+      const first = orgId(1);
+      let spa;
+      const orgLogin = async () => {
+        spa ??= await api(tenant, token, 'POST', '/api/v2/clients', {
+          name: 'Scale SPA',
+          app_type: 'spa',
+          grant_types: ['implicit'],
+          callbacks: [`${tenant.baseUrl}/callback`],
+          organization_usage: 'allow',
+        }).then((res) => res.body);
+        const query = authorizeQuery({
+          response_type: 'id_token',
+          client_id: spa.client_id,
+          redirect_uri: `${tenant.baseUrl}/callback`,
+          scope: 'openid email',
+          state: 's',
+          nonce: 'n',
+          organization: first,
+        });
+        const res = await hostedLogin(new Browser(tenant), query, { email: `user${middle}@scale.example`, password: PASSWORD });
+        if (res.status !== 302 || !res.location?.includes('id_token=')) {
+          throw new Error(`sign-in to an organization failed: ${res.status} ${res.location} ${res.text.slice(0, 300)}`);
+        }
+        return { status: res.status, headers: res.headers, items: 1 };
+      };
+      const userId = (i) => `auth0|${i.toString(16).padStart(24, '0')}`;
+      return {
+        'organizations: first page with totals': get('/api/v2/organizations?include_totals=true&per_page=50', 'organizations'),
+        'organizations: checkpoint 90 % in': get(
+          `/api/v2/organizations?take=50&from=${checkpoint(`customer-${String(Math.floor(organizations * 0.9)).padStart(6, '0')}`)}`,
+          'organizations',
+        ),
+        'members (every user): page 10 with totals': get(
+          `/api/v2/organizations/${first}/members?include_totals=true&per_page=50&page=10`,
+          'members',
+        ),
+        'members (every user): checkpoint 90 % in': get(
+          `/api/v2/organizations/${first}/members?take=50&from=${checkpoint(userId(Math.floor(users * 0.9)))}`,
+          'members',
+        ),
+        "a member's organizations": get(`/api/v2/users/${encodeURIComponent(userId(middle))}/organizations`, ''),
+        'sign-in to an organization (PBKDF2, membership)': orgLogin,
+      };
+    };
     const login = async () => {
       const browser = new Browser(tenant);
       const query = authorizeQuery({
@@ -226,6 +276,7 @@ async function measureTenant(users, logs) {
         '',
       ),
       'sign-in (PBKDF2, 100k iterations)': login,
+      ...(!KV_ONLY && organizationCases(users, middle)),
     };
     const results = {};
     for (const [name, request] of Object.entries(cases)) {

@@ -4,7 +4,9 @@
 -- numbers, the time (seconds) and the users' password hash (colon, then
 -- users, logs, now, password_hash) are replaced before it runs. User i is `user{i}@scale.example`, named `Scale User {i}`, with
 -- the search words the tenant would give them; events are one a second
--- back from :now, every tenth a failed login of user 1.
+-- back from :now, every tenth a failed login of user 1. One organization
+-- per ten users, `customer-{i}` (six digits, so names sort as numbers)
+-- with id `org_{i}` (sixteen digits); every user is a member of the first.
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :users)
 INSERT INTO users (user_id, email, name, nickname, created_at, logins_count, last_login, terms, doc, version)
 SELECT
@@ -50,3 +52,21 @@ FROM (SELECT
         CASE WHEN i % 10 = 0 THEN printf('auth0|%024x', 1) END AS user_id,
         CASE WHEN i % 10 = 0 THEN NULL ELSE 'scaleclientscaleclientscalecli00' END AS client_id
       FROM n);
+
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < max(1, :users / 10))
+INSERT INTO organizations (id, name, created_at, doc, version)
+SELECT
+    printf('org_%016d', i),
+    printf('customer-%06d', i),
+    :now - i,
+    json_object(
+        'id', printf('org_%016d', i),
+        'name', printf('customer-%06d', i),
+        'display_name', printf('Customer %d', i),
+        'metadata', json_object(),
+        'created_at', :now - i),
+    1
+FROM n;
+
+INSERT INTO organization_members (organization_id, user_id, created_at)
+SELECT printf('org_%016d', 1), user_id, :now FROM users;

@@ -866,3 +866,63 @@ fn client_grants_list_from_checkpoints_and_by_whether_they_allow_any_organizatio
     assert_eq!(seen, any);
     assert!(GrantFilter::from_query(&pairs("allow_any_organization=yes")).is_err());
 }
+
+/// Listings read an index in order and stop at the page, however many
+/// organizations and members there are (the tenant of `bench/scale`).
+#[test]
+fn organization_and_member_listings_are_one_query_on_an_index_in_order() {
+    let world = World::new();
+    super::users::seed_scale(&world, 5_000, 0, "pbkdf2-sha256$1000$AAAA$AAAA");
+    let first = "org_0000000000000001";
+    let tenant = world.tenant();
+    let checkpoint =
+        |key: &str| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, key);
+    let listings: Vec<(&str, String)> = vec![
+        (
+            "organizations",
+            "page=3&per_page=50&include_totals=true".into(),
+        ),
+        (
+            "organizations",
+            format!("take=50&from={}", checkpoint("customer-000450")),
+        ),
+        ("members", "page=90&per_page=50&include_totals=true".into()),
+        (
+            "members",
+            format!(
+                "take=50&from={}",
+                checkpoint("auth0|000000000000000000001000")
+            ),
+        ),
+    ];
+    for (what, query) in listings {
+        world.db.reset_count();
+        let pagination = Pagination::from_query(&pairs(&query)).unwrap();
+        let listed = match what {
+            "organizations" => block_on(tenant.list_organizations(pagination)),
+            _ => block_on(tenant.list_organization_members(first, pagination)),
+        }
+        .unwrap();
+        let items = listed.get(what).unwrap_or(&listed).as_array().unwrap();
+        assert_eq!(items.len(), 50, "{what} {query}");
+        let executed = world.db.executed();
+        let totals = query.contains("include_totals");
+        // The organization itself, then the page (and its count).
+        let expected = usize::from(what == "members") + 1 + usize::from(totals);
+        assert_eq!(executed.len(), expected, "{what} {query}");
+        for (statement, plan) in executed {
+            // No sort, and every scan is of an index, in its order.
+            let in_order = !plan.contains("TEMP B-TREE")
+                && plan
+                    .lines()
+                    .all(|step| !step.contains("SCAN") || step.contains("USING"));
+            assert!(in_order, "{what} {query}: {}\n{plan}", statement.sql);
+        }
+    }
+    let members = block_on(tenant.list_organization_members(
+        first,
+        Pagination::from_query(&pairs("include_totals=true&per_page=1")).unwrap(),
+    ))
+    .unwrap();
+    assert_eq!(members["total"], 5_000);
+}
