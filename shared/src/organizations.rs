@@ -43,6 +43,9 @@ pub enum OrganizationRequireBehavior {
     PostLoginPrompt,
 }
 
+/// The one flow a client's `default_organization` may name.
+pub const CLIENT_CREDENTIALS_FLOW: &str = "client_credentials";
+
 /// A client's organization for the flows that name none.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -10,14 +10,15 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use shared::management::{AppType, Client, ClientCreate, ClientUpdate, JwtConfiguration};
-use shared::organizations::{DefaultOrganization, OrganizationRequireBehavior, OrganizationUsage};
+use shared::organizations::{
+    DefaultOrganization, OrganizationRequireBehavior, OrganizationUsage, CLIENT_CREDENTIALS_FLOW,
+};
 use shared::protocol::ResponseType;
 pub use shared::protocol::{AuthMethod, GrantType};
 
 use crate::error::{echo, Error, ManagementErrorCode, Result};
 use crate::jose::keys::SigningAlg;
 use crate::management::client_grants::{self, GrantsOf};
-use crate::management::organizations::access;
 use crate::management::settings::check_grace_period;
 use crate::management::{Listing, Paging};
 use crate::primitives::text::check_text;
@@ -361,7 +362,7 @@ impl ClientRecord {
                 && default
                     .flows
                     .iter()
-                    .all(|flow| flow == access::CLIENT_CREDENTIALS_FLOW);
+                    .all(|flow| flow == CLIENT_CREDENTIALS_FLOW);
             if !only_client_credentials {
                 return Err(Error::invalid_field(
                     "default_organization.flows",

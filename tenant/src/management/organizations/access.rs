@@ -27,10 +27,7 @@ use crate::error::{echo, Error, Result};
 use crate::management::client_grants::ClientGrantRecord;
 use crate::management::clients::ClientRecord;
 use crate::management::organizations::EdgeOrganization;
-use shared::organizations::OrganizationUsage;
-
-/// The flow a client's `default_organization` may name.
-pub const CLIENT_CREDENTIALS_FLOW: &str = "client_credentials";
+use shared::organizations::{OrganizationUsage, CLIENT_CREDENTIALS_FLOW};
 
 /// Steps 1 to 3: the organization to look up, if any. `client` is `None`
 /// for the bootstrap client, which has no stored grant and no default.
