@@ -100,6 +100,23 @@ before(async () => {
   target.api = provisioned.resourceServer;
   target.grant = provisioned.grant;
   target.user = (await createUser(tenant, admin)).user;
+  // An organization with the target grant and user: what its routes act on.
+  target.organization = await (async () => {
+    const res = await api(tenant, admin, 'POST', '/api/v2/organizations', { name: randomName('target') });
+    assert.equal(res.status, 201, res.text);
+    return res.body;
+  })();
+  const organizationPath = `/api/v2/organizations/${target.organization.id}`;
+  for (const [path, body] of [
+    [`${organizationPath}/client-grants`, { grant_id: target.grant.id }],
+    [`${organizationPath}/members`, { members: [target.user.user_id] }],
+  ]) {
+    const res = await api(tenant, admin, 'POST', path, body);
+    assert.ok([201, 204].includes(res.status), `${path}: ${res.text}`);
+  }
+  // What the routes that add would add.
+  target.spareGrant = await createGrant(tenant, admin, (await createM2MClient(tenant, admin)).client_id, provisioned.resourceServer.identifier, ['read:things']);
+  target.spareUser = (await createUser(tenant, admin)).user;
   const logs = await api(tenant, admin, 'GET', '/api/v2/logs?per_page=1');
   assert.equal(logs.status, 200, logs.text);
   target.logId = logs.body[0].log_id;
@@ -194,6 +211,20 @@ const ROUTES = () => [
   ['DELETE', userPath(target.user.user_id, '/permissions'), permissionBody(), 'update:users'],
   ['GET', '/api/v2/logs', undefined, 'read:logs'],
   ['GET', `/api/v2/logs/${target.logId}`, undefined, 'read:logs'],
+  ['GET', '/api/v2/organizations', undefined, 'read:organizations'],
+  ['POST', '/api/v2/organizations', { name: randomName('pwned') }, 'create:organizations'],
+  ['GET', `/api/v2/organizations/${target.organization.id}`, undefined, 'read:organizations'],
+  ['GET', `/api/v2/organizations/name/${target.organization.name}`, undefined, 'read:organizations'],
+  ['PATCH', `/api/v2/organizations/${target.organization.id}`, { name: randomName('pwned'), display_name: 'pwned' }, 'update:organizations'],
+  ['DELETE', `/api/v2/organizations/${target.organization.id}`, undefined, 'delete:organizations'],
+  ['GET', `/api/v2/organizations/${target.organization.id}/client-grants`, undefined, 'read:organization_client_grants'],
+  ['POST', `/api/v2/organizations/${target.organization.id}/client-grants`, { grant_id: target.spareGrant.id }, 'create:organization_client_grants'],
+  ['DELETE', `/api/v2/organizations/${target.organization.id}/client-grants/${target.grant.id}`, undefined, 'delete:organization_client_grants'],
+  ['GET', `/api/v2/organizations/${target.organization.id}/members`, undefined, 'read:organization_members'],
+  ['POST', `/api/v2/organizations/${target.organization.id}/members`, { members: [target.spareUser.user_id] }, 'create:organization_members'],
+  ['DELETE', `/api/v2/organizations/${target.organization.id}/members`, { members: [target.user.user_id] }, 'delete:organization_members'],
+  ['GET', userPath(target.user.user_id, '/organizations'), undefined, 'read:organizations'],
+  ['GET', `/api/v2/client-grants/${target.grant.id}/organizations`, undefined, 'read:organization_client_grants'],
 ];
 
 /** Everything the routes could change, read with the bootstrap token. */
@@ -209,6 +240,11 @@ async function snapshot() {
     '/api/v2/users?per_page=100',
     userPath(target.user.user_id),
     userPath(target.user.user_id, '/permissions'),
+    '/api/v2/organizations?per_page=100',
+    `/api/v2/organizations/${target.organization.id}`,
+    `/api/v2/organizations/${target.organization.id}/client-grants`,
+    `/api/v2/organizations/${target.organization.id}/members`,
+    userPath(target.spareUser.user_id, '/organizations'),
   ];
   const state = {};
   for (const path of reads) {
@@ -244,7 +280,7 @@ async function call(token, [method, path, body]) {
 // ---------------------------------------------------------------------------
 
 test('the route table covers every scope of the Management API', () => {
-  assert.equal(ROUTES().length, 30);
+  assert.equal(ROUTES().length, 44);
   assert.deepEqual([...new Set(ROUTES().map((r) => r[3]))].sort(), [...MANAGEMENT_SCOPES].sort());
 });
 

@@ -559,6 +559,9 @@ test('the hosted pages: authorize, login, signup, consent and logout, as a brows
   await browse('authorizeByPost', browser, '/authorize', { form: base, status: 302 });
   await browse('authorizeByPost', browser, '/authorize', { form: { ...base, redirect_uri: 'https://evil.example/' }, status: 400 });
   await browse('authorizeByPost', browser, '/authorize', { form: { junk: tooLarge() }, status: 413 });
+  // The built-in app denies organizations: the refusal goes back to it.
+  const organization = await browse('authorize', browser, `/authorize?${authorizeQuery({ ...base, organization: 'acme' })}`, { status: 302 });
+  assert.equal(fragmentParams(organization.location).error, 'invalid_request');
 
   // The login page and form.
   const page = await browse('loginPage', browser, `/u/login?${query}`, { status: 200 });
@@ -715,6 +718,10 @@ test('Management API: updates of unknown ids answer 404', async () => {
     ['updateUser', userPath('auth0|000000000000000000000000'), {}],
     ['addUserPermissions', userPath('auth0|000000000000000000000000', '/permissions'), { permissions: [] }],
     ['removeUserPermissions', userPath('auth0|000000000000000000000000', '/permissions'), { permissions: [] }],
+    ['updateOrganization', '/api/v2/organizations/org_0000000000000000', {}],
+    ['createOrganizationClientGrant', '/api/v2/organizations/org_0000000000000000/client-grants', { grant_id: 'cgr_0000000000000000' }],
+    ['addOrganizationMembers', '/api/v2/organizations/org_0000000000000000/members', { members: ['auth0|000000000000000000000000'] }],
+    ['removeOrganizationMembers', '/api/v2/organizations/org_0000000000000000/members', { members: ['auth0|000000000000000000000000'] }],
   ]) {
     await call(operationId, { path: pathname, token: admin, json, status: 404 });
   }
@@ -736,6 +743,19 @@ test('Management API: clients', async () => {
   await call('getClient', { path: at, token: admin, status: 200 });
   await call('updateClient', { path: at, token: admin, json: { description: 'Updated' }, status: 200 });
   await call('updateClient', { path: at, token: admin, json: { grant_types: ['password'] }, status: 400 });
+  // Organizations: only `no_prompt`, and a default organization that exists.
+  const organization = await call('createOrganization', { token: admin, json: { name: randomName('org') }, status: 201 });
+  const settings = { organization_usage: 'required', organization_require_behavior: 'no_prompt', default_organization: { organization_id: organization.body.id, flows: ['client_credentials'] } };
+  const member = await call('updateClient', { path: at, token: admin, json: settings, status: 200 });
+  assert.equal(member.body.organization_usage, 'require');
+  assert.deepEqual(member.body.default_organization, settings.default_organization);
+  await call('updateClient', { path: at, token: admin, json: { organization_require_behavior: 'pre_login_prompt' }, status: 400 });
+  await call('updateClient', { path: at, token: admin, json: { default_organization: { organization_id: 'org_0000000000000000', flows: ['client_credentials'] } }, status: 400 });
+  await call('updateClient', { path: at, token: admin, json: { default_organization: { organization_id: organization.body.id, flows: ['authorization_code'] } }, status: 400 });
+  const cleared = await call('updateClient', { path: at, token: admin, json: { default_organization: null, organization_usage: 'deny' }, status: 200 });
+  assert.equal(cleared.body.default_organization, null);
+  await call('createClient', { token: admin, json: { name: randomName('app'), organization_usage: 'allow', default_organization: { organization_id: organization.body.id, flows: ['client_credentials'] } }, status: 201 });
+  await call('createClient', { token: admin, json: { name: randomName('app'), organization_require_behavior: 'post_login_prompt' }, status: 400 });
   const rotated = await call('rotateClientSecret', { path: `${at}/rotate-secret`, token: admin, query: { previous_secret_grace_period: '60' }, status: 200 });
   assert.ok(rotated.body.previous_client_secret_expires_at);
   await call('rotateClientSecret', { path: `${at}/rotate-secret`, token: admin, query: { previous_secret_grace_period: 'soon' }, status: 400 });
@@ -774,6 +794,29 @@ test('Management API: resource servers and client grants', async () => {
   await call('getClientGrant', { path: at, token: admin, status: 200 });
   await call('updateClientGrant', { path: at, token: admin, json: { scope: [] }, status: 200 });
   await call('updateClientGrant', { path: at, token: admin, json: { scope: 'read:things' }, status: 400 });
+  // Organization settings: `required` is read as `require`, `null` is `deny`.
+  const required = await call('updateClientGrant', { path: at, token: admin, json: { organization_usage: 'required', allow_any_organization: true }, status: 200 });
+  assert.equal(required.body.organization_usage, 'require');
+  assert.equal(required.body.allow_any_organization, true);
+  const any = await call('listClientGrants', { token: admin, query: { allow_any_organization: 'true', client_id: client.client_id }, status: 200 });
+  assert.deepEqual(any.body.map((g) => g.id), [grant.body.id]);
+  await call('listClientGrants', { token: admin, query: { allow_any_organization: 'maybe' }, status: 400 });
+  const reset = await call('updateClientGrant', { path: at, token: admin, json: { organization_usage: null, allow_any_organization: false }, status: 200 });
+  assert.equal(reset.body.organization_usage, 'deny');
+  await call('updateClientGrant', { path: at, token: admin, json: { organization_usage: 'sometimes' }, status: 400 });
+  // A Management API grant never acts for organizations.
+  const admins = await createM2MClient(tenant, admin);
+  await call('createClientGrant', { token: admin, json: { client_id: admins.client_id, audience: managementAudience(tenant), scope: ['read:clients'], organization_usage: 'allow' }, status: 400 });
+  const withOrganizations = await call('createClientGrant', { token: admin, json: { client_id: admins.client_id, audience: identifier, scope: [], organization_usage: 'allow', allow_any_organization: true }, status: 201 });
+  assert.equal(withOrganizations.body.organization_usage, 'allow');
+  // Checkpoints, as Auth0's SDK asks for them: `next` while more may follow.
+  const first = await call('listClientGrants', { token: admin, query: { include_totals: 'true', take: '1' }, status: 200 });
+  assert.equal(first.body.client_grants.length, 1);
+  assert.ok(first.body.next, 'more grants follow');
+  const second = await call('listClientGrants', { token: admin, query: { from: first.body.next, take: '100' }, status: 200 });
+  assert.ok(second.body.client_grants.every((g) => g.id > first.body.client_grants[0].id));
+  await call('listClientGrants', { token: admin, query: { take: '1', per_page: '1' }, status: 400 });
+  await call('listClientGrants', { token: admin, query: { from: '!' }, status: 400 });
   await call('deleteClientGrant', { path: at, token: admin, status: 204 });
   await call('deleteResourceServer', { path: `/api/v2/resource-servers/${created.body.id}`, token: admin, status: 204 });
 });
@@ -782,6 +825,7 @@ test('Management API: tenant settings', async () => {
   await call('getTenantSettings', { token: admin, status: 200 });
   await call('updateTenantSettings', { token: admin, json: { friendly_name: 'Contract Test' }, status: 200 });
   await call('updateTenantSettings', { token: admin, json: { client_secret_rotation_grace_period: -1 }, status: 400 });
+  await call('updateTenantSettings', { token: admin, json: { allow_organization_name_in_authentication_api: 'yes' }, status: 400 });
 });
 
 test('Management API: users and their permissions', async () => {
@@ -829,6 +873,135 @@ test('Management API: the audit log', async () => {
   await call('listLogs', { token: admin, query: { take: '3' }, status: 400 });
   await call('listLogs', { token: admin, query: { page: '10', per_page: '100' }, status: 400 });
   await call('getLog', { path: `/api/v2/logs/${oldest.log_id}`, token: admin, status: 200 });
+});
+
+test('Management API: organizations, their client grants and members', async () => {
+  const name = randomName('org');
+  const branding = { logo_url: 'https://cdn.example.test/logo.png', colors: { primary: '#635dff', page_background: '#FFF' } };
+  const created = await call('createOrganization', { token: admin, json: { name, display_name: 'Acme Corp', branding, metadata: { tier: 'gold' } }, status: 201 });
+  assert.match(created.body.id, /^org_/);
+  await call('createOrganization', { token: admin, json: { name }, status: 409 });
+  await call('createOrganization', { token: admin, json: { name: 'Not Lower Case' }, status: 400 });
+  await call('createOrganization', { token: admin, json: { name: 'org_lookslikeanid' }, status: 400 });
+  await call('createOrganization', { token: admin, json: { name: randomName('org'), branding: { logo_url: 'http://cdn.example.test/logo.png' } }, status: 400 });
+  await call('createOrganization', { token: admin, json: { name: randomName('org'), members: [] }, status: 400 });
+  const other = await call('createOrganization', { token: admin, json: { name: randomName('org') }, status: 201 });
+  assert.equal(other.body.display_name, undefined, 'unset members are absent');
+
+  const at = `/api/v2/organizations/${created.body.id}`;
+  await call('getOrganization', { path: at, token: admin, status: 200 });
+  const byName = await call('getOrganizationByName', { path: `/api/v2/organizations/name/${name}`, token: admin, status: 200 });
+  assert.equal(byName.body.id, created.body.id);
+  await call('getOrganizationByName', { path: `/api/v2/organizations/name/${created.body.id}`, token: admin, status: 404 });
+  const changed = await call('updateOrganization', { path: at, token: admin, json: { display_name: null, metadata: { tier: 'platinum' } }, status: 200 });
+  assert.equal(changed.body.display_name, undefined, 'null removed it');
+  assert.deepEqual(changed.body.branding, branding);
+  await call('updateOrganization', { path: at, token: admin, json: { name: other.body.name }, status: 409 });
+  await call('updateOrganization', { path: at, token: admin, json: { branding: { colors: { primary: 'red' } } }, status: 400 });
+
+  // Listed by name: pages, or checkpoints.
+  await call('listOrganizations', { token: admin, status: 200 });
+  const page = await call('listOrganizations', { token: admin, query: { include_totals: 'true', per_page: '1', sort: 'name:1' }, status: 200 });
+  assert.equal(page.body.organizations.length, 1);
+  const first = await call('listOrganizations', { token: admin, query: { include_totals: 'true', take: '1' }, status: 200 });
+  assert.ok(first.body.next, 'more organizations follow');
+  const second = await call('listOrganizations', { token: admin, query: { from: first.body.next, take: '1' }, status: 200 });
+  assert.ok(second.body.organizations[0].name > first.body.organizations[0].name);
+  await call('listOrganizations', { token: admin, query: { sort: 'name:-1' }, status: 400 });
+  await call('listOrganizations', { token: admin, query: { take: '5', page: '1' }, status: 400 });
+  await call('listOrganizations', { token: admin, query: { take: '101' }, status: 400 });
+
+  // Client grants that act for it.
+  const { resourceServer, client, grant } = await provisionApiAndClient();
+  const grants = `${at}/client-grants`;
+  const linked = await call('createOrganizationClientGrant', { path: grants, token: admin, json: { grant_id: grant.id }, status: 201 });
+  assert.equal(linked.body.id, grant.id);
+  await call('createOrganizationClientGrant', { path: grants, token: admin, json: { grant_id: grant.id }, status: 409 });
+  const unknownGrant = await call('createOrganizationClientGrant', { path: grants, token: admin, json: { grant_id: 'cgr_0000000000000000' }, status: 404 });
+  assert.equal(unknownGrant.body.errorCode, 'inexistent_client_grant');
+  const admins = await limitedManagementClient(tenant, admin, ['read:clients']);
+  const managementGrant = await call('listClientGrants', { token: admin, query: { client_id: admins.client.client_id }, status: 200 });
+  await call('createOrganizationClientGrant', { path: grants, token: admin, json: { grant_id: managementGrant.body[0].id }, status: 400 });
+  await call('createOrganizationClientGrant', { path: grants, token: admin, json: { grant: grant.id }, status: 400 });
+  const listed = await call('listOrganizationClientGrants', { path: grants, token: admin, status: 200 });
+  assert.deepEqual(listed.body.map((g) => g.id), [grant.id]);
+  const filtered = await call('listOrganizationClientGrants', {
+    path: `${grants}?grant_ids=${grant.id}&grant_ids=cgr_other`,
+    token: admin,
+    query: { include_totals: 'true', audience: resourceServer.identifier, client_id: client.client_id },
+    status: 200,
+  });
+  assert.equal(filtered.body.total, 1);
+  const tooMany = Array.from({ length: 101 }, (_, i) => `cgr_${i}`).join(',');
+  await call('listOrganizationClientGrants', { path: grants, token: admin, query: { grant_ids: tooMany }, status: 400 });
+  const organizationsOf = `/api/v2/client-grants/${grant.id}/organizations`;
+  const of = await call('listClientGrantOrganizations', { path: organizationsOf, token: admin, status: 200 });
+  assert.deepEqual(of.body.map((o) => o.id), [created.body.id]);
+  await call('listClientGrantOrganizations', { path: organizationsOf, token: admin, query: { include_totals: 'true' }, status: 200 });
+  const checkpoint = await call('listClientGrantOrganizations', { path: organizationsOf, token: admin, query: { take: '10' }, status: 200 });
+  assert.equal(checkpoint.body.next, undefined, 'fewer than taken: no next');
+  await call('listClientGrantOrganizations', { path: organizationsOf, token: admin, query: { take: '0' }, status: 400 });
+
+  // Members.
+  const person = await createUser(tenant, admin);
+  const members = `${at}/members`;
+  await call('addOrganizationMembers', { path: members, token: admin, json: { members: [person.user.user_id, person.user.user_id] }, status: 204 });
+  await call('addOrganizationMembers', { path: members, token: admin, json: { members: ['auth0|000000000000000000000000'] }, status: 400 });
+  await call('addOrganizationMembers', { path: members, token: admin, json: { members: [] }, status: 400 });
+  const memberList = await call('listOrganizationMembers', { path: members, token: admin, status: 200 });
+  assert.deepEqual(memberList.body.map((m) => m.user_id), [person.user.user_id]);
+  await call('listOrganizationMembers', { path: members, token: admin, query: { include_totals: 'true' }, status: 200 });
+  await call('listOrganizationMembers', { path: members, token: admin, query: { take: '1' }, status: 200 });
+  await call('listOrganizationMembers', { path: members, token: admin, query: { per_page: '101' }, status: 400 });
+  const ofUser = userPath(person.user.user_id, '/organizations');
+  const memberships = await call('listUserOrganizations', { path: ofUser, token: admin, status: 200 });
+  assert.deepEqual(memberships.body.map((o) => o.id), [created.body.id]);
+  await call('listUserOrganizations', { path: ofUser, token: admin, query: { include_totals: 'true' }, status: 200 });
+  await call('listUserOrganizations', { path: ofUser, token: admin, query: { page: 'first' }, status: 400 });
+  await call('removeOrganizationMembers', { path: members, token: admin, json: { members: [person.user.user_id, 'auth0|000000000000000000000000'] }, status: 204 });
+  await call('removeOrganizationMembers', { path: members, token: admin, json: { member: [person.user.user_id] }, status: 400 });
+
+  // Unlinking is idempotent; deleting takes the links and members along.
+  await call('deleteOrganizationClientGrant', { path: `${grants}/${grant.id}`, token: admin, status: 204 });
+  await call('deleteOrganizationClientGrant', { path: `${grants}/${grant.id}`, token: admin, status: 204 });
+  await call('deleteOrganization', { path: at, token: admin, status: 204 });
+  const gone = await call('getOrganization', { path: at, token: admin, status: 404 });
+  assert.equal(gone.body.errorCode, 'inexistent_organization');
+});
+
+test('the token endpoint acts for an organization as the grant allows: org_id, org_name, and the refusals', async () => {
+  const { resourceServer, client, grant } = await provisionApiAndClient();
+  const organization = (await call('createOrganization', { token: admin, json: { name: randomName('org') }, status: 201 })).body;
+  const form = (extra = {}) => ({ grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, audience: resourceServer.identifier, ...extra });
+  const claims = async (res) => (await call('whoami', { token: res.body.access_token, status: 200 })).body;
+
+  // A grant denies organizations unless it says otherwise; JSON null is none.
+  const denied = await call('requestToken', { form: form({ organization: organization.id }), status: 400 });
+  assert.equal(denied.body.error, 'invalid_request');
+  assert.equal((await claims(await call('requestToken', { json: { ...form(), organization: null }, status: 200 }))).org_id, undefined);
+
+  await call('updateClientGrant', { path: `/api/v2/client-grants/${grant.id}`, token: admin, json: { organization_usage: 'require' }, status: 200 });
+  const missing = await call('requestToken', { form: form(), status: 400 });
+  assert.match(missing.body.error_description, /required/);
+  const unknown = await call('requestToken', { form: form({ organization: 'no-such-organization' }), status: 400 });
+  assert.match(unknown.body.error_description, /invalid/);
+  const unlinked = await call('requestToken', { form: form({ organization: organization.id }), status: 403 });
+  assert.equal(unlinked.body.error, 'access_denied');
+
+  await call('createOrganizationClientGrant', { path: `/api/v2/organizations/${organization.id}/client-grants`, token: admin, json: { grant_id: grant.id }, status: 201 });
+  const byId = await claims(await call('requestToken', { form: form({ organization: organization.id }), status: 200 }));
+  assert.equal(byId.org_id, organization.id);
+  assert.equal(byId.org_name, undefined, 'names only when the tenant allows them');
+  await call('updateTenantSettings', { token: admin, json: { allow_organization_name_in_authentication_api: true }, status: 200 });
+  try {
+    const byName = await claims(await call('requestToken', { json: form({ organization: organization.name }), status: 200 }));
+    assert.deepEqual([byName.org_id, byName.org_name], [organization.id, organization.name]);
+  } finally {
+    await updateTenantSettings(tenant, admin, { allow_organization_name_in_authentication_api: false });
+  }
+  // The client's default organization, where the grant requires one.
+  await call('updateClient', { path: `/api/v2/clients/${client.client_id}`, token: admin, json: { default_organization: { organization_id: organization.id, flows: ['client_credentials'] } }, status: 200 });
+  assert.equal((await claims(await call('requestToken', { form: form(), status: 200 }))).org_id, organization.id);
 });
 
 test('every path answers an unsupported method with 405, Allow and its family\'s error body', async () => {

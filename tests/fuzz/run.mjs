@@ -14,8 +14,10 @@
 //    client's id and secret for HTTP Basic at the token endpoint). Path ids,
 //    some query parameters and JSON body members are drawn, half of the
 //    time, from resources provisioned here, so requests reach existing
-//    clients, APIs, grants, users, log events and registrations, not only
-//    404s; reads get resources that nothing deletes, writes get others.
+//    clients, APIs, grants, users, log events, organizations (one of them
+//    one the M2M client's grant may act for, at the token endpoint too)
+//    and registrations, not only 404s; reads get resources that nothing
+//    deletes, writes get others.
 // 2. "anonymous": without any token or credentials at all.
 //
 // Checks (schemathesis 4.x names): not_a_server_error (no 5xx),
@@ -162,6 +164,33 @@ async function provision(tenant) {
     );
   }
 
+  // Organizations: a kept one that the kept grant may act for (so that
+  // token requests naming it get a token) with the kept user as a member,
+  // and a doomed one that writes may change or delete.
+  const organization = async (name) =>
+    expect(await api(tenant, admin, 'POST', '/api/v2/organizations', { name }), 201, 'create an organization');
+  const keptOrganization = await organization(`fuzz-kept-${randomAlphanumeric(8).toLowerCase()}`);
+  const doomedOrganization = await organization(`fuzz-doomed-${randomAlphanumeric(8).toLowerCase()}`);
+  expect(
+    await api(tenant, admin, 'PATCH', `/api/v2/client-grants/${kept.grant.id}`, { organization_usage: 'allow' }),
+    200,
+    'let the kept grant act for organizations',
+  );
+  for (const [org, grant] of [[keptOrganization, kept.grant], [doomedOrganization, doomed.grant]]) {
+    expect(
+      await api(tenant, admin, 'POST', `/api/v2/organizations/${org.id}/client-grants`, { grant_id: grant.id }),
+      201,
+      'associate a grant with an organization',
+    );
+  }
+  for (const org of [keptOrganization, doomedOrganization]) {
+    expect(
+      await api(tenant, admin, 'POST', `/api/v2/organizations/${org.id}/members`, { members: [user.user_id] }),
+      204,
+      'add a member',
+    );
+  }
+
   const logs = expect(await api(tenant, admin, 'GET', '/api/v2/logs?per_page=5'), 200, 'list logs');
   if (!Array.isArray(logs) || logs.length === 0) throw new Error('no log events to fuzz with');
 
@@ -178,6 +207,8 @@ async function provision(tenant) {
     password,
     appClientId: app.client_id,
     userToken,
+    keptOrganization,
+    doomedOrganization,
     logIds: logs.map((e) => e.log_id),
   };
 }
@@ -223,6 +254,14 @@ function config(tenant, p, credentials) {
     read_user_ids: [p.user.user_id],
     write_user_ids: [p.doomedUser.user_id],
     log_ids: p.logIds,
+    read_organization_ids: [p.keptOrganization.id],
+    write_organization_ids: [p.doomedOrganization.id],
+    // Associations and members change on either; only the doomed one is deleted.
+    link_organization_ids: [p.keptOrganization.id, p.doomedOrganization.id],
+    link_grant_ids: [p.kept.grant.id, p.doomed.grant.id],
+    organization_names: [p.keptOrganization.name],
+    // What a token request may name: the kept organization, by id or name.
+    organizations: [p.keptOrganization.id, p.keptOrganization.name],
     audiences: [p.kept.resourceServer.identifier, p.doomed.resourceServer.identifier, `${tenant.issuer}api/v2/`],
     emails: [p.email],
     // The hosted pages: the built-in SPA client (first party) and the
@@ -243,7 +282,7 @@ function config(tenant, p, credentials) {
     [WRITE, '/api/v2/clients/\\{id\\}.*', { 'path.id': 'write_client_ids' }],
     [READ, '/api/v2/resource-servers/\\{id\\}', { 'path.id': 'read_resource_server_ids' }],
     [WRITE, '/api/v2/resource-servers/\\{id\\}', { 'path.id': 'write_resource_server_ids' }],
-    [READ, '/api/v2/client-grants/\\{id\\}', { 'path.id': 'read_client_grant_ids' }],
+    [READ, '/api/v2/client-grants/\\{id\\}(/organizations)?', { 'path.id': 'read_client_grant_ids' }],
     [WRITE, '/api/v2/client-grants/\\{id\\}', { 'path.id': 'write_client_grant_ids' }],
     [READ, '/api/v2/client-grants', { 'query.client_id': 'read_client_ids', 'query.audience': 'audiences' }],
     [WRITE, '/api/v2/client-grants', { 'body.client_id': 'write_client_ids', 'body.audience': 'audiences' }],
@@ -252,7 +291,13 @@ function config(tenant, p, credentials) {
     [READ, '/api/v2/users-by-email', { 'query.email': 'emails' }],
     [READ, '/api/v2/logs/\\{id\\}', { 'path.id': 'log_ids' }],
     [READ, '/api/v2/logs', { 'query.from': 'log_ids' }],
-    ['POST', '/oauth/token', { 'body.audience': 'audiences', 'body.client_id': 'read_client_ids' }],
+    [READ, '/api/v2/organizations/\\{id\\}.*', { 'path.id': 'read_organization_ids' }],
+    [READ, '/api/v2/organizations/name/\\{name\\}', { 'path.name': 'organization_names' }],
+    [WRITE, '/api/v2/organizations/\\{id\\}', { 'path.id': 'write_organization_ids' }],
+    [WRITE, '/api/v2/organizations/\\{id\\}/client-grants', { 'path.id': 'link_organization_ids', 'body.grant_id': 'link_grant_ids' }],
+    [WRITE, '/api/v2/organizations/\\{id\\}/members', { 'path.id': 'link_organization_ids' }],
+    [WRITE, '/api/v2/organizations/\\{id\\}/client-grants/\\{grant_id\\}', { 'path.id': 'link_organization_ids', 'path.grant_id': 'link_grant_ids' }],
+    ['POST', '/oauth/token', { 'body.audience': 'audiences', 'body.client_id': 'read_client_ids', 'body.organization': 'organizations' }],
     // Authorization requests that name a real client and callback, so
     // that the pages get past "unknown client" to the sign-in itself.
     ['(GET|POST)', '/(authorize|u/login|u/signup|u/consent)', {
