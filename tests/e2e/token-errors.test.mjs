@@ -216,14 +216,16 @@ test('a request without audience is a bad request', async () => {
   assertOAuthError(res, 400, 'invalid_request');
 });
 
-test('a form request naming an organization is refused while organizations are unsupported', async () => {
+test('a form request naming an organization is refused when the grant denies organizations (the default)', async () => {
   const res = await tokenRequest(tenant.baseUrl, { form: postForm({ organization: 'org_abc123' }) });
   assertOAuthError(res, 400, 'invalid_request');
+  assert.equal(res.body.error_description, 'parameter organization is not allowed for this client');
 });
 
-test('a JSON request naming an organization is refused while organizations are unsupported', async () => {
+test('a JSON request naming an organization is refused when the grant denies organizations (the default)', async () => {
   const res = await tokenRequest(tenant.baseUrl, { json: postForm({ organization: 'org_abc123' }) });
   assertOAuthError(res, 400, 'invalid_request');
+  assert.equal(res.body.error_description, 'parameter organization is not allowed for this client');
 });
 
 test('a JSON request with organization null is served as if it had none', async () => {
