@@ -4,6 +4,7 @@
 //! Management API call is a 400 naming the field, never a silently ignored
 //! setting; response types are plain data.
 
+pub mod actions;
 pub mod app;
 pub mod discovery;
 pub mod error;

@@ -285,6 +285,10 @@ pub struct TenantSettings {
     /// beside `org_id`.
     #[serde(default)]
     pub allow_organization_name_in_authentication_api: bool,
+    /// Hosts (`host`, `host:port` or `*.domain`) actions may fetch; none by
+    /// default: an action has no network.
+    #[serde(default)]
+    pub actions_allowed_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -312,6 +316,8 @@ pub struct TenantSettingsUpdate {
     pub default_audience: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_organization_name_in_authentication_api: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions_allowed_hosts: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

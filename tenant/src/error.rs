@@ -86,6 +86,9 @@ pub enum ManagementErrorCode {
     InexistentUser,
     InexistentLog,
     InexistentOrganization,
+    InexistentAction,
+    InexistentActionVersion,
+    InexistentExecution,
     MethodNotAllowed,
     Conflict,
     /// Auth0's code for a user that already exists.
@@ -109,7 +112,10 @@ impl ManagementErrorCode {
             | Self::InexistentClientGrant
             | Self::InexistentUser
             | Self::InexistentLog
-            | Self::InexistentOrganization => 404,
+            | Self::InexistentOrganization
+            | Self::InexistentAction
+            | Self::InexistentActionVersion
+            | Self::InexistentExecution => 404,
             Self::MethodNotAllowed => 405,
             Self::Conflict | Self::UserExists => 409,
             Self::PayloadTooLarge => 413,
@@ -131,6 +137,9 @@ impl ManagementErrorCode {
             Self::InexistentUser => "inexistent_user",
             Self::InexistentLog => "inexistent_log",
             Self::InexistentOrganization => "inexistent_organization",
+            Self::InexistentAction => "inexistent_action",
+            Self::InexistentActionVersion => "inexistent_action_version",
+            Self::InexistentExecution => "inexistent_execution",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict => "conflict",
             Self::UserExists => "auth0_idp_error",

@@ -7,6 +7,7 @@
 use std::cell::RefCell;
 use std::fmt;
 
+pub mod actions;
 pub mod error;
 pub mod jose;
 pub mod management;
@@ -30,6 +31,7 @@ use seams::clock::Clock;
 use seams::crypto::CryptoBackend;
 use seams::database::{Database, Deferred, Statement};
 use seams::random::Rng;
+use seams::runner::{ActionRunner, NoRunner};
 use seams::store::Store;
 
 /// Per-deployment settings.
@@ -41,6 +43,31 @@ pub struct Config {
     pub bootstrap: Option<BootstrapClient>,
     /// PBKDF2 iterations for new password hashes.
     pub password_iterations: u32,
+    /// The AES-256-GCM key action secrets are stored under
+    /// (`ACTIONS_SECRETS_KEY`); without one, actions cannot hold secrets.
+    pub actions_secrets_key: Option<ActionsSecretsKey>,
+}
+
+/// A 256-bit key, never printed.
+#[derive(Clone)]
+pub struct ActionsSecretsKey(pub [u8; 32]);
+
+impl ActionsSecretsKey {
+    /// From its configured form: 32 bytes, base64url without padding.
+    pub fn parse(text: &str) -> Option<Self> {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text.trim())
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .map(Self)
+    }
+}
+
+impl fmt::Debug for ActionsSecretsKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ActionsSecretsKey(<redacted>)")
+    }
 }
 
 /// Why a configured issuer cannot be used.
@@ -102,6 +129,7 @@ impl Config {
             issuer,
             bootstrap,
             password_iterations: password::ITERATIONS,
+            actions_secrets_key: None,
         })
     }
 
@@ -163,6 +191,8 @@ pub struct Tenant<'a, S, K, D> {
     pub(crate) cache: &'a Cache,
     pub(crate) config: &'a Config,
     pub(crate) caller: Caller,
+    /// Where bound actions run.
+    pub(crate) runner: &'a dyn ActionRunner,
     /// Writes the response need not wait for (see [`Tenant::take_deferred`]).
     pub(crate) deferred: RefCell<Vec<Statement>>,
 }
@@ -188,8 +218,16 @@ impl<'a, S: Store, K: CryptoBackend, D: Database> Tenant<'a, S, K, D> {
             cache,
             config,
             caller: Caller::default(),
+            runner: &NoRunner,
             deferred: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Where bound actions run (none by default: a request that would run
+    /// one fails).
+    pub fn with_runner(mut self, runner: &'a dyn ActionRunner) -> Self {
+        self.runner = runner;
+        self
     }
 
     /// The writes this request deferred, for the runtime to finish after
@@ -213,6 +251,13 @@ impl<'a, S: Store, K: CryptoBackend, D: Database> Tenant<'a, S, K, D> {
     /// Where the tenant's own pages and SPA are served.
     pub fn origin(&self) -> &str {
         self.config.origin()
+    }
+
+    /// The issuer's host: Auth0's `tenant.id` and `request.hostname` in an
+    /// action's event.
+    pub fn tenant_host(&self) -> &str {
+        let origin = self.config.origin();
+        origin.split_once("://").map_or(origin, |(_, host)| host)
     }
 
     /// The Management API's identifier: `{issuer}api/v2/`.

@@ -35,6 +35,33 @@ pub type DefaultDatabase = crate::seams::database::NoDatabase;
 
 pub mod hot_path;
 
+/// A runner for host tests: an action's code is the script of what it
+/// does, a [`RunOutcome`](crate::seams::runner::RunOutcome) as JSON
+/// (`{"commands": [...], "logs": [...], "error": "...", "timed_out":
+/// true}`); any other code does nothing. Every request is kept, so a test
+/// can check what each action was given.
+#[derive(Default)]
+pub struct ScriptedRunner {
+    pub runs: std::cell::RefCell<Vec<crate::seams::runner::RunRequest>>,
+    /// Answer every run with this error, as a runner that cannot be reached.
+    pub unreachable: std::cell::Cell<bool>,
+}
+
+impl crate::seams::runner::ActionRunner for ScriptedRunner {
+    fn run(
+        &self,
+        request: crate::seams::runner::RunRequest,
+    ) -> crate::seams::runner::RunFuture<'_> {
+        let outcome = if self.unreachable.get() {
+            Err(Error::unavailable("the action runner cannot be reached"))
+        } else {
+            Ok(serde_json::from_str(&request.code).unwrap_or_default())
+        };
+        self.runs.borrow_mut().push(request);
+        Box::pin(async move { outcome })
+    }
+}
+
 pub const ISSUER: &str = "https://tenant.example/";
 pub const BOOTSTRAP_ID: &str = "bootstrapbootstrapbootstrap00000";
 pub const BOOTSTRAP_SECRET: &str =
@@ -137,6 +164,30 @@ impl CryptoBackend for TestCrypto {
             password, salt, iterations,
         ))
     }
+
+    async fn aes_gcm_encrypt(
+        &self,
+        key: &[u8; 32],
+        nonce: &[u8; 12],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>> {
+        use aes_gcm::aead::{Aead, KeyInit};
+        aes_gcm::Aes256Gcm::new(key.into())
+            .encrypt(nonce.into(), plaintext)
+            .map_err(|_| Error::unavailable("aes-gcm encrypt"))
+    }
+
+    async fn aes_gcm_decrypt(
+        &self,
+        key: &[u8; 32],
+        nonce: &[u8; 12],
+        ciphertext: &[u8],
+    ) -> Result<Option<Vec<u8>>> {
+        use aes_gcm::aead::{Aead, KeyInit};
+        Ok(aes_gcm::Aes256Gcm::new(key.into())
+            .decrypt(nonce.into(), ciphertext)
+            .ok())
+    }
 }
 
 /// Everything a tenant runs on, owned by the test; RSA on the `rsa` crate
@@ -175,6 +226,7 @@ impl<K: CryptoBackend, D: Database + Default> World<K, D> {
             config: Config {
                 // Cheap hashes keep tests fast; the count is in each hash.
                 password_iterations: 1000,
+                actions_secrets_key: Some(crate::ActionsSecretsKey([7; 32])),
                 ..Config::new(
                     ISSUER,
                     Some(BootstrapClient {

@@ -331,10 +331,11 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let (done, failure) = tenant.maintain().await;
     let _ = tenant.take_deferred();
     console_log!(
-        "scheduled: projected {} read-model entries, deleted {} expired log events and {} ended sessions ({})",
+        "scheduled: projected {} read-model entries, deleted {} expired log events, {} ended sessions and {} expired action executions ({})",
         done.projected,
         done.expired_logs,
         done.ended_sessions,
+        done.expired_executions,
         meter.server_timing()
     );
     if let Some(err) = failure {

@@ -89,6 +89,32 @@ fn route(method: &Method, segments: &[String]) -> std::result::Result<Operation,
         (["users", _, "organizations"], _) => return Err(not_allowed("GET")),
         (["client-grants", _, "organizations"], _) if read => ListClientGrantOrganizations(id(1)),
         (["client-grants", _, "organizations"], _) => return Err(not_allowed("GET")),
+        (["actions", "actions"], _) if read => ListActions,
+        (["actions", "actions"], Method::Post) => CreateAction,
+        (["actions", "actions"], _) => return Err(not_allowed("GET, POST")),
+        (["actions", "actions", _], _) if read => GetAction(id(2)),
+        (["actions", "actions", _], Method::Patch) => UpdateAction(id(2)),
+        (["actions", "actions", _], Method::Delete) => DeleteAction(id(2)),
+        (["actions", "actions", _], _) => return Err(not_allowed("GET, PATCH, DELETE")),
+        (["actions", "actions", _, "deploy"], Method::Post) => DeployAction(id(2)),
+        (["actions", "actions", _, "deploy"], _) => return Err(not_allowed("POST")),
+        (["actions", "actions", _, "test"], Method::Post) => TestAction(id(2)),
+        (["actions", "actions", _, "test"], _) => return Err(not_allowed("POST")),
+        (["actions", "actions", _, "versions"], _) if read => ListActionVersions(id(2)),
+        (["actions", "actions", _, "versions"], _) => return Err(not_allowed("GET")),
+        (["actions", "actions", _, "versions", _], _) if read => GetActionVersion(id(2), id(4)),
+        (["actions", "actions", _, "versions", _], _) => return Err(not_allowed("GET")),
+        (["actions", "actions", _, "versions", _, "deploy"], Method::Post) => {
+            RollBackAction(id(2), id(4))
+        }
+        (["actions", "actions", _, "versions", _, "deploy"], _) => return Err(not_allowed("POST")),
+        (["actions", "triggers"], _) if read => ListTriggers,
+        (["actions", "triggers"], _) => return Err(not_allowed("GET")),
+        (["actions", "triggers", _, "bindings"], _) if read => ListBindings(id(2)),
+        (["actions", "triggers", _, "bindings"], Method::Patch) => UpdateBindings(id(2)),
+        (["actions", "triggers", _, "bindings"], _) => return Err(not_allowed("GET, PATCH")),
+        (["actions", "executions", _], _) if read => GetExecution(id(2)),
+        (["actions", "executions", _], _) => return Err(not_allowed("GET")),
         _ => {
             return Err(http::error_response(
                 &Error::bad_request(Family::Management, 404, "Not Found"),
@@ -126,6 +152,7 @@ pub async fn handle(
     {
         Reply::Ok(value) => http::json(200, &value, Caching::NoStore),
         Reply::Created(value) => http::json(201, &value, Caching::NoStore),
+        Reply::Accepted(value) => http::json(202, &value, Caching::NoStore),
         Reply::NoContent => http::no_content(),
     }
 }

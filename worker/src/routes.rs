@@ -116,7 +116,7 @@ pub async fn handle(
         // Public, like discovery: describes the API, grants nothing.
         ["api", "v2", "openapi.json"] if read => openapi::document(),
         ["api", "v2", "openapi.json"] => Ok(http::method_not_allowed(family, "GET, HEAD")),
-        ["api", "v2", rest @ ..] if !rest.is_empty() && rest.len() <= 4 => {
+        ["api", "v2", rest @ ..] if !rest.is_empty() && rest.len() <= 6 => {
             let segments: Vec<String> = rest.iter().map(|s| decode(s)).collect();
             management::handle(req, url, tenant, &segments).await
         }

@@ -87,6 +87,17 @@ pub struct AccessTokenGrant<'a> {
     pub lifetime: u64,
     pub alg: SigningAlg,
     pub organization: Option<OrganizationClaims>,
+    /// Claims actions set, already filtered ([`crate::actions::claims`]).
+    pub custom_claims: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What an access token is signed with: its claims and the custom ones.
+#[derive(Serialize)]
+struct MintedClaims<'a> {
+    #[serde(flatten)]
+    claims: AccessTokenClaims,
+    #[serde(flatten)]
+    custom: &'a serde_json::Map<String, serde_json::Value>,
 }
 
 /// A token that passed every check.
@@ -129,17 +140,21 @@ fn time_options(now: u64) -> TimeOptions<impl Fn() -> DateTime<Utc>> {
 impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     pub async fn mint_access_token(&self, grant: AccessTokenGrant<'_>) -> Result<String> {
         let key = self.signing_key(grant.alg).await?;
-        let claims = Claims::new(AccessTokenClaims {
-            iss: self.issuer().to_string(),
-            sub: grant.subject,
-            aud: grant.audience,
-            client_id: grant.client_id.to_string(),
-            azp: grant.client_id.to_string(),
-            jti: random::token(self.rng, 16),
-            scope: grant.scope.to_string(),
-            gty: grant.gty.map(str::to_string),
-            org_id: grant.organization.as_ref().map(|o| o.org_id.clone()),
-            org_name: grant.organization.and_then(|o| o.org_name),
+        let custom = &grant.custom_claims;
+        let claims = Claims::new(MintedClaims {
+            custom,
+            claims: AccessTokenClaims {
+                iss: self.issuer().to_string(),
+                sub: grant.subject,
+                aud: grant.audience,
+                client_id: grant.client_id.to_string(),
+                azp: grant.client_id.to_string(),
+                jti: random::token(self.rng, 16),
+                scope: grant.scope.to_string(),
+                gty: grant.gty.map(str::to_string),
+                org_id: grant.organization.as_ref().map(|o| o.org_id.clone()),
+                org_name: grant.organization.and_then(|o| o.org_name),
+            },
         })
         .set_duration_and_issuance(
             &time_options(self.clock.now()),

@@ -1,6 +1,7 @@
 //! What every Management API operation shares: bearer authorization with
 //! per-route scopes, JSON bodies, and Auth0's offset paging.
 
+pub mod actions;
 pub mod client_grants;
 pub mod clients;
 pub mod logs;

@@ -68,6 +68,22 @@ pub enum Operation {
     ListUserOrganizations(String),
     /// The organizations a grant is linked to.
     ListClientGrantOrganizations(String),
+    ListActions,
+    CreateAction,
+    GetAction(String),
+    UpdateAction(String),
+    DeleteAction(String),
+    DeployAction(String),
+    ListActionVersions(String),
+    /// (action id, version id)
+    GetActionVersion(String, String),
+    /// Deploys a copy of an older version: (action id, version id).
+    RollBackAction(String, String),
+    TestAction(String),
+    ListTriggers,
+    ListBindings(String),
+    UpdateBindings(String),
+    GetExecution(String),
 }
 
 /// How a change is written to the audit log: Auth0's wording, what kind
@@ -79,12 +95,13 @@ struct Audit<'a> {
     id: Option<&'a str>,
 }
 
-/// What an operation answers: a JSON body (`200` or `201`), or nothing
-/// (`204`).
+/// What an operation answers: a JSON body (`200`, `201`, or `202` for a
+/// deploy, as Auth0), or nothing (`204`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
     Ok(serde_json::Value),
     Created(serde_json::Value),
+    Accepted(serde_json::Value),
     NoContent,
 }
 
@@ -132,6 +149,20 @@ impl Operation {
             ListOrganizationMembers(_) => "read:organization_members",
             AddOrganizationMembers(_) => "create:organization_members",
             RemoveOrganizationMembers(_) => "delete:organization_members",
+            ListActions
+            | GetAction(_)
+            | ListActionVersions(_)
+            | GetActionVersion(_, _)
+            | ListTriggers
+            | ListBindings(_)
+            | GetExecution(_) => "read:actions",
+            CreateAction => "create:actions",
+            UpdateAction(_)
+            | DeployAction(_)
+            | RollBackAction(_, _)
+            | TestAction(_)
+            | UpdateBindings(_) => "update:actions",
+            DeleteAction(_) => "delete:actions",
         }
     }
 
@@ -156,6 +187,10 @@ impl Operation {
                 | CreateOrganizationClientGrant(_)
                 | AddOrganizationMembers(_)
                 | RemoveOrganizationMembers(_)
+                | CreateAction
+                | UpdateAction(_)
+                | TestAction(_)
+                | UpdateBindings(_)
         )
     }
 
@@ -203,6 +238,12 @@ impl Operation {
                 "organization",
                 Some(id),
             ),
+            CreateAction => ("Create an action", "action", None),
+            UpdateAction(id) => ("Update an action", "action", Some(id)),
+            DeleteAction(id) => ("Delete an action", "action", Some(id)),
+            DeployAction(id) => ("Deploy an action", "action", Some(id)),
+            RollBackAction(id, _) => ("Roll back an action", "action", Some(id)),
+            UpdateBindings(trigger) => ("Update trigger bindings", "trigger", Some(trigger)),
             ListClients
             | GetClient(_)
             | ListResourceServers
@@ -222,7 +263,15 @@ impl Operation {
             | ListOrganizationClientGrants(_)
             | ListOrganizationMembers(_)
             | ListUserOrganizations(_)
-            | ListClientGrantOrganizations(_) => return None,
+            | ListClientGrantOrganizations(_)
+            | ListActions
+            | GetAction(_)
+            | ListActionVersions(_)
+            | GetActionVersion(_, _)
+            | TestAction(_)
+            | ListTriggers
+            | ListBindings(_)
+            | GetExecution(_) => return None,
         };
         Some(Audit {
             description,
@@ -478,6 +527,46 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             ListClientGrantOrganizations(id) => ok(self
                 .list_client_grant_organizations(id, Pagination::from_query(query)?)
                 .await?),
+            ListActions => ok(self.list_actions(query).await?),
+            CreateAction => {
+                let action = self.create_action(parse_body(body)?).await?;
+                let id = action.id.clone();
+                Ok((Reply::Created(json(&action)), Some(id)))
+            }
+            GetAction(id) => ok(json(&self.get_action(id).await?)),
+            UpdateAction(id) => {
+                let update = parse_body(body)?;
+                ok(json(&self.update_action(id, update).await?))
+            }
+            DeleteAction(id) => {
+                let force = match filter("force") {
+                    None | Some("false") => false,
+                    Some("true") => true,
+                    Some(other) => {
+                        return Err(Error::management(
+                            ManagementErrorCode::InvalidQueryString,
+                            format!(
+                                "Query validation error: invalid value for force: '{}'",
+                                crate::error::echo(other)
+                            ),
+                        ))
+                    }
+                };
+                self.delete_action(id, force).await?;
+                done()
+            }
+            DeployAction(id) => Ok((Reply::Accepted(json(&self.deploy_action(id).await?)), None)),
+            ListActionVersions(id) => ok(self.list_action_versions(id, query).await?),
+            GetActionVersion(id, version) => ok(json(&self.get_action_version(id, version).await?)),
+            RollBackAction(id, version) => Ok((
+                Reply::Accepted(json(&self.roll_back_action(id, version).await?)),
+                None,
+            )),
+            TestAction(id) => ok(self.test_action(id, parse_body(body)?).await?),
+            ListTriggers => ok(self.list_triggers()),
+            ListBindings(trigger) => ok(self.list_bindings(trigger).await?),
+            UpdateBindings(trigger) => ok(self.update_bindings(trigger, parse_body(body)?).await?),
+            GetExecution(id) => ok(json(&self.get_execution(id).await?)),
         }
     }
 }

@@ -33,6 +33,7 @@ pub struct TenantSettingsRecord {
     pub default_audience: String,
     pub disable_signup: bool,
     pub allow_organization_name_in_authentication_api: bool,
+    pub actions_allowed_hosts: Vec<String>,
 }
 
 impl TenantSettingsRecord {
@@ -48,6 +49,7 @@ impl TenantSettingsRecord {
             default_audience: self.default_audience.clone(),
             allow_organization_name_in_authentication_api: self
                 .allow_organization_name_in_authentication_api,
+            actions_allowed_hosts: self.actions_allowed_hosts.clone(),
         }
     }
 }
@@ -113,26 +115,35 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             .unwrap_or_default())
     }
 
-    /// Whether tokens name an organization by its name as well as its id
-    /// (`allow_organization_name_in_authentication_api`), as the token
-    /// endpoint sees it: from isolate memory, else the edge's copy, so a
-    /// change is seen within [`SETTINGS_TTL_SECONDS`] plus KV's
-    /// propagation.
-    pub(crate) async fn organization_names_in_tokens(&self) -> Result<bool> {
+    /// The settings as the edge's hot paths read them: from isolate memory,
+    /// else the edge's copy, so a change is seen within
+    /// [`SETTINGS_TTL_SECONDS`] plus KV's propagation. Read only by what
+    /// needs them (an organization's name, actions' allowed hosts).
+    pub(crate) async fn edge_settings(&self) -> Result<Rc<TenantSettingsRecord>> {
         let now = self.clock.now();
         if let Some(settings) = self
             .cache
             .tenant_settings::<TenantSettingsRecord>(now, SETTINGS_TTL_SECONDS)
         {
-            return Ok(settings.allow_organization_name_in_authentication_api);
+            return Ok(settings);
         }
         let settings: TenantSettingsRecord =
             store::get_json(self.store, &Projection::TenantSettings.key())
                 .await?
                 .unwrap_or_default();
-        let allowed = settings.allow_organization_name_in_authentication_api;
-        self.cache.set_tenant_settings(now, Rc::new(settings));
-        Ok(allowed)
+        let settings = Rc::new(settings);
+        self.cache.set_tenant_settings(now, settings.clone());
+        Ok(settings)
+    }
+
+    /// Whether tokens name an organization by its name as well as its id
+    /// (`allow_organization_name_in_authentication_api`), as the token
+    /// endpoint sees it ([`Self::edge_settings`]).
+    pub(crate) async fn organization_names_in_tokens(&self) -> Result<bool> {
+        Ok(self
+            .edge_settings()
+            .await?
+            .allow_organization_name_in_authentication_api)
     }
 
     pub async fn get_tenant_settings(&self) -> Result<TenantSettings> {
@@ -153,6 +164,48 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             .set_tenant_settings(self.clock.now(), Rc::new(record.clone()));
         Ok(record.to_dto())
     }
+}
+
+/// Most hosts actions may be allowed to reach.
+pub const MAX_ALLOWED_HOSTS: usize = 20;
+
+/// Hosts as actions' outbound gate compares them: a lower-case DNS name or
+/// IP address, optionally with a port, or `*.` and a domain (any name below
+/// it, never the domain itself).
+fn check_allowed_hosts(hosts: Vec<String>) -> Result<Vec<String>> {
+    if hosts.len() > MAX_ALLOWED_HOSTS {
+        return Err(Error::invalid_field(
+            "actions_allowed_hosts",
+            format!("may hold at most {MAX_ALLOWED_HOSTS} hosts"),
+        ));
+    }
+    for host in &hosts {
+        let (name, port) = match host.rsplit_once(':') {
+            Some((name, port)) => (name, Some(port)),
+            None => (host.as_str(), None),
+        };
+        let name = name.strip_prefix("*.").unwrap_or(name);
+        let valid_name = !name.is_empty()
+            && name.len() <= 253
+            && name.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            });
+        let valid_port = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
+        if !valid_name || !valid_port {
+            return Err(Error::invalid_field(
+                "actions_allowed_hosts",
+                format!(
+                    "'{}' is not a lower-case host, host:port or *.domain",
+                    crate::error::echo(host)
+                ),
+            ));
+        }
+    }
+    Ok(hosts)
 }
 
 fn apply(record: &mut TenantSettingsRecord, update: &TenantSettingsUpdate) -> Result<()> {
@@ -181,6 +234,9 @@ fn apply(record: &mut TenantSettingsRecord, update: &TenantSettingsUpdate) -> Re
     }
     if let Some(allowed) = update.allow_organization_name_in_authentication_api {
         record.allow_organization_name_in_authentication_api = allowed;
+    }
+    if let Some(hosts) = update.actions_allowed_hosts {
+        record.actions_allowed_hosts = check_allowed_hosts(hosts)?;
     }
     if let Some(grace) = update.client_secret_rotation_grace_period {
         record.client_secret_rotation_grace_period =

@@ -10,6 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use shared::token::TokenResponse;
 
+use crate::actions::{claims, events, Refusal};
 use crate::error::{echo, Challenge, Error, OAuthErrorCode, Result};
 use crate::jose::access_token::{AccessTokenGrant, Audience, OrganizationClaims};
 use crate::management::clients::{AuthMethod, ClientRecord, GrantType};
@@ -21,6 +22,7 @@ use crate::seams::database::Database;
 use crate::seams::store::Store;
 use crate::throttle::{ClientAuthLimits, RateLimit};
 use crate::{management, Tenant};
+use shared::actions::TriggerId;
 
 /// A well-formed hash no secret matches, compared against for unknown clients.
 const UNKNOWN_CLIENT_HASH: &str =
@@ -106,6 +108,21 @@ impl TokenRequest {
             "organization" => &mut self.organization,
             _ => return None,
         })
+    }
+
+    /// The parameters as an action's `event.request.body` shows them: the
+    /// client's secret left out.
+    pub fn event_body(&self) -> serde_json::Map<String, serde_json::Value> {
+        [
+            ("grant_type", &self.grant_type),
+            ("client_id", &self.client_id),
+            ("audience", &self.audience),
+            ("scope", &self.scope),
+            ("organization", &self.organization),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name.to_string(), value.clone()?.into())))
+        .collect()
     }
 
     /// RFC 6749 §3.1: empty parameters are omitted, repeated ones refused,
@@ -384,6 +401,10 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         // Decided before anything more is read (see `access`).
         let wanted =
             access::requested(request.organization.as_deref(), grant.as_ref(), registered)?;
+        let requested_scopes: Vec<String> = requested
+            .iter()
+            .flat_map(|requested| requested.iter().map(str::to_string))
+            .collect();
         let scope = match requested {
             None => granted,
             Some(requested) => {
@@ -397,17 +418,51 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 requested
             }
         };
-        let organization = match (wanted, &grant, registered) {
+        let found = match (wanted, &grant, registered) {
             (Some(wanted), Some(grant), Some(client)) => {
                 let found = self.organization_at_edge(wanted).await?;
-                let organization = access::check(wanted, found.as_ref(), grant, client)?;
-                let names = self.organization_names_in_tokens().await?;
-                Some(OrganizationClaims {
-                    org_id: organization.id.clone(),
-                    org_name: names.then(|| organization.name.clone()),
-                })
+                access::check(wanted, found.as_ref(), grant, client)?;
+                found
             }
             _ => None,
+        };
+        let organization = match &found {
+            Some(organization) => Some(OrganizationClaims {
+                org_id: organization.id.clone(),
+                org_name: self
+                    .organization_names_in_tokens()
+                    .await?
+                    .then(|| organization.name.clone()),
+            }),
+            None => None,
+        };
+        // The credentials-exchange actions, for stored clients (the
+        // bootstrap client is configuration, and no action can lock it
+        // out); nothing bound reads nothing.
+        let custom_claims = match registered {
+            Some(client) => {
+                let event = events::CredentialsExchange {
+                    client,
+                    audience: &api.identifier,
+                    scope: scope.iter().map(str::to_string).collect(),
+                    requested_scopes: requested_scopes.clone(),
+                    organization: found.as_ref(),
+                    body: request.event_body(),
+                    caller: &self.caller,
+                    tenant: self.tenant_host(),
+                }
+                .event();
+                let token = if api.is_system {
+                    claims::Token::ManagementAccess
+                } else {
+                    claims::Token::Access
+                };
+                self.run_trigger(TriggerId::CredentialsExchange, event, token)
+                    .await?
+                    .map_err(Refusal::for_token_endpoint)?
+                    .access_token_claims
+            }
+            None => serde_json::Map::new(),
         };
         let access_token = self
             .mint_access_token(AccessTokenGrant {
@@ -419,6 +474,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 lifetime: api.token_lifetime,
                 alg: api.signing_alg,
                 organization,
+                custom_claims,
             })
             .await?;
         Ok(TokenResponse {

@@ -162,6 +162,8 @@ pub struct Maintenance {
     pub expired_logs: usize,
     /// Sessions past their lifetime, deleted.
     pub ended_sessions: usize,
+    /// Action executions past their 10 days, deleted.
+    pub expired_executions: usize,
 }
 
 /// Most ended sessions deleted in one run.
@@ -185,6 +187,10 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         }
         match self.delete_ended_sessions(SESSION_CLEANUP_BATCH).await {
             Ok(n) => done.ended_sessions = n,
+            Err(err) => failure = failure.or(Some(err)),
+        }
+        match self.delete_expired_executions().await {
+            Ok(n) => done.expired_executions = n,
             Err(err) => failure = failure.or(Some(err)),
         }
         (done, failure)

@@ -6,7 +6,8 @@
 //! `client_grant/{client_id}/{audience}`, `resource_server/{identifier}`,
 //! `signing_key/{kid}`, `organization/{id}` and `organization_name/{name}`
 //! (an organization with the ids of the grants linked to it, under each
-//! name a token request may call it by) and `tenant_settings`. A key whose
+//! name a token request may call it by), `tenant_settings` and
+//! `trigger/{id}` (what a trigger's bound actions run). A key whose
 //! row is gone is deleted. KV is only ever written from a committed row, never read,
 //! changed and written back.
 //!
@@ -45,6 +46,7 @@ const SIGNING_KEY: &str = "signing_key/";
 const ORGANIZATION: &str = "organization/";
 const ORGANIZATION_NAME: &str = "organization_name/";
 const TENANT_SETTINGS: &str = "tenant_settings";
+const TRIGGER: &str = "trigger/";
 
 /// One entry of the read model.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -61,6 +63,8 @@ pub enum Projection {
     /// An organization by its name.
     OrganizationName(String),
     TenantSettings,
+    /// What a trigger runs: its bindings, each action's deployed version.
+    Trigger(String),
 }
 
 impl Projection {
@@ -77,6 +81,7 @@ impl Projection {
             Self::Organization(id) => format!("{ORGANIZATION}{id}"),
             Self::OrganizationName(name) => format!("{ORGANIZATION_NAME}{name}"),
             Self::TenantSettings => TENANT_SETTINGS.to_string(),
+            Self::Trigger(id) => format!("{TRIGGER}{id}"),
         }
     }
 
@@ -104,6 +109,9 @@ impl Projection {
         }
         if key == TENANT_SETTINGS {
             return Some(Self::TenantSettings);
+        }
+        if let Some(id) = key.strip_prefix(TRIGGER) {
+            return Some(Self::Trigger(id.to_string()));
         }
         key.strip_prefix(SIGNING_KEY)
             .map(|kid| Self::SigningKey(kid.to_string()))
@@ -145,6 +153,7 @@ fn reads(projections: &[Projection]) -> Vec<Statement> {
     let mut organizations = Vec::new();
     let mut organization_names = Vec::new();
     let mut settings = false;
+    let mut triggers = Vec::new();
     for projection in projections {
         match projection {
             Projection::Client(id) => clients.push(id.clone()),
@@ -157,6 +166,11 @@ fn reads(projections: &[Projection]) -> Vec<Statement> {
             Projection::Organization(id) => organizations.push(id.clone()),
             Projection::OrganizationName(name) => organization_names.push(name.clone()),
             Projection::TenantSettings => settings = true,
+            Projection::Trigger(id) => {
+                if !triggers.contains(id) {
+                    triggers.push(id.clone())
+                }
+            }
         }
     }
     let mut reads = Vec::new();
@@ -219,6 +233,11 @@ fn reads(projections: &[Projection]) -> Vec<Statement> {
         reads.push(Statement::new(format!(
             "SELECT '{TENANT_SETTINGS}' AS key, doc FROM tenant_settings WHERE id = 1"
         )));
+    }
+    for trigger in &triggers {
+        reads.push(crate::management::actions::bindings::projection_read(
+            trigger,
+        ));
     }
     reads
 }
@@ -319,6 +338,7 @@ mod tests {
             Projection::Organization("org_abc".into()),
             Projection::OrganizationName("acme".into()),
             Projection::TenantSettings,
+            Projection::Trigger("post-login".into()),
         ] {
             assert_eq!(Projection::parse(&projection.key()), Some(projection));
         }

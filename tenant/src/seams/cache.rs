@@ -18,6 +18,9 @@ use std::rc::Rc;
 /// A value and when it was remembered.
 type Remembered = (u64, Rc<dyn Any>);
 
+/// An actions cache: key -> (value, expiry in milliseconds).
+pub type ActionCache = std::collections::BTreeMap<String, (String, u64)>;
+
 fn fresh<T: 'static>(remembered: Option<&Remembered>, now: u64, ttl: u64) -> Option<Rc<T>> {
     let (at, value) = remembered?;
     if now.saturating_sub(*at) >= ttl {
@@ -42,6 +45,11 @@ pub struct Cache {
     last_unknown_kid_reload: Cell<Option<u64>>,
     resource_servers: RefCell<HashMap<String, Remembered>>,
     tenant_settings: RefCell<Option<Remembered>>,
+    /// What each trigger runs, by trigger id.
+    trigger_bindings: RefCell<HashMap<String, Remembered>>,
+    /// Each trigger's `api.cache` (Auth0's Actions cache): best effort,
+    /// this isolate's only. By trigger, then key: (value, expiry in ms).
+    action_cache: RefCell<HashMap<String, ActionCache>>,
     /// Throttled callers (see `throttle`), until when.
     throttled: RefCell<HashMap<String, u64>>,
     /// Refusals already written to the audit log (see `first_refusal`),
@@ -65,6 +73,8 @@ impl Cache {
         self.last_unknown_kid_reload.set(None);
         self.resource_servers.borrow_mut().clear();
         *self.tenant_settings.borrow_mut() = None;
+        self.trigger_bindings.borrow_mut().clear();
+        self.action_cache.borrow_mut().clear();
         self.throttled.borrow_mut().clear();
         self.logged_refusals.borrow_mut().clear();
         *self.issuer.borrow_mut() = issuer.to_string();
@@ -123,6 +133,45 @@ impl Cache {
 
     pub(crate) fn set_tenant_settings<T: 'static>(&self, now: u64, settings: Rc<T>) {
         *self.tenant_settings.borrow_mut() = Some((now, settings));
+    }
+
+    /// A trigger's bindings, remembered less than `ttl` seconds ago.
+    pub(crate) fn trigger_bindings<T: 'static>(
+        &self,
+        trigger: &str,
+        now: u64,
+        ttl: u64,
+    ) -> Option<Rc<T>> {
+        fresh(self.trigger_bindings.borrow().get(trigger), now, ttl)
+    }
+
+    pub(crate) fn set_trigger_bindings<T: 'static>(
+        &self,
+        trigger: &str,
+        now: u64,
+        bindings: Rc<T>,
+    ) {
+        self.trigger_bindings
+            .borrow_mut()
+            .insert(trigger.to_string(), (now, bindings));
+    }
+
+    pub(crate) fn forget_trigger_bindings(&self, trigger: &str) {
+        self.trigger_bindings.borrow_mut().remove(trigger);
+    }
+
+    /// A trigger's cache entries still alive at `now_ms`.
+    pub(crate) fn action_cache(&self, trigger: &str, now_ms: u64) -> ActionCache {
+        let mut caches = self.action_cache.borrow_mut();
+        let cache = caches.entry(trigger.to_string()).or_default();
+        cache.retain(|_, (_, expires)| *expires > now_ms);
+        cache.clone()
+    }
+
+    pub(crate) fn set_action_cache(&self, trigger: &str, cache: ActionCache) {
+        self.action_cache
+            .borrow_mut()
+            .insert(trigger.to_string(), cache);
     }
 
     /// Whether any caller is remembered as throttled: when none is, the

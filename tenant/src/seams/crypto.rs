@@ -1,5 +1,5 @@
-//! The native cryptography a tenant needs from its runtime: RS256 and
-//! PBKDF2. In wasm, pure-Rust RSA costs ~22 ms per signature and PBKDF2 at a
+//! The native cryptography a tenant needs from its runtime: RS256,
+//! PBKDF2 and AES-GCM. In wasm, pure-Rust RSA costs ~22 ms per signature and PBKDF2 at a
 //! useful iteration count far more, so the Worker implements this trait with
 //! WebCrypto (native code in workerd); host tests use pure-Rust crates.
 
@@ -44,4 +44,20 @@ pub trait CryptoBackend {
         salt: &[u8],
         iterations: u32,
     ) -> Result<[u8; 32]>;
+    /// AES-256-GCM (NIST SP 800-38D) encryption with a 96-bit nonce that
+    /// is never used twice with one key: the ciphertext and its 128-bit tag.
+    async fn aes_gcm_encrypt(
+        &self,
+        key: &[u8; 32],
+        nonce: &[u8; 12],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>>;
+    /// The plaintext, or `None` when the tag does not verify (another key,
+    /// or altered data).
+    async fn aes_gcm_decrypt(
+        &self,
+        key: &[u8; 32],
+        nonce: &[u8; 12],
+        ciphertext: &[u8],
+    ) -> Result<Option<Vec<u8>>>;
 }

@@ -45,6 +45,23 @@ pub fn hex(rng: &dyn Rng, len: usize) -> String {
     out
 }
 
+/// A random (version 4) UUID, RFC 9562 §5.4, in its lower-case text form.
+pub fn uuid(rng: &dyn Rng) -> String {
+    let mut bytes = [0u8; 16];
+    rng.fill(&mut bytes);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
 /// `bytes` random bytes, base64url without padding.
 pub fn token(rng: &dyn Rng, bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];

@@ -21,6 +21,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_organizations.sql",
         include_str!("../../../migrations/0002_organizations.sql"),
     ),
+    (
+        "0003_actions.sql",
+        include_str!("../../../migrations/0003_actions.sql"),
+    ),
 ];
 
 /// An in-memory SQLite database with the tenant's schema. Counts the

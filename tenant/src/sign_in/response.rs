@@ -4,6 +4,7 @@
 
 use shared::protocol::ResponseMode;
 
+use crate::actions::{claims, events, TriggerOutcome};
 use crate::error::{Redirect, Result};
 use crate::jose::access_token::{AccessTokenGrant, Audience, OrganizationClaims};
 use crate::jose::id_token::IdTokenGrant;
@@ -15,6 +16,7 @@ use crate::sign_in::grant::Grant;
 use crate::sign_in::request::AuthorizeRequest;
 use crate::sign_in::sessions::Session;
 use crate::Tenant;
+use shared::actions::TriggerId;
 
 /// Auth0's `token_lifetime_for_web`: implicit access tokens live at most 2 h.
 pub const IMPLICIT_TOKEN_LIFETIME: u64 = 7200;
@@ -94,6 +96,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             }
             None => None,
         };
+        let actions = self.run_post_login(request, session, grant).await?;
         let mut params: Vec<(&'static str, String)> = Vec::new();
         let mut access_token = None;
         if request.response_type.token {
@@ -125,6 +128,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                     lifetime,
                     alg,
                     organization: organization.clone(),
+                    custom_claims: actions.access_token_claims.clone(),
                 })
                 .await?;
             params.push(("access_token", token.clone()));
@@ -135,13 +139,18 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         }
         if request.response_type.id_token {
             let jwt = &request.client.jwt_configuration;
+            let mut profile = session.user.claims(&scope);
+            // Claims actions set never replace the person's own.
+            for (name, value) in &actions.id_token_claims {
+                profile.entry(name.clone()).or_insert_with(|| value.clone());
+            }
             let id_token = self
                 .mint_id_token(IdTokenGrant {
                     client_id,
                     alg: jwt.alg,
                     lifetime: jwt.lifetime_in_seconds,
                     subject: &session.user.user_id,
-                    profile: session.user.claims(&scope),
+                    profile,
                     auth_time: session.record.auth_time,
                     nonce: request.nonce.as_deref(),
                     access_token: access_token.as_deref(),
@@ -158,6 +167,73 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             mode: request.response_mode,
             params,
         })
+    }
+}
+
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
+    /// The post-login actions: a deny or a failure goes back to the client
+    /// as an error; nothing bound reads nothing.
+    async fn run_post_login(
+        &self,
+        request: &AuthorizeRequest,
+        session: &Session,
+        grant: &Grant,
+    ) -> Result<TriggerOutcome> {
+        let mut query = serde_json::Map::new();
+        for (name, value) in [
+            ("client_id", Some(request.client.client_id.clone())),
+            ("redirect_uri", Some(request.redirect_uri.clone())),
+            ("response_type", Some(request.response_type.to_string())),
+            (
+                "response_mode",
+                Some(request.response_mode.as_str().to_string()),
+            ),
+            ("scope", Some(request.scope.to_string())),
+            ("audience", request.audience.clone()),
+            ("state", request.state.clone()),
+            ("nonce", request.nonce.clone()),
+            (
+                "organization",
+                request.organization.as_ref().map(|o| o.id.clone()),
+            ),
+        ] {
+            if let Some(value) = value {
+                query.insert(name.to_string(), value.into());
+            }
+        }
+        let event = events::PostLogin {
+            user: &session.user,
+            client: &request.client,
+            organization: request.organization.as_ref(),
+            audience: grant.api.as_ref().map(|api| api.identifier.as_str()),
+            requested_scopes: request.scope.iter().map(str::to_string).collect(),
+            query,
+            redirect_uri: &request.redirect_uri,
+            response_type: request
+                .response_type
+                .to_string()
+                .split(' ')
+                .map(str::to_string)
+                .collect(),
+            response_mode: request.response_mode.as_str(),
+            state: request.state.as_deref(),
+            auth_time: session.record.auth_time,
+            caller: &self.caller,
+            tenant: self.tenant_host(),
+            logins_count: session.user.logins_count,
+        }
+        .event();
+        let token = match &grant.api {
+            Some(api) if api.is_system => claims::Token::ManagementAccess,
+            _ => claims::Token::Access,
+        };
+        match self.run_trigger(TriggerId::PostLogin, event, token).await? {
+            Ok(outcome) => Ok(outcome),
+            Err(refusal) => {
+                let (code, description) = refusal.for_redirect();
+                Err(self.refuse(request, code, &description))
+            }
+        }
     }
 }
 

@@ -229,6 +229,7 @@ impl<K: CryptoBackend> Fixture<K> {
                 lifetime: 86_400,
                 alg,
                 organization: None,
+                custom_claims: Default::default(),
             })
             .await
     }

@@ -2,6 +2,7 @@
 //! capability, and the property tests of what anyone may send.
 
 mod access_tokens;
+mod actions;
 mod administrators;
 mod audit_log;
 mod client_credentials;
