@@ -248,6 +248,15 @@ pub struct Execution {
     pub updated_at: String,
 }
 
+/// `POST /api/v2/actions/actions/{id}/versions/{version}/deploy` (a roll
+/// back), optionally also making that version the draft again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollBack {
+    #[serde(default)]
+    pub update_draft: bool,
+}
+
 /// `POST /api/v2/actions/actions/{id}/test`: an event to run the draft
 /// with.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -60,6 +60,10 @@ export const MANAGEMENT_SCOPES = [
   'read:organization_client_grants',
   'create:organization_client_grants',
   'delete:organization_client_grants',
+  'read:actions',
+  'create:actions',
+  'update:actions',
+  'delete:actions',
 ];
 
 // ---------------------------------------------------------------------------
@@ -79,6 +83,7 @@ function killGroup(pid, signal) {
 function cleanupAllSync() {
   for (const [pid, stateDir] of running) {
     killGroup(pid, 'SIGKILL');
+    if (stateDir === null) continue;
     try {
       rmSync(stateDir, { recursive: true, force: true });
     } catch {
@@ -218,6 +223,8 @@ export async function startTenant({ vars = {}, stateDir: given } = {}) {
   installDevProxyRetry();
   const port = await freePort();
   const inspectorPort = await freePort();
+  const runnerPort = await freePort();
+  const runnerInspectorPort = await freePort();
   // A state folder of the caller's (e.g. a tenant to upgrade) is used as
   // it is, and removed at stop like a fresh one.
   const stateDir = given ?? (await mkdtemp(path.join(os.tmpdir(), 'edge-tenant-e2e-')));
@@ -225,6 +232,9 @@ export async function startTenant({ vars = {}, stateDir: given } = {}) {
     clientId: randomAlphanumeric(32),
     clientSecret: crypto.randomBytes(48).toString('base64url'),
   };
+  // This tenant's own dev registry: its service binding finds its own
+  // actions runner, never another test run's.
+  const registry = path.join(stateDir, 'registry');
   const baseUrl = `http://127.0.0.1:${port}`;
   tenantOrigins.add(baseUrl);
   const issuer = `${baseUrl}/`;
@@ -246,29 +256,79 @@ export async function startTenant({ vars = {}, stateDir: given } = {}) {
     '--var', `ISSUER:${issuer}`,
     '--var', `BOOTSTRAP_CLIENT_ID:${bootstrap.clientId}`,
     '--var', `BOOTSTRAP_CLIENT_SECRET:${bootstrap.clientSecret}`,
+    '--var', `ACTIONS_SECRETS_KEY:${crypto.randomBytes(32).toString('base64url')}`,
     ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
     // The cron trigger at /__scheduled, for the tests of the read model.
     '--test-scheduled',
     '--show-interactive-dev-session=false',
     '--log-level', process.env.E2E_LOG_LEVEL ?? 'warn',
   ];
+  const childEnv = {
+    ...process.env,
+    WRANGLER_SEND_METRICS: 'false',
+    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+    EDGE_TENANT_PREBUILT: '1',
+    CI: 'true',
+    // Plain text in the captured output printed when startup fails.
+    NO_COLOR: '1',
+    WRANGLER_REGISTRY_PATH: registry,
+  };
+  const output = new TailBuffer(KEPT_OUTPUT_LINES);
+  // The actions runner, in a wrangler dev (and so a workerd) of its own:
+  // an action stuck in a busy loop holds its runtime's thread, which the
+  // local runtime does not stop (production's CPU limit does); the tenant
+  // then stops waiting and stays responsive (worker/src/actions.rs).
+  const runnerArgs = [
+    'dev',
+    '-c', path.join('worker', 'actions-runner', 'wrangler.toml'),
+    '--ip', '127.0.0.1',
+    '--port', String(runnerPort),
+    '--inspector-port', String(runnerInspectorPort),
+    '--persist-to', path.join(stateDir, 'runner'),
+    '--show-interactive-dev-session=false',
+    '--log-level', process.env.E2E_LOG_LEVEL ?? 'warn',
+  ];
+  let runner = null;
+  const startRunner = () => {
+    const proc = spawn(wrangler, runnerArgs, { cwd: repoRoot, env: childEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.set(proc.pid, null);
+    proc.stdout.on('data', (chunk) => output.push('[runner]', chunk));
+    proc.stderr.on('data', (chunk) => output.push('[runner!]', chunk));
+    const exited = new Promise((resolve) => proc.on('exit', resolve));
+    runner = { proc, exited };
+  };
+  const stopRunner = async () => {
+    if (runner === null) return;
+    const { proc, exited } = runner;
+    runner = null;
+    killGroup(proc.pid, 'SIGKILL');
+    await Promise.race([exited, sleep(5_000)]);
+    running.delete(proc.pid);
+  };
+  /** Waits until the runner answers and has registered for the tenant. */
+  const runnerReady = async () => {
+    const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+    for (;;) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${runnerPort}/health`, { signal: AbortSignal.timeout(2_000) });
+        if ((await res.text()) === 'ok') return;
+      } catch {
+        // Not yet.
+      }
+      if (Date.now() > deadline) throw new Error(`the actions runner did not start\n--- last output ---\n${output}`);
+      await sleep(POLL_INTERVAL_MS);
+    }
+  };
+  startRunner();
+
   const child = spawn(wrangler, args, {
     cwd: repoRoot,
-    env: {
-      ...process.env,
-      WRANGLER_SEND_METRICS: 'false',
-      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-      EDGE_TENANT_PREBUILT: '1',
-      CI: 'true',
-      // Plain text in the captured output printed when startup fails.
-      NO_COLOR: '1',
-    },
+    env: childEnv,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.set(child.pid, stateDir);
 
-  const output = new TailBuffer(KEPT_OUTPUT_LINES);
   child.stdout.on('data', (chunk) => output.push('[wrangler]', chunk));
   child.stderr.on('data', (chunk) => output.push('[wrangler!]', chunk));
   let exited = null;
@@ -297,6 +357,7 @@ export async function startTenant({ vars = {}, stateDir: given } = {}) {
     // workerd may outlive wrangler in the same group; make sure it is gone.
     killGroup(child.pid, 'SIGKILL');
     running.delete(child.pid);
+    await stopRunner();
     tenantOrigins.delete(baseUrl);
     if (!keepState) await rm(stateDir, { recursive: true, force: true });
   }
@@ -330,8 +391,24 @@ export async function startTenant({ vars = {}, stateDir: given } = {}) {
     }
     await sleep(POLL_INTERVAL_MS);
   }
+  try {
+    await runnerReady();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 
-  return { baseUrl, issuer, bootstrap, stateDir, stop, output: () => output.toString() };
+  /**
+   * Starts the actions runner again: after a test left it busy (a loop the
+   * local runtime cannot stop), as a developer restarts `scripts/dev.sh`.
+   */
+  async function restartRunner() {
+    await stopRunner();
+    startRunner();
+    await runnerReady();
+  }
+
+  return { baseUrl, issuer, bootstrap, stateDir, stop, restartRunner, output: () => output.toString() };
 }
 
 /** Applies `migrations/` to the local D1 database under `stateDir`. */

@@ -21,6 +21,9 @@ pub struct Meter {
     /// Batches: each is one round trip to the database.
     pub d1_batches: Cell<u32>,
     pub d1_millis: Cell<f64>,
+    /// Actions run by the actions runner: each one subrequest.
+    pub action_runs: Cell<u32>,
+    pub action_millis: Cell<f64>,
 }
 
 impl Meter {
@@ -42,12 +45,14 @@ impl Meter {
     /// per engine.
     pub fn server_timing(&self) -> String {
         format!(
-            "kv;dur={};desc=\"{} operations\", d1;dur={};desc=\"{} statements in {} batches\"",
+            "kv;dur={};desc=\"{} operations\", d1;dur={};desc=\"{} statements in {} batches\", actions;dur={};desc=\"{} runs\"",
             self.kv_millis.get(),
             self.kv_operations.get(),
             self.d1_millis.get(),
             self.d1_statements.get(),
-            self.d1_batches.get()
+            self.d1_batches.get(),
+            self.action_millis.get(),
+            self.action_runs.get()
         )
     }
 }

@@ -9,13 +9,14 @@ use tenant::seams::cache::Cache;
 use tenant::seams::clock::Clock;
 use tenant::seams::random::OsRng;
 use tenant::throttle::{ClientAuthLimits, LoginLimits, RateLimit};
-use tenant::{BootstrapClient, Caller, Config};
+use tenant::{ActionsSecretsKey, BootstrapClient, Caller, Config};
 use worker::kv::KvStore;
 use worker::{
-    console_error, console_log, console_warn, event, Context, D1Database, Env, RateLimiter,
-    Request, Response, ScheduleContext, ScheduledEvent, Url,
+    console_error, console_log, console_warn, event, Context, D1Database, Env, Fetcher,
+    RateLimiter, Request, Response, ScheduleContext, ScheduledEvent, Url,
 };
 
+mod actions;
 mod d1;
 mod floor;
 mod http;
@@ -85,6 +86,9 @@ pub struct Deployment {
     /// Reports each request's storage operations in `Server-Timing`
     /// (`SERVER_TIMING=1`, for the benchmark).
     server_timing: bool,
+    /// The actions runner (the `ACTIONS_RUNNER` service binding); without
+    /// it, a bound action fails its request.
+    actions_runner: Option<Fetcher>,
 }
 
 /// Throttles login and signup attempts; each limits nothing when unbound.
@@ -192,6 +196,14 @@ impl Deployment {
         };
         let mut config = Config::new(&issuer, bootstrap)
             .map_err(|err| tenant::Error::unavailable(format!("{err}: {issuer}")))?;
+        config.actions_secrets_key = match string_binding(env, "ACTIONS_SECRETS_KEY") {
+            None => None,
+            Some(text) => Some(ActionsSecretsKey::parse(&text).ok_or_else(|| {
+                tenant::Error::unavailable(
+                    "ACTIONS_SECRETS_KEY must be 32 bytes, base64url without padding",
+                )
+            })?),
+        };
         // Fewer iterations only for plans whose CPU limit cannot afford the
         // default; never more than workerd allows.
         if let Some(iterations) =
@@ -218,21 +230,26 @@ impl Deployment {
             },
             bench_floor: string_binding(env, "BENCH_FLOOR").as_deref() == Some("1"),
             server_timing: string_binding(env, "SERVER_TIMING").as_deref() == Some("1"),
+            actions_runner: env.service(actions::BINDING).ok(),
         })
     }
 
-    /// The storage one request (or scheduled run) works on, counted by
-    /// `meter`.
+    /// The storage (and the actions runner) one request or scheduled run
+    /// works on, counted by `meter`.
     pub fn storage<'a>(&'a self, meter: &'a Meter) -> Storage<'a> {
         Storage {
             store: KvTenantStore::new(&self.kv, meter),
             db: D1TenantDatabase::new(&self.db, meter),
+            runner: self
+                .actions_runner
+                .as_ref()
+                .map(|fetcher| actions::ServiceRunner { fetcher, meter }),
         }
     }
 
     /// One request's view of the tenant, as `caller`.
     pub fn tenant<'a>(&'a self, storage: &'a Storage<'a>, caller: Caller) -> Tenant<'a> {
-        tenant::Tenant::new(
+        let tenant = tenant::Tenant::new(
             &storage.store,
             &storage.db,
             &WebCrypto,
@@ -241,14 +258,20 @@ impl Deployment {
             &self.cache,
             &self.config,
         )
-        .with_caller(caller)
+        .with_caller(caller);
+        match &storage.runner {
+            Some(runner) => tenant.with_runner(runner),
+            None => tenant,
+        }
     }
 }
 
-/// The read model and the database as one request sees them.
+/// The read model, the database and the actions runner as one request
+/// sees them.
 pub struct Storage<'a> {
     store: KvTenantStore<'a>,
     db: D1TenantDatabase<'a>,
+    runner: Option<actions::ServiceRunner<'a>>,
 }
 
 /// A var or secret binding, when set and not blank.

@@ -140,7 +140,8 @@ pub async fn handle(
     let token = tenant
         .authorize_operation(&operation, authorization.as_deref())
         .await?;
-    let body = if operation.takes_body() {
+    let optional = operation.body_is_optional() && !http::has_json_body(req);
+    let body = if operation.takes_body() && !optional {
         http::read_json_body(req).await?
     } else {
         Vec::new()

@@ -65,6 +65,10 @@ pub const SCOPES: &[(&str, &str)] = &[
         "delete:organization_client_grants",
         "Delete Organization Client Grants",
     ),
+    ("read:actions", "Read Actions"),
+    ("create:actions", "Create Actions"),
+    ("update:actions", "Update Actions"),
+    ("delete:actions", "Delete Actions"),
 ];
 
 /// Largest request body any endpoint accepts.

@@ -16,6 +16,7 @@ use crate::seams::crypto::CryptoBackend;
 use crate::seams::database::Database;
 use crate::seams::store::Store;
 use crate::Tenant;
+use shared::actions::RollBack;
 use shared::organizations::OrganizationClientGrantCreate;
 
 /// One Management API operation, with the ids its path names.
@@ -191,7 +192,14 @@ impl Operation {
                 | UpdateAction(_)
                 | TestAction(_)
                 | UpdateBindings(_)
+                | RollBackAction(_, _)
         )
+    }
+
+    /// Whether the body it reads may be left out: Auth0's SDK rolls an
+    /// action back with no body at all.
+    pub fn body_is_optional(&self) -> bool {
+        matches!(self, Operation::RollBackAction(_, _))
     }
 
     /// How a successful call is logged; reads are not.
@@ -558,10 +566,23 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             DeployAction(id) => Ok((Reply::Accepted(json(&self.deploy_action(id).await?)), None)),
             ListActionVersions(id) => ok(self.list_action_versions(id, query).await?),
             GetActionVersion(id, version) => ok(json(&self.get_action_version(id, version).await?)),
-            RollBackAction(id, version) => Ok((
-                Reply::Accepted(json(&self.roll_back_action(id, version).await?)),
-                None,
-            )),
+            RollBackAction(id, version) => {
+                // Auth0's SDK sends no body, `null` or `{update_draft}`.
+                let empty = body
+                    .iter()
+                    .filter(|b| !b.is_ascii_whitespace())
+                    .eq(b"null".iter())
+                    || body.iter().all(u8::is_ascii_whitespace);
+                let request: RollBack = if empty {
+                    RollBack::default()
+                } else {
+                    parse_body(body)?
+                };
+                let version = self
+                    .roll_back_action(id, version, request.update_draft)
+                    .await?;
+                Ok((Reply::Accepted(json(&version)), None))
+            }
             TestAction(id) => ok(self.test_action(id, parse_body(body)?).await?),
             ListTriggers => ok(self.list_triggers()),
             ListBindings(trigger) => ok(self.list_bindings(trigger).await?),

@@ -380,7 +380,7 @@ fn deploying_makes_numbered_versions_and_rolling_back_deploys_a_copy() {
     assert_eq!(versions["total"], 2);
     let first_id = versions["versions"][1]["id"].as_str().unwrap().to_string();
     assert_eq!(versions["versions"][1]["deployed"], false);
-    let third = block_on(tenant.roll_back_action(&id, &first_id)).unwrap();
+    let third = block_on(tenant.roll_back_action(&id, &first_id, false)).unwrap();
     assert_eq!(third.number, 3);
     assert_eq!(grant_with(&world, &runner, &app).unwrap()["https://x/v"], 1);
     assert_eq!(

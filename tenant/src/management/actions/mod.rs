@@ -570,31 +570,48 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     /// `POST /api/v2/actions/actions/{id}/versions/{version}/deploy`: a
     /// roll back, as Auth0 makes it: a copy of that version deployed as
     /// the next.
-    pub async fn roll_back_action(&self, id: &str, version_id: &str) -> Result<ActionVersion> {
+    pub async fn roll_back_action(
+        &self,
+        id: &str,
+        version_id: &str,
+        update_draft: bool,
+    ) -> Result<ActionVersion> {
         let version = self.existing_version(id, version_id).await?;
-        self.deploy(id, Some(version)).await
+        self.deploy(id, Some((version, update_draft))).await
     }
 
     /// A new version from the draft (or from `from`), written with the
     /// action over the version it read, in one batch: the version's row
     /// is inserted only while the action is still the one read.
-    async fn deploy(&self, id: &str, from: Option<VersionRecord>) -> Result<ActionVersion> {
+    async fn deploy(&self, id: &str, from: Option<(VersionRecord, bool)>) -> Result<ActionVersion> {
         for _ in 0..crate::records::MAX_ATTEMPTS {
             let (mut record, row_version) = self.existing_action(id).await?;
             let now = self.clock.now();
             let number = record.versions + 1;
             let version = match &from {
                 None => record.snapshot(random::uuid(self.rng), number, now),
-                Some(old) => VersionRecord {
+                Some((old, _)) => VersionRecord {
                     id: random::uuid(self.rng),
                     number,
                     created_at: now,
                     ..old.clone()
                 },
             };
+            // A roll back leaves the draft as it is, unless asked to make
+            // the old version the draft too.
+            let draft_follows = match &from {
+                None => true,
+                Some((_, update_draft)) => *update_draft,
+            };
+            if draft_follows {
+                record.code = version.code.clone();
+                record.runtime = version.runtime.clone();
+                record.secrets = version.secrets.clone();
+                record.trigger = version.trigger;
+            }
             record.versions = number;
             record.deployed_version = Some(number);
-            record.changed_since_deploy = from.is_some();
+            record.changed_since_deploy = !draft_follows;
             record.updated_at = now;
             let mut insert = version.insert();
             insert.sql = format!(
