@@ -153,7 +153,7 @@ fn page(route: Route) -> AnyView {
     match route {
         Route::Home => view! { <Redirect to=Section::Applications.path() /> }.into_any(),
         Route::Applications => view! { <applications::ApplicationsPage /> }.into_any(),
-        Route::ApplicationHome => view! { <applications::ApplicationRedirect /> }.into_any(),
+        Route::ApplicationHome => view! { <widgets::SettingsRedirect /> }.into_any(),
         Route::Application => view! { <applications::ApplicationPage /> }.into_any(),
         Route::Apis => view! { <apis::ApisPage /> }.into_any(),
         Route::Api => view! { <apis::ApiPage /> }.into_any(),

@@ -173,7 +173,7 @@ impl AppTab {
         }
     }
 
-    pub fn segment(self) -> &'static str {
+    pub const fn segment(self) -> &'static str {
         match self {
             AppTab::Settings => "settings",
             AppTab::Credentials => "credentials",
@@ -181,14 +181,24 @@ impl AppTab {
         }
     }
 
-    pub fn title(self) -> &'static str {
+    pub const fn title(self) -> &'static str {
         match self {
             AppTab::Settings => "Settings",
             AppTab::Credentials => "Credentials",
             AppTab::Apis => "APIs",
         }
     }
+
+    /// The tabs as links: (segment, title).
+    pub const LINKS: Tabs = &[
+        (AppTab::Settings.segment(), AppTab::Settings.title()),
+        (AppTab::Credentials.segment(), AppTab::Credentials.title()),
+        (AppTab::Apis.segment(), AppTab::Apis.title()),
+    ];
 }
+
+/// A page's tabs as links, in order: each one's path segment and title.
+pub type Tabs = &'static [(&'static str, &'static str)];
 
 /// `/dashboard/applications/{client_id}/{tab}`.
 pub fn application_path(client_id: &str, tab: AppTab) -> String {
@@ -256,12 +266,14 @@ pub fn format_url_list(urls: &[String]) -> String {
     urls.join(", ")
 }
 
-/// The form field a payload validation error is about: the body member
-/// the error names (its `field`), less any index or member after the
-/// field's name (`callbacks[0]` is `callbacks`, `jwt_configuration.alg`
-/// is `jwt_configuration`).
-pub fn form_field(member: &str) -> &str {
-    member.split(['[', '.']).next().unwrap_or(member)
+/// Whether a payload validation error about the body member `member` (its
+/// `field`) is about the form field `field`: the member itself or one
+/// inside it (`callbacks[0]` is about `callbacks`, `metadata.plan` about
+/// `metadata`, `branding.logo_url` about `branding.logo_url` only).
+pub fn is_about(member: &str, field: &str) -> bool {
+    member
+        .strip_prefix(field)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['[', '.']))
 }
 
 /// A grace period as typed: blank for the tenant's default, else seconds.
@@ -489,9 +501,14 @@ mod tests {
 
     #[test]
     fn validation_errors_point_at_their_field() {
-        assert_eq!(form_field("callbacks"), "callbacks");
-        assert_eq!(form_field("callbacks[0]"), "callbacks");
-        assert_eq!(form_field("jwt_configuration.alg"), "jwt_configuration");
+        assert!(is_about("callbacks", "callbacks"));
+        assert!(is_about("callbacks[0]", "callbacks"));
+        assert!(is_about("jwt_configuration.alg", "jwt_configuration"));
+        assert!(is_about("metadata.plan", "metadata"));
+        assert!(is_about("branding.logo_url", "branding.logo_url"));
+        assert!(!is_about("branding.colors.primary", "branding.logo_url"));
+        assert!(!is_about("callbacks_extra", "callbacks"));
+        assert!(!is_about("name", "display_name"));
         assert_eq!(
             auth_method_label(AuthMethod::ClientSecretBasic),
             "Client Secret (Basic)"
