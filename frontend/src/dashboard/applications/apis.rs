@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use shared::management::{Client, ClientGrant, ClientGrantCreate, GrantType, ResourceServer};
+use shared::management::{
+    Client, ClientGrant, ClientGrantCreate, ClientGrantUpdate, GrantType, ResourceServer,
+};
 
 use crate::api::{ApiError, Reply};
 use crate::dashboard::admin;
@@ -162,7 +164,13 @@ fn ApiAccessRow(access: ApiAccess, client_id: String) -> impl IntoView {
                 scope,
                 ..Default::default()
             })),
-            (GrantChange::Update, Some(id)) => granted(api.update_grant(&id, scope)),
+            (GrantChange::Update, Some(id)) => granted(api.update_grant(
+                &id,
+                &ClientGrantUpdate {
+                    scope: Some(scope),
+                    ..Default::default()
+                },
+            )),
             (GrantChange::Unauthorize, Some(id)) => {
                 let deleted = api.delete_grant(&id);
                 Box::pin(async move { deleted.await.map(|()| None) })
