@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 use shared::management::{AppType, AuthMethod, ClientGrant, ResourceServer, SigningAlg};
+use shared::organizations::OrganizationUsage;
 
 use crate::auth::{SignedIn, DASHBOARD};
 use crate::route::encode_segment;
@@ -199,6 +200,32 @@ impl AppTab {
 
 /// A page's tabs as links, in order: each one's path segment and title.
 pub type Tabs = &'static [(&'static str, &'static str)];
+
+/// A client grant's `organization_usage`, as a form's options, in the
+/// Dashboard's words.
+pub const ORGANIZATION_USAGES: [(&str, &str); 3] = [
+    ("deny", "None"),
+    ("allow", "Optional"),
+    ("require", "Required"),
+];
+
+/// The usage an option of [`ORGANIZATION_USAGES`] names; `deny` for any
+/// other.
+pub fn parse_organization_usage(value: &str) -> OrganizationUsage {
+    match value {
+        "allow" => OrganizationUsage::Allow,
+        "require" => OrganizationUsage::Require,
+        _ => OrganizationUsage::Deny,
+    }
+}
+
+/// The label of `usage` among [`ORGANIZATION_USAGES`].
+pub fn organization_usage_label(usage: OrganizationUsage) -> &'static str {
+    ORGANIZATION_USAGES
+        .iter()
+        .find(|(value, _)| *value == usage.as_str())
+        .map_or(usage.as_str(), |(_, label)| label)
+}
 
 /// `/dashboard/applications/{client_id}/{tab}`.
 pub fn application_path(client_id: &str, tab: AppTab) -> String {
@@ -580,6 +607,16 @@ mod tests {
             toggle_scope(&notes, &scopes, "delete", false),
             Vec::<String>::new()
         );
+    }
+
+    #[test]
+    fn organization_usages_round_trip_through_their_options() {
+        for (value, label) in ORGANIZATION_USAGES {
+            let usage = parse_organization_usage(value);
+            assert_eq!(usage.as_str(), value);
+            assert_eq!(organization_usage_label(usage), label);
+        }
+        assert_eq!(parse_organization_usage(""), OrganizationUsage::Deny);
     }
 
     #[test]
