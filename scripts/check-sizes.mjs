@@ -28,7 +28,12 @@ export const BUDGETS = {
 /** Enforced instead of the budget while a bundle is known to be over it. */
 // The Dashboard's Logs page (list, filter, event) costs 8.5 KiB gzip and
 // took it past 250 KiB; held at 260 KiB until its sections load on demand.
-const CEILINGS = { dashboard: 260 * KiB };
+// Its Organizations pages (list and create; an organization's Settings with
+// branding, metadata and delete, Members, Machine to Machine Access; a
+// grant's organization usage on an application's APIs tab; the names
+// toggle in Settings) cost 23.4 KiB gzip more, from 260.0 to 283.4 KiB
+// (measured with this script on the same toolchain): held at 284 KiB.
+const CEILINGS = { dashboard: 284 * KiB };
 export const SPA_BUNDLES = ['frontend', 'dashboard'];
 
 function measure(files) {

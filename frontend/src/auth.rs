@@ -100,7 +100,11 @@ pub const DASHBOARD: SignInApp = SignInApp {
             delete:resource_servers \
             read:client_grants create:client_grants update:client_grants delete:client_grants \
             read:users create:users update:users delete:users \
-            read:tenant_settings update:tenant_settings read:logs",
+            read:tenant_settings update:tenant_settings read:logs \
+            read:organizations create:organizations update:organizations delete:organizations \
+            read:organization_members create:organization_members delete:organization_members \
+            read:organization_client_grants create:organization_client_grants \
+            delete:organization_client_grants",
 };
 
 /// Characters left as they are in a query value: RFC 3986 "unreserved".
@@ -1252,6 +1256,9 @@ mod tests {
             "read:clients",
             "update:client_keys",
             "update:tenant_settings",
+            "read:organizations",
+            "delete:organization_members",
+            "create:organization_client_grants",
         ] {
             assert!(scopes.contains(&scope), "{scope}");
         }

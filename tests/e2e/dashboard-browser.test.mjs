@@ -22,7 +22,9 @@ import {
   authorizeQuery,
   Browser,
   createUser,
+  decodeJwt,
   hostedLogin,
+  managementAudience,
   mgmtToken,
   provisionM2M,
   randomEmail,
@@ -31,6 +33,7 @@ import {
   setDynamicRegistration,
   startTenant,
   tokenRequest,
+  updateTenantSettings,
   userPath,
   verifyAccessToken,
 } from './harness.mjs';
@@ -348,6 +351,194 @@ test('create an API and its scopes, create an M2M app and authorize it: client_c
       .locator(`[data-testid="api-access"][data-identifier="${identifier}"][data-authorized="false"]`)
       .waitFor({ timeout: UI_TIMEOUT });
     assert.equal((await clientCredentials(clientId, secret, identifier)).status, 403);
+    assertNoProblems(page);
+  } finally {
+    await context.close();
+  }
+});
+
+test('organizations: create one, add a member and M2M access, set the grant’s organization usage; tokens act for it until the access is removed; delete it', async () => {
+  const { resourceServer, client, grant } = await provisionM2M(tenant, token);
+  const member = await createUser(tenant, token, { email: randomEmail('member') });
+  const orgName = randomName('acme');
+  const forOrganization = () =>
+    tokenRequest(tenant.baseUrl, {
+      form: {
+        grant_type: 'client_credentials',
+        client_id: client.client_id,
+        client_secret: client.client_secret,
+        audience: resourceServer.identifier,
+        organization: orgName,
+      },
+    });
+  const { context, page } = await freshPage();
+  try {
+    await signInAsAdmin(page);
+
+    // Organizations > Create Organization.
+    await page.getByTestId('nav-organizations').click();
+    await waitFor(page, 'organizations');
+    await page.getByTestId('create-organization').click();
+    await page.getByTestId('field-name').fill(orgName);
+    await page.getByTestId('field-display_name').fill('Acme Corporation');
+    await screenshot(page, 'dashboard-organization-create');
+    await page.getByTestId('create-organization-submit').click();
+    await waitFor(page, 'organization-settings');
+    const orgId = await text(page, 'organization-id');
+    assert.match(orgId, /^org_/);
+    assert.equal(await text(page, 'organization-name'), 'Acme Corporation');
+    const created = await api(tenant, token, 'GET', `/api/v2/organizations/${orgId}`);
+    assert.equal(created.status, 200, created.text);
+    assert.equal(created.body.name, orgName);
+    assert.equal(created.body.display_name, 'Acme Corporation');
+
+    // Settings: a bad color is refused next to its field and kept; then saved.
+    const primary = page.getByTestId('field-branding.colors.primary');
+    await primary.fill('blue');
+    await page.getByTestId('field-metadata').fill('plan: gold\nregion: eu');
+    await page.getByTestId('save-organization').click();
+    await waitFor(page, 'field-branding.colors.primary-error');
+    assert.match(await text(page, 'field-branding.colors.primary-error'), /hex color/);
+    assert.equal(await primary.getAttribute('aria-invalid'), 'true');
+    assert.equal(await primary.inputValue(), 'blue', 'nothing typed is lost');
+    assert.equal((await api(tenant, token, 'GET', `/api/v2/organizations/${orgId}`)).body.branding, undefined);
+    await primary.fill('#635dff');
+    await page.getByTestId('field-branding.logo_url').fill('https://cdn.example.test/acme.png');
+    await page.getByTestId('save-organization').click();
+    await waitFor(page, 'saved');
+    await screenshot(page, 'dashboard-organization-settings');
+    const saved = (await api(tenant, token, 'GET', `/api/v2/organizations/${orgId}`)).body;
+    assert.deepEqual(saved.branding, { logo_url: 'https://cdn.example.test/acme.png', colors: { primary: '#635dff' } });
+    assert.deepEqual(saved.metadata, { plan: 'gold', region: 'eu' });
+
+    // Members: nobody has this email (the API says so next to the field); then a member by email.
+    await page.getByTestId('tab-members').click();
+    await waitFor(page, 'members');
+    await page.getByTestId('field-members').fill(randomEmail('nobody'));
+    await page.getByTestId('add-member').click();
+    await waitFor(page, 'field-members-error');
+    assert.match(await text(page, 'field-members-error'), /does not exist/);
+    await page.getByTestId('field-members').fill(member.email);
+    await page.getByTestId('add-member').click();
+    const memberRow = page.locator(`[data-testid="member-row"][data-user-id="${member.user.user_id}"]`);
+    await memberRow.waitFor({ timeout: UI_TIMEOUT });
+    assert.match(await memberRow.textContent(), new RegExp(member.email));
+    await screenshot(page, 'dashboard-organization-members');
+    const members = await api(tenant, token, 'GET', `/api/v2/organizations/${orgId}/members`);
+    assert.deepEqual(members.body.map((m) => m.user_id), [member.user.user_id]);
+
+    // Machine to Machine Access > Add Access: the application, then its API.
+    await page.getByTestId('tab-machine-to-machine').click();
+    await waitFor(page, 'add-access');
+    await page.getByTestId('access-application').selectOption(client.client_id);
+    await page.getByTestId('access-api').selectOption(grant.id);
+    await page.getByTestId('save-access').click();
+    const accessRow = page.locator(`[data-testid="access-row"][data-grant-id="${grant.id}"]`);
+    await accessRow.waitFor({ timeout: UI_TIMEOUT });
+    assert.match(await accessRow.textContent(), new RegExp(`${client.name}.*${resourceServer.name}.*None`));
+    await screenshot(page, 'dashboard-organization-access');
+    const linked = await api(tenant, token, 'GET', `/api/v2/organizations/${orgId}/client-grants`);
+    assert.deepEqual(linked.body.map((g) => g.id), [grant.id]);
+
+    // Linked, but the grant's organization usage is still None: refused.
+    const denied = await forOrganization();
+    assert.equal(denied.status, 400, denied.text);
+    assert.match(denied.body.error_description, /not allowed/);
+
+    // Application > APIs: the grant's organization usage, Optional.
+    await openApplication(page, client.name);
+    await page.getByTestId('tab-apis').click();
+    const apiRow = page.locator(`[data-testid="api-access"][data-identifier="${resourceServer.identifier}"]`);
+    await apiRow.waitFor({ timeout: UI_TIMEOUT });
+    assert.equal(await apiRow.getByTestId('organization-usage').inputValue(), 'deny');
+    await apiRow.getByTestId('organization-usage').selectOption('allow');
+    await apiRow.getByTestId('update-grant').click();
+    await apiRow.getByTestId('grant-saved').waitFor({ timeout: UI_TIMEOUT });
+    await screenshot(page, 'dashboard-application-apis-organizations');
+    const updated = (await api(tenant, token, 'GET', `/api/v2/client-grants/${grant.id}`)).body;
+    assert.equal(updated.organization_usage, 'allow');
+    assert.equal(updated.allow_any_organization, false);
+    assert.deepEqual(updated.scope, grant.scope, 'the scopes are kept');
+
+    const issued = await forOrganization();
+    assert.equal(issued.status, 200, issued.text);
+    const claims = decodeJwt(issued.body.access_token);
+    assert.equal(claims.org_id, orgId);
+    assert.equal(claims.org_name, undefined, 'no names until the tenant allows them');
+
+    // Settings > Advanced: organization names in tokens.
+    await page.getByTestId('nav-settings').click();
+    await waitFor(page, 'advanced-settings');
+    const names = page.getByTestId('org-names-toggle');
+    assert.equal(await names.isChecked(), false);
+    await names.check();
+    await page.getByTestId('save-settings').click();
+    await waitFor(page, 'saved');
+    const settings = await api(tenant, token, 'GET', '/api/v2/tenants/settings');
+    assert.equal(settings.body.allow_organization_name_in_authentication_api, true);
+    const named = await forOrganization();
+    assert.equal(named.status, 200, named.text);
+    assert.deepEqual(
+      [decodeJwt(named.body.access_token).org_id, decodeJwt(named.body.access_token).org_name],
+      [orgId, orgName],
+    );
+
+    // Back to the organization: remove the access, then the member.
+    await page.getByTestId('nav-organizations').click();
+    await waitFor(page, 'organizations');
+    await page.getByTestId('organization-link').filter({ hasText: orgName }).click();
+    await waitFor(page, 'organization-settings');
+    await page.getByTestId('tab-machine-to-machine').click();
+    await accessRow.getByTestId('remove-access').click();
+    await waitFor(page, 'no-access');
+    const refused = await forOrganization();
+    assert.equal(refused.status, 403, refused.text);
+    assert.equal(refused.body.error, 'access_denied');
+
+    await page.getByTestId('tab-members').click();
+    await memberRow.getByTestId('remove-member').click();
+    await memberRow.waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+    assert.deepEqual((await api(tenant, token, 'GET', `/api/v2/organizations/${orgId}/members`)).body, []);
+
+    // Settings > Danger Zone > Delete.
+    await page.getByTestId('tab-settings').click();
+    await waitFor(page, 'danger-zone');
+    await page.getByTestId('delete-organization').click();
+    await page.getByTestId('delete-dialog').getByTestId('confirm').click();
+    await waitFor(page, 'organizations');
+    assert.equal(new URL(page.url()).pathname, '/dashboard/organizations');
+    assert.equal((await api(tenant, token, 'GET', `/api/v2/organizations/${orgId}`)).status, 404);
+    assert.equal(await page.locator(`[data-testid="organization-row"][data-organization-id="${orgId}"]`).count(), 0);
+    assertNoProblems(page);
+  } finally {
+    await context.close();
+    await updateTenantSettings(tenant, token, { allow_organization_name_in_authentication_api: false });
+  }
+});
+
+test('an admin without read:organizations sees "Not allowed" for Organizations, and no organization', async () => {
+  const admin = await createUser(tenant, token, { email: randomEmail('apps-admin') });
+  const granted = await api(tenant, token, 'POST', userPath(admin.user.user_id, '/permissions'), {
+    permissions: [{ resource_server_identifier: managementAudience(tenant), permission_name: 'read:clients' }],
+  });
+  assert.equal(granted.status, 201, granted.text);
+  const organization = await api(tenant, token, 'POST', '/api/v2/organizations', { name: randomName('hidden') });
+  assert.equal(organization.status, 201, organization.text);
+  const { context, page } = await freshPage();
+  try {
+    await signIn(page, admin, '/dashboard/organizations');
+    await page.getByTestId('dashboard').waitFor({ timeout: UI_TIMEOUT });
+    const notAllowed = page.getByTestId('not-allowed');
+    await notAllowed.waitFor({ timeout: UI_TIMEOUT });
+    assert.match(await notAllowed.textContent(), /may not see organizations.*read:organizations/);
+    assert.equal(await page.getByTestId('organizations').count(), 0, 'no list');
+    assert.equal(await page.getByTestId('create-organization').count(), 0, 'no Create Organization');
+    await screenshot(page, 'dashboard-organizations-not-allowed');
+
+    // An organization's own page says the same.
+    await page.goto(url(`/dashboard/organizations/${organization.body.id}/members`));
+    await page.getByTestId('not-allowed').waitFor({ timeout: UI_TIMEOUT });
+    assert.equal(await page.getByTestId('organization-page').count(), 0);
     assertNoProblems(page);
   } finally {
     await context.close();

@@ -15,6 +15,10 @@ use shared::management::{
     Permission, PermissionRef, PermissionsRequest, ResourceServer, ResourceServerCreate,
     ResourceServerUpdate, TenantSettings, TenantSettingsUpdate, User, UserCreate,
 };
+use shared::organizations::{
+    MembersRequest, Organization, OrganizationClientGrantCreate, OrganizationCreate,
+    OrganizationMember, OrganizationUpdate,
+};
 
 use super::{ApiError, Method, Reply};
 use crate::api;
@@ -97,6 +101,11 @@ impl Management {
         self.get(&format!("/api/v2/clients?{}", page_query(page)))
     }
 
+    /// Every application, for choosing one.
+    pub fn all_clients(&self) -> Reply<Vec<Client>> {
+        self.all("/api/v2/clients".to_owned())
+    }
+
     pub fn get_client(&self, client_id: &str) -> Reply<Client> {
         self.get(&client_path(client_id))
     }
@@ -167,15 +176,13 @@ impl Management {
         decoded(self.send(Method::Post, GRANTS_PATH, body))
     }
 
-    pub fn update_grant(&self, id: &str, scope: Vec<String>) -> Reply<ClientGrant> {
-        decoded(self.send(
-            Method::Patch,
-            &grant_path(id),
-            &ClientGrantUpdate {
-                scope: Some(scope),
-                ..Default::default()
-            },
-        ))
+    /// Every client grant of every application, for choosing one.
+    pub fn all_grants(&self) -> Reply<Vec<ClientGrant>> {
+        self.all(GRANTS_PATH.to_owned())
+    }
+
+    pub fn update_grant(&self, id: &str, body: &ClientGrantUpdate) -> Reply<ClientGrant> {
+        decoded(self.send(Method::Patch, &grant_path(id), body))
     }
 
     pub fn delete_grant(&self, id: &str) -> Reply<()> {
@@ -246,6 +253,65 @@ impl Management {
         ))
     }
 
+    // --- organizations ---
+
+    pub fn list_organizations(&self, page: u64) -> Reply<Page<Organization>> {
+        self.get(&format!("{ORGANIZATIONS_PATH}?{}", page_query(page)))
+    }
+
+    pub fn get_organization(&self, id: &str) -> Reply<Organization> {
+        self.get(&organization_path(id, ""))
+    }
+
+    pub fn create_organization(&self, body: &OrganizationCreate) -> Reply<Organization> {
+        decoded(self.send(Method::Post, ORGANIZATIONS_PATH, body))
+    }
+
+    pub fn update_organization(&self, id: &str, body: &OrganizationUpdate) -> Reply<Organization> {
+        decoded(self.send(Method::Patch, &organization_path(id, ""), body))
+    }
+
+    pub fn delete_organization(&self, id: &str) -> Reply<()> {
+        self.delete(&organization_path(id, ""))
+    }
+
+    pub fn list_members(&self, id: &str, page: u64) -> Reply<Page<OrganizationMember>> {
+        self.get(&format!(
+            "{}?{}",
+            organization_path(id, "/members"),
+            page_query(page)
+        ))
+    }
+
+    /// Adds (`Post`) or removes (`Delete`) members by user id.
+    pub fn change_members(&self, method: Method, id: &str, members: Vec<String>) -> Reply<()> {
+        done(self.send(
+            method,
+            &organization_path(id, "/members"),
+            &MembersRequest { members },
+        ))
+    }
+
+    /// The client grants that may act for the organization (at most 100).
+    pub fn organization_grants(&self, id: &str) -> Reply<Vec<ClientGrant>> {
+        self.all(organization_path(id, "/client-grants"))
+    }
+
+    pub fn link_grant(&self, id: &str, grant_id: String) -> Reply<()> {
+        done(self.send(
+            Method::Post,
+            &organization_path(id, "/client-grants"),
+            &OrganizationClientGrantCreate { grant_id },
+        ))
+    }
+
+    pub fn unlink_grant(&self, id: &str, grant_id: &str) -> Reply<()> {
+        self.delete(&organization_path(
+            id,
+            &format!("/client-grants/{}", encode_segment(grant_id)),
+        ))
+    }
+
     // --- tenant settings ---
 
     pub fn settings(&self) -> Reply<TenantSettings> {
@@ -265,6 +331,12 @@ fn page_query(page: u64) -> String {
 const APIS_PATH: &str = "/api/v2/resource-servers";
 const GRANTS_PATH: &str = "/api/v2/client-grants";
 const SETTINGS_PATH: &str = "/api/v2/tenants/settings";
+const ORGANIZATIONS_PATH: &str = "/api/v2/organizations";
+
+/// `/api/v2/organizations/{id}{rest}`.
+fn organization_path(id: &str, rest: &str) -> String {
+    format!("{ORGANIZATIONS_PATH}/{}{rest}", encode_segment(id))
+}
 
 fn client_path(client_id: &str) -> String {
     format!("/api/v2/clients/{}", encode_segment(client_id))
@@ -300,7 +372,9 @@ pub struct Page<T> {
         alias = "client_grants",
         alias = "users",
         alias = "permissions",
-        alias = "logs"
+        alias = "logs",
+        alias = "organizations",
+        alias = "members"
     )]
     pub items: Vec<T>,
     #[serde(default)]
@@ -371,6 +445,8 @@ mod tests {
             "users",
             "permissions",
             "logs",
+            "organizations",
+            "members",
         ] {
             let page: Page<serde_json::Value> =
                 api::decode(&format!(r#"{{"{key}":[1,2],"start":0,"total":2}}"#)).unwrap();

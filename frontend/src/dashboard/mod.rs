@@ -11,6 +11,7 @@ pub mod applications;
 pub mod listing;
 pub mod logs;
 pub mod model;
+pub mod organizations;
 pub mod settings;
 pub mod users;
 pub mod widgets;
@@ -153,12 +154,16 @@ fn page(route: Route) -> AnyView {
     match route {
         Route::Home => view! { <Redirect to=Section::Applications.path() /> }.into_any(),
         Route::Applications => view! { <applications::ApplicationsPage /> }.into_any(),
-        Route::ApplicationHome => view! { <applications::ApplicationRedirect /> }.into_any(),
+        Route::ApplicationHome | Route::OrganizationHome => {
+            view! { <widgets::SettingsRedirect /> }.into_any()
+        }
         Route::Application => view! { <applications::ApplicationPage /> }.into_any(),
         Route::Apis => view! { <apis::ApisPage /> }.into_any(),
         Route::Api => view! { <apis::ApiPage /> }.into_any(),
         Route::Users => view! { <users::UsersPage /> }.into_any(),
         Route::User => view! { <users::UserPage /> }.into_any(),
+        Route::Organizations => view! { <organizations::OrganizationsPage /> }.into_any(),
+        Route::Organization => view! { <organizations::OrganizationPage /> }.into_any(),
         Route::Logs => view! { <logs::LogsPage /> }.into_any(),
         Route::Log => view! { <logs::LogPage /> }.into_any(),
         Route::Settings => view! { <settings::SettingsPage /> }.into_any(),

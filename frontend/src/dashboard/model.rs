@@ -2,8 +2,13 @@
 //! host: who may see which page, how form text becomes Management API
 //! requests, and how an API error points at a form field.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
-use shared::management::{AppType, AuthMethod, ClientGrant, ResourceServer, SigningAlg};
+use shared::management::{AppType, AuthMethod, Client, ClientGrant, ResourceServer, SigningAlg};
+use shared::organizations::{
+    BrandingColors, Organization, OrganizationBranding, OrganizationUpdate, OrganizationUsage,
+};
 
 use crate::auth::{SignedIn, DASHBOARD};
 use crate::route::encode_segment;
@@ -35,6 +40,12 @@ impl Permissions {
         self.0.iter().any(|s| s == scope)
     }
 
+    /// The first of `scopes` the token lacks, if any: what a page needing
+    /// all of them says is missing.
+    pub fn missing(&self, scopes: &[&'static str]) -> Option<&'static str> {
+        scopes.iter().copied().find(|scope| !self.can(scope))
+    }
+
     /// Whether the token can do anything in the Dashboard: it holds at least
     /// one of the Management API scopes the Dashboard asks for.
     pub fn is_admin(&self) -> bool {
@@ -56,15 +67,17 @@ pub enum Section {
     Applications,
     Apis,
     Users,
+    Organizations,
     Logs,
     Settings,
 }
 
 impl Section {
-    pub const ALL: [Section; 5] = [
+    pub const ALL: [Section; 6] = [
         Section::Applications,
         Section::Apis,
         Section::Users,
+        Section::Organizations,
         Section::Logs,
         Section::Settings,
     ];
@@ -74,6 +87,7 @@ impl Section {
             Section::Applications => "Applications",
             Section::Apis => "APIs",
             Section::Users => "Users",
+            Section::Organizations => "Organizations",
             Section::Logs => "Logs",
             Section::Settings => "Settings",
         }
@@ -84,6 +98,7 @@ impl Section {
             Section::Applications => "/dashboard/applications",
             Section::Apis => "/dashboard/apis",
             Section::Users => "/dashboard/users",
+            Section::Organizations => "/dashboard/organizations",
             Section::Logs => "/dashboard/logs",
             Section::Settings => "/dashboard/settings",
         }
@@ -100,6 +115,7 @@ impl Section {
             Section::Applications => "read:clients",
             Section::Apis => "read:resource_servers",
             Section::Users => "read:users",
+            Section::Organizations => "read:organizations",
             Section::Logs => "read:logs",
             Section::Settings => "read:tenant_settings",
         }
@@ -125,6 +141,11 @@ pub enum Route {
     Users,
     /// `users/{id}`.
     User,
+    Organizations,
+    /// `organizations/{id}`: opens its Settings tab.
+    OrganizationHome,
+    /// `organizations/{id}/{tab}`.
+    Organization,
     Logs,
     /// `logs/{id}`: one event.
     Log,
@@ -145,6 +166,9 @@ impl Route {
             ["dashboard", "apis", _] => Route::Api,
             ["dashboard", "users"] => Route::Users,
             ["dashboard", "users", _] => Route::User,
+            ["dashboard", "organizations"] => Route::Organizations,
+            ["dashboard", "organizations", _] => Route::OrganizationHome,
+            ["dashboard", "organizations", _, _] => Route::Organization,
             ["dashboard", "logs"] => Route::Logs,
             ["dashboard", "logs", _] => Route::Log,
             ["dashboard", "settings"] => Route::Settings,
@@ -173,7 +197,7 @@ impl AppTab {
         }
     }
 
-    pub fn segment(self) -> &'static str {
+    pub const fn segment(self) -> &'static str {
         match self {
             AppTab::Settings => "settings",
             AppTab::Credentials => "credentials",
@@ -181,13 +205,223 @@ impl AppTab {
         }
     }
 
-    pub fn title(self) -> &'static str {
+    pub const fn title(self) -> &'static str {
         match self {
             AppTab::Settings => "Settings",
             AppTab::Credentials => "Credentials",
             AppTab::Apis => "APIs",
         }
     }
+
+    /// The tabs as links: (segment, title).
+    pub const LINKS: Tabs = &[
+        (AppTab::Settings.segment(), AppTab::Settings.title()),
+        (AppTab::Credentials.segment(), AppTab::Credentials.title()),
+        (AppTab::Apis.segment(), AppTab::Apis.title()),
+    ];
+}
+
+/// A page's tabs as links, in order: each one's path segment and title.
+pub type Tabs = &'static [(&'static str, &'static str)];
+
+/// The tabs of one organization's page, as in Auth0's Dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgTab {
+    Settings,
+    Members,
+    MachineToMachine,
+}
+
+impl OrgTab {
+    pub const ALL: [OrgTab; 3] = [OrgTab::Settings, OrgTab::Members, OrgTab::MachineToMachine];
+
+    /// The tab a path segment names; Settings for an unknown one.
+    pub fn from_segment(segment: &str) -> Self {
+        match segment {
+            "members" => OrgTab::Members,
+            "machine-to-machine" => OrgTab::MachineToMachine,
+            _ => OrgTab::Settings,
+        }
+    }
+
+    pub const fn segment(self) -> &'static str {
+        match self {
+            OrgTab::Settings => "settings",
+            OrgTab::Members => "members",
+            OrgTab::MachineToMachine => "machine-to-machine",
+        }
+    }
+
+    pub const fn title(self) -> &'static str {
+        match self {
+            OrgTab::Settings => "Settings",
+            OrgTab::Members => "Members",
+            OrgTab::MachineToMachine => "Machine to Machine Access",
+        }
+    }
+
+    /// The tabs as links: (segment, title).
+    pub const LINKS: Tabs = &[
+        (OrgTab::Settings.segment(), OrgTab::Settings.title()),
+        (OrgTab::Members.segment(), OrgTab::Members.title()),
+        (
+            OrgTab::MachineToMachine.segment(),
+            OrgTab::MachineToMachine.title(),
+        ),
+    ];
+}
+
+/// `/dashboard/organizations/{id}/{tab}`.
+pub fn organization_path(id: &str, tab: OrgTab) -> String {
+    format!(
+        "/dashboard/organizations/{}/{}",
+        encode_segment(id),
+        tab.segment()
+    )
+}
+
+/// A client grant's `organization_usage`, as a form's options, in the
+/// Dashboard's words.
+pub const ORGANIZATION_USAGES: [(&str, &str); 3] = [
+    ("deny", "None"),
+    ("allow", "Optional"),
+    ("require", "Required"),
+];
+
+/// The usage an option of [`ORGANIZATION_USAGES`] names; `deny` for any
+/// other.
+pub fn parse_organization_usage(value: &str) -> OrganizationUsage {
+    match value {
+        "allow" => OrganizationUsage::Allow,
+        "require" => OrganizationUsage::Require,
+        _ => OrganizationUsage::Deny,
+    }
+}
+
+/// Metadata as typed: one `key: value` a line (a line without `:` is a
+/// key with an empty value), blank lines ignored; the API checks the rest.
+pub fn parse_metadata(text: &str) -> BTreeMap<String, String> {
+    // Inserted one by one: collecting sorts first, with code of its own.
+    let mut metadata = BTreeMap::new();
+    for line in text.lines().map(str::trim).filter(|line| !line.is_empty()) {
+        let (key, value) = line.split_once(':').unwrap_or((line, ""));
+        metadata.insert(key.trim().to_owned(), value.trim().to_owned());
+    }
+    metadata
+}
+
+/// Metadata as the form shows it.
+pub fn format_metadata(metadata: &BTreeMap<String, String>) -> String {
+    metadata
+        .iter()
+        .map(|(key, value)| format!("{key}: {value}\n"))
+        .collect()
+}
+
+/// An organization's branding as typed (a logo URL and two colors): `None`
+/// when all are blank, which removes it.
+pub fn branding(
+    logo_url: &str,
+    primary: &str,
+    page_background: &str,
+) -> Option<OrganizationBranding> {
+    let (primary, page_background) = (optional(primary), optional(page_background));
+    let colors = (primary.is_some() || page_background.is_some()).then_some(BrandingColors {
+        primary,
+        page_background,
+    });
+    let logo_url = optional(logo_url);
+    (logo_url.is_some() || colors.is_some()).then_some(OrganizationBranding { logo_url, colors })
+}
+
+/// The fields of an organization's settings form, in order: the
+/// Management API member each edits.
+pub const ORGANIZATION_FIELDS: [&str; 6] = [
+    "display_name",
+    "name",
+    "branding.logo_url",
+    "branding.colors.primary",
+    "branding.colors.page_background",
+    "metadata",
+];
+
+/// An organization as its settings form shows it ([`ORGANIZATION_FIELDS`]).
+pub fn organization_form(organization: &Organization) -> [String; 6] {
+    let branding = organization.branding.clone().unwrap_or_default();
+    let colors = branding.colors.unwrap_or_default();
+    [
+        organization.display_name.clone().unwrap_or_default(),
+        organization.name.clone(),
+        branding.logo_url.unwrap_or_default(),
+        colors.primary.unwrap_or_default(),
+        colors.page_background.unwrap_or_default(),
+        format_metadata(&organization.metadata),
+    ]
+}
+
+/// The settings form as typed, as a PATCH of every field: a blank display
+/// name or branding removes it.
+pub fn organization_update(form: &[String; 6]) -> OrganizationUpdate {
+    let [display_name, name, logo_url, primary, page_background, metadata] = form;
+    OrganizationUpdate {
+        name: Some(name.trim().to_owned()),
+        display_name: Some(optional(display_name)),
+        branding: Some(branding(logo_url, primary, page_background)),
+        metadata: Some(parse_metadata(metadata)),
+    }
+}
+
+/// The label of `usage` among [`ORGANIZATION_USAGES`].
+pub fn organization_usage_label(usage: OrganizationUsage) -> &'static str {
+    ORGANIZATION_USAGES
+        .iter()
+        .find(|(value, _)| *value == usage.as_str())
+        .map_or(usage.as_str(), |(_, label)| label)
+}
+
+/// A client grant as an organization's Machine to Machine Access shows it:
+/// by its application's and its API's names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantLabel {
+    pub grant_id: String,
+    pub client_id: String,
+    pub application: String,
+    pub api: String,
+    pub usage: OrganizationUsage,
+}
+
+/// `grants`, named after their applications and APIs, grouped by
+/// application in the order of `clients`; the grants for a system API (the
+/// Management API, whose grants cannot act for an organization) are left
+/// out, and an API not found is named by its identifier.
+pub fn grant_labels(
+    grants: &[ClientGrant],
+    clients: &[Client],
+    apis: &[ResourceServer],
+) -> Vec<GrantLabel> {
+    let mut labels = Vec::new();
+    for client in clients {
+        for grant in grants.iter().filter(|g| g.client_id == client.client_id) {
+            let api = apis.iter().find(|a| a.identifier == grant.audience);
+            if api.is_some_and(|a| a.is_system) {
+                continue;
+            }
+            labels.push(GrantLabel {
+                grant_id: grant.id.clone(),
+                client_id: client.client_id.clone(),
+                application: client.name.clone(),
+                api: api.map_or(&grant.audience, |a| &a.name).clone(),
+                usage: grant.organization_usage,
+            });
+        }
+    }
+    labels
+}
+
+/// Text typed in an optional field: `None` when blank.
+pub fn optional(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
 }
 
 /// `/dashboard/applications/{client_id}/{tab}`.
@@ -256,12 +490,14 @@ pub fn format_url_list(urls: &[String]) -> String {
     urls.join(", ")
 }
 
-/// The form field a payload validation error is about: the body member
-/// the error names (its `field`), less any index or member after the
-/// field's name (`callbacks[0]` is `callbacks`, `jwt_configuration.alg`
-/// is `jwt_configuration`).
-pub fn form_field(member: &str) -> &str {
-    member.split(['[', '.']).next().unwrap_or(member)
+/// Whether a payload validation error about the body member `member` (its
+/// `field`) is about the form field `field`: the member itself or one
+/// inside it (`callbacks[0]` is about `callbacks`, `metadata.plan` about
+/// `metadata`, `branding.logo_url` about `branding.logo_url` only).
+pub fn is_about(member: &str, field: &str) -> bool {
+    member
+        .strip_prefix(field)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['[', '.']))
 }
 
 /// A grace period as typed: blank for the tenant's default, else seconds.
@@ -489,9 +725,14 @@ mod tests {
 
     #[test]
     fn validation_errors_point_at_their_field() {
-        assert_eq!(form_field("callbacks"), "callbacks");
-        assert_eq!(form_field("callbacks[0]"), "callbacks");
-        assert_eq!(form_field("jwt_configuration.alg"), "jwt_configuration");
+        assert!(is_about("callbacks", "callbacks"));
+        assert!(is_about("callbacks[0]", "callbacks"));
+        assert!(is_about("jwt_configuration.alg", "jwt_configuration"));
+        assert!(is_about("metadata.plan", "metadata"));
+        assert!(is_about("branding.logo_url", "branding.logo_url"));
+        assert!(!is_about("branding.colors.primary", "branding.logo_url"));
+        assert!(!is_about("callbacks_extra", "callbacks"));
+        assert!(!is_about("name", "display_name"));
         assert_eq!(
             auth_method_label(AuthMethod::ClientSecretBasic),
             "Client Secret (Basic)"
@@ -562,6 +803,154 @@ mod tests {
         assert_eq!(
             toggle_scope(&notes, &scopes, "delete", false),
             Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn metadata_is_typed_a_key_a_line() {
+        let typed = "plan: gold\n\n  region : eu-west : 1 \nflag\n";
+        let metadata = parse_metadata(typed);
+        assert_eq!(metadata.len(), 3);
+        assert_eq!(metadata["plan"], "gold");
+        assert_eq!(metadata["region"], "eu-west : 1");
+        assert_eq!(metadata["flag"], "");
+        assert_eq!(parse_metadata(&format_metadata(&metadata)), metadata);
+        assert!(parse_metadata(" \n ").is_empty());
+    }
+
+    #[test]
+    fn blank_branding_is_none_and_blank_colors_are_left_out() {
+        assert_eq!(branding(" ", "", " "), None);
+        let logo = branding("https://cdn.example/logo.png", "", "").unwrap();
+        assert_eq!(
+            logo.logo_url.as_deref(),
+            Some("https://cdn.example/logo.png")
+        );
+        assert_eq!(logo.colors, None);
+        let colors = branding("", "#635dff", "").unwrap().colors.unwrap();
+        assert_eq!(colors.primary.as_deref(), Some("#635dff"));
+        assert_eq!(colors.page_background, None);
+        assert_eq!(optional("  Acme "), Some("Acme".to_owned()));
+    }
+
+    #[test]
+    fn the_organization_form_saves_what_it_shows() {
+        let organization: Organization = serde_json::from_value(serde_json::json!({
+            "id": "org_1", "name": "acme", "display_name": "Acme",
+            "branding": {"logo_url": "https://cdn.example/a.png", "colors": {"page_background": "#fff"}},
+            "metadata": {"plan": "gold", "tier": ""},
+        }))
+        .unwrap();
+        let form = organization_form(&organization);
+        assert_eq!(form[5], "plan: gold\ntier: \n");
+        let update = organization_update(&form);
+        assert_eq!(update.name.as_deref(), Some("acme"));
+        assert_eq!(update.display_name, Some(organization.display_name.clone()));
+        assert_eq!(update.branding, Some(organization.branding.clone()));
+        assert_eq!(update.metadata, Some(organization.metadata.clone()));
+
+        let bare: Organization =
+            serde_json::from_value(serde_json::json!({"id": "org_2", "name": "bare"})).unwrap();
+        let update = organization_update(&organization_form(&bare));
+        assert_eq!(
+            update.display_name,
+            Some(None),
+            "a blank display name is removed"
+        );
+        assert_eq!(update.branding, Some(None), "blank branding is removed");
+        assert_eq!(update.metadata, Some(Default::default()));
+    }
+
+    #[test]
+    fn organization_usages_round_trip_through_their_options() {
+        for (value, label) in ORGANIZATION_USAGES {
+            let usage = parse_organization_usage(value);
+            assert_eq!(usage.as_str(), value);
+            assert_eq!(organization_usage_label(usage), label);
+        }
+        assert_eq!(parse_organization_usage(""), OrganizationUsage::Deny);
+    }
+
+    #[test]
+    fn grants_are_named_by_application_and_api_grouped_without_the_management_api() {
+        let grant = |id: &str, client_id: &str, audience: &str| ClientGrant {
+            id: id.into(),
+            client_id: client_id.into(),
+            audience: audience.into(),
+            scope: vec![],
+            organization_usage: OrganizationUsage::Allow,
+            allow_any_organization: false,
+        };
+        let client = |client_id: &str, name: &str| -> Client {
+            serde_json::from_value(serde_json::json!({
+                "client_id": client_id, "name": name, "description": "",
+                "is_first_party": true, "token_endpoint_auth_method": "client_secret_post",
+                "grant_types": ["client_credentials"], "callbacks": [],
+                "allowed_logout_urls": [], "web_origins": [], "allowed_origins": [],
+                "client_metadata": {}, "jwt_configuration": {"alg": "RS256", "lifetime_in_seconds": 36000},
+                "global": false, "created_at": "2026-01-01T00:00:00.000Z",
+            }))
+            .unwrap()
+        };
+        let labels = grant_labels(
+            &[
+                grant("g1", "c2", "https://notes/"),
+                grant("g2", "c1", "https://mgmt/"),
+                grant("g3", "c1", "https://gone/"),
+                grant("g4", "c2", "https://notes/"),
+                grant("g5", "gone", "https://notes/"),
+            ],
+            &[client("c1", "Billing"), client("c2", "Reports")],
+            &[
+                api("https://mgmt/", &[], true),
+                api("https://notes/", &[], false),
+            ],
+        );
+        let named: Vec<(&str, &str, &str)> = labels
+            .iter()
+            .map(|l| (l.grant_id.as_str(), l.application.as_str(), l.api.as_str()))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                ("g3", "Billing", "https://gone/"),
+                ("g1", "Reports", "https://notes/"),
+                ("g4", "Reports", "https://notes/"),
+            ]
+        );
+        assert_eq!(labels[0].client_id, "c1");
+        assert_eq!(labels[0].usage, OrganizationUsage::Allow);
+    }
+
+    #[test]
+    fn organization_tabs_round_trip_through_their_paths() {
+        for tab in OrgTab::ALL {
+            assert_eq!(OrgTab::from_segment(tab.segment()), tab);
+        }
+        assert_eq!(OrgTab::LINKS.len(), OrgTab::ALL.len());
+        assert_eq!(
+            organization_path("org_1", OrgTab::MachineToMachine),
+            "/dashboard/organizations/org_1/machine-to-machine"
+        );
+        let route = |path: &str| Route::of(&crate::route::segments(path));
+        assert_eq!(route("/dashboard/organizations"), Route::Organizations);
+        assert_eq!(
+            route("/dashboard/organizations/org_1"),
+            Route::OrganizationHome
+        );
+        assert_eq!(
+            route("/dashboard/organizations/org_1/members"),
+            Route::Organization
+        );
+    }
+
+    #[test]
+    fn a_page_needing_several_scopes_names_the_first_missing() {
+        let admin = Permissions::from_scope("read:organizations read:clients");
+        assert_eq!(admin.missing(&["read:organizations", "read:clients"]), None);
+        assert_eq!(
+            admin.missing(&["read:clients", "read:client_grants", "read:users"]),
+            Some("read:client_grants")
         );
     }
 

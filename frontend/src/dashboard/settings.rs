@@ -1,5 +1,6 @@
 //! Settings: the tenant's general settings and, under Advanced, dynamic
-//! client registration, the secret-rotation grace period and signup.
+//! client registration, the secret-rotation grace period, signup and
+//! organization names in tokens.
 
 use leptos::prelude::*;
 use shared::management::{TenantFlagsUpdate, TenantSettings, TenantSettingsUpdate};
@@ -15,6 +16,7 @@ const FIELDS: &[&str] = &[
     "default_audience",
     "flags",
     "client_secret_rotation_grace_period",
+    "allow_organization_name_in_authentication_api",
 ];
 
 /// `/dashboard/settings`.
@@ -53,6 +55,7 @@ fn SettingsForm(initial: TenantSettings) -> impl IntoView {
     let dcr = RwSignal::new(initial.flags.enable_dynamic_client_registration);
     let signup = RwSignal::new(!initial.flags.disable_signup);
     let grace = RwSignal::new(initial.client_secret_rotation_grace_period.to_string());
+    let org_names = RwSignal::new(initial.allow_organization_name_in_authentication_api);
     let error = FormError::new();
     let grace_error = RwSignal::new(None::<String>);
     let saved = RwSignal::new(false);
@@ -72,6 +75,7 @@ fn SettingsForm(initial: TenantSettings) -> impl IntoView {
             support_email: Some(support_email.get_untracked().trim().to_owned()),
             default_audience: Some(default_audience.get_untracked().trim().to_owned()),
             client_secret_rotation_grace_period: Some(grace),
+            allow_organization_name_in_authentication_api: Some(org_names.get_untracked()),
             flags: Some(TenantFlagsUpdate {
                 enable_dynamic_client_registration: Some(dcr.get_untracked()),
                 disable_signup: Some(!signup.get_untracked()),
@@ -123,6 +127,19 @@ fn SettingsForm(initial: TenantSettings) -> impl IntoView {
                 </Switch>
                 <Switch id="field-signup" testid="signup-toggle" title="Allow sign-ups" value=signup readonly>
                     "Show the sign-up form on the hosted login page. Off, users are created only by admins."
+                </Switch>
+                <Switch
+                    id="field-allow_organization_name_in_authentication_api"
+                    testid="org-names-toggle"
+                    title="Allow Organization Names in Authentication API"
+                    value=org_names
+                    readonly
+                >
+                    "Let token requests name an organization by its name as well as its id, and put "
+                    <code>"org_name"</code>
+                    " beside "
+                    <code>"org_id"</code>
+                    " in the tokens issued for one."
                 </Switch>
                 <div class="field">
                     <label for="field-client_secret_rotation_grace_period">

@@ -17,7 +17,7 @@ use crate::api::ApiError;
 use crate::loading::Task;
 use crate::route::{encode_segment, use_location, Link};
 
-fn user_path(user_id: &str) -> String {
+pub fn user_path(user_id: &str) -> String {
     format!("/dashboard/users/{}", encode_segment(user_id))
 }
 

@@ -4,12 +4,12 @@
 
 use leptos::prelude::*;
 
-use super::model::{form_field, Section};
+use super::model::{is_about, Section, Tabs};
 use super::{start_sign_in_again, DashboardAuth};
 use crate::api::{ApiError, Reply};
 use crate::browser;
 use crate::loading::{load_view, Loaded, Task};
-use crate::route::{use_location, Link};
+use crate::route::{use_location, Link, Redirect};
 
 /// A request in progress.
 #[component]
@@ -79,7 +79,8 @@ impl FormError {
         move || {
             error.with(|err| {
                 let err = err.as_ref()?;
-                (err.field().map(form_field) == Some(field))
+                err.field()
+                    .is_some_and(|member| is_about(member, field))
                     .then(|| err.detail().unwrap_or_default().to_owned())
             })
         }
@@ -93,8 +94,7 @@ impl FormError {
                 let err = err.as_ref()?;
                 let named = err
                     .field()
-                    .map(form_field)
-                    .is_some_and(|field| fields.contains(&field));
+                    .is_some_and(|member| fields.iter().any(|field| is_about(member, field)));
                 (!named).then(|| err.clone())
             })
         }
@@ -486,4 +486,31 @@ pub fn Breadcrumb(section: Section) -> impl IntoView {
             </Link>
         </p>
     }
+}
+
+/// The tabs of the page at `base` (`{base}/{segment}` each); the one shown
+/// is the `aria-current` page.
+#[component]
+pub fn TabLinks(label: &'static str, base: String, tabs: Tabs) -> impl IntoView {
+    view! {
+        <nav class="tabs" aria-label=label>
+            {tabs
+                .iter()
+                .map(|(segment, title)| {
+                    view! {
+                        <Link href=format!("{base}/{segment}") testid=format!("tab-{segment}") class="tab">
+                            {*title}
+                        </Link>
+                    }
+                })
+                .collect_view()}
+        </nav>
+    }
+}
+
+/// `/dashboard/{section}/{id}`: opens its Settings tab.
+#[component]
+pub fn SettingsRedirect() -> impl IntoView {
+    let path = browser::pathname();
+    view! { <Redirect to=format!("{}/settings", path.trim_end_matches('/')) /> }
 }

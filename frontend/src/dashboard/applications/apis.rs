@@ -1,14 +1,19 @@
 //! An application's APIs tab: which APIs a machine-to-machine application
-//! may get tokens for, and with which scopes (its client grants).
+//! may get tokens for, with which scopes, and whether for organizations
+//! (its client grants).
 
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use shared::management::{Client, ClientGrant, ClientGrantCreate, GrantType, ResourceServer};
+use shared::management::{
+    Client, ClientGrant, ClientGrantCreate, ClientGrantUpdate, GrantType, ResourceServer,
+};
 
 use crate::api::{ApiError, Reply};
 use crate::dashboard::admin;
-use crate::dashboard::model::{api_access, toggle_scope, ApiAccess};
+use crate::dashboard::model::{
+    api_access, parse_organization_usage, toggle_scope, ApiAccess, ORGANIZATION_USAGES,
+};
 use crate::dashboard::widgets::{show_answer, Busy, ErrorLine, NotAllowed};
 use crate::loading::{current, Loaded, Task};
 
@@ -142,6 +147,13 @@ fn ApiAccessRow(access: ApiAccess, client_id: String) -> impl IntoView {
         grant,
     } = access;
     let scopes = RwSignal::new(grant.as_ref().map(|g| g.scope.clone()).unwrap_or_default());
+    let usage = RwSignal::new(
+        grant
+            .as_ref()
+            .map_or("deny", |g| g.organization_usage.as_str())
+            .to_owned(),
+    );
+    let any_organization = RwSignal::new(grant.as_ref().is_some_and(|g| g.allow_any_organization));
     // The grant's id while the application is authorized.
     let grant = RwSignal::new(grant.map(|g| g.id));
     let error = RwSignal::new(None::<ApiError>);
@@ -155,14 +167,24 @@ fn ApiAccessRow(access: ApiAccess, client_id: String) -> impl IntoView {
     let task = Task::new();
     let run = Callback::new(move |change: GrantChange| {
         let scope = scopes.get_untracked();
+        let organization_usage = parse_organization_usage(&usage.get_untracked());
+        let allow_any_organization = any_organization.get_untracked();
         let reply = match (change, grant.get_untracked()) {
             (GrantChange::Authorize, _) => granted(api.create_grant(&ClientGrantCreate {
                 client_id: client_id.clone(),
                 audience: audience.clone(),
                 scope,
-                ..Default::default()
+                organization_usage: Some(organization_usage),
+                allow_any_organization: Some(allow_any_organization),
             })),
-            (GrantChange::Update, Some(id)) => granted(api.update_grant(&id, scope)),
+            (GrantChange::Update, Some(id)) => granted(api.update_grant(
+                &id,
+                &ClientGrantUpdate {
+                    scope: Some(scope),
+                    organization_usage: Some(Some(organization_usage)),
+                    allow_any_organization: Some(allow_any_organization),
+                },
+            )),
             (GrantChange::Unauthorize, Some(id)) => {
                 let deleted = api.delete_grant(&id);
                 Box::pin(async move { deleted.await.map(|()| None) })
@@ -194,6 +216,9 @@ fn ApiAccessRow(access: ApiAccess, client_id: String) -> impl IntoView {
 
     let (name, identifier) = (resource.name.clone(), resource.identifier.clone());
     let shown_identifier = identifier.clone();
+    // The Management API's grants cannot act for organizations.
+    let organizations =
+        (!resource.is_system).then(|| view! { <OrganizationChoices usage any_organization /> });
 
     view! {
         <div
@@ -213,6 +238,7 @@ fn ApiAccessRow(access: ApiAccess, client_id: String) -> impl IntoView {
                 </span>
             </div>
             <ScopeChoices resource scopes />
+            {organizations}
             <div class="actions">
                 <Show when=authorized fallback=move || button(GrantChange::Authorize, may_create)>
                     {button(GrantChange::Update, may_update)}
@@ -268,4 +294,34 @@ fn ScopeChoices(resource: Arc<ResourceServer>, scopes: RwSignal<Vec<String>>) ->
         })
         .collect_view();
     view! { <fieldset class="scopes" aria-label="Scopes">{choices}</fieldset> }.into_any()
+}
+
+/// Whether a token request with the grant may, or must, name an
+/// organization, and whether any organization or only those the grant is
+/// linked to (an organization's Machine to Machine Access).
+#[component]
+fn OrganizationChoices(usage: RwSignal<String>, any_organization: RwSignal<bool>) -> impl IntoView {
+    view! {
+        <div class="inline-form">
+            <label class="choice">
+                "Organization usage"
+                <select
+                    data-testid="organization-usage"
+                    prop:value=move || usage.get()
+                    on:change=move |ev| usage.set(event_target_value(&ev))
+                >
+                    {ORGANIZATION_USAGES
+                        .iter()
+                        .map(|&(value, label)| {
+                            view! { <option value=value selected=move || usage.get() == value>{label}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <label class="choice">
+                <input type="checkbox" data-testid="allow-any-organization" bind:checked=any_organization />
+                "Allow any organization"
+            </label>
+        </div>
+    }
 }

@@ -11,18 +11,11 @@ use leptos::prelude::*;
 use shared::management::Client;
 
 pub use self::list::ApplicationsPage;
-use super::model::{app_type_label, application_path, AppTab, Section};
-use super::widgets::{show_loaded, Breadcrumb, NotAllowed};
+use super::model::{app_type_label, AppTab, Section};
+use super::widgets::{show_loaded, Breadcrumb, NotAllowed, TabLinks};
 use super::{admin, page_id, RevealedSecret};
 use crate::loading::{load_by_id, loaded_part, Loaded};
-use crate::route::{use_location, Link, Redirect};
-
-/// `/dashboard/applications/{id}`: its Settings tab.
-#[component]
-pub fn ApplicationRedirect() -> impl IntoView {
-    let id = page_id().get_untracked();
-    view! { <Redirect to=application_path(&id, AppTab::Settings) /> }
-}
+use crate::route::{encode_segment, use_location};
 
 /// `/dashboard/applications/{id}/{tab}`.
 #[component]
@@ -56,7 +49,14 @@ pub fn ApplicationPage() -> impl IntoView {
                         .into_any()
                 },
             )}
-            {move || loaded.get().map(|client_id| view! { <Tabs client_id /> })}
+            {move || {
+                loaded
+                    .get()
+                    .map(|client_id| {
+                        let base = format!("{}/{}", Section::Applications.path(), encode_segment(&client_id));
+                        view! { <TabLinks label="Application" base tabs=AppTab::LINKS /> }
+                    })
+            }}
             {move || loaded.get().map(|_| view! { <TabPanel tab=AppTab::from_segment(&tab.get()) client /> })}
         </section>
     }
@@ -77,29 +77,6 @@ fn forget_secret_elsewhere(id: Memo<String>) {
             revealed.0.set(None);
         }
     });
-}
-
-/// The tabs; the one shown is the `aria-current` page.
-#[component]
-fn Tabs(client_id: String) -> impl IntoView {
-    view! {
-        <nav class="tabs" aria-label="Application">
-            {AppTab::ALL
-                .into_iter()
-                .map(|t| {
-                    view! {
-                        <Link
-                            href=application_path(&client_id, t)
-                            testid=format!("tab-{}", t.segment())
-                            class="tab"
-                        >
-                            {t.title()}
-                        </Link>
-                    }
-                })
-                .collect_view()}
-        </nav>
-    }
 }
 
 #[component]
