@@ -37,18 +37,24 @@ pub fn internal(err: worker::Error) -> Error {
 /// the limit is answered at once.)
 const DRAIN_BYTES: usize = 8 * 1024 * 1024;
 
-/// The request body, refused with 413 past [`MAX_BODY_BYTES`]; the declared
+/// The request body, refused with 413 past [`MAX_BODY_BYTES`] (see
+/// [`read_body_up_to`]); the declared
 /// length is checked before anything is read.
 pub async fn read_body(req: &mut Request, family: Family) -> Result<Vec<u8>> {
+    read_body_up_to(req, family, MAX_BODY_BYTES).await
+}
+
+/// The request body, refused with 413 past `limit` bytes.
+pub async fn read_body_up_to(req: &mut Request, family: Family, limit: usize) -> Result<Vec<u8>> {
     let too_large = || {
         Error::bad_request(
             family,
             413,
-            format!("The request body exceeds {MAX_BODY_BYTES} bytes"),
+            format!("The request body exceeds {limit} bytes"),
         )
     };
     let declared = header(req, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+    if declared.is_some_and(|len| len > limit as u64) {
         return Err(too_large());
     }
     // A body sent without a declared length is kept only up to the limit.
@@ -60,7 +66,7 @@ pub async fn read_body(req: &mut Request, family: Family) -> Result<Vec<u8>> {
         let chunk = chunk
             .map_err(|_| Error::bad_request(family, 400, "The request body could not be read"))?;
         body.extend_from_slice(&chunk);
-        if body.len() > MAX_BODY_BYTES {
+        if body.len() > limit {
             drop(body);
             drain(&mut stream, DRAIN_BYTES).await;
             return Err(too_large());
@@ -88,7 +94,7 @@ pub fn has_json_body(req: &Request) -> bool {
 }
 
 /// A Management API body: JSON, by its declared media type.
-pub async fn read_json_body(req: &mut Request) -> Result<Vec<u8>> {
+pub async fn read_json_body(req: &mut Request, limit: usize) -> Result<Vec<u8>> {
     if !has_json_body(req) {
         return Err(Error::bad_request(
             Family::Management,
@@ -96,7 +102,7 @@ pub async fn read_json_body(req: &mut Request) -> Result<Vec<u8>> {
             "Content-Type must be application/json",
         ));
     }
-    read_body(req, Family::Management).await
+    read_body_up_to(req, Family::Management, limit).await
 }
 
 pub fn query_pairs(url: &Url) -> Vec<(String, String)> {

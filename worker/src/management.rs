@@ -142,7 +142,7 @@ pub async fn handle(
         .await?;
     let optional = operation.body_is_optional() && !http::has_json_body(req);
     let body = if operation.takes_body() && !optional {
-        http::read_json_body(req).await?
+        http::read_json_body(req, operation.max_body_bytes()).await?
     } else {
         Vec::new()
     };

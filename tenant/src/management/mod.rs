@@ -71,8 +71,11 @@ pub const SCOPES: &[(&str, &str)] = &[
     ("delete:actions", "Delete Actions"),
 ];
 
-/// Largest request body any endpoint accepts.
+/// Largest request body any endpoint accepts, but an action's.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest body of an action's creation, change or test: its code may be
+/// 100 kB, and JSON's escapes may double it.
+pub const MAX_ACTION_BODY_BYTES: usize = 256 * 1024;
 
 impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     /// Authorizes a Management API call: a valid access token for the

@@ -196,6 +196,17 @@ impl Operation {
         )
     }
 
+    /// The largest body it reads: 64 KiB, or 256 KiB for an action's code
+    /// (at most 100 kB, which JSON's escapes can double).
+    pub fn max_body_bytes(&self) -> usize {
+        match self {
+            Operation::CreateAction | Operation::UpdateAction(_) | Operation::TestAction(_) => {
+                crate::management::MAX_ACTION_BODY_BYTES
+            }
+            _ => crate::management::MAX_BODY_BYTES,
+        }
+    }
+
     /// Whether the body it reads may be left out: Auth0's SDK rolls an
     /// action back with no body at all.
     pub fn body_is_optional(&self) -> bool {
