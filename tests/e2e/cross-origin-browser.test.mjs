@@ -629,6 +629,80 @@ test('a member signs in to an organization from an SPA on another origin, and a 
   }
 });
 
+test('post-login actions add claims to the tokens an SPA on another origin receives, or deny the sign-in there', async () => {
+  const client = await createSpa();
+  const resourceServer = await createApi(tenant, adminToken);
+  const { user, email, password } = await createUser(tenant, adminToken);
+  const deploy = async (code) => {
+    const created = await api(tenant, adminToken, 'POST', '/api/v2/actions/actions', {
+      name: randomName('post-login'),
+      supported_triggers: [{ id: 'post-login', version: 'v3' }],
+      code,
+      secrets: [{ name: 'ROLE', value: 'editor' }],
+      deploy: true,
+    });
+    assert.equal(created.status, 201, created.text);
+    return created.body;
+  };
+  const bind = async (...actions) => {
+    const res = await api(tenant, adminToken, 'PATCH', '/api/v2/actions/triggers/post-login/bindings', {
+      bindings: actions.map((action) => ({ ref: { type: 'action_id', value: action.id } })),
+    });
+    assert.equal(res.status, 200, res.text);
+  };
+  const roles = await deploy(`
+    exports.onExecutePostLogin = async (event, api) => {
+      api.idToken.setCustomClaim('https://example.com/roles', [event.secrets.ROLE]);
+      api.idToken.setCustomClaim('https://example.com/email', event.user.email);
+      api.accessToken.setCustomClaim('https://example.com/client', event.client.name);
+    };`);
+  const deny = await deploy(`
+    exports.onExecutePostLogin = async (event, api) => {
+      if (event.user.email === ${JSON.stringify(email)}) api.access.deny('Your account is under review');
+    };`);
+  try {
+    await bind(roles);
+    const { context, page } = await freshPage();
+    try {
+      const { pending } = await openRp(page, {
+        client_id: client.client_id,
+        audience: resourceServer.identifier,
+        scope: 'openid email read:things',
+      });
+      await clickSignInToLogin(page);
+      await submitLogin(page, email, password);
+      const { id, access } = await verifyTokens(await rpReceived(page), {
+        clientId: client.client_id,
+        nonce: pending.nonce,
+        audience: resourceServer.identifier,
+      });
+      assert.equal(id.sub, user.user_id);
+      assert.deepEqual(id['https://example.com/roles'], ['editor']);
+      assert.equal(id['https://example.com/email'], email);
+      assert.equal(access['https://example.com/client'], client.name);
+      assertNoProblems(page);
+    } finally {
+      await context.close();
+    }
+
+    await bind(roles, deny);
+    const { context: second, page: denied } = await freshPage();
+    try {
+      await openRp(denied, { client_id: client.client_id });
+      await clickSignInToLogin(denied);
+      await submitLogin(denied, email, password, 'rp-error');
+      const { params } = await rpError(denied);
+      assert.equal(params.error, 'access_denied');
+      assert.equal(params.error_description, 'Your account is under review');
+      assert.equal(params.id_token, undefined);
+    } finally {
+      await second.close();
+    }
+  } finally {
+    await bind();
+  }
+});
+
 test('a new person signs up through the cross-origin flow and lands back at the RP', async () => {
   const client = await createSpa();
   const { context, page } = await freshPage();
