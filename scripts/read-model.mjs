@@ -33,7 +33,16 @@ const work = mkdtempSync(path.join(os.tmpdir(), 'read-model-'));
 const say = (text) => console.log(`read-model: ${text}`);
 
 // The read model's key prefixes (tenant/src/records/read_model.rs).
-const PREFIXES = ['client/', 'client_grant/', 'resource_server/', 'signing_key/', 'organization/', 'organization_name/', 'tenant_settings'];
+const PREFIXES = [
+  'client/',
+  'client_grant/',
+  'resource_server/',
+  'signing_key/',
+  'organization/',
+  'organization_name/',
+  'tenant_settings',
+  'trigger/',
+];
 // Rows per INSERT statement.
 const ROWS_PER_STATEMENT = 500;
 

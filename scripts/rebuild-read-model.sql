@@ -24,3 +24,6 @@ INSERT INTO read_model_changes (key, changed_at)
 INSERT INTO read_model_changes (key, changed_at)
     VALUES ('tenant_settings', 0)
     ON CONFLICT (key) DO UPDATE SET changed_at = 0, generation = generation + 1;
+INSERT INTO read_model_changes (key, changed_at)
+    VALUES ('trigger/credentials-exchange', 0), ('trigger/post-login', 0)
+    ON CONFLICT (key) DO UPDATE SET changed_at = 0, generation = generation + 1;
