@@ -29,6 +29,7 @@ const TARGETS = { grant_eddsa: 0.2, grant_rs256: 2 };
 const DESCRIPTIONS = {
   grant_eddsa: 'whole client_credentials grant, EdDSA (parse, client + grant lookup, secret check, sign)',
   grant_eddsa_organization: 'the same, acting for an organization (one more read: an entry listing 100 linked grants)',
+  grant_eddsa_action: 'the same, with one credentials-exchange action bound (a runner that answers at once: the tenant\'s own work for an action)',
   grant_rs256: 'whole client_credentials grant, RS256',
   mint_eddsa: 'sign an access token, EdDSA',
   mint_rs256: 'sign an access token, RS256',

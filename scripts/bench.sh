@@ -15,6 +15,12 @@
 # sign-in on tenants of 1,000 to 100,000 users and up to 1,000,000 audit
 # events (bench/scale.mjs; bench/out/scale.md), about 10 minutes.
 #
+# `bash scripts/bench.sh actions [--concurrency 1,8] [--loads 20]` measures
+# what an Action adds to a grant: latency and CPU with one bound (a warm
+# isolate) and the first grant after each deploy (a new isolate), beside
+# the floor and a grant with nothing bound (bench/actions.mjs;
+# bench/out/actions.md), about 4 minutes.
+#
 # Takes about 15 minutes on 2 cores. Run it on an otherwise idle machine:
 # anything else using the CPU shows up in every figure.
 set -euo pipefail
@@ -27,8 +33,12 @@ say() { echo "bench: $*"; }
 
 MICRO=1
 SCALE=0
+ACTIONS=0
 if [[ "${1:-}" == scale ]]; then
     SCALE=1
+    shift
+elif [[ "${1:-}" == actions ]]; then
+    ACTIONS=1
     shift
 fi
 LOAD_ARGS=()
@@ -59,6 +69,9 @@ say "release build (worker + SPA)"
 EDGE_TENANT_PREBUILT=0 bash scripts/build.sh
 if [[ "$SCALE" == 1 ]]; then
     exec node bench/scale.mjs "${LOAD_ARGS[@]}"
+fi
+if [[ "$ACTIONS" == 1 ]]; then
+    exec node bench/actions.mjs "${LOAD_ARGS[@]}"
 fi
 rm -rf target/deploy-dry-run
 EDGE_TENANT_PREBUILT=1 node_modules/.bin/wrangler deploy --dry-run --outdir target/deploy-dry-run >/dev/null

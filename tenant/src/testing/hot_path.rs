@@ -27,14 +27,34 @@ use crate::records::Projection;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::database::NoDatabase;
 use crate::seams::random::OsRng;
+use crate::seams::runner::{ActionRunner, Command, RunFuture, RunOutcome, RunRequest};
+use shared::actions::{SecretInput, TriggerId};
 
 const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
+
+/// A runner that answers every action at once with one claim.
+struct InstantRunner;
+
+impl ActionRunner for InstantRunner {
+    fn run(&self, _request: RunRequest) -> RunFuture<'_> {
+        Box::pin(async {
+            Ok(RunOutcome {
+                commands: vec![Command::AccessTokenClaim {
+                    name: "https://example.com/plan".into(),
+                    value: "gold".into(),
+                }],
+                ..Default::default()
+            })
+        })
+    }
+}
 const JSON: Option<&str> = Some("application/json");
 
 /// The operations measured, by the names the reports use.
-pub const OPERATIONS: [&str; 11] = [
+pub const OPERATIONS: [&str; 12] = [
     "grant_eddsa",
     "grant_eddsa_organization",
+    "grant_eddsa_action",
     "grant_rs256",
     "mint_eddsa",
     "mint_rs256",
@@ -69,6 +89,11 @@ const ORGANIZATION_ID: &str = "org_BenchBenchBench1";
 /// read-model entry can carry.
 pub struct Fixture<K> {
     world: World<K, NoDatabase>,
+    /// Isolate memory of an isolate that sees one credentials-exchange
+    /// action bound (`grant_eddsa_action`); the fixture's own memory
+    /// remembers the trigger as empty (its clock never moves, so it stays
+    /// remembered).
+    action_cache: crate::seams::cache::Cache,
     client_id: String,
     client_secret: String,
     secret_hash: String,
@@ -175,6 +200,31 @@ impl<K: CryptoBackend> Fixture<K> {
             "Basic {}",
             STANDARD.encode(format!("{}:{}", client.client_id, client_secret))
         );
+        // Remembered as empty before the action is bound: the plain grants
+        // run nothing.
+        tenant
+            .trigger_bindings(TriggerId::CredentialsExchange)
+            .await?;
+        let sealed = tenant
+            .seal_new_values(&[SecretInput {
+                name: "PLAN_KEY".into(),
+                value: Some("bench-secret-value".into()),
+            }])
+            .await?;
+        world
+            .seed(
+                &Projection::Trigger(TriggerId::CredentialsExchange.as_str().into()),
+                &serde_json::json!({"bindings": [{
+                    "binding_id": "bench-binding",
+                    "action_id": "00000000-0000-4000-8000-000000000001",
+                    "action_name": "Bench plan",
+                    "version_id": "00000000-0000-4000-8000-000000000002",
+                    "version_number": 1,
+                    "code": "exports.onExecuteCredentialsExchange = async (event, api) => {};",
+                    "secrets": [{"name": "PLAN_KEY", "sealed": sealed[0], "updated_at": super::NOW}],
+                }]}),
+            )
+            .await;
         let organization_form = [
             &form[index(SigningAlg::EdDsa)][..],
             format!("&organization={ORGANIZATION_ID}").as_bytes(),
@@ -182,6 +232,7 @@ impl<K: CryptoBackend> Fixture<K> {
         .concat();
         drop(tenant);
         let mut fixture = Self {
+            action_cache: crate::seams::cache::Cache::new(),
             organization_form,
             secret_hash: secret::hash(&OsRng, &client_secret),
             client_id: client.client_id,
@@ -196,6 +247,7 @@ impl<K: CryptoBackend> Fixture<K> {
         for alg in ALGS {
             fixture.tokens[index(alg)] = fixture.grant(alg).await?.access_token;
         }
+        fixture.grant_with_action().await?;
         Ok(fixture)
     }
 
@@ -214,6 +266,30 @@ impl<K: CryptoBackend> Fixture<K> {
             .tenant()
             .token(None, FORM, &self.organization_form)
             .await
+    }
+
+    /// The EdDSA grant with one credentials-exchange action bound, which a
+    /// runner answers at once with one claim: what the tenant itself spends
+    /// on an action (the event, the secret's decryption, the claims, the
+    /// execution record), the isolate's own time apart.
+    pub async fn grant_with_action(&self) -> Result<TokenResponse> {
+        let world = &self.world;
+        let tenant = crate::Tenant::new(
+            &world.store,
+            &world.db,
+            &world.crypto,
+            &world.clock,
+            &world.rng,
+            &self.action_cache,
+            &world.config,
+        )
+        .with_runner(&InstantRunner);
+        let response = tenant
+            .token(None, FORM, &self.form[index(SigningAlg::EdDsa)])
+            .await;
+        // The execution would be written after the response.
+        let _ = tenant.take_deferred();
+        response
     }
 
     /// Signing an access token alone, with the key already loaded.
@@ -266,6 +342,13 @@ impl<K: CryptoBackend> Fixture<K> {
         match operation {
             "grant_eddsa" => self.grant(SigningAlg::EdDsa).await.is_ok(),
             "grant_eddsa_organization" => self.grant_for_organization().await.is_ok(),
+            "grant_eddsa_action" => self.grant_with_action().await.is_ok_and(|response| {
+                response
+                    .access_token
+                    .split('.')
+                    .nth(1)
+                    .is_some_and(|claims| !claims.is_empty())
+            }),
             "grant_rs256" => self.grant(SigningAlg::Rs256).await.is_ok(),
             "mint_eddsa" => self.mint(SigningAlg::EdDsa).await.is_ok(),
             "mint_rs256" => self.mint(SigningAlg::Rs256).await.is_ok(),
@@ -292,6 +375,23 @@ mod tests {
             assert!(block_on(fixture.run(operation)), "{operation} fails");
         }
         assert!(!block_on(fixture.run("no_such_operation")));
+        // Only the action's grant runs the action.
+        let claims = |response: TokenResponse| {
+            let payload = response.access_token.split('.').nth(1).unwrap().to_string();
+            String::from_utf8(
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(payload)
+                    .unwrap(),
+            )
+            .unwrap()
+        };
+        let plain = claims(block_on(fixture.grant(SigningAlg::EdDsa)).unwrap());
+        let with_action = claims(block_on(fixture.grant_with_action()).unwrap());
+        assert!(!plain.contains("example.com/plan"), "{plain}");
+        assert!(
+            with_action.contains("\"https://example.com/plan\":\"gold\""),
+            "{with_action}"
+        );
         assert_eq!(
             fixture.world.db.attempts(),
             0,
