@@ -96,12 +96,6 @@ struct Audit<'a> {
     id: Option<&'a str>,
 }
 
-/// One operation's call, boxed: each operation is its own future, so the
-/// dispatch does not inline every operation's state machine into one
-/// (which made it the Worker's largest function).
-type Call<'a> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(Reply, Option<String>)>> + 'a>>;
-
 /// What an operation answers: a JSON body (`200`, `201`, or `202` for a
 /// deploy, as Auth0), or nothing (`204`).
 #[derive(Debug, Clone, PartialEq)]
@@ -380,135 +374,113 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         let paging = || Paging::from_query(query);
         let ok = |value: serde_json::Value| Ok((Reply::Ok(value), None));
         let done = || Ok((Reply::NoContent, None));
-        let call: Call<'_> = match operation {
-            ListClients => {
-                Box::pin(async move { ok(self.list_clients(paging()?).await?.to_json("clients")) })
-            }
-            CreateClient => Box::pin(async move {
+        match operation {
+            ListClients => ok(self.list_clients(paging()?).await?.to_json("clients")),
+            CreateClient => {
                 let client = self.create_client(parse_body(body)?).await?;
                 let id = client.client_id.clone();
                 Ok((Reply::Created(json(&client)), Some(id)))
-            }),
-            GetClient(id) => Box::pin(async move { ok(json(&self.get_client(id).await?)) }),
-            UpdateClient(id) => Box::pin(async move {
+            }
+            GetClient(id) => ok(json(&self.get_client(id).await?)),
+            UpdateClient(id) => {
                 // A custom secret is a key: it needs update:client_keys too.
                 let may_set_secret = token.has_scope("update:client_keys");
                 let update = parse_body(body)?;
                 ok(json(&self.update_client(id, update, may_set_secret).await?))
-            }),
-            DeleteClient(id) => Box::pin(async move {
+            }
+            DeleteClient(id) => {
                 self.delete_client(id).await?;
                 done()
-            }),
-            RotateClientSecret(id) => Box::pin(async move {
+            }
+            RotateClientSecret(id) => {
                 let grace = grace_period(query)?;
                 ok(json(&self.rotate_client_secret(id, grace).await?))
-            }),
-            RevokePreviousClientSecret(id) => Box::pin(async move {
+            }
+            RevokePreviousClientSecret(id) => {
                 self.revoke_previous_client_secret(id).await?;
                 done()
-            }),
-            ListResourceServers => Box::pin(async move {
-                ok(self
-                    .list_resource_servers(paging()?)
-                    .await?
-                    .to_json("resource_servers"))
-            }),
-            CreateResourceServer => Box::pin(async move {
+            }
+            ListResourceServers => ok(self
+                .list_resource_servers(paging()?)
+                .await?
+                .to_json("resource_servers")),
+            CreateResourceServer => {
                 let api = self.create_resource_server(parse_body(body)?).await?;
                 let id = api.id.clone();
                 Ok((Reply::Created(json(&api)), Some(id)))
-            }),
-            GetResourceServer(id) => {
-                Box::pin(async move { ok(json(&self.get_resource_server(id).await?)) })
             }
-            UpdateResourceServer(id) => Box::pin(async move {
+            GetResourceServer(id) => ok(json(&self.get_resource_server(id).await?)),
+            UpdateResourceServer(id) => {
                 let update = parse_body(body)?;
                 ok(json(&self.update_resource_server(id, update).await?))
-            }),
-            DeleteResourceServer(id) => Box::pin(async move {
+            }
+            DeleteResourceServer(id) => {
                 self.delete_resource_server(id).await?;
                 done()
-            }),
-            ListClientGrants => Box::pin(async move {
-                ok(self
-                    .list_client_grants(
-                        Pagination::from_query(query)?,
-                        &GrantFilter::from_query(query)?,
-                    )
-                    .await?)
-            }),
-            CreateClientGrant => Box::pin(async move {
+            }
+            ListClientGrants => ok(self
+                .list_client_grants(
+                    Pagination::from_query(query)?,
+                    &GrantFilter::from_query(query)?,
+                )
+                .await?),
+            CreateClientGrant => {
                 let grant = self.create_client_grant(parse_body(body)?, token).await?;
                 let id = grant.id.clone();
                 Ok((Reply::Created(json(&grant)), Some(id)))
-            }),
-            GetClientGrant(id) => {
-                Box::pin(async move { ok(json(&self.get_client_grant(id).await?)) })
             }
-            UpdateClientGrant(id) => Box::pin(async move {
+            GetClientGrant(id) => ok(json(&self.get_client_grant(id).await?)),
+            UpdateClientGrant(id) => {
                 let update = parse_body(body)?;
                 ok(json(&self.update_client_grant(id, update, token).await?))
-            }),
-            DeleteClientGrant(id) => Box::pin(async move {
+            }
+            DeleteClientGrant(id) => {
                 self.delete_client_grant(id).await?;
                 done()
-            }),
-            GetTenantSettings => {
-                Box::pin(async move { ok(json(&self.get_tenant_settings().await?)) })
             }
+            GetTenantSettings => ok(json(&self.get_tenant_settings().await?)),
             UpdateTenantSettings => {
-                Box::pin(
-                    async move { ok(json(&self.update_tenant_settings(parse_body(body)?).await?)) },
-                )
+                ok(json(&self.update_tenant_settings(parse_body(body)?).await?))
             }
-            ListUsers => Box::pin(async move {
-                ok(self
-                    .list_users(paging()?, filter("q"))
-                    .await?
-                    .to_json("users"))
-            }),
-            CreateUser => Box::pin(async move {
+            ListUsers => ok(self
+                .list_users(paging()?, filter("q"))
+                .await?
+                .to_json("users")),
+            CreateUser => {
                 let user = self.create_user(parse_body(body)?).await?;
                 let id = user.user_id.clone();
                 Ok((Reply::Created(json(&user)), Some(id)))
-            }),
-            GetUser(id) => Box::pin(async move { ok(json(&self.get_user(id).await?)) }),
-            UpdateUser(id) => Box::pin(async move {
+            }
+            GetUser(id) => ok(json(&self.get_user(id).await?)),
+            UpdateUser(id) => {
                 let update = parse_body(body)?;
                 ok(json(&self.update_user(id, update, token).await?))
-            }),
-            DeleteUser(id) => Box::pin(async move {
+            }
+            DeleteUser(id) => {
                 self.delete_user(id).await?;
                 done()
-            }),
-            UsersByEmail => Box::pin(async move {
-                ok(json(
-                    &self
-                        .users_by_email(filter("email").unwrap_or_default())
-                        .await?,
-                ))
-            }),
-            GetUserPermissions(id) => Box::pin(async move {
-                ok(self
-                    .user_permissions(id, paging()?)
-                    .await?
-                    .to_json("permissions"))
-            }),
-            AddUserPermissions(id) => Box::pin(async move {
+            }
+            UsersByEmail => ok(json(
+                &self
+                    .users_by_email(filter("email").unwrap_or_default())
+                    .await?,
+            )),
+            GetUserPermissions(id) => ok(self
+                .user_permissions(id, paging()?)
+                .await?
+                .to_json("permissions")),
+            AddUserPermissions(id) => {
                 self.add_user_permissions(id, parse_body(body)?, token)
                     .await?;
                 Ok((Reply::Created(serde_json::json!({})), None))
-            }),
-            RemoveUserPermissions(id) => Box::pin(async move {
+            }
+            RemoveUserPermissions(id) => {
                 self.remove_user_permissions(id, parse_body(body)?).await?;
                 done()
-            }),
-            ListLogs => {
-                Box::pin(async move { ok(self.list_logs(&LogQuery::from_query(query)?).await?) })
             }
-            GetLog(id) => Box::pin(async move { ok(json(&self.get_log(id).await?)) }),
-            ListOrganizations => Box::pin(async move {
+            ListLogs => ok(self.list_logs(&LogQuery::from_query(query)?).await?),
+            GetLog(id) => ok(json(&self.get_log(id).await?)),
+            ListOrganizations => {
                 // Listed by name, the one order an index gives both paging
                 // styles.
                 if let Some(sort) = filter("sort").filter(|sort| *sort != "name:1") {
@@ -523,81 +495,69 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 ok(self
                     .list_organizations(Pagination::from_query(query)?)
                     .await?)
-            }),
-            CreateOrganization => Box::pin(async move {
+            }
+            CreateOrganization => {
                 let organization = self.create_organization(parse_body(body)?).await?;
                 let id = organization.id.clone();
                 Ok((Reply::Created(json(&organization)), Some(id)))
-            }),
-            GetOrganization(id) => {
-                Box::pin(async move { ok(json(&self.get_organization(id).await?)) })
             }
-            GetOrganizationByName(name) => {
-                Box::pin(async move { ok(json(&self.get_organization_by_name(name).await?)) })
-            }
-            UpdateOrganization(id) => Box::pin(async move {
+            GetOrganization(id) => ok(json(&self.get_organization(id).await?)),
+            GetOrganizationByName(name) => ok(json(&self.get_organization_by_name(name).await?)),
+            UpdateOrganization(id) => {
                 let update = parse_body(body)?;
                 ok(json(&self.update_organization(id, update).await?))
-            }),
-            DeleteOrganization(id) => Box::pin(async move {
+            }
+            DeleteOrganization(id) => {
                 self.delete_organization(id).await?;
                 done()
-            }),
-            ListOrganizationClientGrants(id) => Box::pin(async move {
-                ok(self
-                    .list_organization_client_grants(
-                        id,
-                        paging()?,
-                        &LinkedGrantsFilter::from_query(query)?,
-                    )
-                    .await?
-                    .to_json("client_grants"))
-            }),
-            CreateOrganizationClientGrant(id) => Box::pin(async move {
+            }
+            ListOrganizationClientGrants(id) => ok(self
+                .list_organization_client_grants(
+                    id,
+                    paging()?,
+                    &LinkedGrantsFilter::from_query(query)?,
+                )
+                .await?
+                .to_json("client_grants")),
+            CreateOrganizationClientGrant(id) => {
                 let request: OrganizationClientGrantCreate = parse_body(body)?;
                 let grant = self
                     .link_organization_client_grant(id, &request.grant_id)
                     .await?;
                 Ok((Reply::Created(json(&grant)), None))
-            }),
-            DeleteOrganizationClientGrant(id, grant_id) => Box::pin(async move {
+            }
+            DeleteOrganizationClientGrant(id, grant_id) => {
                 self.unlink_organization_client_grant(id, grant_id).await?;
                 done()
-            }),
-            ListOrganizationMembers(id) => Box::pin(async move {
-                ok(self
-                    .list_organization_members(id, Pagination::from_query(query)?)
-                    .await?)
-            }),
-            AddOrganizationMembers(id) => Box::pin(async move {
+            }
+            ListOrganizationMembers(id) => ok(self
+                .list_organization_members(id, Pagination::from_query(query)?)
+                .await?),
+            AddOrganizationMembers(id) => {
                 self.add_organization_members(id, parse_body(body)?).await?;
                 done()
-            }),
-            RemoveOrganizationMembers(id) => Box::pin(async move {
+            }
+            RemoveOrganizationMembers(id) => {
                 self.remove_organization_members(id, parse_body(body)?)
                     .await?;
                 done()
-            }),
-            ListUserOrganizations(id) => {
-                Box::pin(async move { ok(self.list_user_organizations(id, paging()?).await?) })
             }
-            ListClientGrantOrganizations(id) => Box::pin(async move {
-                ok(self
-                    .list_client_grant_organizations(id, Pagination::from_query(query)?)
-                    .await?)
-            }),
-            ListActions => Box::pin(async move { ok(self.list_actions(query).await?) }),
-            CreateAction => Box::pin(async move {
+            ListUserOrganizations(id) => ok(self.list_user_organizations(id, paging()?).await?),
+            ListClientGrantOrganizations(id) => ok(self
+                .list_client_grant_organizations(id, Pagination::from_query(query)?)
+                .await?),
+            ListActions => ok(self.list_actions(query).await?),
+            CreateAction => {
                 let action = self.create_action(parse_body(body)?).await?;
                 let id = action.id.clone();
                 Ok((Reply::Created(json(&action)), Some(id)))
-            }),
-            GetAction(id) => Box::pin(async move { ok(json(&self.get_action(id).await?)) }),
-            UpdateAction(id) => Box::pin(async move {
+            }
+            GetAction(id) => ok(json(&self.get_action(id).await?)),
+            UpdateAction(id) => {
                 let update = parse_body(body)?;
                 ok(json(&self.update_action(id, update).await?))
-            }),
-            DeleteAction(id) => Box::pin(async move {
+            }
+            DeleteAction(id) => {
                 let force = match filter("force") {
                     None | Some("false") => false,
                     Some("true") => true,
@@ -613,17 +573,11 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 };
                 self.delete_action(id, force).await?;
                 done()
-            }),
-            DeployAction(id) => Box::pin(async move {
-                Ok((Reply::Accepted(json(&self.deploy_action(id).await?)), None))
-            }),
-            ListActionVersions(id) => {
-                Box::pin(async move { ok(self.list_action_versions(id, query).await?) })
             }
-            GetActionVersion(id, version) => {
-                Box::pin(async move { ok(json(&self.get_action_version(id, version).await?)) })
-            }
-            RollBackAction(id, version) => Box::pin(async move {
+            DeployAction(id) => Ok((Reply::Accepted(json(&self.deploy_action(id).await?)), None)),
+            ListActionVersions(id) => ok(self.list_action_versions(id, query).await?),
+            GetActionVersion(id, version) => ok(json(&self.get_action_version(id, version).await?)),
+            RollBackAction(id, version) => {
                 // Auth0's SDK sends no body, `null` or `{update_draft}`.
                 let empty = body
                     .iter()
@@ -639,19 +593,12 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                     .roll_back_action(id, version, request.update_draft)
                     .await?;
                 Ok((Reply::Accepted(json(&version)), None))
-            }),
-            TestAction(id) => {
-                Box::pin(async move { ok(self.test_action(id, parse_body(body)?).await?) })
             }
-            ListTriggers => Box::pin(async move { ok(self.list_triggers()) }),
-            ListBindings(trigger) => {
-                Box::pin(async move { ok(self.list_bindings(trigger).await?) })
-            }
-            UpdateBindings(trigger) => {
-                Box::pin(async move { ok(self.update_bindings(trigger, parse_body(body)?).await?) })
-            }
-            GetExecution(id) => Box::pin(async move { ok(json(&self.get_execution(id).await?)) }),
-        };
-        call.await
+            TestAction(id) => ok(self.test_action(id, parse_body(body)?).await?),
+            ListTriggers => ok(self.list_triggers()),
+            ListBindings(trigger) => ok(self.list_bindings(trigger).await?),
+            UpdateBindings(trigger) => ok(self.update_bindings(trigger, parse_body(body)?).await?),
+            GetExecution(id) => ok(json(&self.get_execution(id).await?)),
+        }
     }
 }
