@@ -21,6 +21,11 @@ pub struct ProviderMetadata {
     pub token_endpoint_auth_methods_supported: Vec<AuthMethod>,
     pub claims_supported: Vec<String>,
     pub request_uri_parameter_supported: bool,
+    /// RFC 7636 / RFC 8414 §2.
+    pub code_challenge_methods_supported: Vec<String>,
+    /// RFC 7009 / RFC 8414 §2.
+    pub revocation_endpoint: String,
+    pub revocation_endpoint_auth_methods_supported: Vec<AuthMethod>,
 }
 
 /// A public JSON Web Key. Only the members of the key types this tenant

@@ -55,6 +55,9 @@ pub struct Client {
     /// where the grant requires one.
     #[serde(default)]
     pub default_organization: Option<DefaultOrganization>,
+    /// How its refresh tokens rotate and expire.
+    #[serde(default)]
+    pub refresh_token: RefreshTokenSettings,
     /// Always false: a tenant-scoped client.
     pub global: bool,
     /// RFC 3339 creation time.
@@ -93,6 +96,8 @@ pub struct ClientCreate {
     pub organization_require_behavior: Option<OrganizationRequireBehavior>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_organization: Option<DefaultOrganization>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<RefreshTokenSettingsUpdate>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,6 +142,77 @@ pub struct ClientUpdate {
         skip_serializing_if = "Option::is_none"
     )]
     pub default_organization: Option<Option<DefaultOrganization>>,
+    /// Merged into the client's: what is present changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<RefreshTokenSettingsUpdate>,
+}
+
+/// Whether a refresh token is replaced by a new one at each use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RotationType {
+    #[default]
+    #[serde(rename = "rotating")]
+    Rotating,
+    #[serde(rename = "non-rotating")]
+    NonRotating,
+}
+
+/// Whether refresh tokens expire.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExpirationType {
+    #[default]
+    #[serde(rename = "expiring")]
+    Expiring,
+    #[serde(rename = "non-expiring")]
+    NonExpiring,
+}
+
+/// Auth0's `refresh_token` settings of a client: rotation, the reuse
+/// interval (`leeway`) and the absolute and idle lifetimes, in seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshTokenSettings {
+    pub rotation_type: RotationType,
+    pub expiration_type: ExpirationType,
+    pub leeway: u64,
+    pub token_lifetime: u64,
+    pub infinite_token_lifetime: bool,
+    pub idle_token_lifetime: u64,
+    pub infinite_idle_token_lifetime: bool,
+}
+
+impl Default for RefreshTokenSettings {
+    /// Auth0's defaults for rotating refresh tokens: 30 days absolute, 15
+    /// days idle, no reuse interval.
+    fn default() -> Self {
+        Self {
+            rotation_type: RotationType::Rotating,
+            expiration_type: ExpirationType::Expiring,
+            leeway: 0,
+            token_lifetime: 2_592_000,
+            infinite_token_lifetime: false,
+            idle_token_lifetime: 1_296_000,
+            infinite_idle_token_lifetime: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshTokenSettingsUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation_type: Option<RotationType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration_type: Option<ExpirationType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leeway: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_lifetime: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub infinite_token_lifetime: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_token_lifetime: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub infinite_idle_token_lifetime: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -41,6 +41,8 @@ pub enum OAuthErrorCode {
     InvalidClientMetadata,
     /// Auth0's code for a throttled request (429).
     TooManyRequests,
+    /// RFC 7009 §2.2.1.
+    UnsupportedTokenType,
 }
 
 impl OAuthErrorCode {
@@ -65,6 +67,7 @@ impl OAuthErrorCode {
             Self::InvalidRedirectUri => "invalid_redirect_uri",
             Self::InvalidClientMetadata => "invalid_client_metadata",
             Self::TooManyRequests => "too_many_requests",
+            Self::UnsupportedTokenType => "unsupported_token_type",
         }
     }
 }

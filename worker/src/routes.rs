@@ -76,7 +76,11 @@ pub async fn handle(
             Ok(http::method_not_allowed(family, "GET, HEAD"))
         }
         ["oauth", "token"] if method == Method::Post => token::token(req, tenant, deployment).await,
-        ["oauth", "token"] => Ok(http::method_not_allowed(family, "POST")),
+        ["oauth", "revoke"] if method == Method::Post => {
+            token::revoke(req, tenant, deployment).await
+        }
+        ["oauth", "token" | "revoke"] if method == Method::Options => token::preflight(req),
+        ["oauth", "token" | "revoke"] => Ok(http::method_not_allowed(family, "POST, OPTIONS")),
         ["api", "whoami"] if read => sample_api::whoami(req, tenant).await,
         ["api", "whoami"] => Ok(http::method_not_allowed(family, "GET, HEAD")),
         ["api", "bench", "floor"] if deployment.bench_floor && method == Method::Post => {

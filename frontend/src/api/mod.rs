@@ -259,6 +259,9 @@ mod tests {
             token_endpoint_auth_methods_supported: vec![AuthMethod::None],
             claims_supported: vec!["sub".into()],
             request_uri_parameter_supported: false,
+            code_challenge_methods_supported: vec!["S256".into()],
+            revocation_endpoint: "https://t.example/oauth/revoke".into(),
+            revocation_endpoint_auth_methods_supported: vec![AuthMethod::None],
         };
         let read: Discovery = decode(&serde_json::to_string(&meta).unwrap()).unwrap();
         assert_eq!(read.issuer, meta.issuer);

@@ -71,7 +71,7 @@ pub struct AccessTokenClaims {
 }
 
 /// The organization a token acts for, as its claims name it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrganizationClaims {
     pub org_id: String,
     pub org_name: Option<String>,

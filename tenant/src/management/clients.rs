@@ -9,7 +9,9 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use shared::management::{AppType, Client, ClientCreate, ClientUpdate, JwtConfiguration};
+use shared::management::{
+    AppType, Client, ClientCreate, ClientUpdate, JwtConfiguration, RefreshTokenSettings,
+};
 use shared::organizations::{
     DefaultOrganization, OrganizationRequireBehavior, OrganizationUsage, CLIENT_CREDENTIALS_FLOW,
 };
@@ -33,6 +35,9 @@ use crate::Tenant;
 
 pub const CLIENT_ID_LEN: usize = 32;
 const NOT_FOUND: &str = "The client does not exist";
+/// Auth0's bounds on refresh tokens: a year absolute, a reuse interval.
+pub const MAX_REFRESH_LIFETIME: u64 = 31_557_600;
+pub const MAX_REFRESH_LEEWAY: u64 = 600;
 const MAX_URIS: usize = 100;
 const MAX_URI_LEN: usize = 2048;
 /// The names the built-in clients show on the hosted pages. No registered
@@ -90,6 +95,8 @@ pub struct ClientRecord {
     /// none, where the grant requires one.
     #[serde(default)]
     pub default_organization: Option<DefaultOrganization>,
+    #[serde(default)]
+    pub refresh_token: RefreshTokenSettings,
     pub created_at: u64,
 }
 
@@ -134,6 +141,7 @@ impl ClientRecord {
             organization_usage: OrganizationUsage::Deny,
             organization_require_behavior: OrganizationRequireBehavior::NoPrompt,
             default_organization: None,
+            refresh_token: RefreshTokenSettings::default(),
             created_at: now,
         }
     }
@@ -245,6 +253,7 @@ impl ClientRecord {
             organization_usage: self.organization_usage,
             organization_require_behavior: self.organization_require_behavior,
             default_organization: self.default_organization.clone(),
+            refresh_token: self.refresh_token.clone(),
             global: false,
             created_at: rfc3339(self.created_at),
         }
@@ -293,6 +302,30 @@ impl ClientRecord {
         }
         if let Some(default) = update.default_organization {
             self.default_organization = default;
+        }
+        if let Some(refresh) = update.refresh_token {
+            let settings = &mut self.refresh_token;
+            if let Some(value) = refresh.rotation_type {
+                settings.rotation_type = value;
+            }
+            if let Some(value) = refresh.expiration_type {
+                settings.expiration_type = value;
+            }
+            if let Some(value) = refresh.leeway {
+                settings.leeway = value;
+            }
+            if let Some(value) = refresh.token_lifetime {
+                settings.token_lifetime = value;
+            }
+            if let Some(value) = refresh.infinite_token_lifetime {
+                settings.infinite_token_lifetime = value;
+            }
+            if let Some(value) = refresh.idle_token_lifetime {
+                settings.idle_token_lifetime = value;
+            }
+            if let Some(value) = refresh.infinite_idle_token_lifetime {
+                settings.infinite_idle_token_lifetime = value;
+            }
         }
         if let Some(jwt) = update.jwt_configuration {
             if let Some(alg) = jwt.alg {
@@ -369,6 +402,25 @@ impl ClientRecord {
                     "must be [\"client_credentials\"]",
                 ));
             }
+        }
+        let refresh = &self.refresh_token;
+        if refresh.leeway > MAX_REFRESH_LEEWAY {
+            return Err(Error::invalid_field(
+                "refresh_token.leeway",
+                format!("must be at most {MAX_REFRESH_LEEWAY} seconds"),
+            ));
+        }
+        if !(1..=MAX_REFRESH_LIFETIME).contains(&refresh.token_lifetime) {
+            return Err(Error::invalid_field(
+                "refresh_token.token_lifetime",
+                format!("must be between 1 and {MAX_REFRESH_LIFETIME} seconds"),
+            ));
+        }
+        if !(1..=refresh.token_lifetime).contains(&refresh.idle_token_lifetime) {
+            return Err(Error::invalid_field(
+                "refresh_token.idle_token_lifetime",
+                "must be between 1 and the token_lifetime",
+            ));
         }
         if !(1..=2_592_000).contains(&self.jwt_configuration.lifetime_in_seconds) {
             return Err(Error::invalid_field(
@@ -495,15 +547,20 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             .to_string()
     }
 
-    /// A first-party public SPA client with the implicit grant, served by
-    /// this deployment at the issuer's origin.
+    /// A first-party public SPA client (authorization code with PKCE and
+    /// refresh tokens, and the implicit grant), served by this deployment
+    /// at the issuer's origin.
     fn built_in_spa(&self, label: &str, name: &str, description: &str, path: &str) -> ClientRecord {
         let origin = self.config.origin().to_string();
         let mut record = ClientRecord::new(self.built_in_client_id(label), Some(AppType::Spa), 0);
         record.name = name.to_string();
         record.description = description.to_string();
         record.token_endpoint_auth_method = AuthMethod::None;
-        record.grant_types = vec![GrantType::Implicit];
+        record.grant_types = vec![
+            GrantType::AuthorizationCode,
+            GrantType::Implicit,
+            GrantType::RefreshToken,
+        ];
         record.callbacks = vec![format!("{origin}{path}/callback")];
         record.allowed_logout_urls = vec![format!("{origin}/")];
         record.web_origins = vec![origin];
@@ -652,6 +709,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             organization_usage: request.organization_usage,
             organization_require_behavior: request.organization_require_behavior,
             default_organization: request.default_organization.map(Some),
+            refresh_token: request.refresh_token,
         })?;
         record.validate()?;
         self.check_default_organization(record.default_organization.as_ref())
@@ -779,6 +837,18 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         let mut statements = client_grants::delete_where(GrantsOf::Client, client_id, now);
         statements
             .push(Statement::new("DELETE FROM consents WHERE client_id = ?1").bind(client_id));
+        // Its refresh tokens name a client that is gone.
+        statements.push(
+            Statement::new(
+                "DELETE FROM refresh_tokens WHERE family_id IN \
+                 (SELECT family_id FROM refresh_token_families WHERE client_id = ?1)",
+            )
+            .bind(client_id),
+        );
+        statements.push(
+            Statement::new("DELETE FROM refresh_token_families WHERE client_id = ?1")
+                .bind(client_id),
+        );
         statements.push(
             Statement::new("DELETE FROM clients WHERE client_id = ?1 RETURNING client_id")
                 .bind(client_id),

@@ -577,13 +577,20 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                     Statement::new("DELETE FROM sessions WHERE user_id = ?1").bind(user_id),
                     Statement::new("DELETE FROM organization_members WHERE user_id = ?1")
                         .bind(user_id),
+                    Statement::new(
+                        "DELETE FROM refresh_tokens WHERE family_id IN \
+                         (SELECT family_id FROM refresh_token_families WHERE user_id = ?1)",
+                    )
+                    .bind(user_id),
+                    Statement::new("DELETE FROM refresh_token_families WHERE user_id = ?1")
+                        .bind(user_id),
                     Statement::new("DELETE FROM users WHERE user_id = ?1 RETURNING user_id")
                         .bind(user_id),
                 ],
                 &[],
             )
             .await?;
-        if rows[3].is_empty() {
+        if rows.last().is_none_or(Vec::is_empty) {
             return Err(not_found());
         }
         Ok(())

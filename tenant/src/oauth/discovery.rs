@@ -16,19 +16,30 @@ pub fn provider_metadata(issuer: &str) -> ProviderMetadata {
         registration_endpoint: format!("{issuer}oidc/register"),
         jwks_uri: format!("{issuer}.well-known/jwks.json"),
         userinfo_endpoint: format!("{issuer}userinfo"),
-        scopes_supported: strings(&["openid", "profile", "email"]),
+        scopes_supported: strings(&["openid", "profile", "email", "offline_access"]),
         response_types_supported: vec![
+            ResponseType::CODE,
             ResponseType::TOKEN,
             ResponseType::ID_TOKEN,
             ResponseType::ID_TOKEN_TOKEN,
         ],
-        response_modes_supported: vec![ResponseMode::Fragment, ResponseMode::FormPost],
-        grant_types_supported: vec![GrantType::ClientCredentials, GrantType::Implicit],
+        response_modes_supported: vec![
+            ResponseMode::Query,
+            ResponseMode::Fragment,
+            ResponseMode::FormPost,
+        ],
+        grant_types_supported: vec![
+            GrantType::AuthorizationCode,
+            GrantType::RefreshToken,
+            GrantType::ClientCredentials,
+            GrantType::Implicit,
+        ],
         subject_types_supported: strings(&["public"]),
         id_token_signing_alg_values_supported: SigningAlg::ALL.to_vec(),
         token_endpoint_auth_methods_supported: vec![
             AuthMethod::ClientSecretBasic,
             AuthMethod::ClientSecretPost,
+            AuthMethod::None,
         ],
         claims_supported: strings(&[
             "aud",
@@ -49,6 +60,13 @@ pub fn provider_metadata(issuer: &str) -> ProviderMetadata {
             "updated_at",
         ]),
         request_uri_parameter_supported: false,
+        code_challenge_methods_supported: strings(&["S256"]),
+        revocation_endpoint: format!("{issuer}oauth/revoke"),
+        revocation_endpoint_auth_methods_supported: vec![
+            AuthMethod::ClientSecretBasic,
+            AuthMethod::ClientSecretPost,
+            AuthMethod::None,
+        ],
     }
 }
 

@@ -25,7 +25,7 @@ use crate::{management, Tenant};
 use shared::actions::TriggerId;
 
 /// A well-formed hash no secret matches, compared against for unknown clients.
-const UNKNOWN_CLIENT_HASH: &str =
+pub(crate) const UNKNOWN_CLIENT_HASH: &str =
     "sha256$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
 /// The store keys a warm `client_credentials` grant reads, in order: the
@@ -48,6 +48,15 @@ pub struct TokenRequest {
     pub audience: Option<String>,
     pub scope: Option<String>,
     pub organization: Option<String>,
+    /// The authorization code grant (RFC 6749 §4.1.3, RFC 7636 §4.5).
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+    /// The refresh token grant (§6).
+    pub refresh_token: Option<String>,
+    /// `POST /oauth/revoke` (RFC 7009 §2.1).
+    pub token: Option<String>,
+    pub token_type_hint: Option<String>,
 }
 
 impl TokenRequest {
@@ -106,6 +115,12 @@ impl TokenRequest {
             "audience" => &mut self.audience,
             "scope" => &mut self.scope,
             "organization" => &mut self.organization,
+            "code" => &mut self.code,
+            "redirect_uri" => &mut self.redirect_uri,
+            "code_verifier" => &mut self.code_verifier,
+            "refresh_token" => &mut self.refresh_token,
+            "token" => &mut self.token,
+            "token_type_hint" => &mut self.token_type_hint,
             _ => return None,
         })
     }
@@ -197,11 +212,11 @@ impl ClientAuthentication {
         })
     }
 
-    fn challenge(&self) -> Option<Challenge> {
+    pub(crate) fn challenge(&self) -> Option<Challenge> {
         (self.method == AuthMethod::ClientSecretBasic).then_some(Challenge::Basic)
     }
 
-    fn failed(&self) -> Error {
+    pub(crate) fn failed(&self) -> Error {
         Error::invalid_client("Client authentication failed", self.challenge())
     }
 }
@@ -270,6 +285,11 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 self.client_credentials(authorization, request, limits)
                     .await
             }
+            Some("authorization_code") => {
+                self.authorization_code(authorization, request, limits)
+                    .await
+            }
+            Some("refresh_token") => self.refresh_token(authorization, request, limits).await,
             Some(other) => Err(Error::oauth(
                 400,
                 OAuthErrorCode::UnsupportedGrantType,
@@ -482,6 +502,8 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             token_type: "Bearer".to_string(),
             expires_in: api.token_lifetime,
             scope: (!scope.is_empty()).then(|| scope.to_string()),
+            id_token: None,
+            refresh_token: None,
         })
     }
 }

@@ -164,6 +164,10 @@ pub struct Maintenance {
     pub ended_sessions: usize,
     /// Action executions past their 10 days, deleted.
     pub expired_executions: usize,
+    /// Authorization codes a day past their lifetime, and refresh token
+    /// families that ended, deleted.
+    pub expired_codes: usize,
+    pub ended_refresh_tokens: usize,
 }
 
 /// Most ended sessions deleted in one run.
@@ -191,6 +195,14 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         }
         match self.delete_expired_executions().await {
             Ok(n) => done.expired_executions = n,
+            Err(err) => failure = failure.or(Some(err)),
+        }
+        match self.delete_expired_codes(SESSION_CLEANUP_BATCH).await {
+            Ok(n) => done.expired_codes = n,
+            Err(err) => failure = failure.or(Some(err)),
+        }
+        match self.delete_ended_refresh_tokens().await {
+            Ok(n) => done.ended_refresh_tokens = n,
             Err(err) => failure = failure.or(Some(err)),
         }
         (done, failure)

@@ -25,6 +25,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0003_actions.sql",
         include_str!("../../../migrations/0003_actions.sql"),
     ),
+    (
+        "0004_authorization_codes_and_refresh_tokens.sql",
+        include_str!("../../../migrations/0004_authorization_codes_and_refresh_tokens.sql"),
+    ),
 ];
 
 /// An in-memory SQLite database with the tenant's schema. Counts the

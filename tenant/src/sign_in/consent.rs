@@ -90,7 +90,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 }
             }
         }
-        self.respond_with_tokens(request, session, &grant)
+        self.respond(request, session, &grant)
             .await
             .map(Outcome::Respond)
     }

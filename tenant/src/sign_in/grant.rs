@@ -8,7 +8,7 @@ use crate::primitives::scope::Scope;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::database::Database;
 use crate::seams::store::Store;
-use crate::sign_in::request::AuthorizeRequest;
+use crate::sign_in::request::{AuthorizeRequest, GrantType};
 use crate::sign_in::sessions::Session;
 use crate::Tenant;
 
@@ -17,6 +17,10 @@ pub const OIDC_SCOPES: &[(&str, &str)] = &[
     ("openid", "Sign you in"),
     ("profile", "Your profile: name, nickname and picture"),
     ("email", "Your email address"),
+    (
+        "offline_access",
+        "Stay signed in: keep access while you are away",
+    ),
 ];
 
 /// The sign-in's decision about scopes: for whom, and which.
@@ -65,10 +69,17 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 "Third-party applications cannot be granted the Management API",
             ));
         }
+        // OIDC Core §11: offline access (a refresh token) comes only with a
+        // code, to a client allowed refresh tokens, for no API or an API
+        // that allows offline access (Auth0's `allow_offline_access`).
+        let offline = request.response_type.code
+            && request.client.allows_grant(GrantType::RefreshToken)
+            && api.as_ref().is_none_or(|api| api.allow_offline_access);
         let oidc: Scope = request
             .scope
             .iter()
             .filter(|s| OIDC_SCOPES.iter().any(|(name, _)| name == s))
+            .filter(|s| *s != "offline_access" || offline)
             .collect();
         let api_scopes: Scope = match &api {
             None => Scope::default(),
@@ -90,9 +101,9 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                     .collect()
             }
         };
-        // Without an access token nothing of the API is granted, so nothing
-        // of it is asked either.
-        if !request.response_type.token {
+        // Without an access token (now, or for a code later) nothing of the
+        // API is granted, so nothing of it is asked either.
+        if !request.response_type.token && !request.response_type.code {
             return Ok(Grant {
                 api: None,
                 oidc,

@@ -164,7 +164,11 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         let (session_id, record, insert) = self.new_session(&user);
         let counted = self.count_login(&mut user);
         database::run(self.db, vec![counted, self.log_statement(event), insert]).await?;
-        let session = Session { record, user };
+        let session = Session {
+            id_hash: crate::sign_in::sessions::session_hash(&session_id),
+            record,
+            user,
+        };
         // Signed in whatever comes next: a refusal for the client still
         // leaves the session it started.
         let outcome = match self.continue_signed_in(request, &session, false).await {

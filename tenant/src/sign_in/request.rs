@@ -21,8 +21,9 @@ use std::collections::BTreeMap;
 pub use shared::protocol::{GrantType, ResponseMode, ResponseType};
 
 use crate::error::{echo, Error, OAuthErrorCode, Redirect, Result};
-use crate::management::clients::ClientRecord;
+use crate::management::clients::{AuthMethod, ClientRecord};
 use crate::management::organizations::OrganizationRecord;
+use crate::primitives::pkce;
 use crate::primitives::scope::Scope;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::database::Database;
@@ -82,6 +83,8 @@ pub struct AuthorizeRequest {
     /// The organization the person signs in to (`organization`, an id or
     /// a name), as the client's `organization_usage` allows.
     pub organization: Option<OrganizationRecord>,
+    /// The PKCE challenge (RFC 7636, S256) of a code request.
+    pub code_challenge: Option<String>,
 }
 
 /// The query's parameters; RFC 6749 §3.1 forbids repeating one.
@@ -133,11 +136,16 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             )));
         }
 
-        // From here on, errors go back to the client.
+        // From here on, errors go back to the client, in the response mode
+        // it asked for (the default of its response type: the query for a
+        // code, the fragment for tokens).
         let state = param("state");
+        let code_flow = param("response_type") == Some("code");
         let (response_mode, mode_error) = match param("response_mode") {
+            None if code_flow => (ResponseMode::Query, None),
             None | Some("fragment") => (ResponseMode::Fragment, None),
             Some("form_post") => (ResponseMode::FormPost, None),
+            Some("query") if code_flow => (ResponseMode::Query, None),
             Some("query") => (
                 ResponseMode::Fragment,
                 Some("response_mode 'query' cannot carry tokens; use fragment or form_post"),
@@ -174,35 +182,53 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 "Missing required parameter: response_type",
             )
         })?;
-        // The implicit flow: an access token, an ID token, or both.
-        let implicit = [
+        // The authorization code flow, or the implicit flow: an access
+        // token, an ID token, or both.
+        let supported = [
+            ResponseType::CODE,
             ResponseType::TOKEN,
             ResponseType::ID_TOKEN,
             ResponseType::ID_TOKEN_TOKEN,
         ];
         let response_type = ResponseType::parse(response_type)
-            .filter(|t| implicit.contains(t))
+            .filter(|t| supported.contains(t))
             .ok_or_else(|| {
                 refuse(
                     OAuthErrorCode::UnsupportedResponseType,
                     &format!(
-                        "Unsupported response_type: {}; this tenant supports token, id_token and id_token token",
+                        "Unsupported response_type: {}; this tenant supports code, token, id_token and id_token token",
                         echo(response_type)
                     ),
                 )
             })?;
+        let grant = if response_type.code {
+            GrantType::AuthorizationCode
+        } else {
+            GrantType::Implicit
+        };
         let registered_type = client
             .registration
             .as_ref()
             .is_none_or(|registration| registration.response_types.contains(&response_type));
-        if !client.allows_grant(GrantType::Implicit) || !registered_type {
+        if !client.allows_grant(grant) || !registered_type {
             return Err(refuse(
                 OAuthErrorCode::UnauthorizedClient,
                 &format!(
-                    "The client is not allowed the implicit grant with response_type {response_type}"
+                    "The client is not allowed the {} grant with response_type {response_type}",
+                    grant.as_str()
                 ),
             ));
         }
+        let code_challenge = if response_type.code {
+            self.code_challenge(
+                &client,
+                param("code_challenge"),
+                param("code_challenge_method"),
+            )
+            .map_err(|description| refuse(OAuthErrorCode::InvalidRequest, description))?
+        } else {
+            None
+        };
         let scope = Scope::parse(param("scope").unwrap_or_default())
             .map_err(|err| refuse(OAuthErrorCode::InvalidScope, &err.description()))?;
         let nonce = param("nonce");
@@ -213,6 +239,9 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                     "The openid scope is required when an ID token is requested",
                 ));
             }
+            // OIDC Core §3.2.2.1: required by the implicit flow (the code
+            // flow's is optional: its ID token comes from the token
+            // endpoint).
             if nonce.is_none() {
                 return Err(refuse(
                     OAuthErrorCode::InvalidRequest,
@@ -258,6 +287,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             }
         };
         Ok(AuthorizeRequest {
+            code_challenge,
             organization,
             redirect_uri: redirect_uri.to_string(),
             response_type,
@@ -271,6 +301,34 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             login_hint: param("login_hint").map(str::to_string),
             client,
         })
+    }
+
+    /// A code request's PKCE challenge (RFC 7636): only `S256`; required
+    /// of public clients (RFC 9700 §2.1.1), accepted from confidential
+    /// ones. The reason when refused.
+    fn code_challenge(
+        &self,
+        client: &ClientRecord,
+        challenge: Option<&str>,
+        method: Option<&str>,
+    ) -> std::result::Result<Option<String>, &'static str> {
+        match (challenge, method) {
+            (None, None) if client.token_endpoint_auth_method == AuthMethod::None => Err(
+                "PKCE is required of public clients: send code_challenge with code_challenge_method=S256",
+            ),
+            (None, None) => Ok(None),
+            (None, Some(_)) => Err("code_challenge_method without code_challenge"),
+            (Some(_), None) => Err(
+                "code_challenge_method is required and must be S256 (plain is not accepted)",
+            ),
+            (Some(_), Some(method)) if method != "S256" => {
+                Err("code_challenge_method must be S256 (plain is not accepted)")
+            }
+            (Some(challenge), Some(_)) if !pkce::is_s256_challenge(challenge) => {
+                Err("code_challenge must be the base64url of a SHA-256 (43 characters)")
+            }
+            (Some(challenge), Some(_)) => Ok(Some(challenge.to_string())),
+        }
     }
 
     /// An error for the client of a validated request, at its redirect URI.

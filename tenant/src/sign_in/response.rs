@@ -9,6 +9,10 @@ use crate::error::{Redirect, Result};
 use crate::jose::access_token::{AccessTokenGrant, Audience, OrganizationClaims};
 use crate::jose::id_token::IdTokenGrant;
 use crate::jose::keys::SigningAlg;
+use crate::management::clients::ClientRecord;
+use crate::management::resource_servers::ResourceServerRecord;
+use crate::management::users::UserRecord;
+use crate::primitives::scope::Scope;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::database::Database;
 use crate::seams::store::Store;
@@ -16,10 +20,13 @@ use crate::sign_in::grant::Grant;
 use crate::sign_in::request::AuthorizeRequest;
 use crate::sign_in::sessions::Session;
 use crate::Tenant;
+use serde_json::{Map, Value};
 use shared::actions::TriggerId;
 
 /// Auth0's `token_lifetime_for_web`: implicit access tokens live at most 2 h.
 pub const IMPLICIT_TOKEN_LIFETIME: u64 = 7200;
+/// An access token for `/userinfo` only (no API asked): a day, as Auth0's.
+pub const USERINFO_TOKEN_LIFETIME: u64 = 86_400;
 
 /// The response for the client: tokens or an error, delivered at its
 /// redirect URI in the fragment or by an auto-submitted form.
@@ -74,35 +81,41 @@ impl AuthorizationResponse {
     }
 }
 
+/// What a person's tokens are for: the client, the scopes granted, the API
+/// (none: a token for `/userinfo` only), the sign-in and what actions and
+/// organizations add. The same whether the tokens go back from
+/// `/authorize` (implicit) or from the token endpoint (code, refresh).
+pub(crate) struct UserTokens<'a> {
+    pub client: &'a ClientRecord,
+    pub user: &'a UserRecord,
+    pub scope: &'a Scope,
+    pub api: Option<&'a ResourceServerRecord>,
+    /// Longest an access token may live (the implicit flow's 2 h).
+    pub max_lifetime: u64,
+    pub auth_time: u64,
+    pub nonce: Option<&'a str>,
+    pub organization: Option<&'a OrganizationClaims>,
+    pub access_token_claims: &'a Map<String, Value>,
+    pub id_token_claims: &'a Map<String, Value>,
+    pub access_token: bool,
+    pub id_token: bool,
+}
+
+/// The tokens minted: the access token with its lifetime, the ID token.
+pub(crate) struct Minted {
+    pub access_token: Option<(String, u64)>,
+    pub id_token: Option<String>,
+}
+
 impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
-    pub(super) async fn respond_with_tokens(
-        &self,
-        request: &AuthorizeRequest,
-        session: &Session,
-        grant: &Grant,
-    ) -> Result<AuthorizationResponse> {
-        let scope = grant.scope();
-        let client_id = &request.client.client_id;
-        let organization = match &request.organization {
-            Some(organization) => {
-                let names = self
-                    .settings()
-                    .await?
-                    .allow_organization_name_in_authentication_api;
-                Some(OrganizationClaims {
-                    org_id: organization.id.clone(),
-                    org_name: names.then(|| organization.name.clone()),
-                })
-            }
-            None => None,
-        };
-        let actions = self.run_post_login(request, session, grant).await?;
-        let mut params: Vec<(&'static str, String)> = Vec::new();
+    /// A person's access and ID tokens (RFC 9068, OIDC Core §2).
+    pub(crate) async fn mint_user_tokens(&self, spec: UserTokens<'_>) -> Result<Minted> {
+        let client_id = &spec.client.client_id;
         let mut access_token = None;
-        if request.response_type.token {
-            let openid = grant.oidc.iter().any(|s| s == "openid");
+        if spec.access_token {
+            let openid = spec.scope.contains("openid");
             let userinfo = self.userinfo_audience();
-            let (audience, alg, lifetime) = match &grant.api {
+            let (audience, alg, lifetime) = match spec.api {
                 Some(api) => (
                     if openid {
                         Audience::Many(vec![api.identifier.clone(), userinfo])
@@ -110,54 +123,119 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                         Audience::One(api.identifier.clone())
                     },
                     api.signing_alg,
-                    api.token_lifetime.min(IMPLICIT_TOKEN_LIFETIME),
+                    api.token_lifetime.min(spec.max_lifetime),
                 ),
                 None => (
                     Audience::One(userinfo),
                     SigningAlg::Rs256,
-                    IMPLICIT_TOKEN_LIFETIME,
+                    USERINFO_TOKEN_LIFETIME.min(spec.max_lifetime),
                 ),
             };
             let token = self
                 .mint_access_token(AccessTokenGrant {
                     client_id,
-                    subject: session.user.user_id.clone(),
+                    subject: spec.user.user_id.clone(),
                     audience,
-                    scope: &scope,
+                    scope: spec.scope,
                     gty: None,
                     lifetime,
                     alg,
-                    organization: organization.clone(),
-                    custom_claims: actions.access_token_claims.clone(),
+                    organization: spec.organization.cloned(),
+                    custom_claims: spec.access_token_claims.clone(),
                 })
                 .await?;
-            params.push(("access_token", token.clone()));
-            params.push(("token_type", "Bearer".to_string()));
-            params.push(("expires_in", lifetime.to_string()));
-            params.push(("scope", scope.to_string()));
-            access_token = Some(token);
+            access_token = Some((token, lifetime));
         }
-        if request.response_type.id_token {
-            let jwt = &request.client.jwt_configuration;
-            let mut profile = session.user.claims(&scope);
+        let mut id_token = None;
+        if spec.id_token {
+            let jwt = &spec.client.jwt_configuration;
+            let mut profile = spec.user.claims(spec.scope);
             // Claims actions set never replace the person's own.
-            for (name, value) in &actions.id_token_claims {
+            for (name, value) in spec.id_token_claims {
                 profile.entry(name.clone()).or_insert_with(|| value.clone());
             }
-            let id_token = self
-                .mint_id_token(IdTokenGrant {
+            id_token = Some(
+                self.mint_id_token(IdTokenGrant {
                     client_id,
                     alg: jwt.alg,
                     lifetime: jwt.lifetime_in_seconds,
-                    subject: &session.user.user_id,
+                    subject: &spec.user.user_id,
                     profile,
+                    auth_time: spec.auth_time,
+                    nonce: spec.nonce,
+                    access_token: access_token.as_ref().map(|(token, _)| token.as_str()),
+                    organization: spec.organization,
+                })
+                .await?,
+            );
+        }
+        Ok(Minted {
+            access_token,
+            id_token,
+        })
+    }
+
+    /// The organization claims of a sign-in to `request`'s organization.
+    async fn organization_claims(
+        &self,
+        request: &AuthorizeRequest,
+    ) -> Result<Option<OrganizationClaims>> {
+        let Some(organization) = &request.organization else {
+            return Ok(None);
+        };
+        let names = self
+            .settings()
+            .await?
+            .allow_organization_name_in_authentication_api;
+        Ok(Some(OrganizationClaims {
+            org_id: organization.id.clone(),
+            org_name: names.then(|| organization.name.clone()),
+        }))
+    }
+
+    /// The answer to a signed-in person's request: a code (the code flow)
+    /// or tokens (the implicit flow), after the post-login actions.
+    pub(super) async fn respond(
+        &self,
+        request: &AuthorizeRequest,
+        session: &Session,
+        grant: &Grant,
+    ) -> Result<AuthorizationResponse> {
+        let organization = self.organization_claims(request).await?;
+        let actions = self.run_post_login(request, session, grant).await?;
+        let mut params: Vec<(&'static str, String)> = Vec::new();
+        if request.response_type.code {
+            let code = self
+                .issue_code(request, session, grant, organization, actions)
+                .await?;
+            params.push(("code", code));
+        } else {
+            let scope = grant.scope();
+            let minted = self
+                .mint_user_tokens(UserTokens {
+                    client: &request.client,
+                    user: &session.user,
+                    scope: &scope,
+                    api: grant.api.as_ref(),
+                    max_lifetime: IMPLICIT_TOKEN_LIFETIME,
                     auth_time: session.record.auth_time,
                     nonce: request.nonce.as_deref(),
-                    access_token: access_token.as_deref(),
                     organization: organization.as_ref(),
+                    access_token_claims: &actions.access_token_claims,
+                    id_token_claims: &actions.id_token_claims,
+                    access_token: request.response_type.token,
+                    id_token: request.response_type.id_token,
                 })
                 .await?;
-            params.push(("id_token", id_token));
+            if let Some((token, lifetime)) = minted.access_token {
+                params.push(("access_token", token));
+                params.push(("token_type", "Bearer".to_string()));
+                params.push(("expires_in", lifetime.to_string()));
+                params.push(("scope", scope.to_string()));
+            }
+            if let Some(id_token) = minted.id_token {
+                params.push(("id_token", id_token));
+            }
         }
         if let Some(state) = &request.state {
             params.push(("state", state.clone()));

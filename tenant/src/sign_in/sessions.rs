@@ -71,6 +71,9 @@ impl SessionRecord {
 pub struct Session {
     pub record: SessionRecord,
     pub user: UserRecord,
+    /// The row's key (the SHA-256 of the cookie's id): what an
+    /// authorization code is bound to.
+    pub id_hash: String,
 }
 
 /// Scopes a user granted a client, keyed by audience (`""` for the OpenID
@@ -93,7 +96,7 @@ impl ConsentRecord {
 }
 
 /// The row's id: the cookie's id hashed.
-fn session_hash(session_id: &str) -> String {
+pub(crate) fn session_hash(session_id: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(session_id.as_bytes()))
 }
 
@@ -179,6 +182,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         let Some(session_id) = session_id.filter(|id| is_well_formed_session_id(id)) else {
             return Ok(None);
         };
+        let id_hash = session_hash(session_id);
         let row: Option<SessionRow> = database::first(
             self.db,
             Statement::new(
@@ -186,7 +190,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                  u.doc, u.version, u.logins_count, u.last_login \
                  FROM sessions AS s JOIN users AS u ON u.user_id = s.user_id WHERE s.id_hash = ?1",
             )
-            .bind(session_hash(session_id)),
+            .bind(&id_hash),
         )
         .await?;
         let Some(row) = row else {
@@ -206,6 +210,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             return Ok(None);
         }
         Ok(Some(Session {
+            id_hash,
             record: SessionRecord {
                 user_id: row.user_id,
                 auth_time: row.auth_time,

@@ -5,6 +5,7 @@ mod access_tokens;
 mod actions;
 mod administrators;
 mod audit_log;
+mod authorization_code;
 mod client_credentials;
 mod consent;
 mod issuer;

@@ -274,8 +274,9 @@ fn other_errors_go_back_to_the_client_with_the_state() {
     .client_id;
     for (q, error) in [
         (query(&client_id, &[("nonce", "")]), "invalid_request"),
+        // The hybrid flows are not offered.
         (
-            query(&client_id, &[("response_type", "code")]),
+            query(&client_id, &[("response_type", "code id_token")]),
             "unsupported_response_type",
         ),
         (
@@ -287,6 +288,7 @@ fn other_errors_go_back_to_the_client_with_the_state() {
             query(&client_id, &[("prompt", "none login")]),
             "invalid_request",
         ),
+        // The query cannot carry tokens (it can carry a code).
         (
             query(&client_id, &[("response_mode", "query")]),
             "invalid_request",

@@ -1,4 +1,8 @@
-//! `POST /oauth/token` (RFC 6749 §3.2).
+//! `POST /oauth/token` (RFC 6749 §3.2) and `POST /oauth/revoke` (RFC
+//! 7009), with CORS for single-page apps: a browser may read the answer
+//! when the request's `Origin` is one of the client's Allowed Web Origins
+//! (Auth0's `web_origins`). Machine-to-machine requests send no `Origin`
+//! and cost nothing more; a browser's costs one read of its client.
 
 use tenant::{Family, Result};
 use worker::{Request, Response};
@@ -14,13 +18,115 @@ pub async fn token(
     deployment: &Deployment,
 ) -> Result<Response> {
     let body = http::read_body(req, Family::OAuth).await?;
-    let response = tenant
+    let authorization = http::header(req, "authorization");
+    let content_type = http::header(req, "content-type");
+    let answer = tenant
         .token_throttled(
-            http::header(req, "authorization").as_deref(),
-            http::header(req, "content-type").as_deref(),
+            authorization.as_deref(),
+            content_type.as_deref(),
             &body,
             &deployment.client_auth_limiters.limits(),
         )
-        .await?;
-    http::json(200, &response, Caching::NoStore)
+        .await;
+    let response = match answer {
+        Ok(tokens) => http::json(200, &tokens, Caching::NoStore)?,
+        Err(err) => http::error_response(&err, Family::OAuth),
+    };
+    with_cors(
+        req,
+        tenant,
+        authorization.as_deref(),
+        content_type.as_deref(),
+        &body,
+        response,
+    )
+    .await
+}
+
+/// `POST /oauth/revoke`: 200 with an empty body (RFC 7009 §2.2), also for
+/// a token nobody issued.
+pub async fn revoke(
+    req: &mut Request,
+    tenant: &Tenant<'_>,
+    deployment: &Deployment,
+) -> Result<Response> {
+    let body = http::read_body(req, Family::OAuth).await?;
+    let authorization = http::header(req, "authorization");
+    let content_type = http::header(req, "content-type");
+    let answer = tenant
+        .revoke_throttled(
+            authorization.as_deref(),
+            content_type.as_deref(),
+            &body,
+            &deployment.client_auth_limiters.limits(),
+        )
+        .await;
+    let response = match answer {
+        Ok(()) => {
+            let response = Response::empty().map_err(http::internal)?.with_status(200);
+            response
+                .headers()
+                .set("Cache-Control", "no-store")
+                .map_err(http::internal)?;
+            response
+        }
+        Err(err) => http::error_response(&err, Family::OAuth),
+    };
+    with_cors(
+        req,
+        tenant,
+        authorization.as_deref(),
+        content_type.as_deref(),
+        &body,
+        response,
+    )
+    .await
+}
+
+/// Adds `Access-Control-Allow-Origin` when the request comes from one of
+/// its client's Allowed Web Origins.
+async fn with_cors(
+    req: &Request,
+    tenant: &Tenant<'_>,
+    authorization: Option<&str>,
+    content_type: Option<&str>,
+    body: &[u8],
+    response: Response,
+) -> Result<Response> {
+    let Some(origin) = http::header(req, "origin") else {
+        return Ok(response);
+    };
+    let headers = response.headers();
+    headers.set("Vary", "Origin").map_err(http::internal)?;
+    if tenant
+        .allows_web_origin(authorization, content_type, body, &origin)
+        .await
+    {
+        headers
+            .set("Access-Control-Allow-Origin", &origin)
+            .map_err(http::internal)?;
+    }
+    Ok(response)
+}
+
+/// The CORS preflight of `/oauth/token` and `/oauth/revoke`: any origin may
+/// send, only the client's own origins may read the answer (see
+/// [`with_cors`]).
+pub fn preflight(req: &Request) -> Result<Response> {
+    let response = Response::builder().with_status(204).empty();
+    let headers = response.headers();
+    let origin = http::header(req, "origin").unwrap_or_else(|| "*".to_string());
+    for (name, value) in [
+        ("Access-Control-Allow-Origin", origin.as_str()),
+        ("Access-Control-Allow-Methods", "POST"),
+        (
+            "Access-Control-Allow-Headers",
+            "Authorization, Content-Type, Auth0-Client",
+        ),
+        ("Access-Control-Max-Age", "600"),
+        ("Vary", "Origin"),
+    ] {
+        headers.set(name, value).map_err(http::internal)?;
+    }
+    Ok(response)
 }

@@ -1,0 +1,362 @@
+//! Refresh tokens (RFC 6749 §6), as Auth0 rotates them.
+//!
+//! A sign-in that granted `offline_access` starts a family: its first
+//! refresh token comes with the code's redemption, and each one used is
+//! replaced by the next (rotation). Tokens are opaque, 32 random bytes,
+//! stored as their SHA-256. A token is good until its idle lifetime ends,
+//! within the family's absolute lifetime (the client's `refresh_token`
+//! settings, Auth0's names). Using one is one conditional statement
+//! ([`Tenant::rotate_refresh_token`]); presenting one already rotated
+//! within the client's reuse interval (`leeway`) gets another, after it
+//! revokes the whole family: reuse is how a stolen token shows. A family
+//! also ends when the person is blocked, changes password or is deleted,
+//! when its code is replayed, and at `POST /oauth/revoke`.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use shared::management::{ExpirationType, RefreshTokenSettings, RotationType};
+
+use crate::error::{Error, OAuthErrorCode, Result};
+use crate::jose::access_token::OrganizationClaims;
+use crate::management::users::UserRecord;
+use crate::seams::crypto::CryptoBackend;
+use crate::seams::database::{self, Database, Statement, MAX_SAFE_INTEGER};
+use crate::seams::random;
+use crate::seams::store::Store;
+use crate::sign_in::code::CodeRecord;
+use crate::Tenant;
+
+const TOKEN_BYTES: usize = 32;
+/// Most ended families one scheduled run deletes.
+pub const CLEANUP_BATCH: u64 = 2_000;
+
+/// What a family's tokens give: the sign-in's grant, as its code had it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FamilyRecord {
+    pub client_id: String,
+    pub user_id: String,
+    pub scope: String,
+    pub audience: Option<String>,
+    pub auth_time: u64,
+    pub session_epoch: u64,
+    pub organization: Option<OrganizationClaims>,
+    #[serde(default)]
+    pub access_token_claims: Map<String, Value>,
+    #[serde(default)]
+    pub id_token_claims: Map<String, Value>,
+    pub settings: RefreshTokenSettings,
+}
+
+/// A refresh token that was used: its family, its person as they are now,
+/// and the token to use next (none when the client's tokens do not
+/// rotate: the same one goes on working).
+pub struct Refreshed {
+    pub family: FamilyRecord,
+    pub user: UserRecord,
+    pub next: Option<String>,
+}
+
+pub(crate) fn hash(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
+}
+
+fn invalid_grant(description: &str) -> Error {
+    Error::oauth(400, OAuthErrorCode::InvalidGrant, description)
+}
+
+/// When a token issued at `now` stops being usable: its idle lifetime,
+/// never past its family's end.
+fn token_expiry(settings: &RefreshTokenSettings, now: u64, family_expires_at: u64) -> u64 {
+    let idle = settings.expiration_type == ExpirationType::NonExpiring
+        || settings.infinite_idle_token_lifetime;
+    if idle {
+        family_expires_at
+    } else {
+        now.saturating_add(settings.idle_token_lifetime)
+            .min(family_expires_at)
+    }
+}
+
+fn family_expiry(settings: &RefreshTokenSettings, now: u64) -> u64 {
+    let forever =
+        settings.expiration_type == ExpirationType::NonExpiring || settings.infinite_token_lifetime;
+    if forever {
+        MAX_SAFE_INTEGER
+    } else {
+        now.saturating_add(settings.token_lifetime)
+    }
+}
+
+fn token_insert(token_hash: &str, family_id: &str, now: u64, expires_at: u64) -> Statement {
+    Statement::new(
+        "INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .bind(token_hash)
+    .bind(family_id)
+    .bind(now)
+    .bind(expires_at)
+}
+
+#[derive(Deserialize)]
+struct FamilyRow {
+    family_id: String,
+    client_id: String,
+    expires_at: u64,
+    revoked_at: Option<u64>,
+    doc: String,
+    rotated_at: Option<u64>,
+    token_expires_at: u64,
+}
+
+#[derive(Deserialize)]
+struct UserRow {
+    doc: String,
+    version: i64,
+    logins_count: u64,
+    last_login: Option<u64>,
+}
+
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
+    /// A new family for a redeemed code, and its first token: the
+    /// statements storing them (with the code's record of the family, so a
+    /// replay of the code revokes it), for one batch.
+    pub(crate) fn start_family(
+        &self,
+        code: &CodeRecord,
+        code_hash: &str,
+        settings: &RefreshTokenSettings,
+    ) -> (String, Vec<Statement>) {
+        let now = self.clock.now();
+        let family_id = random::token(self.rng, 16);
+        let token = random::token(self.rng, TOKEN_BYTES);
+        let family = FamilyRecord {
+            client_id: code.client_id.clone(),
+            user_id: code.user_id.clone(),
+            scope: code.scope.clone(),
+            audience: code.audience.clone(),
+            auth_time: code.auth_time,
+            session_epoch: code.session_epoch,
+            organization: code.organization.clone(),
+            access_token_claims: code.access_token_claims.clone(),
+            id_token_claims: code.id_token_claims.clone(),
+            settings: settings.clone(),
+        };
+        let family_expires = family_expiry(settings, now);
+        let statements = vec![
+            Statement::new(
+                "INSERT INTO refresh_token_families (family_id, client_id, user_id, created_at, expires_at, doc) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .bind(&family_id)
+            .bind(&family.client_id)
+            .bind(&family.user_id)
+            .bind(now)
+            .bind(family_expires)
+            .bind(database::doc(&family)),
+            token_insert(
+                &hash(&token),
+                &family_id,
+                now,
+                token_expiry(settings, now, family_expires),
+            ),
+            Statement::new("UPDATE authorization_codes SET family_id = ?2 WHERE code_hash = ?1")
+                .bind(code_hash)
+                .bind(&family_id),
+        ];
+        (token, statements)
+    }
+
+    /// Uses `token` for `client_id`: the first use rotates it (one
+    /// conditional statement, with the family and its person read in the
+    /// same batch), a reuse within the client's `leeway` gets a token too,
+    /// any later reuse revokes the family.
+    pub(crate) async fn rotate_refresh_token(
+        &self,
+        token: &str,
+        client_id: &str,
+        settings: &RefreshTokenSettings,
+    ) -> Result<Refreshed> {
+        let token_hash = hash(token);
+        let now = self.clock.now();
+        let rotating = settings.rotation_type == RotationType::Rotating;
+        // A rotating token is used up; a non-rotating one's idle lifetime
+        // starts again.
+        let use_it = if rotating {
+            "UPDATE refresh_tokens SET rotated_at = ?2"
+        } else {
+            "UPDATE refresh_tokens SET expires_at = ?4"
+        };
+        let mut use_it = Statement::new(format!(
+            "{use_it} WHERE token_hash = ?1 AND rotated_at IS NULL AND expires_at > ?2 \
+             AND family_id IN (SELECT family_id FROM refresh_token_families \
+               WHERE client_id = ?3 AND revoked_at IS NULL AND expires_at > ?2) \
+             RETURNING family_id"
+        ))
+        .bind(&token_hash)
+        .bind(now)
+        .bind(client_id);
+        if !rotating {
+            use_it = use_it.bind(token_expiry(settings, now, MAX_SAFE_INTEGER));
+        }
+        let mut results = self
+            .db
+            .batch(vec![
+                use_it,
+                Statement::new(
+                    "SELECT f.family_id, f.client_id, f.expires_at, f.revoked_at, f.doc, \
+                     t.rotated_at, t.expires_at AS token_expires_at \
+                     FROM refresh_tokens t JOIN refresh_token_families f ON f.family_id = t.family_id \
+                     WHERE t.token_hash = ?1",
+                )
+                .bind(&token_hash),
+                Statement::new(
+                    "SELECT u.doc, u.version, u.logins_count, u.last_login FROM users u WHERE u.user_id = \
+                     (SELECT f.user_id FROM refresh_tokens t JOIN refresh_token_families f \
+                      ON f.family_id = t.family_id WHERE t.token_hash = ?1)",
+                )
+                .bind(&token_hash),
+            ])
+            .await?
+            .into_iter();
+        let used = !results.next().unwrap_or_default().is_empty();
+        let Some(row) = results.next().unwrap_or_default().into_iter().next() else {
+            return Err(invalid_grant("The refresh token is invalid"));
+        };
+        let row: FamilyRow = database::decode(row)?;
+        if row.client_id != client_id {
+            return Err(invalid_grant(
+                "The refresh token was issued to another client",
+            ));
+        }
+        if row.revoked_at.is_some() {
+            return Err(invalid_grant("The refresh token has been revoked"));
+        }
+        if row.expires_at <= now || (!used && row.token_expires_at <= now) {
+            return Err(invalid_grant("The refresh token has expired"));
+        }
+        if !used {
+            // Rotated before: within the reuse interval it still gets a
+            // token; after it, this is a reuse, and the family ends.
+            let rotated_at = row.rotated_at.unwrap_or(now);
+            if now.saturating_sub(rotated_at) > settings.leeway {
+                self.revoke_family(&row.family_id, now).await?;
+                return Err(invalid_grant(
+                    "The refresh token was already used; every token of its sign-in is revoked",
+                ));
+            }
+        }
+        let family: FamilyRecord = serde_json::from_str(&row.doc)
+            .map_err(|err| Error::unavailable(format!("corrupt refresh token family: {err}")))?;
+        let user = match results.next().unwrap_or_default().into_iter().next() {
+            Some(row) => {
+                let row: UserRow = database::decode(row)?;
+                let mut user: UserRecord = database::Versioned {
+                    doc: row.doc,
+                    version: row.version,
+                }
+                .record()?;
+                user.logins_count = row.logins_count;
+                user.last_login = row.last_login;
+                Some(user)
+            }
+            None => None,
+        };
+        let user = match user {
+            Some(user) if !user.blocked && user.session_epoch == family.session_epoch => user,
+            _ => {
+                self.revoke_family(&row.family_id, now).await?;
+                return Err(invalid_grant(
+                    "The user was blocked, changed password or was deleted since signing in",
+                ));
+            }
+        };
+        let next = if rotating {
+            let token = random::token(self.rng, TOKEN_BYTES);
+            database::run(
+                self.db,
+                vec![token_insert(
+                    &hash(&token),
+                    &row.family_id,
+                    now,
+                    token_expiry(settings, now, row.expires_at),
+                )],
+            )
+            .await?;
+            Some(token)
+        } else {
+            None
+        };
+        Ok(Refreshed { family, user, next })
+    }
+
+    /// Ends a family: none of its tokens works again.
+    pub(crate) async fn revoke_family(&self, family_id: &str, now: u64) -> Result<()> {
+        database::run(
+            self.db,
+            vec![Statement::new(
+                "UPDATE refresh_token_families SET revoked_at = ?2 WHERE family_id = ?1 AND revoked_at IS NULL",
+            )
+            .bind(family_id)
+            .bind(now)],
+        )
+        .await
+    }
+
+    /// `POST /oauth/revoke` (RFC 7009) for a refresh token: its family ends.
+    /// A token nobody issued is revoked already (§2.2: still a success); one
+    /// issued to another client is refused.
+    pub(crate) async fn revoke_refresh_token(&self, token: &str, client_id: &str) -> Result<()> {
+        #[derive(Deserialize)]
+        struct Owner {
+            family_id: String,
+            client_id: String,
+        }
+        let owner: Option<Owner> = database::first(
+            self.db,
+            Statement::new(
+                "SELECT f.family_id, f.client_id FROM refresh_tokens t \
+                 JOIN refresh_token_families f ON f.family_id = t.family_id WHERE t.token_hash = ?1",
+            )
+            .bind(hash(token)),
+        )
+        .await?;
+        match owner {
+            None => Ok(()),
+            Some(owner) if owner.client_id != client_id => Err(Error::oauth(
+                400,
+                OAuthErrorCode::InvalidRequest,
+                "The token was not issued to this client",
+            )),
+            Some(owner) => self.revoke_family(&owner.family_id, self.clock.now()).await,
+        }
+    }
+
+    /// The scheduled task's part: deletes families that ended (expired, or
+    /// revoked a day ago) with their tokens, at most [`CLEANUP_BATCH`].
+    pub async fn delete_ended_refresh_tokens(&self) -> Result<usize> {
+        let now = self.clock.now();
+        let ended = "SELECT family_id FROM refresh_token_families \
+                     WHERE expires_at <= ?1 OR revoked_at <= ?2 ORDER BY family_id LIMIT ?3";
+        let rows = self
+            .db
+            .batch(vec![
+                Statement::new(format!(
+                    "DELETE FROM refresh_tokens WHERE family_id IN ({ended})"
+                ))
+                .bind(now)
+                .bind(now.saturating_sub(24 * 3600))
+                .bind(CLEANUP_BATCH),
+                Statement::new(format!(
+                    "DELETE FROM refresh_token_families WHERE family_id IN ({ended}) RETURNING 1 AS n"
+                ))
+                .bind(now)
+                .bind(now.saturating_sub(24 * 3600))
+                .bind(CLEANUP_BATCH),
+            ])
+            .await?;
+        Ok(rows.get(1).map_or(0, Vec::len))
+    }
+}
