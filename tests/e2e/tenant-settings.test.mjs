@@ -74,6 +74,7 @@ test('an admin reads the settings of a new tenant and sees the defaults', async 
     client_secret_rotation_grace_period: 0,
     default_audience: '',
     allow_organization_name_in_authentication_api: false,
+    actions_allowed_hosts: [],
   });
 });
 
@@ -90,6 +91,7 @@ test('an admin names the tenant and sets its support email', async () => {
     client_secret_rotation_grace_period: 0,
     default_audience: '',
     allow_organization_name_in_authentication_api: false,
+    actions_allowed_hosts: [],
   };
   assert.deepEqual(res.body, expected, 'the PATCH answers the merged settings');
   assert.deepEqual(await readSettings(), expected);
