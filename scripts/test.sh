@@ -33,7 +33,7 @@ EDGE_TENANT_PREBUILT=0 bash scripts/build.sh
 step "deploy bundles (wrangler deploy --dry-run: the tenant, and its actions runner)"
 rm -rf target/deploy-dry-run target/deploy-dry-run-runner
 EDGE_TENANT_PREBUILT=1 node_modules/.bin/wrangler deploy --dry-run --outdir target/deploy-dry-run
-node_modules/.bin/wrangler deploy --dry-run -c worker/actions-runner/wrangler.toml --outdir target/deploy-dry-run-runner
+node_modules/.bin/wrangler deploy --dry-run -c worker/actions-runner/wrangler.toml --outdir "$PWD/target/deploy-dry-run-runner"
 
 step "size budgets (Worker <= 1 MiB gzip; first load: sample client <= 200 KiB, Dashboard <= 250 KiB gzip, held under 284 KiB)"
 node scripts/check-sizes.mjs
