@@ -33,14 +33,16 @@ CREATE INDEX refresh_token_families_by_user ON refresh_token_families (user_id);
 CREATE INDEX refresh_token_families_by_expiry ON refresh_token_families (expires_at);
 
 -- Each refresh token of a family: `expires_at` is its idle lifetime;
--- `rotated_at` is set when it was exchanged for the next one (once, by a
--- conditional update), after which presenting it again outside the reuse
+-- `rotated_at` is set when it was exchanged for the next one, whose hash
+-- is `successor_hash` (once, by a conditional update that the successor's
+-- insert depends on), after which presenting it again outside the reuse
 -- interval revokes the family.
 CREATE TABLE refresh_tokens (
     token_hash TEXT PRIMARY KEY,
     family_id TEXT NOT NULL REFERENCES refresh_token_families (family_id),
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
-    rotated_at INTEGER
+    rotated_at INTEGER,
+    successor_hash TEXT
 );
 CREATE INDEX refresh_tokens_by_family ON refresh_tokens (family_id);

@@ -217,10 +217,12 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 "The refresh token is invalid",
             ));
         }
-        let refreshed = self
-            .rotate_refresh_token(token, &client.client_id, &client.refresh_token)
+        // Everything that can refuse the request comes before the token is
+        // used: a refused refresh leaves it as it was.
+        let presented = self
+            .check_refresh_token(token, &client.client_id, &client.refresh_token)
             .await?;
-        let family = &refreshed.family;
+        let family = &presented.family;
         let granted = Scope::of_trusted(&family.scope);
         let scope = match requested {
             None => granted,
@@ -239,11 +241,26 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 requested
             }
         };
+        // A refresh token is for the API it was granted for; naming
+        // another is refused rather than answered with a token for the
+        // first.
+        if let Some(asked) = request.audience.as_deref() {
+            if family.audience.as_deref() != Some(asked) {
+                return Err(Error::oauth(
+                    400,
+                    OAuthErrorCode::InvalidRequest,
+                    format!(
+                        "The refresh token was not granted for the API {}",
+                        echo(asked)
+                    ),
+                ));
+            }
+        }
         let api = self.granted_api(family.audience.as_deref()).await?;
         let minted = self
             .mint_user_tokens(UserTokens {
                 client: &client,
-                user: &refreshed.user,
+                user: &presented.user,
                 scope: &scope,
                 api: api.as_ref(),
                 max_lifetime: u64::MAX,
@@ -256,6 +273,9 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 id_token: scope.contains("openid"),
             })
             .await?;
+        let next = self
+            .use_refresh_token(&presented, &client.refresh_token)
+            .await?;
         let (access_token, expires_in) = minted.access_token.expect("an access token was asked");
         Ok(TokenResponse {
             access_token,
@@ -263,7 +283,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             expires_in,
             scope: (!scope.is_empty()).then(|| scope.to_string()),
             id_token: minted.id_token,
-            refresh_token: refreshed.next,
+            refresh_token: next,
         })
     }
 

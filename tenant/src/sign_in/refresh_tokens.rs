@@ -5,10 +5,13 @@
 //! replaced by the next (rotation). Tokens are opaque, 32 random bytes,
 //! stored as their SHA-256. A token is good until its idle lifetime ends,
 //! within the family's absolute lifetime (the client's `refresh_token`
-//! settings, Auth0's names). Using one is one conditional statement
-//! ([`Tenant::rotate_refresh_token`]); presenting one already rotated
-//! within the client's reuse interval (`leeway`) gets another, after it
-//! revokes the whole family: reuse is how a stolen token shows. A family
+//! settings, Auth0's names). A refresh reads the token first and writes
+//! only once the request is known to succeed
+//! ([`Tenant::check_refresh_token`], [`Tenant::use_refresh_token`]): using
+//! one is one conditional statement, with its successor stored only if that
+//! statement marked it. Presenting one already rotated within the client's
+//! reuse interval (`leeway`) gets another, after it revokes the whole
+//! family: reuse is how a stolen token shows. A family
 //! also ends when the person is blocked, changes password or is deleted,
 //! when its code is replayed, and at `POST /oauth/revoke`.
 
@@ -50,13 +53,16 @@ pub struct FamilyRecord {
     pub settings: RefreshTokenSettings,
 }
 
-/// A refresh token that was used: its family, its person as they are now,
-/// and the token to use next (none when the client's tokens do not
-/// rotate: the same one goes on working).
-pub struct Refreshed {
+/// A refresh token checked, not yet used: its family and its person as
+/// they are now.
+pub struct Presented {
+    token_hash: String,
+    family_id: String,
+    family_expires_at: u64,
+    /// Rotated before, within the reuse interval: it gets a sibling.
+    reuse: bool,
     pub family: FamilyRecord,
     pub user: UserRecord,
-    pub next: Option<String>,
 }
 
 pub(crate) fn hash(token: &str) -> String {
@@ -65,6 +71,17 @@ pub(crate) fn hash(token: &str) -> String {
 
 fn invalid_grant(description: &str) -> Error {
     Error::oauth(400, OAuthErrorCode::InvalidGrant, description)
+}
+
+fn already_used() -> Error {
+    invalid_grant("The refresh token was already used; every token of its sign-in is revoked")
+}
+
+/// Whether a token rotated at `rotated_at` may still be used at `now`: only
+/// within a reuse interval the client set (`leeway`, seconds); with none,
+/// every reuse counts as theft.
+fn within_reuse_interval(settings: &RefreshTokenSettings, rotated_at: u64, now: u64) -> bool {
+    settings.leeway > 0 && now.saturating_sub(rotated_at) <= settings.leeway
 }
 
 /// When a token issued at `now` stops being usable: its idle lifetime,
@@ -169,42 +186,23 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         (token, statements)
     }
 
-    /// Uses `token` for `client_id`: the first use rotates it (one
-    /// conditional statement, with the family and its person read in the
-    /// same batch), a reuse within the client's `leeway` gets a token too,
-    /// any later reuse revokes the family.
-    pub(crate) async fn rotate_refresh_token(
+    /// Checks `token` for `client_id`, writing nothing unless it finds a
+    /// reuse: the token, its family and its person in one round trip. A
+    /// token rotated before gets through only within the client's reuse
+    /// interval (`leeway`); any other reuse revokes the family. The caller
+    /// checks what it asks of the grant, then uses the token with
+    /// [`Self::use_refresh_token`], so a refused request never uses it up.
+    pub(crate) async fn check_refresh_token(
         &self,
         token: &str,
         client_id: &str,
         settings: &RefreshTokenSettings,
-    ) -> Result<Refreshed> {
+    ) -> Result<Presented> {
         let token_hash = hash(token);
         let now = self.clock.now();
-        let rotating = settings.rotation_type == RotationType::Rotating;
-        // A rotating token is used up; a non-rotating one's idle lifetime
-        // starts again.
-        let use_it = if rotating {
-            "UPDATE refresh_tokens SET rotated_at = ?2"
-        } else {
-            "UPDATE refresh_tokens SET expires_at = ?4"
-        };
-        let mut use_it = Statement::new(format!(
-            "{use_it} WHERE token_hash = ?1 AND rotated_at IS NULL AND expires_at > ?2 \
-             AND family_id IN (SELECT family_id FROM refresh_token_families \
-               WHERE client_id = ?3 AND revoked_at IS NULL AND expires_at > ?2) \
-             RETURNING family_id"
-        ))
-        .bind(&token_hash)
-        .bind(now)
-        .bind(client_id);
-        if !rotating {
-            use_it = use_it.bind(token_expiry(settings, now, MAX_SAFE_INTEGER));
-        }
         let mut results = self
             .db
             .batch(vec![
-                use_it,
                 Statement::new(
                     "SELECT f.family_id, f.client_id, f.expires_at, f.revoked_at, f.doc, \
                      t.rotated_at, t.expires_at AS token_expires_at \
@@ -221,7 +219,6 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             ])
             .await?
             .into_iter();
-        let used = !results.next().unwrap_or_default().is_empty();
         let Some(row) = results.next().unwrap_or_default().into_iter().next() else {
             return Err(invalid_grant("The refresh token is invalid"));
         };
@@ -234,20 +231,17 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         if row.revoked_at.is_some() {
             return Err(invalid_grant("The refresh token has been revoked"));
         }
-        if row.expires_at <= now || (!used && row.token_expires_at <= now) {
+        if row.expires_at <= now || row.token_expires_at <= now {
             return Err(invalid_grant("The refresh token has expired"));
         }
-        if !used {
-            // Rotated before: within the reuse interval it still gets a
-            // token; after it, this is a reuse, and the family ends.
-            let rotated_at = row.rotated_at.unwrap_or(now);
-            if now.saturating_sub(rotated_at) > settings.leeway {
+        let reuse = match row.rotated_at {
+            None => false,
+            Some(rotated_at) if within_reuse_interval(settings, rotated_at, now) => true,
+            Some(_) => {
                 self.revoke_family(&row.family_id, now).await?;
-                return Err(invalid_grant(
-                    "The refresh token was already used; every token of its sign-in is revoked",
-                ));
+                return Err(already_used());
             }
-        }
+        };
         let family: FamilyRecord = serde_json::from_str(&row.doc)
             .map_err(|err| Error::unavailable(format!("corrupt refresh token family: {err}")))?;
         let user = match results.next().unwrap_or_default().into_iter().next() {
@@ -273,23 +267,101 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 ));
             }
         };
-        let next = if rotating {
-            let token = random::token(self.rng, TOKEN_BYTES);
-            database::run(
-                self.db,
-                vec![token_insert(
-                    &hash(&token),
-                    &row.family_id,
-                    now,
-                    token_expiry(settings, now, row.expires_at),
-                )],
-            )
+        Ok(Presented {
+            token_hash,
+            family_id: row.family_id,
+            family_expires_at: row.expires_at,
+            reuse,
+            family,
+            user,
+        })
+    }
+
+    /// Uses a checked token: rotating, it is marked used and its successor
+    /// stored, in one round trip whose insert depends on the mark (two
+    /// requests racing with one token: one wins, the other is a reuse);
+    /// within the reuse interval a sibling is stored; non-rotating, its
+    /// idle lifetime starts again. Returns the token to use next, if any.
+    pub(crate) async fn use_refresh_token(
+        &self,
+        presented: &Presented,
+        settings: &RefreshTokenSettings,
+    ) -> Result<Option<String>> {
+        let now = self.clock.now();
+        if settings.rotation_type == RotationType::NonRotating {
+            let renewed = self
+                .db
+                .batch(vec![Statement::new(
+                    "UPDATE refresh_tokens SET expires_at = ?2 WHERE token_hash = ?1 \
+                     AND family_id IN (SELECT family_id FROM refresh_token_families \
+                       WHERE family_id = ?3 AND revoked_at IS NULL) RETURNING family_id",
+                )
+                .bind(&presented.token_hash)
+                .bind(token_expiry(settings, now, presented.family_expires_at))
+                .bind(&presented.family_id)])
+                .await?;
+            return if renewed.iter().any(|rows| !rows.is_empty()) {
+                Ok(None)
+            } else {
+                Err(invalid_grant("The refresh token has been revoked"))
+            };
+        }
+        let next = random::token(self.rng, TOKEN_BYTES);
+        let next_hash = hash(&next);
+        let expires_at = token_expiry(settings, now, presented.family_expires_at);
+        let live_family =
+            "SELECT 1 FROM refresh_token_families WHERE family_id = ?2 AND revoked_at IS NULL";
+        if !presented.reuse {
+            let rows = self
+                .db
+                .batch(vec![
+                    Statement::new(format!(
+                        "UPDATE refresh_tokens SET rotated_at = ?3, successor_hash = ?4 \
+                         WHERE token_hash = ?1 AND rotated_at IS NULL AND EXISTS ({live_family}) \
+                         RETURNING token_hash"
+                    ))
+                    .bind(&presented.token_hash)
+                    .bind(&presented.family_id)
+                    .bind(now)
+                    .bind(&next_hash),
+                    Statement::new(
+                        "INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) \
+                         SELECT ?1, ?2, ?3, ?4 WHERE EXISTS \
+                         (SELECT 1 FROM refresh_tokens WHERE token_hash = ?5 AND successor_hash = ?1)",
+                    )
+                    .bind(&next_hash)
+                    .bind(&presented.family_id)
+                    .bind(now)
+                    .bind(expires_at)
+                    .bind(&presented.token_hash),
+                ])
+                .await?;
+            if rows.first().is_some_and(|rows| !rows.is_empty()) {
+                return Ok(Some(next));
+            }
+            // Another request used it first (or the family ended since the
+            // check): a reuse, judged as any other.
+            if !within_reuse_interval(settings, now, now) {
+                self.revoke_family(&presented.family_id, now).await?;
+                return Err(already_used());
+            }
+        }
+        let stored = self
+            .db
+            .batch(vec![Statement::new(format!(
+                "INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) \
+                 SELECT ?1, ?2, ?3, ?4 WHERE EXISTS ({live_family}) RETURNING token_hash"
+            ))
+            .bind(&next_hash)
+            .bind(&presented.family_id)
+            .bind(now)
+            .bind(expires_at)])
             .await?;
-            Some(token)
+        if stored.iter().any(|rows| !rows.is_empty()) {
+            Ok(Some(next))
         } else {
-            None
-        };
-        Ok(Refreshed { family, user, next })
+            Err(invalid_grant("The refresh token has been revoked"))
+        }
     }
 
     /// Ends a family: none of its tokens works again.

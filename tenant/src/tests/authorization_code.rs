@@ -327,6 +327,70 @@ fn refresh_tokens_rotate_and_a_reuse_after_the_interval_revokes_the_family() {
 }
 
 #[test]
+fn a_refused_refresh_does_not_use_the_token_up() {
+    let (world, client_id, _) = setup();
+    let (code, _) = code_for(&world, &code_query(&client_id, &[]));
+    let rt = redeem(&world, &client_id, &code, Some(VERIFIER))
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    let widened = token(
+        &world,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", client_id.as_str()),
+            ("refresh_token", rt.as_str()),
+            ("scope", "openid write:notes"),
+        ],
+    );
+    assert!(
+        matches!(
+            widened,
+            Err(Error::OAuth {
+                code: OAuthErrorCode::InvalidScope,
+                ..
+            })
+        ),
+        "{widened:?}"
+    );
+    let elsewhere = token(
+        &world,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", client_id.as_str()),
+            ("refresh_token", rt.as_str()),
+            ("audience", "https://another.example/"),
+        ],
+    );
+    assert_eq!(elsewhere.unwrap_err().status(), 400, "another API");
+    let other = people::create_spa(&world);
+    assert!(refresh(&world, &other, &rt).is_err());
+    // Neither refusal used it: it rotates now, and its successor works.
+    let next = refresh(&world, &client_id, &rt)
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    refresh(&world, &client_id, &next).unwrap();
+}
+
+#[test]
+fn without_a_reuse_interval_even_an_immediate_reuse_revokes_the_family() {
+    let (world, client_id, _) = setup();
+    let (code, _) = code_for(&world, &code_query(&client_id, &[]));
+    let rt1 = redeem(&world, &client_id, &code, Some(VERIFIER))
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    let rt2 = refresh(&world, &client_id, &rt1)
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    // The same second: no leeway, so a reuse all the same.
+    assert!(invalid_grant(refresh(&world, &client_id, &rt1)).contains("already used"));
+    assert!(invalid_grant(refresh(&world, &client_id, &rt2)).contains("revoked"));
+}
+
+#[test]
 fn within_the_reuse_interval_an_old_token_still_works() {
     let (world, client_id, _) = setup();
     block_on(world.tenant().update_client(
