@@ -117,6 +117,45 @@ before(async () => {
   // What the routes that add would add.
   target.spareGrant = await createGrant(tenant, admin, (await createM2MClient(tenant, admin)).client_id, provisioned.resourceServer.identifier, ['read:things']);
   target.spareUser = (await createUser(tenant, admin)).user;
+  // An action, deployed, and an execution: what the Actions routes act on.
+  // The execution is a failed run of another action, bound only while one
+  // throwaway client asks for a token.
+  const CE = { id: 'credentials-exchange', version: 'v2' };
+  const createAction = async (code) => {
+    const res = await api(tenant, admin, 'POST', '/api/v2/actions/actions', { name: randomName('target'), supported_triggers: [CE], code, deploy: true });
+    assert.equal(res.status, 201, res.text);
+    return res.body;
+  };
+  const bind = async (actions) => {
+    const res = await api(tenant, admin, 'PATCH', '/api/v2/actions/triggers/credentials-exchange/bindings', {
+      bindings: actions.map((action) => ({ ref: { type: 'action_id', value: action.id } })),
+    });
+    assert.equal(res.status, 200, res.text);
+  };
+  target.action = await createAction('exports.onExecuteCredentialsExchange = async (event, api) => {};\n');
+  target.actionVersion = target.action.deployed_version;
+  const throwaway = await createM2MClient(tenant, admin);
+  await createGrant(tenant, admin, throwaway.client_id, provisioned.resourceServer.identifier, ['read:things']);
+  const failing = await createAction(`exports.onExecuteCredentialsExchange = async (event) => {
+    if (event.client.client_id === ${JSON.stringify(throwaway.client_id)}) throw new Error('failed on purpose');
+  };\n`);
+  try {
+    await bind([failing]);
+    const failed = await tokenRequest(tenant.baseUrl, {
+      form: { grant_type: 'client_credentials', client_id: throwaway.client_id, client_secret: throwaway.client_secret, audience: provisioned.resourceServer.identifier },
+    });
+    assert.equal(failed.status, 500, failed.text);
+    target.executionId = /see execution ([0-9a-f]{32})$/.exec(failed.body.error_description)[1];
+  } finally {
+    await bind([]);
+  }
+  for (let attempt = 0; ; attempt += 1) {
+    // Written after the response it belongs to.
+    const res = await api(tenant, admin, 'GET', `/api/v2/actions/executions/${target.executionId}`);
+    if (res.status === 200) break;
+    assert.ok(attempt < 50, `the execution is written: ${res.text}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   const logs = await api(tenant, admin, 'GET', '/api/v2/logs?per_page=1');
   assert.equal(logs.status, 200, logs.text);
   target.logId = logs.body[0].log_id;
@@ -225,7 +264,30 @@ const ROUTES = () => [
   ['DELETE', `/api/v2/organizations/${target.organization.id}/members`, { members: [target.user.user_id] }, 'delete:organization_members'],
   ['GET', userPath(target.user.user_id, '/organizations'), undefined, 'read:organizations'],
   ['GET', `/api/v2/client-grants/${target.grant.id}/organizations`, undefined, 'read:organization_client_grants'],
+  ['GET', '/api/v2/actions/actions', undefined, 'read:actions'],
+  ['POST', '/api/v2/actions/actions', { name: randomName('pwned'), supported_triggers: [{ id: 'credentials-exchange', version: 'v2' }], code: OWNING_ACTION, deploy: true }, 'create:actions'],
+  ['GET', `/api/v2/actions/actions/${target.action.id}`, undefined, 'read:actions'],
+  ['PATCH', `/api/v2/actions/actions/${target.action.id}`, { code: OWNING_ACTION, secrets: [{ name: 'PWNED', value: 'pwned' }] }, 'update:actions'],
+  ['DELETE', `/api/v2/actions/actions/${target.action.id}?force=true`, undefined, 'delete:actions'],
+  ['POST', `/api/v2/actions/actions/${target.action.id}/deploy`, undefined, 'update:actions'],
+  ['POST', `/api/v2/actions/actions/${target.action.id}/test`, { payload: { client: { client_id: target.client.client_id } } }, 'update:actions'],
+  ['GET', `/api/v2/actions/actions/${target.action.id}/versions`, undefined, 'read:actions'],
+  ['GET', `/api/v2/actions/actions/${target.action.id}/versions/${target.actionVersion.id}`, undefined, 'read:actions'],
+  ['POST', `/api/v2/actions/actions/${target.action.id}/versions/${target.actionVersion.id}/deploy`, { update_draft: true }, 'update:actions'],
+  ['GET', '/api/v2/actions/triggers', undefined, 'read:actions'],
+  ['GET', '/api/v2/actions/triggers/credentials-exchange/bindings', undefined, 'read:actions'],
+  ['PATCH', '/api/v2/actions/triggers/credentials-exchange/bindings', { bindings: [{ ref: { type: 'action_id', value: target.action.id } }] }, 'update:actions'],
+  ['GET', `/api/v2/actions/executions/${target.executionId}`, undefined, 'read:actions'],
 ];
+
+/** What an attacker would deploy: a claim in every token. */
+const OWNING_ACTION = "exports.onExecuteCredentialsExchange = async (event, api) => { api.accessToken.setCustomClaim('https://evil.example/owned', true); };";
+
+/** The most bytes a route's body may have: 256 KiB for an action's creation, change and test, 64 KiB for every other. */
+function bodyLimit(method, path) {
+  const actionCode = /^\/api\/v2\/actions\/actions(\/[^/]+(\/test)?)?$/.test(path) && ['POST', 'PATCH'].includes(method);
+  return (actionCode ? 256 : 64) * 1024;
+}
 
 /** Everything the routes could change, read with the bootstrap token. */
 async function snapshot() {
@@ -245,6 +307,11 @@ async function snapshot() {
     `/api/v2/organizations/${target.organization.id}/client-grants`,
     `/api/v2/organizations/${target.organization.id}/members`,
     userPath(target.spareUser.user_id, '/organizations'),
+    '/api/v2/actions/actions?per_page=100',
+    `/api/v2/actions/actions/${target.action.id}`,
+    `/api/v2/actions/actions/${target.action.id}/versions`,
+    '/api/v2/actions/triggers/credentials-exchange/bindings',
+    '/api/v2/actions/triggers/post-login/bindings',
   ];
   const state = {};
   for (const path of reads) {
@@ -280,7 +347,7 @@ async function call(token, [method, path, body]) {
 // ---------------------------------------------------------------------------
 
 test('the route table covers every scope of the Management API', () => {
-  assert.equal(ROUTES().length, 44);
+  assert.equal(ROUTES().length, 58);
   assert.deepEqual([...new Set(ROUTES().map((r) => r[3]))].sort(), [...MANAGEMENT_SCOPES].sort());
 });
 
@@ -514,12 +581,13 @@ test('an oversized body streamed without a Content-Length is 413 on every route 
   const before = await snapshot();
   const encoder = new TextEncoder();
   for (const [method, path, body] of ROUTES().filter((route) => route[2] !== undefined)) {
-    // Valid JSON at first, so the route starts reading it.
+    // Valid JSON at first, so the route starts reading it; 32 KiB past its limit.
     const start = `${JSON.stringify(body).slice(0, -1)},"padding":"`;
+    const size = bodyLimit(method, path) + 32 * 1024;
     let sent = 0;
     const stream = new ReadableStream({
       pull(controller) {
-        if (sent >= 96 * 1024) return controller.close();
+        if (sent >= size) return controller.close();
         const piece = sent === 0 ? start : 'x'.repeat(8 * 1024);
         sent += piece.length;
         controller.enqueue(encoder.encode(piece));

@@ -30,6 +30,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 
 import {
+  api,
   appConfig,
   authorizeQuery,
   basicAuthorization,
@@ -67,8 +68,11 @@ const doc = JSON.parse(documentText);
 const DOC_ID = 'https://edge-tenant.invalid/openapi.json';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
-/** No endpoint reads more than this (tenant::management::MAX_BODY_BYTES). */
+/** No endpoint reads more than this (tenant::management::MAX_BODY_BYTES), but
+ * an action's creation, change and test: four times it (MAX_ACTION_BODY_BYTES). */
 const MAX_BODY_BYTES = 64 * 1024;
+/** A well-formed id (a UUID) of no action or version. */
+const NO_SUCH_UUID = '00000000-0000-4000-8000-000000000000';
 /** Statuses a healthy tenant cannot be made to answer: the store failing. */
 const UNREACHABLE_STATUSES = new Set(['503']);
 
@@ -693,21 +697,40 @@ test('every Management API operation: 401 without a token, 403 without its scope
     assert.equal(forbidden.body.errorCode, 'insufficient_scope', `${op.id} needs ${scope}`);
     assert.match(forbidden.body.message, new RegExp(scope));
     // With only the documented scope: past authorization. No body, an
-    // unknown id: nothing changes (415, 404, 400 or a listing).
+    // unknown id: nothing changes (415, 404, 400 or a listing). A body the
+    // operation may do without (a roll back's) is not one it lacks.
     const allowed = await call(op.id, { path: pathname, token: only.get(scope) });
     assert.ok(![401, 403].includes(allowed.status), `${op.id} with ${scope} alone: ${allowed.status} ${allowed.text}`);
-    if (op.operation.requestBody) assert.equal(allowed.status, 415, `${op.id}: a body that is not JSON`);
+    if (op.operation.requestBody?.required) assert.equal(allowed.status, 415, `${op.id}: a body that is not JSON`);
     else if (op.template.includes('{')) assert.equal(allowed.status, 404, `${op.id}: an unknown id`);
     else if (op.template === '/api/v2/users-by-email') assert.equal(allowed.status, 400, `${op.id}: no email`);
     else assert.equal(allowed.status, 200, `${op.id}: a listing`);
   }
 });
 
-test('every Management API operation with a body refuses one over 64 KiB (413)', async () => {
+/** The most bytes an operation's body may have, as its 413 response says. */
+function bodyLimit(op) {
+  const { node } = deref(op.operation.responses['413'], `${op.pointer}/responses/413`);
+  const limit = /exceeds (\d+) bytes/.exec(node?.description ?? '');
+  assert.ok(limit, `${op.id}: its 413 names the limit (${node?.description})`);
+  return Number(limit[1]);
+}
+
+test('every Management API operation with a body refuses one over its limit (413): 64 KiB, 256 KiB for an action\'s code', async () => {
+  const limits = new Map();
   for (const op of managementOps().filter((o) => o.operation.requestBody)) {
-    const res = await call(op.id, { path: concrete(op, 'nonexistent-id'), token: admin, raw: tooLarge(), contentType: 'application/json', status: 413 });
+    const limit = bodyLimit(op);
+    limits.set(op.id, limit);
+    const res = await call(op.id, { path: concrete(op, 'nonexistent-id'), token: admin, raw: 'x'.repeat(limit + 1024), contentType: 'application/json', status: 413 });
     assert.equal(res.body.errorCode, 'payload_too_large');
+    assert.match(res.body.message, new RegExp(`exceeds ${limit} bytes`));
   }
+  // Just under the limit, a body is read: the code of an action may be 100 kB.
+  for (const [operationId, pathname] of [['createAction', '/api/v2/actions/actions'], ['testAction', '/api/v2/actions/actions/nonexistent-id/test']]) {
+    const res = await call(operationId, { path: pathname, token: admin, raw: JSON.stringify({ padding: 'x'.repeat(limits.get(operationId) - 100) }), contentType: 'application/json' });
+    assert.ok([400, 404].includes(res.status), `${operationId}: ${res.status} ${res.text.slice(0, 200)}`);
+  }
+  assert.deepEqual([...new Set(limits.values())].sort((a, b) => a - b), [MAX_BODY_BYTES, 4 * MAX_BODY_BYTES]);
 });
 
 test('Management API: updates of unknown ids answer 404', async () => {
@@ -722,6 +745,10 @@ test('Management API: updates of unknown ids answer 404', async () => {
     ['createOrganizationClientGrant', '/api/v2/organizations/org_0000000000000000/client-grants', { grant_id: 'cgr_0000000000000000' }],
     ['addOrganizationMembers', '/api/v2/organizations/org_0000000000000000/members', { members: ['auth0|000000000000000000000000'] }],
     ['removeOrganizationMembers', '/api/v2/organizations/org_0000000000000000/members', { members: ['auth0|000000000000000000000000'] }],
+    ['updateAction', `/api/v2/actions/actions/${NO_SUCH_UUID}`, {}],
+    ['testAction', `/api/v2/actions/actions/${NO_SUCH_UUID}/test`, { payload: {} }],
+    ['rollBackAction', `/api/v2/actions/actions/${NO_SUCH_UUID}/versions/${NO_SUCH_UUID}/deploy`, { update_draft: false }],
+    ['updateTriggerBindings', '/api/v2/actions/triggers/pre-user-registration/bindings', { bindings: [] }],
   ]) {
     await call(operationId, { path: pathname, token: admin, json, status: 404 });
   }
@@ -1002,6 +1029,231 @@ test('the token endpoint acts for an organization as the grant allows: org_id, o
   // The client's default organization, where the grant requires one.
   await call('updateClient', { path: `/api/v2/clients/${client.client_id}`, token: admin, json: { default_organization: { organization_id: organization.id, flows: ['client_credentials'] } }, status: 200 });
   assert.equal((await claims(await call('requestToken', { form: form(), status: 200 }))).org_id, organization.id);
+});
+
+const CREDENTIALS_EXCHANGE = { id: 'credentials-exchange', version: 'v2' };
+const POST_LOGIN = { id: 'post-login', version: 'v3' };
+
+/** Binds exactly these actions to `trigger` (outside the table: set-up and clean-up). */
+async function bindOnly(trigger, actions) {
+  const res = await api(tenant, admin, 'PATCH', `/api/v2/actions/triggers/${trigger}/bindings`, {
+    bindings: actions.map((action) => ({ ref: { type: 'action_id', value: action.id } })),
+  });
+  assert.equal(res.status, 200, res.text);
+}
+
+/** An execution, once written (after the response it belongs to). */
+async function executionWritten(id) {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const res = await api(tenant, admin, 'GET', `/api/v2/actions/executions/${id}`);
+    if (res.status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.fail(`execution ${id} was never written`);
+}
+
+test('Management API: actions, their versions, the test endpoint, triggers and bindings', async () => {
+  const name = randomName('action');
+  const code = (n) => `exports.onExecuteCredentialsExchange = async (event, api) => {\n  api.accessToken.setCustomClaim('https://example.com/version', ${n});\n};\n`;
+  const created = await call('createAction', {
+    token: admin,
+    json: { name, supported_triggers: [CREDENTIALS_EXCHANGE], code: code(1), dependencies: [], runtime: 'node22', secrets: [{ name: 'API_KEY', value: 'value-of-the-key' }] },
+    status: 201,
+  });
+  assert.deepEqual(created.body.secrets.map((secret) => secret.name), ['API_KEY']);
+  assert.doesNotMatch(created.text, /value-of-the-key/, 'a secret is never shown');
+  assert.equal(created.body.deployed_version, undefined, 'not deployed yet');
+  assert.equal(created.body.all_changes_deployed, false);
+  const templated = await call('createAction', { token: admin, json: { name: randomName('action'), supported_triggers: [CREDENTIALS_EXCHANGE], deploy: true }, status: 201 });
+  assert.match(templated.body.code, /exports\.onExecuteCredentialsExchange/, 'a new action starts from the template');
+  assert.equal(templated.body.deployed_version.number, 1);
+  await call('createAction', { token: admin, json: { name, supported_triggers: [CREDENTIALS_EXCHANGE] }, status: 409 });
+  for (const refused of [
+    { dependencies: [{ name: 'axios', version: '1.7.0' }] },
+    { code: `// ${'x'.repeat(100 * 1024)}` },
+    { supported_triggers: [{ id: 'post-login', version: 'v2' }] },
+    { supported_triggers: [{ id: 'pre-user-registration', version: 'v2' }] },
+    { supported_triggers: [CREDENTIALS_EXCHANGE, POST_LOGIN] },
+    { runtime: 'node12' },
+    { secrets: [{ name: 'NOT-A-NAME', value: 'x' }] },
+    { secrets: [{ name: 'UNSET' }] },
+    { secrets: Array.from({ length: 21 }, (_, i) => ({ name: `S${i}`, value: 'x' })) },
+    { secrets: [{ name: 'LONG', value: 'x'.repeat(4097) }] },
+    { name: '' },
+    { name: 'x'.repeat(101) },
+    { name: '<script>' },
+    { install: true },
+  ]) {
+    await call('createAction', { token: admin, json: { name: randomName('refused'), supported_triggers: [CREDENTIALS_EXCHANGE], ...refused }, status: 400 });
+  }
+
+  const at = `/api/v2/actions/actions/${created.body.id}`;
+  await call('getAction', { path: at, token: admin, status: 200 });
+  await call('getAction', { path: `/api/v2/actions/actions/${NO_SUCH_UUID}`, token: admin, status: 404 });
+  const listed = await call('listActions', { token: admin, query: { triggerId: 'credentials-exchange', actionName: name, deployed: 'false', page: '0', per_page: '10' }, status: 200 });
+  assert.deepEqual([listed.body.total, listed.body.actions.map((a) => a.id)], [1, [created.body.id]]);
+  const deployedOnes = await call('listActions', { token: admin, query: { deployed: 'true' }, status: 200 });
+  assert.ok(deployedOnes.body.actions.some((a) => a.id === templated.body.id));
+  assert.equal((await call('listActions', { token: admin, query: { installed: 'true' }, status: 200 })).body.total, 0, 'no marketplace integrations');
+  await call('listActions', { token: admin, status: 200 });
+  await call('listActions', { token: admin, query: { deployed: 'maybe' }, status: 400 });
+  await call('listActions', { token: admin, query: { per_page: '101' }, status: 400 });
+
+  // The draft changes; a secret without a value keeps its value.
+  const changed = await call('updateAction', { path: at, token: admin, json: { code: code(2), secrets: [{ name: 'API_KEY' }, { name: 'OTHER', value: 'v' }] }, status: 200 });
+  assert.deepEqual(changed.body.secrets.map((secret) => secret.name), ['API_KEY', 'OTHER']);
+  await call('updateAction', { path: at, token: admin, json: { secrets: [{ name: 'NEVER_SET' }] }, status: 400 });
+  await call('updateAction', { path: at, token: admin, json: { runtime: 'deno' }, status: 400 });
+  await call('updateAction', { path: at, token: admin, json: { name: templated.body.name }, status: 409 });
+
+  // Deploys, versions, roll backs.
+  const first = await call('deployAction', { path: `${at}/deploy`, token: admin, status: 202 });
+  assert.deepEqual([first.body.number, first.body.deployed, first.body.code], [1, true, code(2)]);
+  await call('deployAction', { path: `/api/v2/actions/actions/${NO_SUCH_UUID}/deploy`, token: admin, status: 404 });
+  await call('updateAction', { path: at, token: admin, json: { code: code(3) }, status: 200 });
+  const second = await call('deployAction', { path: `${at}/deploy`, token: admin, status: 202 });
+  assert.equal(second.body.number, 2);
+  const versions = await call('listActionVersions', { path: `${at}/versions`, token: admin, status: 200 });
+  assert.deepEqual(versions.body.versions.map((v) => [v.number, v.deployed]), [[2, true], [1, false]]);
+  await call('listActionVersions', { path: `${at}/versions`, token: admin, query: { page: '1', per_page: '1' }, status: 200 });
+  await call('listActionVersions', { path: `${at}/versions`, token: admin, query: { per_page: '0' }, status: 400 });
+  await call('listActionVersions', { path: `/api/v2/actions/actions/${NO_SUCH_UUID}/versions`, token: admin, status: 404 });
+  const version = `${at}/versions/${first.body.id}`;
+  await call('getActionVersion', { path: version, token: admin, status: 200 });
+  await call('getActionVersion', { path: `${at}/versions/${NO_SUCH_UUID}`, token: admin, status: 404 });
+  // A roll back with no body (as Auth0's SDK sends it), `null`, or update_draft.
+  const third = await call('rollBackAction', { path: `${version}/deploy`, token: admin, status: 202 });
+  assert.deepEqual([third.body.number, third.body.code], [3, code(2)]);
+  assert.equal((await call('getAction', { path: at, token: admin, status: 200 })).body.code, code(3), 'the draft is kept');
+  await call('rollBackAction', { path: `${version}/deploy`, token: admin, raw: 'null', contentType: 'application/json', status: 202 });
+  await call('rollBackAction', { path: `${version}/deploy`, token: admin, json: { update_draft: true }, status: 202 });
+  const rolledBack = await call('getAction', { path: at, token: admin, status: 200 });
+  assert.deepEqual([rolledBack.body.code, rolledBack.body.deployed_version.number, rolledBack.body.all_changes_deployed], [code(2), 5, true]);
+  await call('rollBackAction', { path: `${version}/deploy`, token: admin, json: { update_draft: 'yes' }, status: 400 });
+  await call('rollBackAction', { path: `${at}/versions/${NO_SUCH_UUID}/deploy`, token: admin, status: 404 });
+
+  // The test endpoint runs the draft.
+  const tested = await call('testAction', { path: `${at}/test`, token: admin, json: { payload: { client: { client_id: 'probe', name: 'Probe' } } }, status: 200 });
+  assert.deepEqual(tested.body.payload.commands, [{ op: 'access_token_claim', name: 'https://example.com/version', value: 2 }]);
+  assert.equal(tested.body.payload.error, null);
+  await call('testAction', { path: `${at}/test`, token: admin, json: { payload: [] }, status: 400 });
+  await call('testAction', { path: `${at}/test`, token: admin, json: {}, status: 400 });
+
+  // Triggers and bindings.
+  const triggers = await call('listActionTriggers', { token: admin, status: 200 });
+  assert.deepEqual(triggers.body.triggers.map((t) => `${t.id}@${t.version}`).sort(), ['credentials-exchange@v2', 'post-login@v3']);
+  await call('listTriggerBindings', { path: '/api/v2/actions/triggers/credentials-exchange/bindings', token: admin, status: 200 });
+  await call('listTriggerBindings', { path: '/api/v2/actions/triggers/pre-user-registration/bindings', token: admin, status: 404 });
+  const undeployed = await call('createAction', { token: admin, json: { name: randomName('draft'), supported_triggers: [CREDENTIALS_EXCHANGE] }, status: 201 });
+  const postLogin = await call('createAction', { token: admin, json: { name: randomName('login'), supported_triggers: [POST_LOGIN], deploy: true }, status: 201 });
+  const bindings = '/api/v2/actions/triggers/credentials-exchange/bindings';
+  const ref = (action) => ({ ref: { type: 'action_id', value: action.id } });
+  for (const refused of [
+    [ref(undeployed.body)],
+    [ref(postLogin.body)],
+    [ref(templated.body), { ref: { type: 'action_name', value: templated.body.name } }],
+    Array.from({ length: 11 }, () => ref(templated.body)),
+    [{ ...ref(templated.body), secrets: [{ name: 'X', value: 'y' }] }],
+    [{ ref: { type: 'action_name', value: randomName('nobody') } }],
+    [{ ref: { type: 'action_slug', value: 'x' } }],
+  ]) {
+    await call('updateTriggerBindings', { path: bindings, token: admin, json: { bindings: refused }, status: 400 });
+  }
+  try {
+    const bound = await call('updateTriggerBindings', { path: bindings, token: admin, json: { bindings: [{ ...ref(templated.body), display_name: 'Does nothing' }, { ref: { type: 'action_name', value: name } }] }, status: 200 });
+    assert.deepEqual(bound.body.bindings.map((b) => [b.action.id, b.display_name]), [[templated.body.id, 'Does nothing'], [created.body.id, name]]);
+    // A binding named by its id keeps it.
+    const kept = await call('updateTriggerBindings', { path: bindings, token: admin, json: { bindings: [{ ref: { type: 'binding_id', value: bound.body.bindings[1].id } }] }, status: 200 });
+    assert.deepEqual(kept.body.bindings.map((b) => b.id), [bound.body.bindings[1].id]);
+    const list = await call('listTriggerBindings', { path: bindings, token: admin, status: 200 });
+    assert.equal(list.body.total, 1);
+    // Bound: deleted only with force=true.
+    await call('deleteAction', { path: at, token: admin, status: 409 });
+    await call('deleteAction', { path: at, token: admin, query: { force: 'maybe' }, status: 400 });
+    await call('deleteAction', { path: at, token: admin, query: { force: 'true' }, status: 204 });
+    assert.equal((await call('listTriggerBindings', { path: bindings, token: admin, status: 200 })).body.total, 0, 'unbound with it');
+  } finally {
+    await bindOnly('credentials-exchange', []);
+  }
+  await call('deleteAction', { path: at, token: admin, status: 404 });
+  await call('deleteAction', { path: `/api/v2/actions/actions/${templated.body.id}`, token: admin, query: { force: 'false' }, status: 204 });
+});
+
+test('the token endpoint and /authorize answer what bound actions decide; their executions', async () => {
+  const { resourceServer, client } = await provisionApiAndClient();
+  const form = { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, audience: resourceServer.identifier };
+  // Each action acts only for this test's client (or person), should another request come in meanwhile.
+  const action = async (trigger, body, guard) => {
+    const created = await call('createAction', {
+      token: admin,
+      json: {
+        name: randomName('bound'),
+        supported_triggers: [trigger],
+        code: `exports.${trigger === POST_LOGIN ? 'onExecutePostLogin' : 'onExecuteCredentialsExchange'} = async (event, api) => {\n  if (${guard}) { ${body} }\n};\n`,
+        deploy: true,
+      },
+      status: 201,
+    });
+    return created.body;
+  };
+  const ours = `event.client.client_id === ${JSON.stringify(client.client_id)}`;
+  const claim = await action(CREDENTIALS_EXCHANGE, "api.accessToken.setCustomClaim('https://example.com/tier', 'gold');", ours);
+  const deny = await action(CREDENTIALS_EXCHANGE, "api.access.deny('invalid_scope', 'No tokens for this client today');", ours);
+  const fail = await action(CREDENTIALS_EXCHANGE, "throw new Error('the database is down');", ours);
+  try {
+    await bindOnly('credentials-exchange', [claim]);
+    const issued = await call('requestToken', { form, status: 200 });
+    const claims = await call('whoami', { token: issued.body.access_token, status: 200 });
+    assert.equal(claims.body['https://example.com/tier'], 'gold');
+
+    await bindOnly('credentials-exchange', [claim, deny]);
+    const denied = await call('requestToken', { form, status: 400 });
+    assert.deepEqual(denied.body, { error: 'invalid_scope', error_description: 'No tokens for this client today' });
+
+    await bindOnly('credentials-exchange', [fail]);
+    const failed = await call('requestToken', { json: form, status: 500 });
+    assert.equal(failed.body.error, 'server_error');
+    assert.doesNotMatch(failed.text, /database is down/, 'the reason is only in the execution');
+    const id = /see execution ([0-9a-f]{32})$/.exec(failed.body.error_description)?.[1];
+    assert.ok(id, failed.text);
+    await executionWritten(id);
+    const execution = await call('getActionExecution', { path: `/api/v2/actions/executions/${id}`, token: admin, status: 200 });
+    assert.equal(execution.body.status, 'partial');
+    assert.match(execution.body.results[0].error.msg, /the database is down/);
+  } finally {
+    await bindOnly('credentials-exchange', []);
+  }
+  await call('requestToken', { form, status: 200 });
+  await call('getActionExecution', { path: `/api/v2/actions/executions/${'0'.repeat(32)}`, token: admin, status: 404 });
+  await call('getActionExecution', { path: '/api/v2/actions/executions/not-an-id', token: admin, status: 404 });
+
+  // post-login: a deny goes back to the application as access_denied.
+  const person = await createUser(tenant, admin);
+  const refuse = await action(POST_LOGIN, "api.access.deny('Not today');", `event.user.email === ${JSON.stringify(person.email)}`);
+  try {
+    await bindOnly('post-login', [refuse]);
+    const browser = new Browser(tenant);
+    const query = authorizeQuery({ response_type: 'token', client_id: app.client_id, redirect_uri: `${tenant.baseUrl}/callback`, scope: 'openid', state: 'st' });
+    const start = await browse('authorize', browser, `/authorize?${query}`, { status: 302 });
+    const page = await browse('loginPage', browser, start.location, { status: 200 });
+    const refused = await browse('loginSubmit', browser, `/u/login?${query}`, { form: { csrf: csrfField(page.text), email: person.email, password: person.password }, status: 302 });
+    const params = fragmentParams(refused.location);
+    assert.deepEqual([params.error, params.error_description, params.state, params.access_token], ['access_denied', 'Not today', 'st', undefined]);
+  } finally {
+    await bindOnly('post-login', []);
+  }
+  for (const a of [claim, deny, fail, refuse]) await api(tenant, admin, 'DELETE', `/api/v2/actions/actions/${a.id}`);
+});
+
+test('Management API: the hosts actions may fetch, a tenant setting', async () => {
+  const set = await call('updateTenantSettings', { token: admin, json: { actions_allowed_hosts: ['api.example.com', '*.example.org', '127.0.0.1:8080'] }, status: 200 });
+  assert.deepEqual(set.body.actions_allowed_hosts, ['api.example.com', '*.example.org', '127.0.0.1:8080']);
+  for (const hosts of [['API.example.com'], ['https://api.example.com'], ['example.com:0'], Array.from({ length: 21 }, (_, i) => `h${i}.example.com`)]) {
+    await call('updateTenantSettings', { token: admin, json: { actions_allowed_hosts: hosts }, status: 400 });
+  }
+  const closed = await call('updateTenantSettings', { token: admin, json: { actions_allowed_hosts: [] }, status: 200 });
+  assert.deepEqual(closed.body.actions_allowed_hosts, []);
+  assert.deepEqual((await call('getTenantSettings', { token: admin, status: 200 })).body.actions_allowed_hosts, []);
 });
 
 test('every path answers an unsupported method with 405, Allow and its family\'s error body', async () => {

@@ -15,9 +15,13 @@
 //    some query parameters and JSON body members are drawn, half of the
 //    time, from resources provisioned here, so requests reach existing
 //    clients, APIs, grants, users, log events, organizations (one of them
-//    one the M2M client's grant may act for, at the token endpoint too)
-//    and registrations, not only 404s; reads get resources that nothing
-//    deletes, writes get others.
+//    one the M2M client's grant may act for, at the token endpoint too),
+//    registrations, actions, their versions, triggers and an execution,
+//    not only 404s; reads get resources that nothing deletes, writes get
+//    others. Each trigger has an action bound that does nothing, so token
+//    requests run it; a fuzzed binding may name only those, and no fuzzed
+//    write changes them (tests/fuzz/hooks.py), so no action whose code the
+//    fuzzer wrote ever runs at the token endpoint or a sign-in.
 // 2. "anonymous": without any token or credentials at all.
 //
 // Checks (schemathesis 4.x names): not_a_server_error (no 5xx),
@@ -68,6 +72,7 @@ import {
   repoRoot,
   setDynamicRegistration,
   startTenant,
+  tokenRequest,
 } from '../e2e/harness.mjs';
 
 const SCHEMATHESIS = path.join(repoRoot, '.venv', 'bin', 'schemathesis');
@@ -191,6 +196,57 @@ async function provision(tenant) {
     );
   }
 
+  // Actions: a kept one of each trigger, deployed twice, that does nothing
+  // (what reads get, and the only actions a binding may name, see below),
+  // and a doomed one that writes change, deploy, roll back, test and delete.
+  // An execution to read: a failed run of an action that fails only for a
+  // throwaway client, bound while that client asks for a token.
+  const action = async (name, trigger, code, secrets = []) =>
+    expect(
+      await api(tenant, admin, 'POST', '/api/v2/actions/actions', { name, supported_triggers: [trigger], code, secrets, deploy: true }),
+      201,
+      'create an action',
+    );
+  const deploy = async (a) => expect(await api(tenant, admin, 'POST', `/api/v2/actions/actions/${a.id}/deploy`), 202, 'deploy an action');
+  const bind = async (trigger, actions) =>
+    expect(
+      await api(tenant, admin, 'PATCH', `/api/v2/actions/triggers/${trigger}/bindings`, {
+        bindings: actions.map((a) => ({ ref: { type: 'action_id', value: a.id } })),
+      }),
+      200,
+      `bind actions to ${trigger}`,
+    );
+  const CREDENTIALS_EXCHANGE = { id: 'credentials-exchange', version: 'v2' };
+  const POST_LOGIN = { id: 'post-login', version: 'v3' };
+  const suffix = randomAlphanumeric(8).toLowerCase();
+  const keptAction = await action(`fuzz-kept-${suffix}`, CREDENTIALS_EXCHANGE, 'exports.onExecuteCredentialsExchange = async (event, api) => {};\n', [{ name: 'KEPT', value: 'kept' }]);
+  const keptPostLogin = await action(`fuzz-kept-login-${suffix}`, POST_LOGIN, 'exports.onExecutePostLogin = async (event, api) => {};\n');
+  const doomedAction = await action(`fuzz-doomed-${suffix}`, CREDENTIALS_EXCHANGE, 'exports.onExecuteCredentialsExchange = async (event, api) => {\n  console.log(event.client?.name);\n};\n', [{ name: 'DOOMED', value: 'doomed' }]);
+  const actionVersions = {};
+  for (const a of [keptAction, doomedAction]) actionVersions[a.id] = [a.deployed_version.id, (await deploy(a)).id];
+  const throwaway = await provisionM2M(tenant, admin, scopes);
+  const failing = await action(
+    `fuzz-failing-${suffix}`,
+    CREDENTIALS_EXCHANGE,
+    `exports.onExecuteCredentialsExchange = async (event) => {\n  if (event.client.client_id === ${JSON.stringify(throwaway.client.client_id)}) throw new Error('failed on purpose');\n};\n`,
+  );
+  await bind('credentials-exchange', [failing]);
+  const failed = await tokenRequest(tenant.baseUrl, {
+    form: { grant_type: 'client_credentials', client_id: throwaway.client.client_id, client_secret: throwaway.client.client_secret, audience: throwaway.resourceServer.identifier },
+  });
+  const executionId = /see execution ([0-9a-f]{32})$/.exec(failed.body?.error_description ?? '')?.[1];
+  if (failed.status !== 500 || !executionId) throw new Error(`a failing action: expected HTTP 500 naming an execution, got ${failed.status} ${failed.text}`);
+  // Only actions that do nothing stay bound (tests/fuzz/hooks.py keeps it so).
+  await bind('credentials-exchange', [keptAction]);
+  await bind('post-login', [keptPostLogin]);
+  for (let attempt = 0; ; attempt += 1) {
+    // Written after the response it belongs to.
+    if ((await api(tenant, admin, 'GET', `/api/v2/actions/executions/${executionId}`)).status === 200) break;
+    if (attempt === 50) throw new Error(`execution ${executionId} was never written`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  expect(await api(tenant, admin, 'DELETE', `/api/v2/actions/actions/${failing.id}`), 204, 'delete the failing action');
+
   const logs = expect(await api(tenant, admin, 'GET', '/api/v2/logs?per_page=5'), 200, 'list logs');
   if (!Array.isArray(logs) || logs.length === 0) throw new Error('no log events to fuzz with');
 
@@ -210,6 +266,11 @@ async function provision(tenant) {
     keptOrganization,
     doomedOrganization,
     logIds: logs.map((e) => e.log_id),
+    keptAction,
+    keptPostLogin,
+    doomedAction,
+    actionVersions,
+    executionId,
   };
 }
 
@@ -268,6 +329,13 @@ function config(tenant, p, credentials) {
     // registered client (third party, consent), with their callbacks.
     page_client_ids: [p.appClientId, p.registration.client_id],
     page_redirect_uris: [`${tenant.baseUrl}/callback`, REGISTERED_CALLBACK],
+    read_action_ids: [p.keptAction.id],
+    write_action_ids: [p.doomedAction.id],
+    read_action_version_ids: p.actionVersions[p.keptAction.id],
+    write_action_version_ids: p.actionVersions[p.doomedAction.id],
+    action_names: [p.keptAction.name, p.keptPostLogin.name],
+    trigger_ids: ['credentials-exchange', 'post-login'],
+    execution_ids: [p.executionId],
   };
   for (const [name, values] of Object.entries(dictionaries)) {
     lines.push(`[dictionaries.${name}]`, `values = ${strs(values)}`, '');
@@ -297,6 +365,13 @@ function config(tenant, p, credentials) {
     [WRITE, '/api/v2/organizations/\\{id\\}/client-grants', { 'path.id': 'link_organization_ids', 'body.grant_id': 'link_grant_ids' }],
     [WRITE, '/api/v2/organizations/\\{id\\}/members', { 'path.id': 'link_organization_ids' }],
     [WRITE, '/api/v2/organizations/\\{id\\}/client-grants/\\{grant_id\\}', { 'path.id': 'link_organization_ids', 'path.grant_id': 'link_grant_ids' }],
+    [READ, '/api/v2/actions/actions', { 'query.actionName': 'action_names', 'query.triggerId': 'trigger_ids' }],
+    [READ, '/api/v2/actions/actions/\\{id\\}(/versions)?', { 'path.id': 'read_action_ids' }],
+    [READ, '/api/v2/actions/actions/\\{id\\}/versions/\\{versionId\\}', { 'path.id': 'read_action_ids', 'path.versionId': 'read_action_version_ids' }],
+    [WRITE, '/api/v2/actions/actions/\\{id\\}(/deploy|/test)?', { 'path.id': 'write_action_ids' }],
+    [WRITE, '/api/v2/actions/actions/\\{id\\}/versions/\\{versionId\\}/deploy', { 'path.id': 'write_action_ids', 'path.versionId': 'write_action_version_ids' }],
+    ['(GET|PATCH)', '/api/v2/actions/triggers/\\{triggerId\\}/bindings', { 'path.triggerId': 'trigger_ids' }],
+    [READ, '/api/v2/actions/executions/\\{id\\}', { 'path.id': 'execution_ids' }],
     ['POST', '/oauth/token', { 'body.audience': 'audiences', 'body.client_id': 'read_client_ids', 'body.organization': 'organizations' }],
     // Authorization requests that name a real client and callback, so
     // that the pages get past "unknown client" to the sign-in itself.
@@ -369,7 +444,7 @@ function run(command, args, { env = {}, log, timeoutMs }) {
   });
 }
 
-async function fuzz(tenant, workDir, name, toml) {
+async function fuzz(tenant, workDir, name, toml, p) {
   const configPath = path.join(workDir, `${name}.toml`);
   await writeFile(configPath, toml, { mode: 0o600 });
   await chmod(configPath, 0o600);
@@ -400,7 +475,19 @@ async function fuzz(tenant, workDir, name, toml) {
   console.log(`\nfuzz: run "${name}" (${MAX_EXAMPLES} examples per operation, at most ${TIMEOUT_SECONDS} s)`);
   const started = Date.now();
   const code = await run(SCHEMATHESIS, args, {
-    env: { SCHEMATHESIS_HOOKS: path.join(repoRoot, 'tests', 'fuzz', 'hooks.py'), EDGE_TENANT_FUZZ_CSRF: CSRF_TOKEN },
+    env: {
+      SCHEMATHESIS_HOOKS: path.join(repoRoot, 'tests', 'fuzz', 'hooks.py'),
+      EDGE_TENANT_FUZZ_CSRF: CSRF_TOKEN,
+      // What a fuzzed binding may name (the kept actions, which do nothing,
+      // and no write changes), and where writes to those go instead.
+      EDGE_TENANT_FUZZ_ACTIONS: JSON.stringify({
+        bindable: {
+          'credentials-exchange': { id: p.keptAction.id, name: p.keptAction.name },
+          'post-login': { id: p.keptPostLogin.id, name: p.keptPostLogin.name },
+        },
+        doomed: p.doomedAction.id,
+      }),
+    },
     log: (chunk) => process.stdout.write(chunk),
     timeoutMs: TIMEOUT_SECONDS * 1000,
   });
@@ -449,7 +536,7 @@ async function main() {
       ['token', true],
       ['anonymous', false],
     ]) {
-      const code = await fuzz(tenant, workDir, name, config(tenant, p, credentials));
+      const code = await fuzz(tenant, workDir, name, config(tenant, p, credentials), p);
       if (code === 124) fail(`the "${name}" run took longer than ${TIMEOUT_SECONDS} s (FUZZ_TIMEOUT)`);
       else if (code !== 0) fail(`schemathesis found failures in the "${name}" run (exit ${code}); see the output above and ${path.relative(repoRoot, ARTIFACTS)}/${name}/`);
     }
