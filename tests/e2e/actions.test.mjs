@@ -231,6 +231,26 @@ describe('credentials-exchange', () => {
     ]);
   });
 
+  test('whatever an action writes, the tenant reads its result: cut emoji, lone surrogates and odd cache lifetimes', async () => {
+    const { action } = await deployedAction(`
+      exports.onExecuteCredentialsExchange = async (event, api) => {
+        console.log('x'.repeat(255) + '\\u{1F600}');
+        console.log('half a pair: \\ud800');
+        api.accessToken.setCustomClaim('https://example.com/odd', 'lone \\ud800 surrogate');
+        const fractional = api.cache.set('k', 'v', { ttl: 1500.5 });
+        const negative = api.cache.set('k2', 'v', { ttl: -1 });
+        api.accessToken.setCustomClaim('https://example.com/cache', [fractional.type, negative.code]);
+      };`);
+    await bind(action);
+    const claims = await claimsOf(await token());
+    assert.equal(claims['https://example.com/odd'], 'lone \ufffd surrogate', 'a lone surrogate arrives as U+FFFD');
+    assert.deepEqual(claims['https://example.com/cache'], ['success', 'INVALID_TTL']);
+
+    const result = await management.actions.test(action.id, { payload: {} });
+    assert.equal(result.payload.logs[0], `${'x'.repeat(255)}\ufffd`, 'the line is cut at 256 code units, the half emoji replaced');
+    assert.equal(result.payload.logs[1], 'half a pair: \ufffd');
+  });
+
   test('dependencies and code over 100 kB are refused, and nothing is created', async () => {
     const refusals = [
       { dependencies: [{ name: 'axios', version: '1.7.0' }] },

@@ -84,7 +84,12 @@ function makeApi(trigger, cache, commands) {
       value = String(value);
       if (bytes(key) === 0 || bytes(key) > CACHE_KEY_BYTES) return { type: 'error', code: 'INVALID_KEY' };
       if (bytes(value) > CACHE_VALUE_BYTES) return { type: 'error', code: 'VALUE_TOO_LARGE' };
-      const ttl = options.ttl !== undefined ? Math.min(Number(options.ttl), CACHE_MAX_TTL_MS) : undefined;
+      let ttl;
+      if (options.ttl !== undefined) {
+        const asked = Number(options.ttl);
+        if (!Number.isFinite(asked) || asked < 0) return { type: 'error', code: 'INVALID_TTL' };
+        ttl = Math.floor(Math.min(asked, CACHE_MAX_TTL_MS));
+      }
       entries.set(key, { value, expires_at: ttl === undefined ? undefined : Date.now() + ttl });
       commands.push({ op: 'cache_set', key, value, ttl: ttl ?? null });
       return { type: 'success' };
@@ -137,6 +142,16 @@ function makeApi(trigger, cache, commands) {
   return api;
 }
 
+/**
+ * The run's answer as JSON the tenant can read: every string well-formed
+ * UTF-16 (a log line cut inside an emoji, or a lone surrogate the action
+ * wrote, becomes U+FFFD rather than an escape no UTF-8 reader accepts).
+ */
+function answer(result) {
+  const body = JSON.stringify(result, (_key, value) => (typeof value === 'string' ? value.toWellFormed() : value));
+  return new Response(body, { headers: { 'content-type': 'application/json' } });
+}
+
 function describe(err) {
   const text = err instanceof Error ? `${err.name}: ${err.message}` : `Thrown: ${String(err)}`;
   return text.split('\n')[0].slice(0, MAX_LINE);
@@ -150,13 +165,13 @@ export default {
     const commands = [];
     const run = action?.[entry];
     if (typeof run !== 'function') {
-      return Response.json({ commands, logs: lines, error: `The action does not export ${entry}` });
+      return answer({ commands, logs: lines, error: `The action does not export ${entry}` });
     }
     try {
       await runs.run(lines, () => run(event, makeApi(trigger, cache, commands)));
-      return Response.json({ commands, logs: lines });
+      return answer({ commands, logs: lines });
     } catch (err) {
-      return Response.json({ commands, logs: lines, error: describe(err) });
+      return answer({ commands, logs: lines, error: describe(err) });
     }
   },
 };

@@ -55,7 +55,16 @@ impl ServiceRunner<'_> {
                 text.chars().take(200).collect::<String>()
             )));
         }
-        response.json().await.map_err(unavailable)
+        // A reachable runner answers what the action made; an answer that
+        // cannot be read is the action failing (it lands in its execution),
+        // not the runner being away.
+        let text = response.text().await.map_err(unavailable)?;
+        Ok(
+            serde_json::from_str(&text).unwrap_or_else(|err| RunOutcome {
+                error: Some(format!("The action's result could not be read: {err}")),
+                ..RunOutcome::default()
+            }),
+        )
     }
 }
 

@@ -44,6 +44,9 @@ const MAX_URI_LEN: usize = 2048;
 /// application may take one (see [`is_built_in_name`]).
 pub const APP_CLIENT_NAME: &str = "Edge Tenant";
 pub const DASHBOARD_CLIENT_NAME: &str = "Dashboard";
+/// The Dashboard's refresh tokens: 8 hours at most, 1 hour idle.
+pub const DASHBOARD_REFRESH_LIFETIME: u64 = 8 * 3600;
+pub const DASHBOARD_REFRESH_IDLE_LIFETIME: u64 = 3600;
 
 /// Whether `name` would read as one of the built-in clients' on a consent
 /// or login page: compared case-insensitively, with spaces collapsed.
@@ -594,13 +597,23 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     /// `{origin}/dashboard/callback`. Admins sign in to it for a
     /// Management API token; what that token may do is what the person's
     /// permissions on the Management API allow.
+    ///
+    /// Its refresh tokens (kept in the page's memory, never stored) rotate
+    /// with no reuse interval and last as an admin's working day: 8 hours
+    /// at most, 1 hour idle.
     pub fn dashboard_client(&self) -> ClientRecord {
-        self.built_in_spa(
+        let mut record = self.built_in_spa(
             "dashboard",
             DASHBOARD_CLIENT_NAME,
             "The tenant's admin Dashboard",
             "/dashboard",
-        )
+        );
+        record.refresh_token = RefreshTokenSettings {
+            token_lifetime: DASHBOARD_REFRESH_LIFETIME,
+            idle_token_lifetime: DASHBOARD_REFRESH_IDLE_LIFETIME,
+            ..RefreshTokenSettings::default()
+        };
+        record
     }
 
     /// A client people sign in to: a built-in app or a stored client.

@@ -91,9 +91,9 @@ pub struct RunOutcome {
 pub type RunFuture<'a> = Pin<Box<dyn Future<Output = Result<RunOutcome>> + 'a>>;
 
 pub trait ActionRunner {
-    /// Runs one action. `Err` when the runner could not be reached or
-    /// answered nonsense; a failing action is an `Ok` outcome with its
-    /// `error`.
+    /// Runs one action. `Err` when the runner could not be reached; a
+    /// failing action (also one whose result cannot be read) is an `Ok`
+    /// outcome with its `error`.
     fn run(&self, request: RunRequest) -> RunFuture<'_>;
 }
 

@@ -71,10 +71,15 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         }
         // OIDC Core §11: offline access (a refresh token) comes only with a
         // code, to a client allowed refresh tokens, for no API or an API
-        // that allows offline access (Auth0's `allow_offline_access`).
+        // that allows offline access (Auth0's `allow_offline_access`). The
+        // Management API allows none, except to the tenant's own
+        // Dashboard, which keeps its refresh token in memory.
+        let dashboard = request.client.client_id == self.dashboard_client_id();
         let offline = request.response_type.code
             && request.client.allows_grant(GrantType::RefreshToken)
-            && api.as_ref().is_none_or(|api| api.allow_offline_access);
+            && api
+                .as_ref()
+                .is_none_or(|api| api.allow_offline_access || (api.is_system && dashboard));
         let oidc: Scope = request
             .scope
             .iter()

@@ -627,3 +627,68 @@ fn the_discovery_document_lists_what_is_supported() {
         .unwrap()
         .ends_with("/oauth/revoke"));
 }
+
+#[test]
+fn the_dashboard_keeps_a_refresh_token_for_the_management_api_and_no_other_app_gets_one() {
+    let (world, spa, user_id) = setup();
+    let tenant = world.tenant();
+    let mgmt = tenant.management_audience();
+    block_on(tenant.add_user_permissions(
+        &user_id,
+        shared::management::PermissionsRequest {
+            permissions: vec![shared::management::PermissionRef {
+                resource_server_identifier: mgmt.clone(),
+                permission_name: "read:clients".into(),
+            }],
+        },
+        &world.admin(),
+    ))
+    .unwrap();
+    let dashboard = tenant.dashboard_client_id();
+    let dashboard_callback = "https://tenant.example/dashboard/callback";
+    let ask = |client_id: &str, redirect_uri: &str| {
+        let q = code_query(
+            client_id,
+            &[
+                ("audience", mgmt.as_str()),
+                ("redirect_uri", redirect_uri),
+                ("scope", "openid offline_access read:clients"),
+            ],
+        );
+        let (outcome, _) = people::sign_in(&world, &q);
+        let answer = response(Ok(outcome));
+        let code = param(&answer, "code").expect("a code").to_string();
+        token(
+            &world,
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", client_id),
+                ("code", code.as_str()),
+                ("redirect_uri", redirect_uri),
+                ("code_verifier", VERIFIER),
+            ],
+        )
+        .unwrap()
+    };
+
+    let tokens = ask(&dashboard, dashboard_callback);
+    assert_eq!(
+        tokens.scope.as_deref(),
+        Some("openid offline_access read:clients")
+    );
+    let rt = tokens.refresh_token.expect("the Dashboard gets one");
+    let refreshed = refresh(&world, &dashboard, &rt).unwrap();
+    let bearer = format!("Bearer {}", refreshed.access_token);
+    block_on(tenant.authorize_management(Some(&bearer), "read:clients")).unwrap();
+    // 1 hour idle: a Dashboard left alone signs in again.
+    world.clock.advance(3601);
+    let next = refreshed.refresh_token.unwrap();
+    assert!(invalid_grant(refresh(&world, &dashboard, &next)).contains("expired"));
+
+    let other = ask(&spa, CALLBACK);
+    assert!(
+        other.refresh_token.is_none(),
+        "the Management API allows no offline access"
+    );
+    assert_eq!(other.scope.as_deref(), Some("openid read:clients"));
+}
