@@ -13,7 +13,7 @@
 // and after each run and divided by the grants it served. Writes
 // bench/out/actions.json and bench/out/actions.md.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,38 +26,15 @@ import {
   startTenant,
   verifyAccessToken,
 } from '../tests/e2e/harness.mjs';
+import { groupCpu, option, percentile, retrying } from './measure.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outDir = path.join(here, 'out');
 
-function option(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
 const DURATION_S = Number(option('duration', '10'));
 const WARMUP_S = Number(option('warmup', '3'));
 const CONCURRENCY = option('concurrency', '1,8').split(',').map(Number);
 const LOADS = Number(option('loads', '20'));
-const TICKS_PER_S = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
-
-/** CPU seconds (user + system) of the workerd processes in a process group. */
-function groupCpu(pgid) {
-  const list = spawnSync('ps', ['-o', 'pid=,comm=', '-g', String(pgid)], { encoding: 'utf8' }).stdout;
-  let ticks = 0;
-  for (const line of list.split('\n')) {
-    const [pid, comm] = line.trim().split(/\s+/);
-    if (!pid || !comm?.startsWith('workerd')) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
-    } catch {
-      // Gone.
-    }
-  }
-  return ticks / TICKS_PER_S;
-}
-
 /** Runs wrk with a POST body; requests, req/s and latency percentiles. */
 function wrk(url, body, concurrency, seconds) {
   const script = path.join(outDir, 'actions-post.lua');
@@ -74,24 +51,6 @@ function wrk(url, body, concurrency, seconds) {
   const raw = JSON.parse(line.slice(9));
   return { requests: raw.requests, rps: raw.requests / (raw.duration_us / 1e6), p50_ms: raw.p50_us / 1000, p99_ms: raw.p99_us / 1000, errors: raw.errors };
 }
-
-/**
- * Runs `call` again (at most 4 times, a moment apart) when the connection
- * fails: after wrk, keep-alive connections the server closed make the
- * first sends fail (EPIPE, ECONNRESET), as bench/load.mjs found.
- */
-async function retrying(call) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (err) {
-      if (attempt === 4 || !/fetch failed|ECONNRESET|EPIPE|socket/i.test(`${err.message} ${err.cause?.message ?? ''}`)) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
-    }
-  }
-}
-
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 
 async function main() {
   mkdirSync(outDir, { recursive: true });

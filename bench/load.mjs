@@ -32,15 +32,12 @@ import {
   startTenant,
   verifyAccessToken,
 } from '../tests/e2e/harness.mjs';
+import { option } from './measure.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outDir = path.join(here, 'out');
 const luaDir = path.join(outDir, 'lua');
 
-function option(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
 const DURATION_S = Number(option('duration', '10'));
 const WARMUP_S = Number(option('warmup', '3'));
 const CONCURRENCY = option('concurrency', '1,8,32').split(',').map(Number);

@@ -22,11 +22,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { option, percentile } from './measure.mjs';
 
-function option(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
 const KV_ONLY = option('kv-only');
 if (KV_ONLY) {
   // The old harness makes its state folder under the temporary directory:
@@ -66,7 +63,6 @@ function storageCost(headers) {
   return { kv: count('kv'), d1: count('d1'), d1_batches: batches };
 }
 
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 
 /** Runs `request` RUNS times after one warm-up; wall time and the last run's storage cost. */
 async function measure(request) {

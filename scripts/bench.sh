@@ -21,6 +21,12 @@
 # the floor and a grant with nothing bound (bench/actions.mjs;
 # bench/out/actions.md), about 4 minutes.
 #
+# `bash scripts/bench.sh user-grants [--concurrency 1,8] [--codes 1000]`
+# measures what signing people in costs at the token endpoint: a code
+# redeemed with PKCE and a refresh token rotated, beside client_credentials
+# and /authorize answering a code from a session (bench/user-grants.mjs;
+# bench/out/user-grants.md), about 3 minutes.
+#
 # Takes about 15 minutes on 2 cores. Run it on an otherwise idle machine:
 # anything else using the CPU shows up in every figure.
 set -euo pipefail
@@ -34,11 +40,15 @@ say() { echo "bench: $*"; }
 MICRO=1
 SCALE=0
 ACTIONS=0
+USER_GRANTS=0
 if [[ "${1:-}" == scale ]]; then
     SCALE=1
     shift
 elif [[ "${1:-}" == actions ]]; then
     ACTIONS=1
+    shift
+elif [[ "${1:-}" == user-grants ]]; then
+    USER_GRANTS=1
     shift
 fi
 LOAD_ARGS=()
@@ -72,6 +82,9 @@ if [[ "$SCALE" == 1 ]]; then
 fi
 if [[ "$ACTIONS" == 1 ]]; then
     exec node bench/actions.mjs "${LOAD_ARGS[@]}"
+fi
+if [[ "$USER_GRANTS" == 1 ]]; then
+    exec node bench/user-grants.mjs "${LOAD_ARGS[@]}"
 fi
 rm -rf target/deploy-dry-run
 EDGE_TENANT_PREBUILT=1 node_modules/.bin/wrangler deploy --dry-run --outdir target/deploy-dry-run >/dev/null
