@@ -543,7 +543,7 @@ test('other errors go back to the client with the state, before any login page',
   const cases = [
     ['id_token token without a nonce', { nonce: undefined }, 'invalid_request'],
     ['id_token without a nonce', { response_type: 'id_token', nonce: undefined }, 'invalid_request'],
-    ['the code flow', { response_type: 'code' }, 'unsupported_response_type'],
+    ['the hybrid flow', { response_type: 'code id_token' }, 'unsupported_response_type'],
     ['no response_type', { response_type: undefined }, 'invalid_request'],
     ['an ID token without openid', { scope: 'profile email' }, 'invalid_scope'],
     ['response_mode=query', { response_mode: 'query' }, 'invalid_request'],
@@ -560,6 +560,17 @@ test('other errors go back to the client with the state, before any login page',
     `/authorize?${appQuery({ client_id: m2m.client_id, redirect_uri: 'https://m2m.example.test/callback', state })}`,
   );
   assertClientError(res, 'https://m2m.example.test/callback', 'unauthorized_client', state, 'a machine-to-machine client');
+
+  // The code flow answers in the query, errors included: the built-in app
+  // is a public client, so PKCE is required of it.
+  const codeState = randomName('state');
+  const noPkce = await new Browser(tenant).request(`/authorize?${appQuery({ response_type: 'code', state: codeState })}`);
+  assert.equal(noPkce.status, 302, noPkce.text);
+  const answered = new URL(noPkce.location);
+  assert.equal(`${answered.origin}${answered.pathname}`, callback);
+  assert.equal(answered.searchParams.get('error'), 'invalid_request', noPkce.location);
+  assert.equal(answered.searchParams.get('state'), codeState);
+  assert.equal(answered.hash, '');
 });
 
 test('an audience that is no API of the tenant is access_denied after the sign-in', async () => {
