@@ -31,6 +31,8 @@ const DESCRIPTIONS = {
   grant_eddsa_organization: 'the same, acting for an organization (one more read: an entry listing 100 linked grants)',
   grant_eddsa_action: 'the same, with one credentials-exchange action bound (a runner that answers at once: the tenant\'s own work for an action)',
   grant_rs256: 'whole client_credentials grant, RS256',
+  redeem_code: 'authorization code redeemed with PKCE (the client from KV; the code, person and session as D1 answers them; a refresh token family started; an RS256 ID token and an EdDSA access token signed)',
+  refresh_token: 'refresh token used and rotated (the token, its family and person as D1 answers them; the same two tokens signed)',
   mint_eddsa: 'sign an access token, EdDSA',
   mint_rs256: 'sign an access token, RS256',
   verify_eddsa: 'verify an access token, EdDSA (what /api/whoami does)',

@@ -25,7 +25,7 @@ use crate::primitives::scope::Scope;
 use crate::primitives::secret;
 use crate::records::Projection;
 use crate::seams::crypto::CryptoBackend;
-use crate::seams::database::NoDatabase;
+use crate::seams::database::{Database, DatabaseError, NoDatabase, Row, Statement};
 use crate::seams::random::OsRng;
 use crate::seams::runner::{ActionRunner, Command, RunFuture, RunOutcome, RunRequest};
 use shared::actions::{SecretInput, TriggerId};
@@ -51,11 +51,13 @@ impl ActionRunner for InstantRunner {
 const JSON: Option<&str> = Some("application/json");
 
 /// The operations measured, by the names the reports use.
-pub const OPERATIONS: [&str; 12] = [
+pub const OPERATIONS: [&str; 14] = [
     "grant_eddsa",
     "grant_eddsa_organization",
     "grant_eddsa_action",
     "grant_rs256",
+    "redeem_code",
+    "refresh_token",
     "mint_eddsa",
     "mint_rs256",
     "verify_eddsa",
@@ -78,6 +80,45 @@ fn audience(alg: SigningAlg) -> String {
 fn index(alg: SigningAlg) -> usize {
     usize::from(alg == SigningAlg::Rs256)
 }
+
+/// A system of record that answers each statement with rows prepared in
+/// advance, found by a fragment of its SQL (a write answers nothing, or
+/// the row its `RETURNING` gives when it succeeds): what a code redemption
+/// and a refresh read, with no database engine in the measurement. D1
+/// runs apart from the Worker, so what is left is the Worker's own CPU.
+#[derive(Default)]
+pub struct CannedDatabase {
+    answers: Vec<(&'static str, Vec<Row>)>,
+}
+
+impl Database for CannedDatabase {
+    async fn batch(
+        &self,
+        statements: Vec<Statement>,
+    ) -> std::result::Result<Vec<Vec<Row>>, DatabaseError> {
+        Ok(statements
+            .iter()
+            .map(|statement| {
+                self.answers
+                    .iter()
+                    .find(|(needle, _)| statement.sql.contains(needle))
+                    .map(|(_, rows)| rows.clone())
+                    .unwrap_or_default()
+            })
+            .collect())
+    }
+}
+
+fn row(value: serde_json::Value) -> Row {
+    match value {
+        serde_json::Value::Object(map) => map,
+        _ => unreachable!("rows are objects"),
+    }
+}
+
+/// The SPA people sign in to in `redeem_code` and `refresh_token`.
+const SPA_CALLBACK: &str = "https://spa.bench.example/callback";
+const VERIFIER: &str = "bench-verifier-bench-verifier-bench-verifier-0123";
 
 /// The organization the EdDSA grant acts for in `grant_eddsa_organization`.
 const ORGANIZATION_ID: &str = "org_BenchBenchBench1";
@@ -102,6 +143,10 @@ pub struct Fixture<K> {
     json: Vec<u8>,
     basic: String,
     tokens: [String; 2],
+    /// What the redemption and the refresh read, and their requests.
+    canned: CannedDatabase,
+    code_form: Vec<u8>,
+    refresh_form: Vec<u8>,
 }
 
 impl<K: CryptoBackend> Fixture<K> {
@@ -230,6 +275,7 @@ impl<K: CryptoBackend> Fixture<K> {
             format!("&organization={ORGANIZATION_ID}").as_bytes(),
         ]
         .concat();
+        let (canned, code_form, refresh_form) = Self::people(&world).await;
         drop(tenant);
         let mut fixture = Self {
             action_cache: crate::seams::cache::Cache::new(),
@@ -242,6 +288,9 @@ impl<K: CryptoBackend> Fixture<K> {
             basic,
             tokens: [String::new(), String::new()],
             world,
+            canned,
+            code_form,
+            refresh_form,
         };
         // Warm: keys generated and cached, APIs cached, one token per alg.
         for alg in ALGS {
@@ -249,6 +298,161 @@ impl<K: CryptoBackend> Fixture<K> {
         }
         fixture.grant_with_action().await?;
         Ok(fixture)
+    }
+
+    /// A public SPA (the read model's entry), a person, a code for them and
+    /// a refresh token family, as the system of record would answer them
+    /// (a [`CannedDatabase`]), and the two token requests.
+    async fn people(world: &World<K, NoDatabase>) -> (CannedDatabase, Vec<u8>, Vec<u8>) {
+        use crate::management::clients::{AuthMethod, GrantType};
+        use crate::management::users::UserRecord;
+        use crate::sign_in::code::CodeRecord;
+        use crate::sign_in::refresh_tokens::FamilyRecord;
+
+        let now = super::NOW;
+        let mut spa = ClientRecord::new(
+            crate::seams::random::alphanumeric(&OsRng, 32),
+            Some(AppType::Spa),
+            now,
+        );
+        spa.name = "Bench SPA".into();
+        spa.token_endpoint_auth_method = AuthMethod::None;
+        spa.grant_types = vec![GrantType::AuthorizationCode, GrantType::RefreshToken];
+        spa.callbacks = vec![SPA_CALLBACK.into()];
+        world
+            .seed(&Projection::Client(spa.client_id.clone()), &spa)
+            .await;
+        let user = UserRecord {
+            user_id: "auth0|0123456789abcdef01234567".into(),
+            email: "person@bench.example".into(),
+            email_verified: true,
+            name: "Bench Person".into(),
+            nickname: "person".into(),
+            given_name: None,
+            family_name: None,
+            picture: None,
+            blocked: false,
+            password_hash: String::new(),
+            permissions: Default::default(),
+            created_at: now,
+            updated_at: now,
+            last_login: Some(now),
+            logins_count: 1,
+            session_epoch: 0,
+        };
+        let scope = "openid profile email offline_access read:things";
+        let api = audience(SigningAlg::EdDsa);
+        let code = CodeRecord {
+            client_id: spa.client_id.clone(),
+            user_id: user.user_id.clone(),
+            redirect_uri: SPA_CALLBACK.into(),
+            scope: scope.into(),
+            audience: Some(api.clone()),
+            nonce: Some("bench-nonce".into()),
+            auth_time: now,
+            session_hash: "bench-session".into(),
+            session_epoch: 0,
+            organization: None,
+            access_token_claims: Default::default(),
+            id_token_claims: Default::default(),
+            offline: true,
+        };
+        let family = FamilyRecord {
+            client_id: spa.client_id.clone(),
+            user_id: user.user_id.clone(),
+            scope: scope.into(),
+            audience: Some(api),
+            auth_time: now,
+            session_epoch: 0,
+            organization: None,
+            access_token_claims: Default::default(),
+            id_token_claims: Default::default(),
+            settings: spa.refresh_token.clone(),
+        };
+        let far = now + 86_400;
+        let user_row = row(serde_json::json!({
+            "doc": serde_json::to_string(&user).expect("records serialize"),
+            "version": 1, "logins_count": 1, "last_login": now,
+        }));
+        let canned = CannedDatabase {
+            answers: vec![
+                (
+                    "UPDATE authorization_codes SET used_at",
+                    vec![row(serde_json::json!({
+                        "doc": serde_json::to_string(&code).expect("records serialize"),
+                    }))],
+                ),
+                ("FROM users u", vec![user_row]),
+                (
+                    "FROM sessions s",
+                    vec![row(serde_json::json!({"expires_at": far, "epoch": 0}))],
+                ),
+                (
+                    "FROM refresh_tokens t JOIN refresh_token_families f",
+                    vec![row(serde_json::json!({
+                        "family_id": "bench-family", "client_id": spa.client_id,
+                        "expires_at": far, "revoked_at": null,
+                        "doc": serde_json::to_string(&family).expect("records serialize"),
+                        "rotated_at": null, "token_expires_at": far,
+                    }))],
+                ),
+                (
+                    "UPDATE refresh_tokens SET rotated_at",
+                    vec![row(serde_json::json!({"token_hash": "bench"}))],
+                ),
+            ],
+        };
+        let code_form = serde_urlencoded::to_string([
+            ("grant_type", "authorization_code"),
+            ("client_id", spa.client_id.as_str()),
+            ("code", "bench-code-bench-code-bench-code-bench-code-0"),
+            ("redirect_uri", SPA_CALLBACK),
+            ("code_verifier", VERIFIER),
+        ])
+        .expect("a form of strings")
+        .into_bytes();
+        let refresh_form = serde_urlencoded::to_string([
+            ("grant_type", "refresh_token"),
+            ("client_id", spa.client_id.as_str()),
+            (
+                "refresh_token",
+                "bench-refresh-bench-refresh-bench-refresh-0",
+            ),
+        ])
+        .expect("a form of strings")
+        .into_bytes();
+        (canned, code_form, refresh_form)
+    }
+
+    /// The tenant over the fixture's read model and isolate memory, its
+    /// system of record the canned one.
+    async fn user_grant(&self, body: &[u8]) -> Result<TokenResponse> {
+        let world = &self.world;
+        crate::Tenant::new(
+            &world.store,
+            &self.canned,
+            &world.crypto,
+            &world.clock,
+            &world.rng,
+            &world.cache,
+            &world.config,
+        )
+        .token(None, FORM, body)
+        .await
+    }
+
+    /// A code redeemed with PKCE: the client from the read model, the code,
+    /// its person and session from the system of record (one round trip,
+    /// answered at once here), a refresh token family started, an RS256 ID
+    /// token and an EdDSA access token signed.
+    pub async fn redeem_code(&self) -> Result<TokenResponse> {
+        self.user_grant(&self.code_form).await
+    }
+
+    /// A refresh token used: read, rotated, and new tokens signed as for a
+    /// redemption.
+    pub async fn refresh_token(&self) -> Result<TokenResponse> {
+        self.user_grant(&self.refresh_form).await
     }
 
     /// A whole `client_credentials` grant, as `POST /oauth/token` runs it.
@@ -350,6 +554,13 @@ impl<K: CryptoBackend> Fixture<K> {
                     .is_some_and(|claims| !claims.is_empty())
             }),
             "grant_rs256" => self.grant(SigningAlg::Rs256).await.is_ok(),
+            "redeem_code" => self.redeem_code().await.is_ok_and(|response| {
+                response.id_token.is_some() && response.refresh_token.is_some()
+            }),
+            "refresh_token" => self
+                .refresh_token()
+                .await
+                .is_ok_and(|response| response.refresh_token.is_some()),
             "mint_eddsa" => self.mint(SigningAlg::EdDsa).await.is_ok(),
             "mint_rs256" => self.mint(SigningAlg::Rs256).await.is_ok(),
             "verify_eddsa" => self.verify(SigningAlg::EdDsa).await.is_ok(),
@@ -369,7 +580,7 @@ mod tests {
     use crate::testing::{block_on, TestCrypto};
 
     #[test]
-    fn every_benchmarked_operation_succeeds_without_a_database() {
+    fn every_benchmarked_operation_succeeds_and_client_credentials_never_queries_a_database() {
         let fixture = block_on(Fixture::new(TestCrypto::default())).expect("fixture");
         for operation in OPERATIONS {
             assert!(block_on(fixture.run(operation)), "{operation} fails");
@@ -395,7 +606,22 @@ mod tests {
         assert_eq!(
             fixture.world.db.attempts(),
             0,
-            "the hot path queried a database"
+            "the client credentials hot path queried a database"
+        );
+        // The code flow's ID token is for the SPA, with the sign-in's nonce.
+        let redeemed = block_on(fixture.redeem_code()).unwrap();
+        let id_token = redeemed.id_token.unwrap();
+        let payload = id_token.split('.').nth(1).unwrap();
+        let id_claims: serde_json::Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(id_claims["nonce"], "bench-nonce");
+        assert_eq!(
+            redeemed.scope.as_deref(),
+            Some("openid profile email offline_access read:things")
         );
     }
 }
