@@ -218,12 +218,15 @@ const permissionBody = () => ({
   permissions: [{ resource_server_identifier: target.api.identifier, permission_name: 'read:things' }],
 });
 
+/** What an attacker would give a client: refresh tokens that never end and never rotate. */
+const LASTING_REFRESH_TOKENS = { rotation_type: 'non-rotating', expiration_type: 'non-expiring', leeway: 600, infinite_token_lifetime: true, infinite_idle_token_lifetime: true };
+
 /** [method, path, body, scope], from `route` and `Operation::scope`. */
 const ROUTES = () => [
   ['GET', '/api/v2/clients', undefined, 'read:clients'],
-  ['POST', '/api/v2/clients', { name: randomName('pwned'), app_type: 'non_interactive' }, 'create:clients'],
+  ['POST', '/api/v2/clients', { name: randomName('pwned'), app_type: 'spa', callbacks: ['https://evil.example/cb'], refresh_token: LASTING_REFRESH_TOKENS }, 'create:clients'],
   ['GET', `/api/v2/clients/${target.client.client_id}`, undefined, 'read:clients'],
-  ['PATCH', `/api/v2/clients/${target.client.client_id}`, { name: 'pwned', callbacks: ['https://evil.example/cb'] }, 'update:clients'],
+  ['PATCH', `/api/v2/clients/${target.client.client_id}`, { name: 'pwned', callbacks: ['https://evil.example/cb'], refresh_token: LASTING_REFRESH_TOKENS }, 'update:clients'],
   ['DELETE', `/api/v2/clients/${target.client.client_id}`, undefined, 'delete:clients'],
   ['POST', `/api/v2/clients/${target.client.client_id}/rotate-secret`, undefined, 'update:client_keys'],
   ['DELETE', `/api/v2/clients/${target.client.client_id}/previous-secret`, undefined, 'update:client_keys'],
@@ -499,6 +502,51 @@ describe('a third-party app never gets a Management token', () => {
     assert.equal(params.access_token, undefined);
     assert.equal(params.state, 'mgmt');
   });
+
+  test('through the authorization code flow, with PKCE and offline access: no code, no refresh token', async () => {
+    const audience = managementAudience(tenant);
+    const callback = 'https://code.third.example.test/cb';
+    const reg = await registerClient(
+      tenant,
+      {
+        client_name: 'Third Party Code',
+        redirect_uris: [callback],
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+      },
+      { headers: { 'cf-connecting-ip': freshIp() } },
+    );
+    assert.equal(reg.status, 201, reg.text);
+    const person = await createUser(tenant, admin);
+    const granted = await api(tenant, admin, 'POST', userPath(person.user.user_id, '/permissions'), {
+      permissions: MANAGEMENT_SCOPES.map((permission_name) => ({ resource_server_identifier: audience, permission_name })),
+    });
+    assert.equal(granted.status, 201, granted.text);
+    const verifier = crypto.randomBytes(32).toString('base64url');
+    const query = authorizeQuery({
+      response_type: 'code',
+      client_id: reg.body.client_id,
+      redirect_uri: callback,
+      scope: `openid offline_access ${MANAGEMENT_SCOPES.join(' ')}`,
+      audience,
+      state: 'mgmt',
+      code_challenge: crypto.createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+    });
+    const browser = new Browser(tenant);
+    let res = await hostedLogin(browser, query, person);
+    if (res.status === 200) {
+      // A consent page: the person accepts; it must still not help.
+      res = await browser.request(`/u/consent?${query}`, { form: { csrf: csrfField(res.text), decision: 'accept' } });
+    }
+    assert.equal(res.status, 302, `${res.status} ${res.text.slice(0, 300)}`);
+    assert.ok(res.location.startsWith(`${callback}?`), res.location);
+    const params = Object.fromEntries(new URL(res.location).searchParams);
+    assert.equal(params.error, 'access_denied', res.location);
+    assert.equal(params.code, undefined);
+    assert.equal(params.state, 'mgmt');
+  });
 });
 
 describe('a registered app cannot change its own settings through /api/v2', () => {
@@ -507,6 +555,7 @@ describe('a registered app cannot change its own settings through /api/v2', () =
     ['PATCH', `/api/v2/clients/${thirdParty.client_id}`, { grant_types: ['client_credentials', 'implicit', 'password'] }],
     ['PATCH', `/api/v2/clients/${thirdParty.client_id}`, { callbacks: ['https://evil.example/cb'], allowed_logout_urls: ['https://evil.example/'] }],
     ['PATCH', `/api/v2/clients/${thirdParty.client_id}`, { token_endpoint_auth_method: 'none' }],
+    ['PATCH', `/api/v2/clients/${thirdParty.client_id}`, { grant_types: ['authorization_code', 'refresh_token'], refresh_token: LASTING_REFRESH_TOKENS }],
     ['POST', `/api/v2/clients/${thirdParty.client_id}/rotate-secret`, undefined],
     ['POST', '/api/v2/client-grants', { client_id: thirdParty.client_id, audience: managementAudience(tenant), scope: ['read:clients'] }],
     ['POST', '/api/v2/client-grants', { client_id: thirdParty.client_id, audience: target.api.identifier, scope: ['write:things'] }],

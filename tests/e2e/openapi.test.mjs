@@ -22,6 +22,7 @@
 // the one its `security` names.
 
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -41,6 +42,7 @@ import {
   createUser,
   csrfField,
   DATABASE_CONNECTION,
+  decodeJwt,
   fragmentParams,
   getAccessToken,
   hostedLogin,
@@ -461,6 +463,12 @@ test('discovery, JWKS and the SPA configuration', async () => {
   assert.equal(config.body.issuer, tenant.issuer);
   const metadata = await call('getAuthorizationServerMetadata', { status: 200 });
   assert.deepEqual(metadata.body, config.body);
+  assert.deepEqual(config.body.code_challenge_methods_supported, ['S256']);
+  assert.equal(config.body.revocation_endpoint, `${tenant.issuer}oauth/revoke`);
+  for (const grant of ['authorization_code', 'refresh_token']) assert.ok(config.body.grant_types_supported.includes(grant), grant);
+  assert.ok(config.body.response_types_supported.includes('code'));
+  assert.ok(config.body.response_modes_supported.includes('query'));
+  assert.ok(config.body.scopes_supported.includes('offline_access'));
   const jwks = await call('getJwks', { status: 200 });
   assert.deepEqual(jwks.body.keys.map((k) => k.alg).sort(), ['EdDSA', 'RS256']);
   await call('getAppConfig', { status: 200 });
@@ -549,6 +557,200 @@ test('the sample API and UserInfo take bearer tokens, and refuse everything else
   await call('preflightUserInfo', { headers: { origin: 'https://rp.example', 'access-control-request-method': 'GET' }, status: 204 });
 });
 
+// --- The authorization code flow with PKCE, refresh tokens, revocation.
+
+/** A PKCE pair (RFC 7636): a random verifier and its S256 challenge. */
+function pkcePair() {
+  const verifier = crypto.randomBytes(32).toString('base64url');
+  return { verifier, challenge: crypto.createHash('sha256').update(verifier).digest('base64url') };
+}
+
+/** The parameters of a redirect's query. */
+const queryParams = (location) => Object.fromEntries(new URL(location).searchParams);
+
+/** A fresh client address, so failed client authentications count apart. */
+const freshIp = () => `198.18.${crypto.randomInt(256)}.${1 + crypto.randomInt(254)}`;
+
+test('the authorization code flow with PKCE, refresh tokens and revocation, over HTTP', async () => {
+  const origin = 'https://spa.example.test';
+  const callback = `${origin}/callback`;
+  // An API that allows offline access, and a public SPA client allowed
+  // refresh tokens that rotate, with no reuse interval.
+  const resourceServer = await createApi(tenant, admin, { allow_offline_access: true });
+  const created = await call('createClient', {
+    token: admin,
+    json: {
+      name: randomName('spa'),
+      app_type: 'spa',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      callbacks: [callback],
+      web_origins: [origin],
+      refresh_token: { rotation_type: 'rotating', expiration_type: 'expiring', leeway: 0, token_lifetime: 86400, idle_token_lifetime: 3600 },
+    },
+    status: 201,
+  });
+  const spa = created.body;
+  assert.equal(spa.client_secret, undefined);
+  assert.deepEqual(spa.refresh_token, {
+    rotation_type: 'rotating',
+    expiration_type: 'expiring',
+    leeway: 0,
+    token_lifetime: 86400,
+    infinite_token_lifetime: false,
+    idle_token_lifetime: 3600,
+    infinite_idle_token_lifetime: false,
+  });
+  const person = await createUser(tenant, admin);
+  const base = {
+    response_type: 'code',
+    client_id: spa.client_id,
+    redirect_uri: callback,
+    scope: 'openid profile offline_access read:things',
+    audience: resourceServer.identifier,
+  };
+
+  // Signs in once; then each code comes from /authorize at once.
+  const browser = new Browser(tenant);
+  const first = pkcePair();
+  const signedIn = await hostedLogin(browser, authorizeQuery({ ...base, state: 'st-0', nonce: 'n-0', code_challenge: first.challenge, code_challenge_method: 'S256' }), person);
+  assert.equal(signedIn.status, 302, signedIn.text);
+  assert.ok(signedIn.location.startsWith(`${callback}?`), signedIn.location);
+  const firstCode = queryParams(signedIn.location);
+  assert.equal(firstCode.state, 'st-0');
+  /** A code for a fresh PKCE pair: `{ code, verifier }`. */
+  const code = async (extra = {}) => {
+    const pair = pkcePair();
+    const res = await browse('authorize', browser, `/authorize?${authorizeQuery({ ...base, state: 'st', code_challenge: pair.challenge, code_challenge_method: 'S256', ...extra })}`, { status: 302 });
+    assert.ok(res.location.startsWith(`${callback}?`), res.location);
+    const params = queryParams(res.location);
+    assert.ok(params.code, res.location);
+    assert.equal(params.state, 'st');
+    return { code: params.code, verifier: pair.verifier };
+  };
+  const redeem = ({ code: value, verifier }, extra = {}) => ({ grant_type: 'authorization_code', client_id: spa.client_id, code: value, redirect_uri: callback, code_verifier: verifier, ...extra });
+
+  // /authorize: PKCE is required of this public client, S256 only; errors
+  // go back in the mode asked; form_post carries the code in a form.
+  const pair = pkcePair();
+  const noPkce = await browse('authorize', browser, `/authorize?${authorizeQuery({ ...base, state: 'st' })}`, { status: 302 });
+  assert.equal(queryParams(noPkce.location).error, 'invalid_request');
+  const plain = await browse('authorize', browser, `/authorize?${authorizeQuery({ ...base, state: 'st', code_challenge: pair.verifier, code_challenge_method: 'plain' })}`, { status: 302 });
+  assert.deepEqual([queryParams(plain.location).error, queryParams(plain.location).state], ['invalid_request', 'st']);
+  const inFragment = await browse('authorize', browser, `/authorize?${authorizeQuery({ ...base, response_mode: 'fragment', state: 'st', code_challenge_method: 'S256' })}`, { status: 302 });
+  assert.equal(fragmentParams(inFragment.location).error, 'invalid_request', inFragment.location);
+  const posted = await browse('authorizeByPost', browser, '/authorize', { form: { ...base, response_mode: 'form_post', state: 'st', code_challenge: pair.challenge, code_challenge_method: 'S256' }, status: 200 });
+  assert.match(posted.text, /name="code"/);
+
+  // The first code: a person's tokens, readable from the client's web origin.
+  const tokens = await call('requestToken', { form: redeem({ code: firstCode.code, verifier: first.verifier }), headers: { origin }, status: 200 });
+  assert.equal(tokens.headers.get('access-control-allow-origin'), origin);
+  assert.deepEqual(tokens.body.scope.split(' ').sort(), ['offline_access', 'openid', 'profile', 'read:things']);
+  assert.ok(tokens.body.id_token && tokens.body.refresh_token, tokens.text);
+  const idToken = decodeJwt(tokens.body.id_token);
+  assert.deepEqual([idToken.aud, idToken.nonce, idToken.sub], [spa.client_id, 'n-0', person.user.user_id]);
+  const whoami = await call('whoami', { token: tokens.body.access_token, status: 200 });
+  assert.equal(whoami.body.sub, person.user.user_id);
+  // Another origin may send, but not read.
+  const elsewhere = await call('requestToken', { form: redeem(await code()), headers: { origin: 'https://evil.example' }, status: 200 });
+  assert.equal(elsewhere.headers.get('access-control-allow-origin'), null);
+  assert.equal(elsewhere.headers.get('vary'), 'Origin');
+
+  // A code is bound to its verifier and redirect URI; a wrong one does not use it up.
+  const second = await code();
+  const wrongVerifier = await call('requestToken', { form: redeem(second, { code_verifier: pkcePair().verifier }), status: 400 });
+  assert.equal(wrongVerifier.body.error, 'invalid_grant');
+  const wrongUri = await call('requestToken', { json: redeem(second, { redirect_uri: `${origin}/other` }), status: 400 });
+  assert.equal(wrongUri.body.error, 'invalid_grant');
+  const malformedVerifier = await call('requestToken', { form: redeem(second, { code_verifier: 'short' }), status: 400 });
+  assert.equal(malformedVerifier.body.error, 'invalid_request');
+  const secondTokens = await call('requestToken', { json: redeem(second), status: 200 });
+  // A replay is refused, and revokes the refresh token its first use issued.
+  const replay = await call('requestToken', { form: redeem(second), status: 400 });
+  assert.equal(replay.body.error, 'invalid_grant');
+  const revokedByReplay = await call('requestToken', { form: { grant_type: 'refresh_token', client_id: spa.client_id, refresh_token: secondTokens.body.refresh_token }, status: 400 });
+  assert.equal(revokedByReplay.body.error, 'invalid_grant');
+
+  // Client authentication: a public client sends no secret; an unknown client is refused.
+  const withSecret = await call('requestToken', { form: redeem(await code(), { client_secret: 'x'.repeat(40) }), headers: { 'cf-connecting-ip': freshIp() }, status: 401 });
+  assert.equal(withSecret.body.error, 'invalid_client');
+  await call('requestToken', { form: redeem(await code(), { client_id: 'x'.repeat(32) }), headers: { 'cf-connecting-ip': freshIp() }, status: 401 });
+  // A client not allowed the grant.
+  const { client: m2m } = await provisionApiAndClient();
+  const notAllowed = await call('requestToken', { form: { grant_type: 'refresh_token', client_id: m2m.client_id, client_secret: m2m.client_secret, refresh_token: tokens.body.refresh_token }, status: 403 });
+  assert.equal(notAllowed.body.error, 'unauthorized_client');
+  const noCode = await call('requestToken', { form: { grant_type: 'authorization_code', client_id: m2m.client_id, client_secret: m2m.client_secret, code: 'x', redirect_uri: callback }, status: 403 });
+  assert.equal(noCode.body.error, 'unauthorized_client');
+
+  // Refresh: rotating, narrowed but never widened, only for its API; a
+  // refused refresh leaves the token as it was; a reuse revokes the family.
+  const refresh = (token, extra = {}) => ({ grant_type: 'refresh_token', client_id: spa.client_id, refresh_token: token, ...extra });
+  const narrowed = await call('requestToken', { json: refresh(tokens.body.refresh_token, { scope: 'openid read:things' }), headers: { origin }, status: 200 });
+  assert.equal(narrowed.body.scope, 'openid read:things');
+  assert.equal(narrowed.headers.get('access-control-allow-origin'), origin);
+  assert.ok(narrowed.body.id_token && narrowed.body.refresh_token);
+  assert.notEqual(narrowed.body.refresh_token, tokens.body.refresh_token);
+  const rt = narrowed.body.refresh_token;
+  const widened = await call('requestToken', { form: refresh(rt, { scope: 'openid write:things' }), status: 400 });
+  assert.equal(widened.body.error, 'invalid_scope');
+  const otherApi = await call('requestToken', { form: refresh(rt, { audience: 'https://other.example.test/' }), status: 400 });
+  assert.equal(otherApi.body.error, 'invalid_request');
+  const sameApi = await call('requestToken', { form: refresh(rt, { audience: resourceServer.identifier }), status: 200 });
+  const reused = await call('requestToken', { form: refresh(rt), status: 400 });
+  assert.equal(reused.body.error, 'invalid_grant');
+  const afterReuse = await call('requestToken', { form: refresh(sameApi.body.refresh_token), status: 400 });
+  assert.equal(afterReuse.body.error, 'invalid_grant', 'the whole family is revoked');
+  const used = await call('requestToken', { form: refresh(tokens.body.refresh_token), status: 400 });
+  assert.equal(used.body.error, 'invalid_grant');
+
+  // Non-rotating tokens stay; the settings merge into the client's.
+  const nonRotating = await call('updateClient', { path: `/api/v2/clients/${spa.client_id}`, token: admin, json: { refresh_token: { rotation_type: 'non-rotating', leeway: 30 } }, status: 200 });
+  assert.deepEqual(nonRotating.body.refresh_token, { ...spa.refresh_token, rotation_type: 'non-rotating', leeway: 30 });
+  const stays = (await call('requestToken', { form: redeem(await code()), status: 200 })).body.refresh_token;
+  for (let i = 0; i < 2; i++) {
+    const again = await call('requestToken', { form: refresh(stays), status: 200 });
+    assert.equal(again.body.refresh_token, undefined, 'no new refresh token');
+  }
+
+  // Revocation: the client's own refresh token, with its family.
+  const revoked = await call('revokeToken', { form: { token: stays, client_id: spa.client_id, token_type_hint: 'refresh_token' }, headers: { origin }, status: 200 });
+  assert.equal(revoked.headers.get('access-control-allow-origin'), origin);
+  const afterRevoke = await call('requestToken', { form: refresh(stays), status: 400 });
+  assert.equal(afterRevoke.body.error, 'invalid_grant');
+  await call('revokeToken', { json: { token: stays, client_id: spa.client_id }, status: 200 });
+  await call('revokeToken', { form: { token: 'nobody-issued-this', client_id: spa.client_id }, status: 200 });
+  const missing = await call('revokeToken', { form: { client_id: spa.client_id }, status: 400 });
+  assert.equal(missing.body.error, 'invalid_request');
+  const accessToken = await call('revokeToken', { form: { token: tokens.body.access_token, client_id: spa.client_id }, status: 400 });
+  assert.equal(accessToken.body.error, 'unsupported_token_type');
+  const hinted = await call('revokeToken', { form: { token: 'opaque', token_type_hint: 'access_token', client_id: spa.client_id }, status: 400 });
+  assert.equal(hinted.body.error, 'unsupported_token_type');
+  // Another client's token: refused, and left as it was.
+  const live = (await call('requestToken', { form: redeem(await code()), status: 200 })).body.refresh_token;
+  const foreign = await call('revokeToken', { form: { token: live, client_id: m2m.client_id, client_secret: m2m.client_secret }, status: 400 });
+  assert.equal(foreign.body.error, 'invalid_request');
+  await call('requestToken', { form: refresh(live), status: 200 });
+  await call('revokeToken', { raw: 'token=x', contentType: 'text/plain', status: 400 });
+  await call('revokeToken', { form: { token: live }, headers: { 'cf-connecting-ip': freshIp() }, status: 401 });
+  const basicFailure = await call('revokeToken', { form: { token: live }, authorization: basicAuthorization(m2m.client_id, 'wrong-secret'), headers: { 'cf-connecting-ip': freshIp() }, status: 401 });
+  assert.match(basicFailure.headers.get('www-authenticate'), /^Basic /);
+  await call('revokeToken', { raw: tooLarge(), contentType: 'application/x-www-form-urlencoded', status: 413 });
+  const ip = freshIp();
+  await until429(() => call('revokeToken', { form: { token: live, client_id: m2m.client_id, client_secret: 'guess' }, headers: { 'cf-connecting-ip': ip } }), 25);
+
+  // The preflights: any origin may send.
+  for (const operationId of ['preflightToken', 'preflightRevocation']) {
+    const res = await call(operationId, { headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' }, status: 204 });
+    assert.equal(res.headers.get('access-control-allow-origin'), origin);
+  }
+
+  // Refresh token settings are bounded.
+  for (const refreshToken of [{ leeway: 601 }, { token_lifetime: 0 }, { token_lifetime: 3600, idle_token_lifetime: 7200 }, { rotation_type: 'sometimes' }, { unknown: true }]) {
+    await call('updateClient', { path: `/api/v2/clients/${spa.client_id}`, token: admin, json: { refresh_token: refreshToken }, status: 400 });
+  }
+  await call('createClient', { token: admin, json: { name: randomName('spa'), app_type: 'spa', refresh_token: { token_lifetime: 31557601 } }, status: 400 });
+});
+
 test('the hosted pages: authorize, login, signup, consent and logout, as a browser uses them', async () => {
   const callback = `${tenant.baseUrl}/callback`;
   const base = { response_type: 'token', client_id: app.client_id, redirect_uri: callback, scope: 'openid profile', state: 'st' };
@@ -571,9 +773,11 @@ test('the hosted pages: authorize, login, signup, consent and logout, as a brows
   const page = await browse('loginPage', browser, `/u/login?${query}`, { status: 200 });
   const csrf = csrfField(page.text);
   await browse('loginPage', browser, `/u/login?${authorizeQuery({ ...base, client_id: 'nobody' })}`, { status: 400 });
-  // An error that can go back to the client goes back to it.
+  // An error that can go back to the client goes back to it: a code
+  // without PKCE for this public client, in the query (the code flow's mode).
   const unsupported = await browse('loginPage', browser, `/u/login?${authorizeQuery({ ...base, response_type: 'code' })}`, { status: 302 });
-  assert.ok(unsupported.location.startsWith(`${callback}#`), unsupported.location);
+  assert.ok(unsupported.location.startsWith(`${callback}?`), unsupported.location);
+  assert.equal(new URL(unsupported.location).searchParams.get('error'), 'invalid_request');
   await browse('loginSubmit', browser, `/u/login?${query}`, { form: { csrf: 'forged', email: person.email, password: person.password }, status: 403 });
   await browse('loginSubmit', browser, `/u/login?${query}`, { form: { csrf, email: person.email, password: 'wrong-password' }, status: 400 });
   await browse('loginSubmit', browser, `/u/login?${query}`, { form: { csrf, junk: tooLarge() }, status: 413 });

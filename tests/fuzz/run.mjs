@@ -11,17 +11,19 @@
 // 1. "token": with real credentials for every security scheme (a Management
 //    API token holding every scope, an M2M client's token for its API, a
 //    user's token for /userinfo, registration access tokens, the M2M
-//    client's id and secret for HTTP Basic at the token endpoint). Path ids,
-//    some query parameters and JSON body members are drawn, half of the
-//    time, from resources provisioned here, so requests reach existing
-//    clients, APIs, grants, users, log events, organizations (one of them
-//    one the M2M client's grant may act for, at the token endpoint too),
-//    registrations, actions, their versions, triggers and an execution,
-//    not only 404s; reads get resources that nothing deletes, writes get
-//    others. Each trigger has an action bound that does nothing, so token
-//    requests run it; a fuzzed binding may name only those, and no fuzzed
-//    write changes them (tests/fuzz/hooks.py), so no action whose code the
-//    fuzzer wrote ever runs at the token endpoint or a sign-in.
+//    client's id and secret for HTTP Basic at the token and revocation
+//    endpoints). Path ids, some query parameters and JSON body members are
+//    drawn, half of the time, from resources provisioned here, so requests
+//    reach existing clients, APIs, grants, users, log events, organizations
+//    (one of them one the M2M client's grant may act for, at the token
+//    endpoint too), registrations, actions, their versions, triggers and an
+//    execution, and a public SPA client with refresh tokens a sign-in issued
+//    it (for the refresh token grant and revocation), not only 404s; reads
+//    get resources that nothing deletes, writes get others. Each trigger has
+//    an action bound that does nothing, so token requests run it; a fuzzed
+//    binding may name only those, and no fuzzed write changes them
+//    (tests/fuzz/hooks.py), so no action whose code the fuzzer wrote ever
+//    runs at the token endpoint or a sign-in.
 // 2. "anonymous": without any token or credentials at all.
 //
 // Checks (schemathesis 4.x names): not_a_server_error (no 5xx),
@@ -51,6 +53,7 @@
 // when FUZZ_CASSETTE=1.
 
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -82,6 +85,7 @@ const ARTIFACTS = path.join(repoRoot, 'tests', 'artifacts', 'fuzz');
 /** A CSRF double-submit value: 32 characters of [A-Za-z0-9_-]. */
 const CSRF_TOKEN = randomAlphanumeric(32);
 const REGISTERED_CALLBACK = 'https://fuzz.example.com/callback';
+const SPA_CALLBACK = 'https://spa.fuzz.example.com/callback';
 const CHECKS = [
   'not_a_server_error',
   'status_code_conformance',
@@ -159,6 +163,48 @@ async function provision(tenant) {
   if (signedIn.status !== 302) throw new Error(`hosted login: ${signedIn.status} ${signedIn.text}`);
   const userToken = fragmentParams(signedIn.location).access_token;
   if (!userToken) throw new Error(`hosted login: no access token in ${signedIn.location}`);
+
+  // A public SPA client of the code flow (PKCE), with non-rotating refresh
+  // tokens, and a few of them from the person's session (no API: offline
+  // access needs none), for token requests and revocations to name, so
+  // that they reach the refresh and the revocation themselves. Nothing
+  // else uses this client or these tokens: a fuzzed reuse or revocation
+  // that ends them harms nothing.
+  const spa = expect(
+    await api(tenant, admin, 'POST', '/api/v2/clients', {
+      name: 'Fuzzed SPA',
+      app_type: 'spa',
+      callbacks: [SPA_CALLBACK],
+      refresh_token: { rotation_type: 'non-rotating' },
+    }),
+    201,
+    'create an SPA client',
+  );
+  const refreshTokens = [];
+  for (let i = 0; i < 3; i += 1) {
+    const verifier = crypto.randomBytes(32).toString('base64url');
+    const challenge = crypto.createHash('sha256').update(verifier).digest('base64url');
+    const authorized = await browser.request(`/authorize?${authorizeQuery({
+      response_type: 'code',
+      client_id: spa.client_id,
+      redirect_uri: SPA_CALLBACK,
+      scope: 'openid offline_access',
+      state: randomAlphanumeric(16),
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    })}`);
+    const code = authorized.location && new URL(authorized.location).searchParams.get('code');
+    if (authorized.status !== 302 || !code) throw new Error(`a code for the SPA: ${authorized.status} ${authorized.location}`);
+    const tokens = expect(
+      await tokenRequest(tenant.baseUrl, {
+        form: { grant_type: 'authorization_code', client_id: spa.client_id, code, redirect_uri: SPA_CALLBACK, code_verifier: verifier },
+      }),
+      200,
+      'redeem a code',
+    );
+    if (!tokens.refresh_token) throw new Error(`no refresh token for the SPA: ${JSON.stringify(tokens)}`);
+    refreshTokens.push(tokens.refresh_token);
+  }
   for (const id of [user.user_id, doomedUser.user_id]) {
     expect(
       await api(tenant, admin, 'POST', `/api/v2/users/${encodeURIComponent(id)}/permissions`, {
@@ -263,6 +309,8 @@ async function provision(tenant) {
     password,
     appClientId: app.client_id,
     userToken,
+    spa,
+    refreshTokens,
     keptOrganization,
     doomedOrganization,
     logIds: logs.map((e) => e.log_id),
@@ -327,8 +375,12 @@ function config(tenant, p, credentials) {
     emails: [p.email],
     // The hosted pages: the built-in SPA client (first party) and the
     // registered client (third party, consent), with their callbacks.
-    page_client_ids: [p.appClientId, p.registration.client_id],
-    page_redirect_uris: [`${tenant.baseUrl}/callback`, REGISTERED_CALLBACK],
+    page_client_ids: [p.appClientId, p.registration.client_id, p.spa.client_id],
+    page_redirect_uris: [`${tenant.baseUrl}/callback`, REGISTERED_CALLBACK, SPA_CALLBACK],
+    // The token and revocation endpoints: the clients that may ask, and
+    // the SPA's refresh tokens.
+    token_client_ids: [p.kept.client.client_id, p.registration.client_id, p.spa.client_id],
+    refresh_tokens: p.refreshTokens,
     read_action_ids: [p.keptAction.id],
     write_action_ids: [p.doomedAction.id],
     read_action_version_ids: p.actionVersions[p.keptAction.id],
@@ -372,7 +424,14 @@ function config(tenant, p, credentials) {
     [WRITE, '/api/v2/actions/actions/\\{id\\}/versions/\\{versionId\\}/deploy', { 'path.id': 'write_action_ids', 'path.versionId': 'write_action_version_ids' }],
     ['(GET|PATCH)', '/api/v2/actions/triggers/\\{triggerId\\}/bindings', { 'path.triggerId': 'trigger_ids' }],
     [READ, '/api/v2/actions/executions/\\{id\\}', { 'path.id': 'execution_ids' }],
-    ['POST', '/oauth/token', { 'body.audience': 'audiences', 'body.client_id': 'read_client_ids', 'body.organization': 'organizations' }],
+    ['POST', '/oauth/token', {
+      'body.audience': 'audiences',
+      'body.client_id': 'token_client_ids',
+      'body.organization': 'organizations',
+      'body.refresh_token': 'refresh_tokens',
+      'body.redirect_uri': 'page_redirect_uris',
+    }],
+    ['POST', '/oauth/revoke', { 'body.client_id': 'token_client_ids', 'body.token': 'refresh_tokens' }],
     // Authorization requests that name a real client and callback, so
     // that the pages get past "unknown client" to the sign-in itself.
     ['(GET|POST)', '/(authorize|u/login|u/signup|u/consent)', {
