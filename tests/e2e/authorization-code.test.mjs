@@ -607,6 +607,44 @@ test('blocking the person, changing their password or deleting them ends their r
   assertOAuthError(await refresh(beforeDelete), 400, 'invalid_grant', 'after deletion');
 });
 
+test('a refresh grants only what the person may still have', async () => {
+  const guarded = await createApi(tenant, admin, { allow_offline_access: true, enforce_policies: true });
+  const someone = await createUser(tenant, admin);
+  const permissions = (names) => ({
+    permissions: names.map((permission_name) => ({ resource_server_identifier: guarded.identifier, permission_name })),
+  });
+  const path = userPath(someone.user.user_id, '/permissions');
+  assert.equal((await api(tenant, admin, 'POST', path, permissions(['read:things', 'write:things']))).status, 201);
+  const verifier = newVerifier();
+  const { location } = await signIn(
+    {
+      client_id: spa.client_id,
+      redirect_uri: SPA_CALLBACK,
+      scope: 'openid offline_access read:things write:things',
+      audience: guarded.identifier,
+      code_challenge: s256(verifier),
+      code_challenge_method: 'S256',
+    },
+    { who: someone },
+  );
+  const first = await redeem(location.searchParams.get('code'), verifier);
+  assert.equal(first.status, 200, first.text);
+  assert.deepEqual(first.body.scope.split(' ').sort(), ['offline_access', 'openid', 'read:things', 'write:things']);
+
+  // A permission taken away is gone from the next refresh, at once.
+  assert.equal((await api(tenant, admin, 'DELETE', path, permissions(['write:things']))).status, 204);
+  const second = await refresh(first.body.refresh_token);
+  assert.equal(second.status, 200, second.text);
+  assert.deepEqual(second.body.scope.split(' ').sort(), ['offline_access', 'openid', 'read:things']);
+  const { payload } = await verifyAccessToken(tenant, second.body.access_token, { audience: guarded.identifier, algorithm: 'RS256' });
+  assert.ok(!payload.scope.split(' ').includes('write:things'), payload.scope);
+
+  // An API that no longer allows offline access refuses refreshes.
+  const closed = await api(tenant, admin, 'PATCH', `/api/v2/resource-servers/${guarded.id}`, { allow_offline_access: false });
+  assert.equal(closed.status, 200, closed.text);
+  assertOAuthError(await refresh(second.body.refresh_token), 400, 'invalid_grant', 'offline access turned off');
+});
+
 // ---------------------------------------------------------------------------
 // Revocation
 

@@ -26,6 +26,7 @@ use crate::primitives::secret;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::database::{self, Database};
 use crate::seams::store::Store;
+use crate::sign_in::grant::{grantable_api_scopes, oidc_scopes};
 use crate::sign_in::response::UserTokens;
 use crate::throttle::{ClientAuthLimits, RateLimit};
 use crate::Tenant;
@@ -223,7 +224,41 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             .check_refresh_token(token, &client.client_id, &client.refresh_token)
             .await?;
         let family = &presented.family;
-        let granted = Scope::of_trusted(&family.scope);
+        // A refresh token is for the API it was granted for; naming
+        // another is refused rather than answered with a token for the
+        // first.
+        if let Some(asked) = request.audience.as_deref() {
+            if family.audience.as_deref() != Some(asked) {
+                return Err(Error::oauth(
+                    400,
+                    OAuthErrorCode::InvalidRequest,
+                    format!(
+                        "The refresh token was not granted for the API {}",
+                        echo(asked)
+                    ),
+                ));
+            }
+        }
+        let api = self.granted_api(family.audience.as_deref()).await?;
+        if !self.allows_offline_access(api.as_ref(), &client.client_id) {
+            return Err(Error::oauth(
+                400,
+                OAuthErrorCode::InvalidGrant,
+                "The API no longer allows offline access",
+            ));
+        }
+        // The sign-in's grant, less what was taken away since: scopes the
+        // API no longer defines, and permissions the person no longer
+        // holds where it enforces RBAC, decided as a sign-in decides.
+        let at_sign_in = Scope::of_trusted(&family.scope);
+        let granted = match &api {
+            None => oidc_scopes(&at_sign_in),
+            Some(api) => oidc_scopes(&at_sign_in).union(&grantable_api_scopes(
+                api,
+                &presented.user,
+                &at_sign_in,
+            )),
+        };
         let scope = match requested {
             None => granted,
             Some(requested) => {
@@ -241,22 +276,6 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 requested
             }
         };
-        // A refresh token is for the API it was granted for; naming
-        // another is refused rather than answered with a token for the
-        // first.
-        if let Some(asked) = request.audience.as_deref() {
-            if family.audience.as_deref() != Some(asked) {
-                return Err(Error::oauth(
-                    400,
-                    OAuthErrorCode::InvalidRequest,
-                    format!(
-                        "The refresh token was not granted for the API {}",
-                        echo(asked)
-                    ),
-                ));
-            }
-        }
-        let api = self.granted_api(family.audience.as_deref()).await?;
         let minted = self
             .mint_user_tokens(UserTokens {
                 client: &client,

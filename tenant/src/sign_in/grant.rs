@@ -4,6 +4,7 @@
 
 use crate::error::{echo, OAuthErrorCode, Result};
 use crate::management::resource_servers::ResourceServerRecord;
+use crate::management::users::UserRecord;
 use crate::primitives::scope::Scope;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::database::Database;
@@ -38,6 +39,31 @@ impl Grant {
     }
 }
 
+/// What of `asked` a person may grant of `api` now: the scopes it defines
+/// and, where it enforces RBAC (and always for the tenant's own Management
+/// API), only those the person holds. A sign-in and every refresh decide
+/// the same way.
+pub(crate) fn grantable_api_scopes(
+    api: &ResourceServerRecord,
+    user: &UserRecord,
+    asked: &Scope,
+) -> Scope {
+    let rbac = api.enforce_policies || api.is_system;
+    asked
+        .iter()
+        .filter(|s| api.defines_scope(s))
+        .filter(|s| !rbac || user.permissions_on(&api.identifier).any(|p| p == *s))
+        .collect()
+}
+
+/// The OpenID Connect scopes of `scope`.
+pub(crate) fn oidc_scopes(scope: &Scope) -> Scope {
+    scope
+        .iter()
+        .filter(|s| OIDC_SCOPES.iter().any(|(name, _)| name == s))
+        .collect()
+}
+
 impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     /// Which API and scopes this person may grant this client.
     pub(super) async fn grant(
@@ -70,41 +96,18 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             ));
         }
         // OIDC Core §11: offline access (a refresh token) comes only with a
-        // code, to a client allowed refresh tokens, for no API or an API
-        // that allows offline access (Auth0's `allow_offline_access`). The
-        // Management API allows none, except to the tenant's own
-        // Dashboard, which keeps its refresh token in memory.
-        let dashboard = request.client.client_id == self.dashboard_client_id();
+        // code, to a client allowed refresh tokens, for an API that allows
+        // it (or none).
         let offline = request.response_type.code
             && request.client.allows_grant(GrantType::RefreshToken)
-            && api
-                .as_ref()
-                .is_none_or(|api| api.allow_offline_access || (api.is_system && dashboard));
-        let oidc: Scope = request
-            .scope
+            && self.allows_offline_access(api.as_ref(), &request.client.client_id);
+        let oidc: Scope = oidc_scopes(&request.scope)
             .iter()
-            .filter(|s| OIDC_SCOPES.iter().any(|(name, _)| name == s))
             .filter(|s| *s != "offline_access" || offline)
             .collect();
-        let api_scopes: Scope = match &api {
+        let api_scopes = match &api {
             None => Scope::default(),
-            Some(api) => {
-                // Where the API enforces RBAC, and always for the tenant's
-                // own Management API, a user grants only what they hold.
-                let rbac = api.enforce_policies || api.is_system;
-                request
-                    .scope
-                    .iter()
-                    .filter(|s| api.defines_scope(s))
-                    .filter(|s| {
-                        !rbac
-                            || session
-                                .user
-                                .permissions_on(&api.identifier)
-                                .any(|p| p == *s)
-                    })
-                    .collect()
-            }
+            Some(api) => grantable_api_scopes(api, &session.user, &request.scope),
         };
         // Without an access token (now, or for a code later) nothing of the
         // API is granted, so nothing of it is asked either.
@@ -119,6 +122,19 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             api,
             oidc,
             api_scopes,
+        })
+    }
+
+    /// Auth0's `allow_offline_access`: refresh tokens for no API, or for an
+    /// API that allows them. The Management API allows none, except to the
+    /// tenant's own Dashboard, which keeps its refresh token in memory.
+    pub(crate) fn allows_offline_access(
+        &self,
+        api: Option<&ResourceServerRecord>,
+        client_id: &str,
+    ) -> bool {
+        api.is_none_or(|api| {
+            api.allow_offline_access || (api.is_system && client_id == self.dashboard_client_id())
         })
     }
 }

@@ -13,7 +13,8 @@
 //! reuse interval (`leeway`) gets another, after it revokes the whole
 //! family: reuse is how a stolen token shows. A family
 //! also ends when the person is blocked, changes password or is deleted,
-//! when its code is replayed, and at `POST /oauth/revoke`.
+//! leaves the organization it was for, when its code is replayed, and at
+//! `POST /oauth/revoke`.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -187,7 +188,8 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     }
 
     /// Checks `token` for `client_id`, writing nothing unless it finds a
-    /// reuse: the token, its family and its person in one round trip. A
+    /// reuse: the token, its family, its person and (for an organization)
+    /// their membership in one round trip. A
     /// token rotated before gets through only within the client's reuse
     /// interval (`leeway`); any other reuse revokes the family. The caller
     /// checks what it asks of the grant, then uses the token with
@@ -214,6 +216,16 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                     "SELECT u.doc, u.version, u.logins_count, u.last_login FROM users u WHERE u.user_id = \
                      (SELECT f.user_id FROM refresh_tokens t JOIN refresh_token_families f \
                       ON f.family_id = t.family_id WHERE t.token_hash = ?1)",
+                )
+                .bind(&token_hash),
+                // A sign-in for an organization holds while the person is a
+                // member (a deleted organization has none).
+                Statement::new(
+                    "SELECT 1 AS member FROM refresh_tokens t \
+                     JOIN refresh_token_families f ON f.family_id = t.family_id \
+                     JOIN organization_members m ON m.user_id = f.user_id \
+                      AND m.organization_id = json_extract(f.doc, '$.organization.org_id') \
+                     WHERE t.token_hash = ?1",
                 )
                 .bind(&token_hash),
             ])
@@ -267,6 +279,13 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 ));
             }
         };
+        let member = !results.next().unwrap_or_default().is_empty();
+        if family.organization.is_some() && !member {
+            self.revoke_family(&row.family_id, now).await?;
+            return Err(invalid_grant(
+                "The user is no longer a member of the organization this sign-in was for",
+            ));
+        }
         Ok(Presented {
             token_hash,
             family_id: row.family_id,

@@ -177,7 +177,7 @@ impl<K: CryptoBackend> Fixture<K> {
                 }],
                 signing_alg: alg,
                 token_lifetime: 86_400,
-                allow_offline_access: false,
+                allow_offline_access: true,
                 skip_consent_for_verifiable_first_party_clients: true,
                 enforce_policies: false,
                 is_system: false,
@@ -388,7 +388,7 @@ impl<K: CryptoBackend> Fixture<K> {
                     vec![row(serde_json::json!({"expires_at": far, "epoch": 0}))],
                 ),
                 (
-                    "FROM refresh_tokens t JOIN refresh_token_families f",
+                    "SELECT f.family_id, f.client_id, f.expires_at",
                     vec![row(serde_json::json!({
                         "family_id": "bench-family", "client_id": spa.client_id,
                         "expires_at": far, "revoked_at": null,

@@ -575,7 +575,8 @@ fn non_rotating_tokens_stay_and_a_refresh_may_narrow_the_scope_but_not_widen_it(
 
 /// What a redemption and a refresh cost: one round trip for the code with
 /// its person and session, one for the refresh token family; a refresh,
-/// two. KV: the client only (the API and keys are in isolate memory).
+/// two (the token with its person and membership, then the rotation).
+/// KV: the client only (the API and keys are in isolate memory).
 #[test]
 fn a_redemption_and_a_refresh_cost_a_bounded_number_of_round_trips() {
     let (world, client_id, _) = setup();
@@ -599,7 +600,8 @@ fn a_redemption_and_a_refresh_cost_a_bounded_number_of_round_trips() {
     world.db.reset_count();
     world.store.reset_counts();
     refresh(&world, &client_id, &rt).unwrap();
-    assert_eq!((world.db.batches(), world.db.statements()), (2, 4));
+    // The token, its person and their membership read; the rotation written.
+    assert_eq!((world.db.batches(), world.db.statements()), (2, 5));
     assert_eq!(world.store.counts().reads, 1);
 }
 
@@ -691,4 +693,132 @@ fn the_dashboard_keeps_a_refresh_token_for_the_management_api_and_no_other_app_g
         "the Management API allows no offline access"
     );
     assert_eq!(other.scope.as_deref(), Some("openid read:clients"));
+}
+
+/// The scopes of the access token `response` carries.
+fn access_scope(response: &TokenResponse) -> String {
+    claims(&response.access_token)["scope"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn a_refresh_grants_what_the_person_may_still_have() {
+    let (world, client_id, user_id) = setup();
+    block_on(world.tenant().update_resource_server(
+        people::API,
+        ResourceServerUpdate {
+            enforce_policies: Some(true),
+            ..Default::default()
+        },
+    ))
+    .unwrap();
+    let permission = |name: &str| shared::management::PermissionRef {
+        resource_server_identifier: people::API.into(),
+        permission_name: name.into(),
+    };
+    block_on(world.tenant().add_user_permissions(
+        &user_id,
+        shared::management::PermissionsRequest {
+            permissions: vec![permission("read:notes"), permission("write:notes")],
+        },
+        &world.admin(),
+    ))
+    .unwrap();
+    let (code, _) = code_for(
+        &world,
+        &code_query(
+            &client_id,
+            &[("scope", "openid offline_access read:notes write:notes")],
+        ),
+    );
+    let first = redeem(&world, &client_id, &code, Some(VERIFIER)).unwrap();
+    assert!(access_scope(&first).contains("write:notes"));
+
+    // A permission taken away is gone from the next refresh.
+    block_on(world.tenant().remove_user_permissions(
+        &user_id,
+        shared::management::PermissionsRequest {
+            permissions: vec![permission("write:notes")],
+        },
+    ))
+    .unwrap();
+    let second = refresh(&world, &client_id, first.refresh_token.as_deref().unwrap()).unwrap();
+    assert_eq!(access_scope(&second), "openid offline_access read:notes");
+
+    // So is a scope the API no longer defines.
+    block_on(world.tenant().update_resource_server(
+        people::API,
+        ResourceServerUpdate {
+            scopes: Some(vec![]),
+            ..Default::default()
+        },
+    ))
+    .unwrap();
+    let third = refresh(&world, &client_id, second.refresh_token.as_deref().unwrap()).unwrap();
+    assert_eq!(access_scope(&third), "openid offline_access");
+
+    // And an API that no longer allows offline access refuses the refresh.
+    block_on(world.tenant().update_resource_server(
+        people::API,
+        ResourceServerUpdate {
+            allow_offline_access: Some(false),
+            ..Default::default()
+        },
+    ))
+    .unwrap();
+    assert!(invalid_grant(refresh(
+        &world,
+        &client_id,
+        third.refresh_token.as_deref().unwrap()
+    ))
+    .contains("offline access"));
+}
+
+#[test]
+fn a_refresh_for_an_organization_ends_when_the_person_leaves_it() {
+    let (world, client_id, user_id) = setup();
+    let tenant = world.tenant();
+    let org = block_on(
+        tenant.create_organization(shared::organizations::OrganizationCreate {
+            name: "acme".into(),
+            ..Default::default()
+        }),
+    )
+    .unwrap()
+    .id;
+    let members = || shared::organizations::MembersRequest {
+        members: vec![user_id.clone()],
+    };
+    block_on(tenant.add_organization_members(&org, members())).unwrap();
+    block_on(tenant.update_client(
+        &client_id,
+        ClientUpdate {
+            organization_usage: Some(shared::organizations::OrganizationUsage::Allow),
+            ..Default::default()
+        },
+        false,
+    ))
+    .unwrap();
+    let (code, _) = code_for(
+        &world,
+        &code_query(&client_id, &[("organization", org.as_str())]),
+    );
+    let tokens = redeem(&world, &client_id, &code, Some(VERIFIER)).unwrap();
+    assert_eq!(claims(&tokens.access_token)["org_id"], org.as_str());
+    let next = refresh(&world, &client_id, tokens.refresh_token.as_deref().unwrap()).unwrap();
+    assert_eq!(claims(&next.access_token)["org_id"], org.as_str());
+
+    block_on(tenant.remove_organization_members(&org, members())).unwrap();
+    assert!(invalid_grant(refresh(
+        &world,
+        &client_id,
+        next.refresh_token.as_deref().unwrap()
+    ))
+    .contains("no longer a member"));
+    // A family without an organization is not affected by it.
+    let (code, _) = code_for(&world, &code_query(&client_id, &[]));
+    let plain = redeem(&world, &client_id, &code, Some(VERIFIER)).unwrap();
+    refresh(&world, &client_id, plain.refresh_token.as_deref().unwrap()).unwrap();
 }
