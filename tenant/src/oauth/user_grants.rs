@@ -11,8 +11,9 @@
 //! are configuration), then makes one round trip to the system of record
 //! (the code used up, with its person and session) and, with
 //! `offline_access`, one more (the refresh token family); a refresh, one
-//! read of the client and two round trips (the token used, with its family
-//! and person; the next token). The client credentials grant is unchanged.
+//! read of the client and two round trips (the token, its family, its
+//! person and their membership read; the rotation written). The client
+//! credentials grant is unchanged.
 
 use shared::token::TokenResponse;
 
