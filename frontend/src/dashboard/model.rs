@@ -175,6 +175,25 @@ impl Route {
             _ => Route::NotFound,
         }
     }
+
+    /// The section whose pages show this route (each section's code is
+    /// loaded when it is first opened); `None` for what the shell shows
+    /// itself.
+    pub fn section(self) -> Option<Section> {
+        match self {
+            Route::Applications | Route::ApplicationHome | Route::Application => {
+                Some(Section::Applications)
+            }
+            Route::Apis | Route::Api => Some(Section::Apis),
+            Route::Users | Route::User => Some(Section::Users),
+            Route::Organizations | Route::OrganizationHome | Route::Organization => {
+                Some(Section::Organizations)
+            }
+            Route::Logs | Route::Log => Some(Section::Logs),
+            Route::Settings => Some(Section::Settings),
+            Route::Home | Route::Callback | Route::NotFound => None,
+        }
+    }
 }
 
 /// The tabs of one application's page.
@@ -681,7 +700,10 @@ mod tests {
         assert_eq!(route("/dashboard/nope"), Route::NotFound);
         for section in Section::ALL {
             assert_ne!(route(section.path()), Route::NotFound);
+            assert_eq!(route(section.path()).section(), Some(section));
         }
+        assert_eq!(route("/dashboard/users/x").section(), Some(Section::Users));
+        assert_eq!(route("/dashboard").section(), None);
     }
 
     #[test]
