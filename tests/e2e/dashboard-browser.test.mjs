@@ -726,3 +726,44 @@ test('logs: newest first, filtered to failed logins, one event opened with who a
     await context.close();
   }
 });
+
+// ---------------------------------------------------------------------------
+// Sections loaded on demand
+
+test('each section’s code is fetched when the section is first opened, without a page load', async () => {
+  const { context, page } = await freshPage();
+  try {
+    await signInAsAdmin(page);
+    await waitFor(page, 'applications');
+    const wasm = [];
+    page.on('request', (request) => {
+      if (request.url().endsWith('.wasm')) wasm.push(new URL(request.url()).pathname);
+    });
+    // Survives only as long as the page is not loaded again.
+    await page.evaluate(() => {
+      window.stillTheSamePage = true;
+    });
+    const splits = () => wasm.filter((p) => p.startsWith('/pkg/split_'));
+
+    await page.getByTestId('nav-users').click();
+    await waitFor(page, 'users');
+    assert.deepEqual(splits(), ['/pkg/split_users.wasm'], 'Users brings its own code and no other section’s');
+    assert.ok(!wasm.includes('/pkg/dashboard_bg.wasm'), 'the shell is not fetched again');
+
+    await page.getByTestId('nav-logs').click();
+    await waitFor(page, 'logs');
+    assert.deepEqual(splits(), ['/pkg/split_users.wasm', '/pkg/split_logs.wasm']);
+
+    // Back to a section already here: nothing more to fetch.
+    const fetched = wasm.length;
+    await page.getByTestId('nav-users').click();
+    await waitFor(page, 'users');
+    assert.equal(wasm.length, fetched, 'Users is not fetched twice');
+
+    assert.equal(await page.evaluate(() => window.stillTheSamePage), true, 'no page load: the token is still in memory');
+    assert.equal(await page.getByTestId('dashboard-sign-out').count(), 1, 'still signed in');
+    assertNoProblems(page);
+  } finally {
+    await context.close();
+  }
+});
