@@ -6,6 +6,7 @@
 //! permission the Dashboard says so and shows nothing else; a page whose
 //! read scope is missing says so instead of failing.
 
+pub mod actions;
 pub mod apis;
 pub mod applications;
 pub mod listing;
@@ -171,6 +172,7 @@ fn SectionPages(section: Section, route: Memo<Route>) -> impl IntoView {
         Section::Apis => Box::pin(apis::pages(route)),
         Section::Users => Box::pin(users::pages(route)),
         Section::Organizations => Box::pin(organizations::pages(route)),
+        Section::Actions => Box::pin(actions::pages(route)),
         Section::Logs => Box::pin(logs::pages(route)),
         Section::Settings => Box::pin(settings::pages(route)),
     })
