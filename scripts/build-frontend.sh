@@ -113,20 +113,28 @@ WASM_OPT="$ROOT/node_modules/.bin/wasm-opt"
 ESBUILD="$ROOT/node_modules/.bin/esbuild"
 [[ -x "$ESBUILD" ]] ||
     echo "build-frontend: $ESBUILD not found (run npm install); the JS glue is not minified" >&2
+# wasm-opt -Oz on each file given, two at a time (one per core).
 optimize_wasm() {
     [[ -x "$WASM_OPT" ]] || return 0
-    echo "build-frontend: $("$WASM_OPT" --version) -Oz (${1#"$DIST"/})"
+    echo "build-frontend: $("$WASM_OPT" --version) -Oz ($# file(s): ${1#"$DIST"/}…)"
     # Features rustc enables by default for wasm32-unknown-unknown; the
     # producers and target-features sections are for tools, not browsers.
-    "$WASM_OPT" -Oz --strip-producers --strip-target-features \
-        --enable-bulk-memory \
-        --enable-nontrapping-float-to-int \
-        --enable-sign-ext \
-        --enable-mutable-globals \
-        --enable-reference-types \
-        --enable-multivalue \
-        -o "$1.opt" "$1"
-    mv "$1.opt" "$1"
+    # The splitter's modules name their labels (the name section's
+    # subsection 3), which binaryen does not read and says so: not an error.
+    printf '%s\0' "$@" | xargs -0 -P "$(nproc)" -I{} sh -c '
+        "$0" -Oz --strip-producers --strip-target-features \
+            --enable-bulk-memory \
+            --enable-nontrapping-float-to-int \
+            --enable-sign-ext \
+            --enable-mutable-globals \
+            --enable-reference-types \
+            --enable-multivalue \
+            -o "$1.opt" "$1" 2>"$1.log" &&
+            mv "$1.opt" "$1" || { cat "$1.log" >&2; exit 1; }
+        grep -v "unknown name subsection" "$1.log" >&2
+        rm -f "$1.log"
+        exit 0' "$WASM_OPT" {} ||
+        die "wasm-opt failed"
 }
 minify_js() {
     [[ -x "$ESBUILD" ]] || return 0
@@ -158,11 +166,13 @@ for bundle in "${BUNDLES[@]}"; do
         compgen -G "$SPLIT/split_*.wasm" >/dev/null ||
             die "wasm-split-cli found no split point in the $bundle bundle"
         node "$ROOT/scripts/split-manifest.mjs" "$SPLIT/__wasm_split.js" >"$PKG/$bundle.split.json"
+        MODULES=()
         for module in "$SPLIT"/split_*.wasm "$SPLIT"/chunk_*.wasm; do
             [[ -f "$module" ]] || continue
             cp "$module" "$PKG/"
-            optimize_wasm "$PKG/$(basename "$module")"
+            MODULES+=("$PKG/$(basename "$module")")
         done
+        optimize_wasm "${MODULES[@]}"
         cp "$SPLIT/__wasm_split.js" "$PKG/"
         minify_js "$PKG/__wasm_split.js"
         # The splitter's module re-exports what the sections use (the
