@@ -767,3 +767,154 @@ test('each section’s code is fetched when the section is first opened, without
     await context.close();
   }
 });
+
+// ---------------------------------------------------------------------------
+// Actions
+
+test('actions: create one from the template, give it a claim and a secret, test, deploy and bind it; tokens carry the claim until it is unbound', async () => {
+  const { resourceServer, client } = await provisionM2M(tenant, token);
+  const name = randomName('Add the plan');
+  const claim = 'https://example.com/plan';
+  const code = [
+    'exports.onExecuteCredentialsExchange = async (event, api) => {',
+    "  console.log('plan for', event.client.name);",
+    `  api.accessToken.setCustomClaim('${claim}', event.secrets.PLAN);`,
+    '};',
+    '',
+  ].join('\n');
+  const issued = async () => {
+    const res = await clientCredentials(client.client_id, client.client_secret, resourceServer.identifier);
+    assert.equal(res.status, 200, res.text);
+    const { payload } = await verifyAccessToken(tenant, res.body.access_token, {
+      audience: resourceServer.identifier,
+      algorithm: resourceServer.signing_alg,
+    });
+    return payload;
+  };
+  const { context, page } = await freshPage();
+  try {
+    await signInAsAdmin(page);
+
+    // Actions > Library > Create Action, from the credentials-exchange template.
+    await page.getByTestId('nav-actions').click();
+    await waitFor(page, 'actions');
+    await page.getByTestId('create-action').click();
+    await page.getByTestId('field-name').fill(name);
+    await page.getByTestId('field-supported_triggers').selectOption('credentials-exchange');
+    await screenshot(page, 'dashboard-action-create');
+    await page.getByTestId('create-action-submit').click();
+    await waitFor(page, 'action-code');
+    const actionId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+    assert.equal(await text(page, 'action-name'), name);
+    assert.equal(await text(page, 'action-trigger'), 'credentials-exchange');
+    assert.equal(await text(page, 'action-version'), 'Draft');
+    const editor = page.getByTestId('field-code');
+    assert.match(await editor.inputValue(), /exports\.onExecuteCredentialsExchange = async \(event, api\) => \{/);
+
+    // The editor: Tab indents instead of leaving it; then the new code.
+    await editor.fill('');
+    await editor.press('Tab');
+    assert.equal(await editor.inputValue(), '  ');
+    await editor.fill(code);
+
+    // Secrets: PLAN, whose value is never shown again.
+    await page.getByTestId('new-secret-name').fill('PLAN');
+    await page.getByTestId('new-secret-value').fill('gold');
+    await page.getByTestId('add-secret').click();
+    await page.locator('[data-testid="secret-row"][data-name="PLAN"]').waitFor({ timeout: UI_TIMEOUT });
+    assert.equal(await page.getByTestId('new-secret-value').inputValue(), '', 'the value is gone from the form');
+    assert.doesNotMatch(await page.getByTestId('action-secrets').textContent(), /gold/);
+    assert.equal(await editor.inputValue(), code, 'saving a secret keeps the code typed');
+
+    // Test: the sample event of the trigger; Run saves the draft and runs it.
+    assert.match(await page.getByTestId('field-payload').inputValue(), /"resource_server"/);
+    await page.getByTestId('run-test').click();
+    await waitFor(page, 'test-result');
+    assert.equal(await page.getByTestId('test-error').count(), 0, await text(page, 'test-result'));
+    const commands = await text(page, 'test-commands');
+    assert.ok(commands.includes(`access_token_claim {"name":"${claim}","value":"gold"}`), commands);
+    assert.match(await text(page, 'test-logs'), /plan for Reports Job/);
+    await screenshot(page, 'dashboard-action-test');
+    const draft = await api(tenant, token, 'GET', `/api/v2/actions/actions/${actionId}`);
+    assert.equal(draft.body.code, code, 'the test saved the draft');
+
+    // Deploy: version 1, everything deployed.
+    await page.getByTestId('deploy-action').click();
+    await page.getByTestId('saved').filter({ hasText: 'Deployed.' }).waitFor({ timeout: UI_TIMEOUT });
+    assert.equal(await text(page, 'action-version'), 'v1');
+    assert.equal(await text(page, 'action-status'), 'All changes deployed');
+    await page.locator('[data-testid="version-row"][data-number="1"]').waitFor({ timeout: UI_TIMEOUT });
+    await screenshot(page, 'dashboard-action-deployed');
+    assert.equal((await issued())[claim], undefined, 'deployed but not bound: not run');
+
+    // Actions > Triggers > credentials-exchange: add it, Apply.
+    await page.getByTestId('back-to-actions').click();
+    await page.getByTestId('tab-triggers').click();
+    await page
+      .locator('[data-testid="trigger-row"][data-trigger="credentials-exchange"] [data-testid="trigger-link"]')
+      .click();
+    await waitFor(page, 'bindings-form');
+    await page.getByTestId('no-bindings').waitFor({ timeout: UI_TIMEOUT });
+    await waitFor(page, 'add-binding-choice');
+    await page.getByTestId('add-binding-choice').selectOption(actionId);
+    await page.getByTestId('add-binding').click();
+    const binding = page.locator(`[data-testid="binding-row"][data-action-id="${actionId}"]`);
+    await binding.waitFor({ timeout: UI_TIMEOUT });
+    await page.getByTestId('apply-bindings').click();
+    await page.getByTestId('saved').waitFor({ timeout: UI_TIMEOUT });
+    await screenshot(page, 'dashboard-trigger-bindings');
+
+    // Where a developer checks: the token carries the claim, from the secret.
+    assert.equal((await issued())[claim], 'gold');
+
+    // Remove the binding and Apply: tokens no longer carry it.
+    await binding.getByTestId('remove-binding').click();
+    await page.getByTestId('no-bindings').waitFor({ timeout: UI_TIMEOUT });
+    await page.getByTestId('apply-bindings').click();
+    await page.getByTestId('saved').waitFor({ timeout: UI_TIMEOUT });
+    const bindings = await api(tenant, token, 'GET', '/api/v2/actions/triggers/credentials-exchange/bindings');
+    assert.deepEqual(bindings.body.bindings, []);
+    assert.equal((await issued())[claim], undefined);
+
+    // Library > the action > Danger Zone > Delete.
+    await page.getByTestId('back-to-triggers').click();
+    await page.getByTestId('tab-library').click();
+    await page.locator(`[data-testid="action-row"][data-action-id="${actionId}"] [data-testid="action-link"]`).click();
+    await waitFor(page, 'danger-zone');
+    await page.getByTestId('delete-action').click();
+    await page.getByTestId('delete-dialog').getByTestId('confirm').click();
+    await waitFor(page, 'actions');
+    assert.equal(await page.locator(`[data-testid="action-row"][data-action-id="${actionId}"]`).count(), 0);
+    assert.equal((await api(tenant, token, 'GET', `/api/v2/actions/actions/${actionId}`)).status, 404);
+    assertNoProblems(page);
+  } finally {
+    await context.close();
+  }
+});
+
+test('an admin without read:actions sees "Not allowed" for Actions, and no action', async () => {
+  const admin = await createUser(tenant, token, { email: randomEmail('no-actions-admin') });
+  const granted = await api(tenant, token, 'POST', userPath(admin.user.user_id, '/permissions'), {
+    permissions: [{ resource_server_identifier: managementAudience(tenant), permission_name: 'read:clients' }],
+  });
+  assert.equal(granted.status, 201, granted.text);
+  const { context, page } = await freshPage();
+  try {
+    await signIn(page, admin, '/dashboard/actions');
+    await page.getByTestId('dashboard').waitFor({ timeout: UI_TIMEOUT });
+    const notAllowed = page.getByTestId('not-allowed');
+    await notAllowed.waitFor({ timeout: UI_TIMEOUT });
+    assert.match(await notAllowed.textContent(), /may not see actions.*read:actions/);
+    assert.equal(await page.getByTestId('actions').count(), 0, 'no list');
+    assert.equal(await page.getByTestId('create-action').count(), 0, 'no Create Action');
+    await screenshot(page, 'dashboard-actions-not-allowed');
+
+    // The Triggers say the same.
+    await page.goto(url('/dashboard/actions/triggers/credentials-exchange'));
+    await page.getByTestId('not-allowed').waitFor({ timeout: UI_TIMEOUT });
+    assert.equal(await page.getByTestId('bindings-form').count(), 0);
+    assertNoProblems(page);
+  } finally {
+    await context.close();
+  }
+});
