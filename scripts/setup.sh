@@ -48,7 +48,8 @@ fi
 # version put it there. Its own lockfile resolves here, so --locked; --force
 # replaces a wasm-split-cli of another crate (Dioxus' wasm-split-cli, whose
 # split-point names differ from those of the macros Leptos uses).
-if ! cargo install --list 2>/dev/null | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+installed="$(cargo install --list 2>/dev/null || true)"
+if ! grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:" <<<"$installed"; then
     say "installing wasm-split-cli (wasm_split_cli_support $WASM_SPLIT_VERSION, a few minutes, once)"
     cargo install wasm_split_cli_support --version "=$WASM_SPLIT_VERSION" --features build-binary --locked --force
 fi
