@@ -3,13 +3,20 @@
 # `wrangler dev` serves with SPA fallback:
 #   frontend/dist/index.html, style.css,
 #   pkg/frontend.js + pkg/frontend_bg.wasm    the sample client (`/`, `/callback`)
-#   pkg/dashboard.js + pkg/dashboard_bg.wasm  the Dashboard's shell (`/dashboard/*`)
-#   pkg/__wasm_split.js, pkg/split_<section>.wasm, pkg/chunk_<n>.wasm
-#                                             the Dashboard's sections, fetched
-#                                             when first opened
-#   pkg/dashboard.split.json                  which files each section fetches
+#   pkg/dashboard-<hash>/                     the Dashboard (`/dashboard/*`):
+#     dashboard.js + dashboard_bg.wasm          its shell
+#     __wasm_split.js, split_<section>.wasm, chunk_<n>.wasm
+#                                               its sections, fetched when
+#                                               first opened
+#     dashboard.split.json                      which files each section fetches
 # index.html loads one of the two by path, so neither page downloads the
 # other's code.
+#
+# The Dashboard's folder is named after a hash of its files: a section's
+# module fits only the shell of its own build (its function table, its
+# memory layout), and a tab open across a deploy fetches sections later.
+# Its old folder is then gone, and the section says it could not be loaded
+# rather than running another build's code.
 #
 # The Dashboard's sections are split off at their `#[wasm_split]` functions
 # (`frontend/src/dashboard/*/pages`): the rustc output, linked with
@@ -190,7 +197,19 @@ if grep -q "__wasm_split" "$PKG/frontend.js"; then
     die "the sample client's bundle imports __wasm_split.js; only the Dashboard is split"
 fi
 
-cp "$FRONTEND/index.html" "$FRONTEND/style.css" "$DIST/"
+# The Dashboard's files in a folder named after them (see above); they
+# import and fetch each other by relative paths.
+DASHBOARD_FILES=("$PKG"/dashboard.js "$PKG"/dashboard_bg.wasm "$PKG"/dashboard.split.json
+    "$PKG"/__wasm_split.js "$PKG"/split_*.wasm "$PKG"/chunk_*.wasm)
+HASH="$(cat "${DASHBOARD_FILES[@]}" | sha256sum | cut -c1-16)"
+mkdir "$PKG/dashboard-$HASH"
+mv "${DASHBOARD_FILES[@]}" "$PKG/dashboard-$HASH/"
+
+cp "$FRONTEND/style.css" "$DIST/"
+grep -q "'/pkg/dashboard/dashboard.js'" "$FRONTEND/index.html" ||
+    die "frontend/index.html no longer imports '/pkg/dashboard/dashboard.js', which the build names"
+sed "s#'/pkg/dashboard/dashboard.js'#'/pkg/dashboard-$HASH/dashboard.js'#" \
+    "$FRONTEND/index.html" >"$DIST/index.html"
 
 echo "build-frontend: done -> ${DIST#"$ROOT"/}"
 (cd "$DIST" && find . -type f -printf '  %p %s bytes\n' | sort)

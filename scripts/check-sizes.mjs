@@ -78,22 +78,24 @@ export function sizes({ deployDir = path.join(root, 'target', 'deploy-dry-run') 
   const dist = path.join(root, 'frontend', 'dist');
   const sectionRows = [];
   for (const bundle of SPA_BUNDLES) {
-    const first = ['index.html', 'style.css', `pkg/${bundle}.js`, `pkg/${bundle}_bg.wasm`];
-    const split = splitSections(dist, bundle);
+    const glue = bundleGlue(dist, bundle);
+    const dir = path.dirname(glue);
+    const first = ['index.html', 'style.css', glue, `${dir}/${bundle}_bg.wasm`];
+    const split = splitSections(dist, dir, bundle);
     if (split) {
       const fetched = new Set();
-      first.push(`pkg/${split.loader}`);
+      first.push(`${dir}/${split.loader}`);
       for (const section of FIRST_SECTIONS[bundle] ?? []) {
         const files = split.sections[section];
         if (!files) throw new Error(`${bundle} has no section ${section}`);
         for (const file of files) fetched.add(file);
-        first.push(...files.map((file) => `pkg/${file}`));
+        first.push(...files.map((file) => `${dir}/${file}`));
       }
       // What each other section adds, fetched when it is first opened
       // (the chunks it shares with the first sections are here already).
       for (const [section, files] of Object.entries(split.sections)) {
         if (FIRST_SECTIONS[bundle]?.includes(section)) continue;
-        const more = files.filter((file) => !fetched.has(file)).map((file) => path.join(dist, 'pkg', file));
+        const more = files.filter((file) => !fetched.has(file)).map((file) => path.join(dist, dir, file));
         sectionRows.push({
           name: `${bundle === 'dashboard' ? 'Dashboard' : bundle} section when opened: ${section}`,
           files: more.map((file) => path.relative(root, file)),
@@ -122,21 +124,33 @@ export function sizes({ deployDir = path.join(root, 'target', 'deploy-dry-run') 
 }
 
 /**
+ * Where index.html imports a bundle's JS glue from, relative to `dist`:
+ * `pkg/frontend.js`, `pkg/dashboard-<hash>/dashboard.js`.
+ */
+function bundleGlue(dist, bundle) {
+  const html = readFileSync(need(path.join(dist, 'index.html'), 'run scripts/build.sh first'), 'utf8');
+  const imported = [...html.matchAll(/'\/(pkg\/[\w./-]+\.js)'/g)].map((m) => m[1]);
+  const glue = imported.find((file) => path.basename(file) === `${bundle}.js`);
+  if (!glue) throw new Error(`frontend/dist/index.html imports no ${bundle}.js (it imports ${imported.join(', ')})`);
+  return glue;
+}
+
+/**
  * A bundle's sections fetched on demand, from the manifest the build writes
- * beside its loader (`pkg/<bundle>.split.json`, scripts/split-manifest.mjs):
+ * beside its loader (`<bundle>.split.json`, scripts/split-manifest.mjs):
  * `{ loader, sections: { name: [files] } }`, or `null` when it has none. It
  * is checked against the loader served: every module the loader can fetch
  * is listed, and every file listed is one the loader fetches.
  */
-function splitSections(dist, bundle) {
-  const manifest = path.join(dist, 'pkg', `${bundle}.split.json`);
+function splitSections(dist, dir, bundle) {
+  const manifest = path.join(dist, dir, `${bundle}.split.json`);
   if (!existsSync(manifest)) {
-    const glue = readFileSync(need(path.join(dist, 'pkg', `${bundle}.js`), 'run scripts/build.sh first'), 'utf8');
+    const glue = readFileSync(need(path.join(dist, dir, `${bundle}.js`), 'run scripts/build.sh first'), 'utf8');
     if (glue.includes('__wasm_split')) throw new Error(`${bundle} loads sections but has no ${path.relative(root, manifest)}`);
     return null;
   }
   const split = JSON.parse(readFileSync(manifest, 'utf8'));
-  const loader = readFileSync(need(path.join(dist, 'pkg', split.loader), 'run scripts/build.sh first'), 'utf8');
+  const loader = readFileSync(need(path.join(dist, dir, split.loader), 'run scripts/build.sh first'), 'utf8');
   const fetchable = new Set([...loader.matchAll(/"\.\/([\w.-]+\.wasm)"/g)].map((m) => m[1]));
   const listed = new Set(Object.values(split.sections).flat());
   const missing = [...fetchable].filter((file) => !listed.has(file));

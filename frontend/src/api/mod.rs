@@ -80,7 +80,11 @@ impl std::error::Error for ApiError {}
 /// fetched when first opened; opening it again tries again).
 impl From<leptos::wasm_split::SplitLoaderError> for ApiError {
     fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
-        ApiError::Network("this page's code could not be loaded; open it again to retry".into())
+        ApiError::Network(
+            "this page's code could not be loaded. Open it again to retry, or reload the page: \
+             a newer Dashboard may have been deployed since this one was opened"
+                .into(),
+        )
     }
 }
 
