@@ -111,9 +111,28 @@ async function signIn(page, { email, password }, path = '/dashboard') {
   }
 }
 
-async function signInAsAdmin(page, path) {
-  await signIn(page, logins.admin, path);
+async function signInAsAdmin(page, path, admin = logins.admin) {
+  await signIn(page, admin, path);
   await page.getByTestId('dashboard').waitFor({ timeout: UI_TIMEOUT });
+}
+
+/**
+ * Another admin, holding every Management API permission as the dev
+ * command's does: the hosted login lets one account try 10 sign-ins a
+ * minute from one address, which this file's tests would exceed as one.
+ */
+async function anotherAdmin(prefix) {
+  const admin = await createUser(tenant, token, { email: randomEmail(prefix) });
+  const management = await api(tenant, token, 'GET', '/api/v2/resource-servers?per_page=100');
+  const system = management.body.find((resource) => resource.is_system);
+  const granted = await api(tenant, token, 'POST', userPath(admin.user.user_id, '/permissions'), {
+    permissions: system.scopes.map((scope) => ({
+      resource_server_identifier: system.identifier,
+      permission_name: scope.value,
+    })),
+  });
+  assert.equal(granted.status, 201, granted.text);
+  return admin;
 }
 
 /** Waits for `testId`, failing with what the page says if a request failed. */
@@ -732,9 +751,10 @@ test('logs: newest first, filtered to failed logins, one event opened with who a
 // Sections loaded on demand
 
 test('each section’s code is fetched when the section is first opened, without a page load', async () => {
+  const admin = await anotherAdmin('sections-admin');
   const { context, page } = await freshPage();
   try {
-    await signInAsAdmin(page);
+    await signInAsAdmin(page, '/dashboard', admin);
     await waitFor(page, 'applications');
     const wasm = [];
     page.on('request', (request) => {
@@ -770,9 +790,10 @@ test('each section’s code is fetched when the section is first opened, without
 });
 
 test('a section whose code cannot be fetched says so in its place, and opening it again retries', async () => {
+  const admin = await anotherAdmin('retry-admin');
   const { context, page } = await freshPage();
   try {
-    await signInAsAdmin(page);
+    await signInAsAdmin(page, '/dashboard', admin);
     await waitFor(page, 'applications');
     // As after a deploy: this build's folder is gone, and the SPA fallback
     // answers its files with the HTML page.
@@ -824,9 +845,10 @@ test('actions: create one from the template, give it a claim and a secret, test,
     });
     return payload;
   };
+  const admin = await anotherAdmin('actions-admin');
   const { context, page } = await freshPage();
   try {
-    await signInAsAdmin(page);
+    await signInAsAdmin(page, '/dashboard', admin);
 
     // Actions > Library > Create Action, from the credentials-exchange template.
     await page.getByTestId('nav-actions').click();
