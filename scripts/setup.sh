@@ -43,6 +43,17 @@ if [[ $WASM_ONLY == 1 ]]; then
     exit 0
 fi
 
+# The splitter of the Dashboard's sections (scripts/build-frontend.sh). Its
+# binary has no --version: cargo's install record says which crate and
+# version put it there. Its own lockfile resolves here, so --locked; --force
+# replaces a wasm-split-cli of another crate (Dioxus' wasm-split-cli, whose
+# split-point names differ from those of the macros Leptos uses).
+installed="$(cargo install --list 2>/dev/null || true)"
+if ! grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:" <<<"$installed"; then
+    say "installing wasm-split-cli (wasm_split_cli_support $WASM_SPLIT_VERSION, a few minutes, once)"
+    cargo install wasm_split_cli_support --version "=$WASM_SPLIT_VERSION" --features build-binary --locked --force
+fi
+
 # `worker-build --version` prints the bare version.
 if [[ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "$WORKER_BUILD_VERSION" ]]; then
     say "installing worker-build $WORKER_BUILD_VERSION (a few minutes, once)"

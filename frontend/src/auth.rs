@@ -104,7 +104,8 @@ pub const DASHBOARD: SignInApp = SignInApp {
             read:organizations create:organizations update:organizations delete:organizations \
             read:organization_members create:organization_members delete:organization_members \
             read:organization_client_grants create:organization_client_grants \
-            delete:organization_client_grants",
+            delete:organization_client_grants \
+            read:actions create:actions update:actions delete:actions",
 };
 
 /// Characters left as they are in a query value: RFC 3986 "unreserved".
@@ -1259,6 +1260,10 @@ mod tests {
             "read:organizations",
             "delete:organization_members",
             "create:organization_client_grants",
+            "read:actions",
+            "create:actions",
+            "update:actions",
+            "delete:actions",
         ] {
             assert!(scopes.contains(&scope), "{scope}");
         }

@@ -1,5 +1,6 @@
 //! The few browser APIs the SPA needs: the address, history, `fetch`, the
-//! clock, `sessionStorage`, the clipboard and WebCrypto. Everything decided
+//! clock, `sessionStorage`, the clipboard, WebCrypto and a text area's
+//! cursor. Everything decided
 //! about their values is in [`crate::auth`], [`crate::route`] and
 //! [`crate::dashboard::model`].
 
@@ -55,6 +56,21 @@ pub fn current_path() -> String {
         location.pathname().unwrap_or_default(),
         location.search().unwrap_or_default()
     )
+}
+
+/// Types `text` at the cursor of the text area a key was pressed in
+/// (replacing what is selected), e.g. spaces for Tab in a code editor: its
+/// text then, or `None` when the key was not pressed in a text area.
+pub fn insert_at_cursor(ev: &web_sys::KeyboardEvent, text: &str) -> Option<String> {
+    let area: web_sys::HtmlTextAreaElement = ev.target()?.dyn_into().ok()?;
+    let start = area.selection_start().ok()??;
+    let end = area.selection_end().ok()??;
+    area.set_range_text_with_start_and_end(text, start, end)
+        .ok()?;
+    // Positions count UTF-16 units.
+    let cursor = start + text.encode_utf16().count() as u32;
+    area.set_selection_range(cursor, cursor).ok()?;
+    Some(area.value())
 }
 
 /// Seconds since the Unix epoch by this browser's clock.

@@ -12,6 +12,7 @@
 pub mod api;
 pub mod auth;
 pub mod browser;
+#[cfg(feature = "dashboard")]
 pub mod dashboard;
 pub mod loading;
 pub mod route;

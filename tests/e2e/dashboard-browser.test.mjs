@@ -111,9 +111,28 @@ async function signIn(page, { email, password }, path = '/dashboard') {
   }
 }
 
-async function signInAsAdmin(page, path) {
-  await signIn(page, logins.admin, path);
+async function signInAsAdmin(page, path, admin = logins.admin) {
+  await signIn(page, admin, path);
   await page.getByTestId('dashboard').waitFor({ timeout: UI_TIMEOUT });
+}
+
+/**
+ * Another admin, holding every Management API permission as the dev
+ * command's does: the hosted login lets one account try 10 sign-ins a
+ * minute from one address, which this file's tests would exceed as one.
+ */
+async function anotherAdmin(prefix) {
+  const admin = await createUser(tenant, token, { email: randomEmail(prefix) });
+  const management = await api(tenant, token, 'GET', '/api/v2/resource-servers?per_page=100');
+  const system = management.body.find((resource) => resource.is_system);
+  const granted = await api(tenant, token, 'POST', userPath(admin.user.user_id, '/permissions'), {
+    permissions: system.scopes.map((scope) => ({
+      resource_server_identifier: system.identifier,
+      permission_name: scope.value,
+    })),
+  });
+  assert.equal(granted.status, 201, granted.text);
+  return admin;
 }
 
 /** Waits for `testId`, failing with what the page says if a request failed. */
@@ -578,7 +597,8 @@ test('the sample app and the Dashboard each download only their own bundle', asy
     wasm.length = 0;
     await page.getByTestId('dashboard-link').click();
     await page.getByTestId('login-form').waitFor({ timeout: UI_TIMEOUT });
-    assert.deepEqual(wasm, ['/pkg/dashboard_bg.wasm']);
+    assert.equal(wasm.length, 1, wasm.join(', '));
+    assert.match(wasm[0], /^\/pkg\/dashboard-[0-9a-f]{16}\/dashboard_bg\.wasm$/, 'the shell, from its build’s folder');
     assertNoProblems(page);
   } finally {
     await context.close();
@@ -721,6 +741,233 @@ test('logs: newest first, filtered to failed logins, one event opened with who a
     assert.ok(details.includes(user.email), details);
     assert.ok(details.includes(newest.ip), `the address it came from: ${details}`);
     assert.ok(!details.includes('not-the-password'), 'never the password typed');
+    assertNoProblems(page);
+  } finally {
+    await context.close();
+  }
+});
+
+// ---------------------------------------------------------------------------
+// Sections loaded on demand
+
+test('each section’s code is fetched when the section is first opened, without a page load', async () => {
+  const admin = await anotherAdmin('sections-admin');
+  const { context, page } = await freshPage();
+  try {
+    await signInAsAdmin(page, '/dashboard', admin);
+    await waitFor(page, 'applications');
+    const wasm = [];
+    page.on('request', (request) => {
+      if (request.url().endsWith('.wasm')) wasm.push(new URL(request.url()).pathname);
+    });
+    // Survives only as long as the page is not loaded again.
+    await page.evaluate(() => {
+      window.stillTheSamePage = true;
+    });
+    const splits = () => wasm.map((p) => p.split('/').pop()).filter((name) => name.startsWith('split_'));
+
+    await page.getByTestId('nav-users').click();
+    await waitFor(page, 'users');
+    assert.deepEqual(splits(), ['split_users.wasm'], 'Users brings its own code and no other section’s');
+    assert.ok(!wasm.some((p) => p.endsWith('/dashboard_bg.wasm')), 'the shell is not fetched again');
+
+    await page.getByTestId('nav-logs').click();
+    await waitFor(page, 'logs');
+    assert.deepEqual(splits(), ['split_users.wasm', 'split_logs.wasm']);
+
+    // Back to a section already here: nothing more to fetch.
+    const fetched = wasm.length;
+    await page.getByTestId('nav-users').click();
+    await waitFor(page, 'users');
+    assert.equal(wasm.length, fetched, 'Users is not fetched twice');
+
+    assert.equal(await page.evaluate(() => window.stillTheSamePage), true, 'no page load: the token is still in memory');
+    assert.equal(await page.getByTestId('dashboard-sign-out').count(), 1, 'still signed in');
+    assertNoProblems(page);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a section whose code cannot be fetched says so in its place, and opening it again retries', async () => {
+  const admin = await anotherAdmin('retry-admin');
+  const { context, page } = await freshPage();
+  try {
+    await signInAsAdmin(page, '/dashboard', admin);
+    await waitFor(page, 'applications');
+    // As after a deploy: this build's folder is gone, and the SPA fallback
+    // answers its files with the HTML page.
+    const gone = (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>Edge Tenant</title>' });
+    await page.route('**/split_settings.wasm', gone);
+    await page.getByTestId('nav-settings').click();
+    const failure = page.getByTestId('request-error');
+    await failure.waitFor({ timeout: UI_TIMEOUT });
+    assert.match(await failure.textContent(), /this page's code could not be loaded.*reload the page/);
+    assert.equal(await page.getByTestId('settings-page').count(), 0);
+    assert.equal(await page.getByTestId('dashboard-sign-out').count(), 1, 'the rest of the Dashboard still works');
+    await screenshot(page, 'dashboard-section-not-loaded');
+
+    await page.unroute('**/split_settings.wasm', gone);
+    await page.getByTestId('nav-logs').click();
+    await waitFor(page, 'logs');
+    await page.getByTestId('nav-settings').click();
+    await waitFor(page, 'tenant-settings');
+    // The loader logs the failed fetch; nothing else went wrong.
+    assert.ok(
+      page.problems.every((problem) => problem.includes('split_settings.wasm') || /WebAssembly|wasm-split|MIME/i.test(problem)),
+      page.problems.join('\n'),
+    );
+  } finally {
+    await context.close();
+  }
+});
+
+// ---------------------------------------------------------------------------
+// Actions
+
+test('actions: create one from the template, give it a claim and a secret, test, deploy and bind it; tokens carry the claim until it is unbound', async () => {
+  const { resourceServer, client } = await provisionM2M(tenant, token);
+  const name = randomName('Add the plan');
+  const claim = 'https://example.com/plan';
+  const code = [
+    'exports.onExecuteCredentialsExchange = async (event, api) => {',
+    "  console.log('plan for', event.client.name);",
+    `  api.accessToken.setCustomClaim('${claim}', event.secrets.PLAN);`,
+    '};',
+    '',
+  ].join('\n');
+  const issued = async () => {
+    const res = await clientCredentials(client.client_id, client.client_secret, resourceServer.identifier);
+    assert.equal(res.status, 200, res.text);
+    const { payload } = await verifyAccessToken(tenant, res.body.access_token, {
+      audience: resourceServer.identifier,
+      algorithm: resourceServer.signing_alg,
+    });
+    return payload;
+  };
+  const admin = await anotherAdmin('actions-admin');
+  const { context, page } = await freshPage();
+  try {
+    await signInAsAdmin(page, '/dashboard', admin);
+
+    // Actions > Library > Create Action, from the credentials-exchange template.
+    await page.getByTestId('nav-actions').click();
+    await waitFor(page, 'actions');
+    await page.getByTestId('create-action').click();
+    await page.getByTestId('field-name').fill(name);
+    await page.getByTestId('field-supported_triggers').selectOption('credentials-exchange');
+    await screenshot(page, 'dashboard-action-create');
+    await page.getByTestId('create-action-submit').click();
+    await waitFor(page, 'action-code');
+    const actionId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+    assert.equal(await text(page, 'action-name'), name);
+    assert.equal(await text(page, 'action-trigger'), 'credentials-exchange');
+    assert.equal(await text(page, 'action-version'), 'Draft');
+    const editor = page.getByTestId('field-code');
+    assert.match(await editor.inputValue(), /exports\.onExecuteCredentialsExchange = async \(event, api\) => \{/);
+
+    // The editor: Tab indents instead of leaving it; then the new code.
+    await editor.fill('');
+    await editor.press('Tab');
+    assert.equal(await editor.inputValue(), '  ');
+    await editor.fill(code);
+
+    // Secrets: PLAN, whose value is never shown again.
+    await page.getByTestId('new-secret-name').fill('PLAN');
+    await page.getByTestId('new-secret-value').fill('gold');
+    await page.getByTestId('add-secret').click();
+    await page.locator('[data-testid="secret-row"][data-name="PLAN"]').waitFor({ timeout: UI_TIMEOUT });
+    assert.equal(await page.getByTestId('new-secret-value').inputValue(), '', 'the value is gone from the form');
+    assert.doesNotMatch(await page.getByTestId('action-secrets').textContent(), /gold/);
+    assert.equal(await editor.inputValue(), code, 'saving a secret keeps the code typed');
+
+    // Test: the sample event of the trigger; Run saves the draft and runs it.
+    assert.match(await page.getByTestId('field-payload').inputValue(), /"resource_server"/);
+    await page.getByTestId('run-test').click();
+    await waitFor(page, 'test-result');
+    assert.equal(await page.getByTestId('test-error').count(), 0, await text(page, 'test-result'));
+    const commands = await text(page, 'test-commands');
+    assert.ok(commands.includes(`access_token_claim {"name":"${claim}","value":"gold"}`), commands);
+    assert.match(await text(page, 'test-logs'), /plan for Reports Job/);
+    await screenshot(page, 'dashboard-action-test');
+    const draft = await api(tenant, token, 'GET', `/api/v2/actions/actions/${actionId}`);
+    assert.equal(draft.body.code, code, 'the test saved the draft');
+
+    // Deploy: version 1, everything deployed.
+    await page.getByTestId('deploy-action').click();
+    await page.getByTestId('saved').filter({ hasText: 'Deployed.' }).waitFor({ timeout: UI_TIMEOUT });
+    assert.equal(await text(page, 'action-version'), 'v1');
+    assert.equal(await text(page, 'action-status'), 'All changes deployed');
+    await page.locator('[data-testid="version-row"][data-number="1"]').waitFor({ timeout: UI_TIMEOUT });
+    await screenshot(page, 'dashboard-action-deployed');
+    assert.equal((await issued())[claim], undefined, 'deployed but not bound: not run');
+
+    // Actions > Triggers > credentials-exchange: add it, Apply.
+    await page.getByTestId('back-to-actions').click();
+    await page.getByTestId('tab-triggers').click();
+    await page
+      .locator('[data-testid="trigger-row"][data-trigger="credentials-exchange"] [data-testid="trigger-link"]')
+      .click();
+    await waitFor(page, 'bindings-form');
+    await page.getByTestId('no-bindings').waitFor({ timeout: UI_TIMEOUT });
+    await waitFor(page, 'add-binding-choice');
+    await page.getByTestId('add-binding-choice').selectOption(actionId);
+    await page.getByTestId('add-binding').click();
+    const binding = page.locator(`[data-testid="binding-row"][data-action-id="${actionId}"]`);
+    await binding.waitFor({ timeout: UI_TIMEOUT });
+    await page.getByTestId('apply-bindings').click();
+    await page.getByTestId('saved').waitFor({ timeout: UI_TIMEOUT });
+    await screenshot(page, 'dashboard-trigger-bindings');
+
+    // Where a developer checks: the token carries the claim, from the secret.
+    assert.equal((await issued())[claim], 'gold');
+
+    // Remove the binding and Apply: tokens no longer carry it.
+    await binding.getByTestId('remove-binding').click();
+    await page.getByTestId('no-bindings').waitFor({ timeout: UI_TIMEOUT });
+    await page.getByTestId('apply-bindings').click();
+    await page.getByTestId('saved').waitFor({ timeout: UI_TIMEOUT });
+    const bindings = await api(tenant, token, 'GET', '/api/v2/actions/triggers/credentials-exchange/bindings');
+    assert.deepEqual(bindings.body.bindings, []);
+    assert.equal((await issued())[claim], undefined);
+
+    // Library > the action > Danger Zone > Delete.
+    await page.getByTestId('back-to-triggers').click();
+    await page.getByTestId('tab-library').click();
+    await page.locator(`[data-testid="action-row"][data-action-id="${actionId}"] [data-testid="action-link"]`).click();
+    await waitFor(page, 'danger-zone');
+    await page.getByTestId('delete-action').click();
+    await page.getByTestId('delete-dialog').getByTestId('confirm').click();
+    await waitFor(page, 'actions');
+    assert.equal(await page.locator(`[data-testid="action-row"][data-action-id="${actionId}"]`).count(), 0);
+    assert.equal((await api(tenant, token, 'GET', `/api/v2/actions/actions/${actionId}`)).status, 404);
+    assertNoProblems(page);
+  } finally {
+    await context.close();
+  }
+});
+
+test('an admin without read:actions sees "Not allowed" for Actions, and no action', async () => {
+  const admin = await createUser(tenant, token, { email: randomEmail('no-actions-admin') });
+  const granted = await api(tenant, token, 'POST', userPath(admin.user.user_id, '/permissions'), {
+    permissions: [{ resource_server_identifier: managementAudience(tenant), permission_name: 'read:clients' }],
+  });
+  assert.equal(granted.status, 201, granted.text);
+  const { context, page } = await freshPage();
+  try {
+    await signIn(page, admin, '/dashboard/actions');
+    await page.getByTestId('dashboard').waitFor({ timeout: UI_TIMEOUT });
+    const notAllowed = page.getByTestId('not-allowed');
+    await notAllowed.waitFor({ timeout: UI_TIMEOUT });
+    assert.match(await notAllowed.textContent(), /may not see actions.*read:actions/);
+    assert.equal(await page.getByTestId('actions').count(), 0, 'no list');
+    assert.equal(await page.getByTestId('create-action').count(), 0, 'no Create Action');
+    await screenshot(page, 'dashboard-actions-not-allowed');
+
+    // The Triggers say the same.
+    await page.goto(url('/dashboard/actions/triggers/credentials-exchange'));
+    await page.getByTestId('not-allowed').waitFor({ timeout: UI_TIMEOUT });
+    assert.equal(await page.getByTestId('bindings-form').count(), 0);
     assertNoProblems(page);
   } finally {
     await context.close();

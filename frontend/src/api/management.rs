@@ -9,6 +9,10 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use shared::actions::{
+    Action, ActionCreate, ActionUpdate, ActionVersion, Binding, BindingsUpdate, RollBack, Trigger,
+};
 use shared::logs::LogEvent;
 use shared::management::{
     Client, ClientCreate, ClientGrant, ClientGrantCreate, ClientGrantUpdate, ClientUpdate,
@@ -312,6 +316,118 @@ impl Management {
         ))
     }
 
+    // --- actions ---
+
+    /// A page of the actions, by name.
+    pub fn list_actions(&self, page: u64) -> Reply<Page<Action>> {
+        numbered(self.call(
+            Method::Get,
+            &format!("{ACTIONS_PATH}?page={page}&per_page={PER_PAGE}"),
+            None,
+        ))
+    }
+
+    /// Every deployed action of `trigger`, for binding one to it.
+    pub fn deployed_actions(&self, trigger: &str) -> Reply<Vec<Action>> {
+        let (api, trigger) = (self.clone(), encode_segment(trigger));
+        Box::pin(async move {
+            let mut items = Vec::new();
+            for page in 0.. {
+                let listing: Page<Action> = numbered(api.call(
+                    Method::Get,
+                    &format!(
+                        "{ACTIONS_PATH}?triggerId={trigger}&deployed=true&page={page}&per_page={MAX_PER_PAGE}"
+                    ),
+                    None,
+                ))
+                .await?;
+                let more = listing.has_next() && !listing.items.is_empty();
+                items.extend(listing.items);
+                if !more {
+                    break;
+                }
+            }
+            Ok(items)
+        })
+    }
+
+    pub fn get_action(&self, id: &str) -> Reply<Action> {
+        self.get(&action_path(id, ""))
+    }
+
+    /// A new action; without `code`, the tenant starts it from its
+    /// trigger's template.
+    pub fn create_action(&self, body: &ActionCreate) -> Reply<Action> {
+        decoded(self.send(Method::Post, ACTIONS_PATH, body))
+    }
+
+    pub fn update_action(&self, id: &str, body: &ActionUpdate) -> Reply<Action> {
+        decoded(self.send(Method::Patch, &action_path(id, ""), body))
+    }
+
+    /// Deletes an action; with `force`, also when it is bound (which
+    /// unbinds it).
+    pub fn delete_action(&self, id: &str, force: bool) -> Reply<()> {
+        let query = if force { "?force=true" } else { "" };
+        self.delete(&action_path(id, query))
+    }
+
+    /// Deploys the draft as a new version.
+    pub fn deploy_action(&self, id: &str) -> Reply<ActionVersion> {
+        decoded(self.call(Method::Post, &action_path(id, "/deploy"), None))
+    }
+
+    /// A page of an action's versions, newest first.
+    pub fn list_versions(&self, id: &str, page: u64) -> Reply<Page<ActionVersion>> {
+        numbered(self.call(
+            Method::Get,
+            &action_path(id, &format!("/versions?page={page}&per_page={PER_PAGE}")),
+            None,
+        ))
+    }
+
+    /// Deploys a copy of an older version as a new one; with
+    /// `update_draft`, its code becomes the draft too.
+    pub fn roll_back(
+        &self,
+        id: &str,
+        version_id: &str,
+        update_draft: bool,
+    ) -> Reply<ActionVersion> {
+        decoded(self.send(
+            Method::Post,
+            &action_path(
+                id,
+                &format!("/versions/{}/deploy", encode_segment(version_id)),
+            ),
+            &RollBack { update_draft },
+        ))
+    }
+
+    /// Runs the saved draft with `event`, the JSON text of an object.
+    pub fn test_action(&self, id: &str, event: &str) -> Reply<TestRun> {
+        let body = format!(r#"{{"payload":{event}}}"#);
+        let reply = self.call(Method::Post, &action_path(id, "/test"), Some(&body));
+        Box::pin(async move {
+            let answer: TestAnswer = api::decode(&reply.await?)?;
+            Ok(answer.payload)
+        })
+    }
+
+    pub fn triggers(&self) -> Reply<Vec<Trigger>> {
+        items(self.call(Method::Get, "/api/v2/actions/triggers", None))
+    }
+
+    /// The actions bound to `trigger`, in the order they run.
+    pub fn bindings(&self, trigger: &str) -> Reply<Vec<Binding>> {
+        items(self.call(Method::Get, &bindings_path(trigger), None))
+    }
+
+    /// Makes `trigger` run exactly the actions of `body`, in its order.
+    pub fn update_bindings(&self, trigger: &str, body: &BindingsUpdate) -> Reply<Vec<Binding>> {
+        items(self.send(Method::Patch, &bindings_path(trigger), body))
+    }
+
     // --- tenant settings ---
 
     pub fn settings(&self) -> Reply<TenantSettings> {
@@ -332,6 +448,19 @@ const APIS_PATH: &str = "/api/v2/resource-servers";
 const GRANTS_PATH: &str = "/api/v2/client-grants";
 const SETTINGS_PATH: &str = "/api/v2/tenants/settings";
 const ORGANIZATIONS_PATH: &str = "/api/v2/organizations";
+const ACTIONS_PATH: &str = "/api/v2/actions/actions";
+
+/// `/api/v2/actions/actions/{id}{rest}`.
+fn action_path(id: &str, rest: &str) -> String {
+    format!("{ACTIONS_PATH}/{}{rest}", encode_segment(id))
+}
+
+fn bindings_path(trigger: &str) -> String {
+    format!(
+        "/api/v2/actions/triggers/{}/bindings",
+        encode_segment(trigger)
+    )
+}
 
 /// `/api/v2/organizations/{id}{rest}`.
 fn organization_path(id: &str, rest: &str) -> String {
@@ -381,6 +510,67 @@ pub struct Page<T> {
     pub start: u64,
     #[serde(default)]
     pub total: u64,
+}
+
+/// A listing of the Actions API: `{total, page, per_page, <items>}`, or
+/// only the items (the triggers; a PATCH's bindings).
+#[derive(Debug, Deserialize)]
+struct NumberedPage<T> {
+    #[serde(
+        alias = "actions",
+        alias = "versions",
+        alias = "triggers",
+        alias = "bindings"
+    )]
+    items: Vec<T>,
+    #[serde(default)]
+    total: u64,
+    #[serde(default)]
+    page: u64,
+    #[serde(default)]
+    per_page: u64,
+}
+
+impl<T> From<NumberedPage<T>> for Page<T> {
+    fn from(listing: NumberedPage<T>) -> Self {
+        Page {
+            start: listing.page * listing.per_page,
+            total: listing.total,
+            items: listing.items,
+        }
+    }
+}
+
+/// `reply`'s Actions API listing as a [`Page`].
+fn numbered<T: DeserializeOwned + 'static>(reply: Reply<String>) -> Reply<Page<T>> {
+    Box::pin(async move {
+        let listing: NumberedPage<T> = api::decode(&reply.await?)?;
+        Ok(listing.into())
+    })
+}
+
+/// `reply`'s Actions API listing, its items only.
+fn items<T: DeserializeOwned + 'static>(reply: Reply<String>) -> Reply<Vec<T>> {
+    Box::pin(async move {
+        let listing: NumberedPage<T> = api::decode(&reply.await?)?;
+        Ok(listing.items)
+    })
+}
+
+/// What an action did in a test run (`POST .../test`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TestRun {
+    /// What it asked of `api`, e.g. `{"op": "access_token_claim", "name", "value"}`.
+    pub commands: Vec<Value>,
+    pub logs: Vec<String>,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Deserialize)]
+struct TestAnswer {
+    payload: TestRun,
 }
 
 impl<T> Page<T> {
@@ -434,6 +624,26 @@ mod tests {
         };
         assert!(first.has_next());
         assert_eq!(first.summary(), "1–50 of 51");
+    }
+
+    #[test]
+    fn actions_listings_are_numbered_pages() {
+        let body = r#"{"total":102,"page":2,"per_page":50,"actions":[1,2]}"#;
+        let listing: NumberedPage<u8> = api::decode(body).unwrap();
+        let page = Page::from(listing);
+        assert_eq!(page.summary(), "101–102 of 102");
+        assert!(!page.has_next());
+        let versions: NumberedPage<u8> =
+            api::decode(r#"{"total":1,"page":0,"per_page":50,"versions":[7]}"#).unwrap();
+        assert_eq!(versions.items, [7]);
+        let bindings: NumberedPage<u8> = api::decode(r#"{"bindings":[]}"#).unwrap();
+        assert!(bindings.items.is_empty());
+        let test: TestAnswer = api::decode(
+            r#"{"payload":{"commands":[{"op":"deny","code":null,"reason":"no"}],"logs":["hi"],"error":null,"duration_ms":3}}"#,
+        )
+        .unwrap();
+        assert_eq!(test.payload.logs, ["hi"]);
+        assert_eq!(test.payload.error, None);
     }
 
     #[test]

@@ -76,6 +76,18 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// A section of the Dashboard whose code could not be fetched (it is
+/// fetched when first opened; opening it again tries again).
+impl From<leptos::wasm_split::SplitLoaderError> for ApiError {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        ApiError::Network(
+            "this page's code could not be loaded. Open it again to retry, or reload the page: \
+             a newer Dashboard may have been deployed since this one was opened"
+                .into(),
+        )
+    }
+}
+
 impl ApiError {
     /// The HTTP status of an error answer.
     pub fn status(&self) -> Option<u16> {

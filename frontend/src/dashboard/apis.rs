@@ -2,19 +2,32 @@
 //! and permissions (scopes).
 
 use leptos::prelude::*;
+use leptos::wasm_split::wasm_split;
 use shared::management::{
     ResourceServer, ResourceServerCreate, ResourceServerScope, ResourceServerUpdate, SigningAlg,
 };
 
 use super::listing::Listing;
-use super::model::{check_identifier, parse_seconds, Section, SIGNING_ALGS};
+use super::model::{check_identifier, parse_seconds, Route, Section, SIGNING_ALGS};
 use super::widgets::{
     show_loaded, Breadcrumb, CreateForm, DeleteItem, FormError, GeneralError, NotAllowed,
     SaveActions, SelectField, TextField,
 };
 use super::{admin, page_id};
+use crate::api::ApiError;
 use crate::loading::{current, load_by_id, loaded_part, Loaded, Task};
 use crate::route::{encode_segment, use_location, Link};
+
+/// The section's pages, by route: their code is fetched when the section
+/// is first opened (`split_apis.wasm`, see `super::SectionPages`).
+#[wasm_split(apis, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn pages(route: Memo<Route>) -> Result<ViewFn, ApiError> {
+    Ok(ViewFn::from(move || match route.get() {
+        Route::Apis => view! { <ApisPage /> }.into_any(),
+        Route::Api => view! { <ApiPage /> }.into_any(),
+        _ => ().into_any(),
+    }))
+}
 
 fn api_path(api: &ResourceServer) -> String {
     format!("/dashboard/apis/{}", encode_segment(&api.id))

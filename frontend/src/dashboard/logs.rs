@@ -2,13 +2,26 @@
 //! Management API's `q`, and one event's details.
 
 use leptos::prelude::*;
+use leptos::wasm_split::wasm_split;
 use shared::logs::LogEvent;
 
 use super::listing::{Choices, Listing, Search};
-use super::model::{event_type_label, readable_time, Section, EVENT_TYPES};
+use super::model::{event_type_label, readable_time, Route, Section, EVENT_TYPES};
 use super::widgets::{show_answer, Breadcrumb, NotAllowed};
 use super::{admin, page_id};
+use crate::api::ApiError;
 use crate::route::{encode_segment, Link};
+
+/// The section's pages, by route: their code is fetched when the section
+/// is first opened (`split_logs.wasm`, see `super::SectionPages`).
+#[wasm_split(logs, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn pages(route: Memo<Route>) -> Result<ViewFn, ApiError> {
+    Ok(ViewFn::from(move || match route.get() {
+        Route::Logs => view! { <LogsPage /> }.into_any(),
+        Route::Log => view! { <LogPage /> }.into_any(),
+        _ => ().into_any(),
+    }))
+}
 
 fn log_path(log_id: &str) -> String {
     format!("/dashboard/logs/{}", encode_segment(log_id))

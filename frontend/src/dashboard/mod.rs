@@ -6,6 +6,7 @@
 //! permission the Dashboard says so and shows nothing else; a page whose
 //! read scope is missing says so instead of failing.
 
+pub mod actions;
 pub mod apis;
 pub mod applications;
 pub mod listing;
@@ -22,8 +23,10 @@ use leptos::prelude::*;
 
 use self::model::{Permissions, Route, Section};
 use crate::api::management::Management;
+use crate::api::Reply;
 use crate::auth::DASHBOARD;
 use crate::browser;
+use crate::loading::load;
 use crate::route::{use_location, Link, Location, Redirect};
 use crate::sign_in::{self, AuthState, Session, SignInFailed};
 use crate::{NotFound, SiteHeader};
@@ -149,27 +152,39 @@ fn Shell(route: Memo<Route>) -> impl IntoView {
     }
 }
 
-/// The page at `route`, under the Dashboard's navigation.
-fn page(route: Route) -> AnyView {
-    match route {
-        Route::Home => view! { <Redirect to=Section::Applications.path() /> }.into_any(),
-        Route::Applications => view! { <applications::ApplicationsPage /> }.into_any(),
-        Route::ApplicationHome | Route::OrganizationHome => {
-            view! { <widgets::SettingsRedirect /> }.into_any()
-        }
-        Route::Application => view! { <applications::ApplicationPage /> }.into_any(),
-        Route::Apis => view! { <apis::ApisPage /> }.into_any(),
-        Route::Api => view! { <apis::ApiPage /> }.into_any(),
-        Route::Users => view! { <users::UsersPage /> }.into_any(),
-        Route::User => view! { <users::UserPage /> }.into_any(),
-        Route::Organizations => view! { <organizations::OrganizationsPage /> }.into_any(),
-        Route::Organization => view! { <organizations::OrganizationPage /> }.into_any(),
-        Route::Logs => view! { <logs::LogsPage /> }.into_any(),
-        Route::Log => view! { <logs::LogPage /> }.into_any(),
-        Route::Settings => view! { <settings::SettingsPage /> }.into_any(),
-        // Shown by the shell, before any page.
-        Route::Callback | Route::NotFound => ().into_any(),
+/// The page at `route`, under the Dashboard's navigation: `/dashboard`
+/// opens Applications; every other page is its section's.
+fn page(section: Option<Section>, route: Memo<Route>) -> AnyView {
+    match section {
+        None => view! { <Redirect to=Section::Applications.path() /> }.into_any(),
+        Some(section) => view! { <SectionPages section route /> }.into_any(),
     }
+}
+
+/// A section's pages. Each section's code is its own wasm module, fetched
+/// the first time the section is opened (`scripts/build-frontend.sh` splits
+/// it off at its `pages` function); this shows the page once it is here,
+/// and then follows the route within the section.
+#[component]
+fn SectionPages(section: Section, route: Memo<Route>) -> impl IntoView {
+    lazy_pages(move || match section {
+        Section::Applications => Box::pin(applications::pages(route)),
+        Section::Apis => Box::pin(apis::pages(route)),
+        Section::Users => Box::pin(users::pages(route)),
+        Section::Organizations => Box::pin(organizations::pages(route)),
+        Section::Actions => Box::pin(actions::pages(route)),
+        Section::Logs => Box::pin(logs::pages(route)),
+        Section::Settings => Box::pin(settings::pages(route)),
+    })
+}
+
+/// Pages whose code `fetch` brings (once; then it answers at once), shown
+/// when it is here, with a progress line meanwhile and what went wrong if
+/// it could not be fetched.
+pub fn lazy_pages(fetch: impl Fn() -> Reply<ViewFn> + 'static) -> impl IntoView {
+    widgets::show_loaded(load(fetch), Some("Loading the page…"), |pages| {
+        pages.run()
+    })
 }
 
 fn display_name(session: &Session) -> String {
@@ -199,6 +214,9 @@ fn SignOutButton(session: Arc<Session>) -> impl IntoView {
 #[component]
 fn Layout(session: Arc<Session>, route: Memo<Route>) -> impl IntoView {
     let who = display_name(&session);
+    // Its pages are shown again only when the section changes; within it,
+    // they follow the route themselves.
+    let section = Memo::new(move |_| route.get().section());
     view! {
         <div class="dashboard" data-testid="dashboard">
             <div class="dash-bar">
@@ -222,7 +240,7 @@ fn Layout(session: Arc<Session>, route: Memo<Route>) -> impl IntoView {
                         })
                         .collect_view()}
                 </nav>
-                <div class="dash-main">{move || page(route.get())}</div>
+                <div class="dash-main">{move || page(section.get(), route)}</div>
             </div>
         </div>
     }

@@ -5,6 +5,9 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value;
+use shared::actions::{
+    Action, Binding, BindingInput, BindingRef, BindingsUpdate, SecretInfo, SecretInput, TriggerId,
+};
 use shared::management::{AppType, AuthMethod, Client, ClientGrant, ResourceServer, SigningAlg};
 use shared::organizations::{
     BrandingColors, Organization, OrganizationBranding, OrganizationUpdate, OrganizationUsage,
@@ -68,16 +71,18 @@ pub enum Section {
     Apis,
     Users,
     Organizations,
+    Actions,
     Logs,
     Settings,
 }
 
 impl Section {
-    pub const ALL: [Section; 6] = [
+    pub const ALL: [Section; 7] = [
         Section::Applications,
         Section::Apis,
         Section::Users,
         Section::Organizations,
+        Section::Actions,
         Section::Logs,
         Section::Settings,
     ];
@@ -88,6 +93,7 @@ impl Section {
             Section::Apis => "APIs",
             Section::Users => "Users",
             Section::Organizations => "Organizations",
+            Section::Actions => "Actions",
             Section::Logs => "Logs",
             Section::Settings => "Settings",
         }
@@ -99,6 +105,7 @@ impl Section {
             Section::Apis => "/dashboard/apis",
             Section::Users => "/dashboard/users",
             Section::Organizations => "/dashboard/organizations",
+            Section::Actions => "/dashboard/actions",
             Section::Logs => "/dashboard/logs",
             Section::Settings => "/dashboard/settings",
         }
@@ -116,6 +123,7 @@ impl Section {
             Section::Apis => "read:resource_servers",
             Section::Users => "read:users",
             Section::Organizations => "read:organizations",
+            Section::Actions => "read:actions",
             Section::Logs => "read:logs",
             Section::Settings => "read:tenant_settings",
         }
@@ -146,6 +154,16 @@ pub enum Route {
     OrganizationHome,
     /// `organizations/{id}/{tab}`.
     Organization,
+    /// `actions`: opens the Library.
+    ActionsHome,
+    /// `actions/library`.
+    ActionsLibrary,
+    /// `actions/library/{id}`.
+    Action,
+    /// `actions/triggers`.
+    Triggers,
+    /// `actions/triggers/{id}`.
+    Trigger,
     Logs,
     /// `logs/{id}`: one event.
     Log,
@@ -169,10 +187,39 @@ impl Route {
             ["dashboard", "organizations"] => Route::Organizations,
             ["dashboard", "organizations", _] => Route::OrganizationHome,
             ["dashboard", "organizations", _, _] => Route::Organization,
+            ["dashboard", "actions"] => Route::ActionsHome,
+            ["dashboard", "actions", "library"] => Route::ActionsLibrary,
+            ["dashboard", "actions", "library", _] => Route::Action,
+            ["dashboard", "actions", "triggers"] => Route::Triggers,
+            ["dashboard", "actions", "triggers", _] => Route::Trigger,
             ["dashboard", "logs"] => Route::Logs,
             ["dashboard", "logs", _] => Route::Log,
             ["dashboard", "settings"] => Route::Settings,
             _ => Route::NotFound,
+        }
+    }
+
+    /// The section whose pages show this route (each section's code is
+    /// loaded when it is first opened); `None` for what the shell shows
+    /// itself.
+    pub fn section(self) -> Option<Section> {
+        match self {
+            Route::Applications | Route::ApplicationHome | Route::Application => {
+                Some(Section::Applications)
+            }
+            Route::Apis | Route::Api => Some(Section::Apis),
+            Route::Users | Route::User => Some(Section::Users),
+            Route::Organizations | Route::OrganizationHome | Route::Organization => {
+                Some(Section::Organizations)
+            }
+            Route::ActionsHome
+            | Route::ActionsLibrary
+            | Route::Action
+            | Route::Triggers
+            | Route::Trigger => Some(Section::Actions),
+            Route::Logs | Route::Log => Some(Section::Logs),
+            Route::Settings => Some(Section::Settings),
+            Route::Home | Route::Callback | Route::NotFound => None,
         }
     }
 }
@@ -416,6 +463,215 @@ pub fn grant_labels(
         }
     }
     labels
+}
+
+/// The Actions section's tabs: (segment, title).
+pub const ACTIONS_TABS: Tabs = &[("library", "Library"), ("triggers", "Triggers")];
+
+/// `/dashboard/actions/library/{id}`.
+pub fn action_path(id: &str) -> String {
+    format!("/dashboard/actions/library/{}", encode_segment(id))
+}
+
+/// `/dashboard/actions/triggers/{id}`.
+pub fn trigger_path(id: &str) -> String {
+    format!("/dashboard/actions/triggers/{}", encode_segment(id))
+}
+
+/// The triggers, as a form's options: the id, and when it runs.
+pub const TRIGGERS: [(&str, &str); 2] = [
+    (
+        "credentials-exchange",
+        "Machine to Machine (credentials-exchange)",
+    ),
+    ("post-login", "Login (post-login)"),
+];
+
+/// When `trigger` runs, in words.
+pub fn trigger_label(trigger: TriggerId) -> &'static str {
+    match trigger {
+        TriggerId::CredentialsExchange => {
+            "Machine to Machine: a client_credentials token is issued"
+        }
+        TriggerId::PostLogin => "Login: a person signs in",
+    }
+}
+
+/// The trigger an action runs at (an action supports one).
+pub fn action_trigger(action: &Action) -> Option<TriggerId> {
+    action
+        .supported_triggers
+        .first()
+        .and_then(|trigger| TriggerId::parse(&trigger.id))
+}
+
+/// An action's deployment as the Library shows it: its deployed version
+/// ("v3", or "Draft" when never deployed) and whether the draft has
+/// changed since.
+pub fn deployment(action: &Action) -> (String, &'static str) {
+    match &action.deployed_version {
+        None => ("Draft".to_owned(), "Not deployed"),
+        Some(version) => (
+            format!("v{}", version.number),
+            if action.all_changes_deployed {
+                "All changes deployed"
+            } else {
+                "Draft has changes not deployed"
+            },
+        ),
+    }
+}
+
+/// A sample `event` to test an action of `trigger` with, as JSON text: the
+/// members this tenant passes, with made-up values.
+pub fn sample_event(trigger: TriggerId) -> String {
+    match trigger {
+        TriggerId::CredentialsExchange => r#"{
+  "accessToken": { "customClaims": {}, "scope": ["read:reports"] },
+  "client": { "client_id": "sample-client-id", "name": "Reports Job", "metadata": {} },
+  "request": {
+    "ip": "203.0.113.7",
+    "hostname": "tenant.example.com",
+    "method": "POST",
+    "body": { "grant_type": "client_credentials", "audience": "https://api.example.com/" },
+    "geoip": {}
+  },
+  "resource_server": { "identifier": "https://api.example.com/" },
+  "tenant": { "id": "tenant.example.com" },
+  "transaction": { "requested_scopes": ["read:reports"] }
+}
+"#,
+        TriggerId::PostLogin => r#"{
+  "user": {
+    "user_id": "auth0|sample",
+    "email": "ada@example.com",
+    "email_verified": true,
+    "name": "Ada Lovelace",
+    "app_metadata": {},
+    "user_metadata": {},
+    "identities": [{ "provider": "auth0", "connection": "Username-Password-Authentication", "user_id": "sample", "isSocial": false }]
+  },
+  "client": { "client_id": "sample-client-id", "name": "Notes App", "metadata": {} },
+  "connection": { "id": "con_database", "name": "Username-Password-Authentication", "strategy": "auth0", "metadata": {} },
+  "request": { "ip": "203.0.113.7", "hostname": "tenant.example.com", "method": "GET", "query": {}, "geoip": {} },
+  "transaction": { "protocol": "oidc-implicit-profile", "requested_scopes": ["openid", "profile"] },
+  "authentication": { "methods": [{ "name": "pwd", "timestamp": "2026-01-01T00:00:00.000Z" }] },
+  "authorization": { "roles": [] },
+  "stats": { "logins_count": 1 },
+  "tenant": { "id": "tenant.example.com" }
+}
+"#,
+    }
+    .to_owned()
+}
+
+/// A test event as typed: a JSON object, or why not.
+pub fn check_event(text: &str) -> Result<(), String> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(_)) => Ok(()),
+        Ok(_) => Err("The event must be a JSON object: { … }.".to_owned()),
+        Err(e) => Err(format!("The event is not valid JSON: {e}.")),
+    }
+}
+
+/// A command an action gave `api` in a test run, on one line: what it
+/// does, then the rest of it as JSON (`access_token_claim
+/// {"name":"…","value":…}`).
+pub fn command_line(command: &Value) -> String {
+    let Value::Object(members) = command else {
+        return command.to_string();
+    };
+    let op = members.get("op").and_then(Value::as_str).unwrap_or("?");
+    let mut rest = members.clone();
+    rest.remove("op");
+    format!("{op} {}", Value::Object(rest))
+}
+
+/// The secrets an action will have once `name` is set to `value` (a new
+/// one, or a new value): the others by name only, so their values are
+/// kept.
+pub fn secrets_with(existing: &[SecretInfo], name: &str, value: &str) -> Vec<SecretInput> {
+    let mut secrets = secrets_without(existing, name);
+    secrets.push(SecretInput {
+        name: name.to_owned(),
+        value: Some(value.to_owned()),
+    });
+    secrets
+}
+
+/// The secrets an action keeps once `name` is removed, by name only.
+pub fn secrets_without(existing: &[SecretInfo], name: &str) -> Vec<SecretInput> {
+    existing
+        .iter()
+        .filter(|secret| secret.name != name)
+        .map(|secret| SecretInput {
+            name: secret.name.clone(),
+            value: None,
+        })
+        .collect()
+}
+
+/// An action bound to a trigger, as its page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoundAction {
+    pub action_id: String,
+    pub display_name: String,
+    /// The deployed version the trigger runs.
+    pub version: Option<u64>,
+}
+
+impl BoundAction {
+    /// `action`, newly bound under its own name.
+    pub fn of(action: &Action) -> Self {
+        Self {
+            action_id: action.id.clone(),
+            display_name: action.name.clone(),
+            version: action.deployed_version.as_ref().map(|v| v.number),
+        }
+    }
+}
+
+/// A trigger's bindings, in order, as its page lists them.
+pub fn bound_actions(bindings: &[Binding]) -> Vec<BoundAction> {
+    bindings
+        .iter()
+        .map(|binding| BoundAction {
+            display_name: binding.display_name.clone(),
+            ..BoundAction::of(&binding.action)
+        })
+        .collect()
+}
+
+/// `list` with the item at `index` moved one place up or down (unchanged
+/// at either end).
+pub fn moved<T: Clone>(list: &[T], index: usize, up: bool) -> Vec<T> {
+    let mut list = list.to_vec();
+    let other = if up {
+        index.checked_sub(1)
+    } else {
+        Some(index + 1)
+    };
+    if let Some(other) = other.filter(|&other| other < list.len() && index < list.len()) {
+        list.swap(index, other);
+    }
+    list
+}
+
+/// The PATCH that makes a trigger run `list`, in order.
+pub fn bindings_update(list: &[BoundAction]) -> BindingsUpdate {
+    BindingsUpdate {
+        bindings: list
+            .iter()
+            .map(|bound| BindingInput {
+                reference: BindingRef {
+                    kind: "action_id".to_owned(),
+                    value: bound.action_id.clone(),
+                },
+                display_name: Some(bound.display_name.clone()),
+                secrets: None,
+            })
+            .collect(),
+    }
 }
 
 /// Text typed in an optional field: `None` when blank.
@@ -681,7 +937,10 @@ mod tests {
         assert_eq!(route("/dashboard/nope"), Route::NotFound);
         for section in Section::ALL {
             assert_ne!(route(section.path()), Route::NotFound);
+            assert_eq!(route(section.path()).section(), Some(section));
         }
+        assert_eq!(route("/dashboard/users/x").section(), Some(Section::Users));
+        assert_eq!(route("/dashboard").section(), None);
     }
 
     #[test]
@@ -951,6 +1210,132 @@ mod tests {
         assert_eq!(
             admin.missing(&["read:clients", "read:client_grants", "read:users"]),
             Some("read:client_grants")
+        );
+    }
+
+    #[test]
+    fn the_actions_pages_have_their_addresses() {
+        let route = |path: &str| Route::of(&crate::route::segments(path));
+        assert_eq!(route("/dashboard/actions"), Route::ActionsHome);
+        assert_eq!(route("/dashboard/actions/library"), Route::ActionsLibrary);
+        assert_eq!(route(&action_path("a/b")), Route::Action);
+        assert_eq!(route("/dashboard/actions/triggers"), Route::Triggers);
+        assert_eq!(route(&trigger_path("post-login")), Route::Trigger);
+        assert_eq!(route("/dashboard/actions/nope"), Route::NotFound);
+        for (segment, _) in ACTIONS_TABS {
+            let tab = route(&format!("{}/{segment}", Section::Actions.path()));
+            assert_eq!(tab.section(), Some(Section::Actions));
+        }
+        assert_eq!(route(&action_path("x")).section(), Some(Section::Actions));
+    }
+
+    #[test]
+    fn sample_events_are_objects_with_what_each_trigger_passes() {
+        for trigger in TriggerId::ALL {
+            assert_eq!(check_event(&sample_event(trigger)), Ok(()));
+        }
+        let event: Value =
+            serde_json::from_str(&sample_event(TriggerId::CredentialsExchange)).unwrap();
+        assert!(event["resource_server"]["identifier"].is_string());
+        assert!(event["accessToken"]["customClaims"].is_object());
+        assert!(event["client"]["client_id"].is_string());
+        let event: Value = serde_json::from_str(&sample_event(TriggerId::PostLogin)).unwrap();
+        assert!(event["user"]["email"].is_string());
+        assert!(check_event("[1]").unwrap_err().contains("object"));
+        assert!(check_event("{").unwrap_err().contains("not valid JSON"));
+        for (id, _) in TRIGGERS {
+            assert!(TriggerId::parse(id).is_some(), "{id}");
+        }
+    }
+
+    #[test]
+    fn a_test_runs_commands_read_as_one_line_each() {
+        let command = serde_json::json!({"op": "access_token_claim", "name": "https://x/plan", "value": "gold"});
+        assert_eq!(
+            command_line(&command),
+            r#"access_token_claim {"name":"https://x/plan","value":"gold"}"#
+        );
+    }
+
+    #[test]
+    fn secrets_are_sent_by_name_with_only_the_new_value() {
+        let info = |name: &str| SecretInfo {
+            name: name.into(),
+            updated_at: "2026-01-01T00:00:00.000Z".into(),
+        };
+        let input = |name: &str, value: Option<&str>| SecretInput {
+            name: name.into(),
+            value: value.map(Into::into),
+        };
+        let existing = [info("A"), info("B")];
+        assert_eq!(
+            secrets_with(&existing, "B", "new"),
+            [input("A", None), input("B", Some("new"))]
+        );
+        assert_eq!(
+            secrets_with(&existing, "C", "c"),
+            [input("A", None), input("B", None), input("C", Some("c"))]
+        );
+        assert_eq!(secrets_without(&existing, "A"), [input("B", None)]);
+    }
+
+    #[test]
+    fn an_actions_deployment_reads_as_its_version_or_draft() {
+        let action =
+            |deployed: Option<u64>, all: bool| -> Action {
+                let version = deployed.map(|number| serde_json::json!({
+                "id": "v", "action_id": "a", "number": number, "code": "", "dependencies": [],
+                "runtime": "node22", "secrets": [], "supported_triggers": [], "deployed": true,
+                "status": "built", "created_at": "t", "updated_at": "t", "built_at": "t",
+            }));
+                let mut action = serde_json::json!({
+                    "id": "a", "name": "n", "code": "", "dependencies": [], "runtime": "node22",
+                    "secrets": [], "status": "built", "all_changes_deployed": all,
+                    "supported_triggers": [{"id": "post-login", "version": "v3"}],
+                    "created_at": "t", "updated_at": "t",
+                });
+                if let Some(version) = version {
+                    action["deployed_version"] = version;
+                }
+                serde_json::from_value(action).unwrap()
+            };
+        assert_eq!(
+            deployment(&action(None, false)),
+            ("Draft".into(), "Not deployed")
+        );
+        assert_eq!(
+            deployment(&action(Some(3), true)),
+            ("v3".into(), "All changes deployed")
+        );
+        assert_eq!(
+            deployment(&action(Some(3), false)).1,
+            "Draft has changes not deployed"
+        );
+        assert_eq!(
+            action_trigger(&action(None, false)),
+            Some(TriggerId::PostLogin)
+        );
+        assert_eq!(BoundAction::of(&action(Some(2), true)).version, Some(2));
+    }
+
+    #[test]
+    fn bound_actions_move_one_place_and_are_sent_in_order() {
+        assert_eq!(moved(&[1, 2, 3], 0, true), [1, 2, 3]);
+        assert_eq!(moved(&[1, 2, 3], 0, false), [2, 1, 3]);
+        assert_eq!(moved(&[1, 2, 3], 2, true), [1, 3, 2]);
+        assert_eq!(moved(&[1, 2, 3], 2, false), [1, 2, 3]);
+        let bound = |id: &str, name: &str| BoundAction {
+            action_id: id.into(),
+            display_name: name.into(),
+            version: Some(1),
+        };
+        let update = bindings_update(&[bound("a2", "Second"), bound("a1", "First")]);
+        assert_eq!(
+            serde_json::to_value(&update).unwrap(),
+            serde_json::json!({"bindings": [
+                {"ref": {"type": "action_id", "value": "a2"}, "display_name": "Second"},
+                {"ref": {"type": "action_id", "value": "a1"}, "display_name": "First"},
+            ]})
         );
     }
 

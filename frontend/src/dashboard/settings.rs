@@ -3,12 +3,24 @@
 //! organization names in tokens.
 
 use leptos::prelude::*;
+use leptos::wasm_split::wasm_split;
 use shared::management::{TenantFlagsUpdate, TenantSettings, TenantSettingsUpdate};
 
 use super::admin;
-use super::model::{parse_seconds, Section};
+use super::model::{parse_seconds, Route, Section};
 use super::widgets::{show_answer, FormError, GeneralError, NotAllowed, SaveActions, TextField};
+use crate::api::ApiError;
 use crate::loading::Task;
+
+/// The section's pages, by route: their code is fetched when the section
+/// is first opened (`split_settings.wasm`, see `super::SectionPages`).
+#[wasm_split(settings, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn pages(route: Memo<Route>) -> Result<ViewFn, ApiError> {
+    Ok(ViewFn::from(move || match route.get() {
+        Route::Settings => view! { <SettingsPage /> }.into_any(),
+        _ => ().into_any(),
+    }))
+}
 
 const FIELDS: &[&str] = &[
     "friendly_name",

@@ -2,12 +2,13 @@
 //! deletion.
 
 use leptos::prelude::*;
+use leptos::wasm_split::wasm_split;
 use shared::management::{
     Permission, PermissionRef, ResourceServer, User, UserCreate, DATABASE_CONNECTION,
 };
 
 use super::listing::{Listing, Search};
-use super::model::{readable_time, Section};
+use super::model::{readable_time, Route, Section};
 use super::widgets::{
     show_answer, Breadcrumb, CreateForm, DeleteItem, ErrorLine, FormError, GeneralError,
     NotAllowed, TextField,
@@ -16,6 +17,17 @@ use super::{admin, page_id};
 use crate::api::ApiError;
 use crate::loading::Task;
 use crate::route::{encode_segment, use_location, Link};
+
+/// The section's pages, by route: their code is fetched when the section
+/// is first opened (`split_users.wasm`, see `super::SectionPages`).
+#[wasm_split(users, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn pages(route: Memo<Route>) -> Result<ViewFn, ApiError> {
+    Ok(ViewFn::from(move || match route.get() {
+        Route::Users => view! { <UsersPage /> }.into_any(),
+        Route::User => view! { <UserPage /> }.into_any(),
+        _ => ().into_any(),
+    }))
+}
 
 pub fn user_path(user_id: &str) -> String {
     format!("/dashboard/users/{}", encode_segment(user_id))

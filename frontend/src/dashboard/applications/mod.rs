@@ -8,14 +8,41 @@ mod list;
 mod settings;
 
 use leptos::prelude::*;
+use leptos::wasm_split::wasm_split;
 use shared::management::Client;
 
 pub use self::list::ApplicationsPage;
-use super::model::{app_type_label, AppTab, Section};
-use super::widgets::{show_loaded, Breadcrumb, NotAllowed, TabLinks};
-use super::{admin, page_id, RevealedSecret};
+use super::model::{app_type_label, AppTab, Route, Section};
+use super::widgets::{show_loaded, Breadcrumb, NotAllowed, SettingsRedirect, TabLinks};
+use super::{admin, lazy_pages, page_id, RevealedSecret};
+use crate::api::ApiError;
 use crate::loading::{load_by_id, loaded_part, Loaded};
 use crate::route::{encode_segment, use_location};
+
+/// The section's pages, by route: their code is fetched when the section
+/// is first opened (`split_applications.wasm`, see `super::SectionPages`).
+/// The list is where the Dashboard opens, so one application's pages are
+/// fetched apart, when one is first opened.
+#[wasm_split(applications, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn pages(route: Memo<Route>) -> Result<ViewFn, ApiError> {
+    Ok(ViewFn::from(move || match route.get() {
+        Route::Applications => view! { <ApplicationsPage /> }.into_any(),
+        Route::ApplicationHome | Route::Application => {
+            lazy_pages(move || Box::pin(application_pages(route))).into_any()
+        }
+        _ => ().into_any(),
+    }))
+}
+
+/// One application's pages (`split_application.wasm`).
+#[wasm_split(application, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn application_pages(route: Memo<Route>) -> Result<ViewFn, ApiError> {
+    Ok(ViewFn::from(move || match route.get() {
+        Route::ApplicationHome => view! { <SettingsRedirect /> }.into_any(),
+        Route::Application => view! { <ApplicationPage /> }.into_any(),
+        _ => ().into_any(),
+    }))
+}
 
 /// `/dashboard/applications/{id}/{tab}`.
 #[component]

@@ -9,14 +9,28 @@ mod members;
 mod settings;
 
 use leptos::prelude::*;
+use leptos::wasm_split::wasm_split;
 use shared::organizations::Organization;
 
 pub use self::list::OrganizationsPage;
-use super::model::{OrgTab, Section};
-use super::widgets::{show_loaded, Breadcrumb, NotAllowed, TabLinks};
+use super::model::{OrgTab, Route, Section};
+use super::widgets::{show_loaded, Breadcrumb, NotAllowed, SettingsRedirect, TabLinks};
 use super::{admin, page_id};
+use crate::api::ApiError;
 use crate::loading::{load_by_id, loaded_part, Loaded};
 use crate::route::{encode_segment, use_location};
+
+/// The section's pages, by route: their code is fetched when the section
+/// is first opened (`split_organizations.wasm`, see `super::SectionPages`).
+#[wasm_split(organizations, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn pages(route: Memo<Route>) -> Result<ViewFn, ApiError> {
+    Ok(ViewFn::from(move || match route.get() {
+        Route::Organizations => view! { <OrganizationsPage /> }.into_any(),
+        Route::OrganizationHome => view! { <SettingsRedirect /> }.into_any(),
+        Route::Organization => view! { <OrganizationPage /> }.into_any(),
+        _ => ().into_any(),
+    }))
+}
 
 /// "You may not see organizations".
 fn not_allowed() -> AnyView {
