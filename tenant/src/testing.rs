@@ -54,6 +54,14 @@ impl crate::seams::runner::ActionRunner for ScriptedRunner {
     ) -> crate::seams::runner::RunFuture<'_> {
         let outcome = if self.unreachable.get() {
             Err(Error::unavailable("the action runner cannot be reached"))
+        } else if request.check {
+            // A deploy's check: the script's `load_error`, if any, is why
+            // its code does not load.
+            let script: serde_json::Value = serde_json::from_str(&request.code).unwrap_or_default();
+            Ok(crate::seams::runner::RunOutcome {
+                error: script["load_error"].as_str().map(str::to_string),
+                ..Default::default()
+            })
         } else {
             Ok(serde_json::from_str(&request.code).unwrap_or_default())
         };

@@ -251,6 +251,34 @@ describe('credentials-exchange', () => {
     assert.equal(result.payload.logs[1], 'half a pair: \ufffd');
   });
 
+  test('code that does not load is not deployed, and a deployed action keeps its trigger', async () => {
+    const { action } = await deployedAction(`
+      exports.onExecuteCredentialsExchange = async (event, api) => {
+        api.accessToken.setCustomClaim('https://example.com/build', 'good');
+      };`);
+    await bind(action);
+    for (const [what, code, reason] of [
+      ['a syntax error', 'exports.onExecuteCredentialsExchange = async (event, api) => {', /SyntaxError/],
+      ['no entry point', 'exports.somethingElse = async () => {};', /does not export onExecuteCredentialsExchange/],
+      ['a throw at the top level', "throw new Error('cannot start');", /cannot start/],
+    ]) {
+      await management.actions.update(action.id, { code });
+      const res = await api(tenant, admin, 'POST', `/api/v2/actions/actions/${action.id}/deploy`);
+      assert.equal(res.status, 400, `${what}: ${res.text}`);
+      assert.match(res.body.message, reason, what);
+      const claims = await claimsOf(await token());
+      assert.equal(claims['https://example.com/build'], 'good', `${what}: the deployed version goes on running`);
+    }
+    const versions = await api(tenant, admin, 'GET', `/api/v2/actions/actions/${action.id}/versions`);
+    assert.equal(versions.body.versions.length, 1, 'no version was made');
+
+    await bind();
+    const moved = await api(tenant, admin, 'PATCH', `/api/v2/actions/actions/${action.id}`, {
+      supported_triggers: [{ id: 'post-login', version: 'v3' }],
+    });
+    assert.equal(moved.status, 400, moved.text);
+  });
+
   test('dependencies and code over 100 kB are refused, and nothing is created', async () => {
     const refusals = [
       { dependencies: [{ name: 'axios', version: '1.7.0' }] },

@@ -1310,7 +1310,10 @@ test('Management API: actions, their versions, the test endpoint, triggers and b
   await call('updateAction', { path: at, token: admin, json: { runtime: 'deno' }, status: 400 });
   await call('updateAction', { path: at, token: admin, json: { name: templated.body.name }, status: 409 });
 
-  // Deploys, versions, roll backs.
+  // Deploys, versions, roll backs. Code that does not load is not deployed.
+  await call('updateAction', { path: at, token: admin, json: { code: 'exports.onExecuteCredentialsExchange = async (event, api) => {' }, status: 200 });
+  await call('deployAction', { path: `${at}/deploy`, token: admin, status: 400 });
+  await call('updateAction', { path: at, token: admin, json: { code: code(2) }, status: 200 });
   const first = await call('deployAction', { path: `${at}/deploy`, token: admin, status: 202 });
   assert.deepEqual([first.body.number, first.body.deployed, first.body.code], [1, true, code(2)]);
   await call('deployAction', { path: `/api/v2/actions/actions/${NO_SUCH_UUID}/deploy`, token: admin, status: 404 });

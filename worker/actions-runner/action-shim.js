@@ -3,7 +3,8 @@
 // builds Auth0's `api` object for the trigger, records what the action asks
 // of it, captures what the action logs (each line cut to 256 characters),
 // calls the trigger's entry point and answers
-// `{ commands, logs, error }`. It holds no secret and no binding: the
+// `{ commands, logs, error }` (for a deploy's `check`, only whether the
+// code loads and exports the entry point). It holds no secret and no binding: the
 // event (with this action's own secrets) arrives with each run.
 
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -159,7 +160,7 @@ function describe(err) {
 
 export default {
   async fetch(request) {
-    const { trigger, event, cache } = await request.json();
+    const { trigger, event, cache, check } = await request.json();
     const entry = ENTRY_POINTS[trigger];
     const lines = [];
     const commands = [];
@@ -167,6 +168,8 @@ export default {
     if (typeof run !== 'function') {
       return answer({ commands, logs: lines, error: `The action does not export ${entry}` });
     }
+    // A deploy's check: the code loaded and has its entry point; nothing runs.
+    if (check) return answer({ commands, logs: lines });
     try {
       await runs.run(lines, () => run(event, makeApi(trigger, cache, commands)));
       return answer({ commands, logs: lines });

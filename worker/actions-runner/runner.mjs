@@ -113,7 +113,7 @@ export default {
         entrypoint.fetch('https://action.invalid/run', {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ trigger, event, cache: cache ?? {} }),
+          body: JSON.stringify({ trigger, event, cache: cache ?? {}, check: run.check === true }),
         }),
         late,
       ]);

@@ -129,7 +129,7 @@ fn reason_text(reason: Option<&str>) -> String {
     echo(reason.trim())
 }
 
-fn log_line(line: &str) -> String {
+pub(crate) fn log_line(line: &str) -> String {
     line.chars().take(MAX_LOG_LINE).collect()
 }
 
@@ -222,6 +222,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                     cache: cache_view(&cache),
                     allowed_hosts: allowed_hosts.clone(),
                     timeout_ms: TIMEOUT_MS,
+                    check: false,
                 })
                 .await?;
             let ended = self.clock.now_millis().max(started + run.duration_ms);

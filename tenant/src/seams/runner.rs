@@ -33,6 +33,10 @@ pub struct RunRequest {
     pub allowed_hosts: Vec<String>,
     /// The wall-clock limit for this action.
     pub timeout_ms: u64,
+    /// A deploy's check: load the code and find the trigger's entry point,
+    /// run nothing (the outcome's `error` says why it does not load).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub check: bool,
 }
 
 /// What the action asked for through `api`, in the order it asked.
@@ -102,8 +106,13 @@ pub trait ActionRunner {
 pub struct NoRunner;
 
 impl ActionRunner for NoRunner {
-    fn run(&self, _request: RunRequest) -> RunFuture<'_> {
-        Box::pin(async {
+    fn run(&self, request: RunRequest) -> RunFuture<'_> {
+        Box::pin(async move {
+            if request.check {
+                // Nothing can load the code, and nothing will run it: a
+                // deploy here is not checked.
+                return Ok(RunOutcome::default());
+            }
             Err(crate::Error::unavailable(
                 "actions are bound but this deployment has no action runner (the ACTIONS_RUNNER service binding)",
             ))

@@ -394,6 +394,75 @@ fn deploying_makes_numbered_versions_and_rolling_back_deploys_a_copy() {
 }
 
 #[test]
+fn code_that_does_not_load_is_not_deployed_and_a_deployed_action_keeps_its_trigger() {
+    let world = World::new();
+    let app = granted_app(&world);
+    let runner = ScriptedRunner::default();
+    let tenant = world.tenant().with_runner(&runner);
+    let good = json!({"commands": [claim("https://x/v", json!("good"))]});
+    let id = deployed(&world, TriggerId::CredentialsExchange, "Checked", good, &[]);
+    bind(&world, TriggerId::CredentialsExchange, &[&id]);
+
+    // A draft that does not load (the runner says why) is refused at
+    // deploy, and the deployed version goes on running.
+    block_on(tenant.update_action(
+        &id,
+        ActionUpdate {
+            code: Some(json!({"load_error": "SyntaxError: Unexpected end of input"}).to_string()),
+            ..Default::default()
+        },
+    ))
+    .unwrap();
+    let refused = block_on(tenant.deploy_action(&id)).unwrap_err();
+    assert_eq!(refused.status(), 400);
+    assert!(
+        refused
+            .to_string()
+            .contains("SyntaxError: Unexpected end of input"),
+        "{refused}"
+    );
+    let check = runner.runs.borrow().last().cloned().unwrap();
+    assert!(check.check, "a check, not a run");
+    assert_eq!(check.event, Value::Null, "no event, no secrets");
+    assert!(check.allowed_hosts.is_empty());
+    let action = block_on(tenant.get_action(&id)).unwrap();
+    assert_eq!(action.deployed_version.unwrap().number, 1);
+    assert_eq!(
+        grant_with(&world, &runner, &app).unwrap()["https://x/v"],
+        "good"
+    );
+
+    // Created and deployed at once: nothing is created.
+    let created = block_on(
+        tenant.create_action(ActionCreate {
+            name: "Broken from the start".into(),
+            supported_triggers: triggers(TriggerId::CredentialsExchange),
+            code: Some(
+                json!({"load_error": "The action does not export onExecuteCredentialsExchange"})
+                    .to_string(),
+            ),
+            deploy: Some(true),
+            ..Default::default()
+        }),
+    );
+    assert_eq!(created.unwrap_err().status(), 400);
+    let listed = block_on(tenant.list_actions(&[])).unwrap();
+    assert_eq!(listed["total"], 1);
+
+    // A deployed action's versions were built for its trigger: it keeps it,
+    // bound or not.
+    bind(&world, TriggerId::CredentialsExchange, &[]);
+    let moved = block_on(tenant.update_action(
+        &id,
+        ActionUpdate {
+            supported_triggers: Some(triggers(TriggerId::PostLogin)),
+            ..Default::default()
+        },
+    ));
+    assert_eq!(moved.unwrap_err().status(), 400);
+}
+
+#[test]
 fn the_management_api_refuses_what_cannot_run_and_writes_nothing() {
     let world = World::new();
     let before = world.snapshot();

@@ -349,6 +349,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         let mut statements = Vec::new();
         let mut version = None;
         if request.deploy == Some(true) {
+            self.check_loads(&record).await?;
             let snapshot = record.snapshot(random::uuid(self.rng), 1, now);
             record.versions = 1;
             record.deployed_version = Some(1);
@@ -381,11 +382,21 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             .as_deref()
             .map(check_trigger)
             .transpose()?;
-        if trigger.is_some_and(|trigger| trigger != current.trigger) && self.is_bound(id).await? {
-            return Err(Error::invalid_field(
-                "supported_triggers",
-                "cannot change while the action is bound to its trigger; unbind it first",
-            ));
+        if trigger.is_some_and(|trigger| trigger != current.trigger) {
+            // Its versions were built for the trigger it has: a binding to
+            // another would run code that exports the wrong entry point.
+            if current.versions > 0 {
+                return Err(Error::invalid_field(
+                    "supported_triggers",
+                    "cannot change once the action has been deployed; create another action for the other trigger",
+                ));
+            }
+            if self.is_bound(id).await? {
+                return Err(Error::invalid_field(
+                    "supported_triggers",
+                    "cannot change while the action is bound to its trigger; unbind it first",
+                ));
+            }
         }
         check_dependencies(&update.dependencies)?;
         if let Some(runtime) = &update.runtime {
@@ -584,6 +595,12 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     /// action over the version it read, in one batch: the version's row
     /// is inserted only while the action is still the one read.
     async fn deploy(&self, id: &str, from: Option<(VersionRecord, bool)>) -> Result<ActionVersion> {
+        if from.is_none() {
+            // The draft as it is now; a change racing this deploy is
+            // checked by its own.
+            let (draft, _) = self.existing_action(id).await?;
+            self.check_loads(&draft).await?;
+        }
         for _ in 0..crate::records::MAX_ATTEMPTS {
             let (mut record, row_version) = self.existing_action(id).await?;
             let now = self.clock.now();
@@ -771,6 +788,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 cache: serde_json::Map::new(),
                 allowed_hosts,
                 timeout_ms: crate::actions::TIMEOUT_MS,
+                check: false,
             })
             .await?;
         let error = if outcome.timed_out {
@@ -789,6 +807,48 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 "duration_ms": outcome.duration_ms,
             }
         }))
+    }
+}
+
+impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
+    /// A deploy's check, as Auth0 builds a version before it deploys it:
+    /// the runner loads the draft's code in its isolate and finds the
+    /// trigger's entry point, running nothing. Code that does not load (a
+    /// syntax error, a throw at the top level, no `onExecute...` export)
+    /// is a 400 naming why, and nothing is deployed. A deployment without
+    /// a runner deploys unchecked (and runs nothing).
+    async fn check_loads(&self, action: &ActionRecord) -> Result<()> {
+        let outcome = self
+            .runner
+            .run(RunRequest {
+                trigger: action.trigger.as_str().to_string(),
+                version_id: format!("draft-{}", draft_digest(action)),
+                code: action.code.clone(),
+                event: serde_json::Value::Null,
+                cache: serde_json::Map::new(),
+                allowed_hosts: Vec::new(),
+                timeout_ms: crate::actions::TIMEOUT_MS,
+                check: true,
+            })
+            .await?;
+        let error = if outcome.timed_out {
+            Some(format!(
+                "loading it did not finish within {} ms",
+                crate::actions::TIMEOUT_MS
+            ))
+        } else {
+            outcome.error
+        };
+        match error {
+            None => Ok(()),
+            Some(error) => Err(Error::invalid_field(
+                "code",
+                format!(
+                    "does not load, so it cannot be deployed: {}",
+                    crate::actions::log_line(&error)
+                ),
+            )),
+        }
     }
 }
 
