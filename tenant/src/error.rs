@@ -254,6 +254,12 @@ impl Error {
         Self::oauth(400, OAuthErrorCode::InvalidRequest, description)
     }
 
+    /// RFC 6749 §5.2: a code or refresh token that is invalid, expired,
+    /// revoked, another client's, or does not match its request.
+    pub fn invalid_grant(description: impl Into<String>) -> Self {
+        Self::oauth(400, OAuthErrorCode::InvalidGrant, description)
+    }
+
     pub fn invalid_client_metadata(description: impl Into<String>) -> Self {
         Self::oauth(400, OAuthErrorCode::InvalidClientMetadata, description)
     }

@@ -167,6 +167,23 @@ impl ClientRecord {
         self.grant_types.contains(&grant_type)
     }
 
+    /// [`Self::allows_grant`] as the token endpoint answers it: Auth0's 403
+    /// `unauthorized_client` for a grant type the client lacks.
+    pub fn require_grant(&self, grant_type: GrantType) -> Result<()> {
+        if self.allows_grant(grant_type) {
+            Ok(())
+        } else {
+            Err(Error::oauth(
+                403,
+                crate::error::OAuthErrorCode::UnauthorizedClient,
+                format!(
+                    "Grant type '{}' not allowed for the client.",
+                    grant_type.as_str()
+                ),
+            ))
+        }
+    }
+
     /// Whether `presented` is the client's secret, or its previous secret
     /// while that is inside its grace period. Both comparisons always run,
     /// in constant time.

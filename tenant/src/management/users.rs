@@ -250,6 +250,12 @@ struct UserRow {
     last_login: Option<u64>,
 }
 
+/// A user read with the user columns ([`COLUMNS`]), from any query that
+/// selects them (`doc, version, logins_count, last_login`).
+pub(crate) fn user_from_row(row: crate::seams::database::Row) -> Result<UserRecord> {
+    Ok(database::decode::<UserRow>(row)?.record()?.0)
+}
+
 impl UserRow {
     fn record(self) -> Result<(UserRecord, i64)> {
         let mut user: UserRecord = serde_json::from_str(&self.doc)

@@ -366,13 +366,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             Err(other) => return Err(other),
         };
         if let AuthenticatedClient::Registered(client) = &client {
-            if !client.allows_grant(GrantType::ClientCredentials) {
-                return Err(Error::oauth(
-                    403,
-                    OAuthErrorCode::UnauthorizedClient,
-                    "Grant type 'client_credentials' not allowed for the client.",
-                ));
-            }
+            client.require_grant(GrantType::ClientCredentials)?;
         }
         let api = self
             .resource_server_by_identifier(audience)

@@ -99,11 +99,10 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             None => Ok(None),
             Some(audience) => match self.resource_server_by_identifier(audience).await? {
                 Some(api) => Ok(Some((*api).clone())),
-                None => Err(Error::oauth(
-                    400,
-                    OAuthErrorCode::InvalidGrant,
-                    format!("The API {} no longer exists", echo(audience)),
-                )),
+                None => Err(Error::invalid_grant(format!(
+                    "The API {} no longer exists",
+                    echo(audience)
+                ))),
             },
         }
     }
@@ -128,19 +127,9 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         }
         let auth = ClientAuthentication::from_request(authorization, &request)?;
         let client = self.authenticate_interactive(&auth, limits).await?;
-        if !client.allows_grant(GrantType::AuthorizationCode) {
-            return Err(Error::oauth(
-                403,
-                OAuthErrorCode::UnauthorizedClient,
-                "Grant type 'authorization_code' not allowed for the client.",
-            ));
-        }
+        client.require_grant(GrantType::AuthorizationCode)?;
         if code.len() > MAX_OPAQUE_TOKEN_LEN {
-            return Err(Error::oauth(
-                400,
-                OAuthErrorCode::InvalidGrant,
-                "The authorization code is invalid",
-            ));
+            return Err(Error::invalid_grant("The authorization code is invalid"));
         }
         let redeemed = self
             .redeem_code(code, &client.client_id, redirect_uri, verifier)
@@ -205,19 +194,9 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             .map_err(|err| Error::oauth(400, OAuthErrorCode::InvalidScope, err.description()))?;
         let auth = ClientAuthentication::from_request(authorization, &request)?;
         let client = self.authenticate_interactive(&auth, limits).await?;
-        if !client.allows_grant(GrantType::RefreshToken) {
-            return Err(Error::oauth(
-                403,
-                OAuthErrorCode::UnauthorizedClient,
-                "Grant type 'refresh_token' not allowed for the client.",
-            ));
-        }
+        client.require_grant(GrantType::RefreshToken)?;
         if token.len() > MAX_OPAQUE_TOKEN_LEN {
-            return Err(Error::oauth(
-                400,
-                OAuthErrorCode::InvalidGrant,
-                "The refresh token is invalid",
-            ));
+            return Err(Error::invalid_grant("The refresh token is invalid"));
         }
         // Everything that can refuse the request comes before the token is
         // used: a refused refresh leaves it as it was.
@@ -242,9 +221,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         }
         let api = self.granted_api(family.audience.as_deref()).await?;
         if !self.allows_offline_access(api.as_ref(), &client.client_id) {
-            return Err(Error::oauth(
-                400,
-                OAuthErrorCode::InvalidGrant,
+            return Err(Error::invalid_grant(
                 "The API no longer allows offline access",
             ));
         }

@@ -14,16 +14,14 @@
 //! §4.1.2; the refresh tokens: access tokens are JWTs, valid until they
 //! expire).
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::actions::TriggerOutcome;
-use crate::error::{Error, OAuthErrorCode, Result};
+use crate::error::{Error, Result};
 use crate::jose::access_token::OrganizationClaims;
-use crate::management::users::UserRecord;
+use crate::management::users::{user_from_row, UserRecord};
+use crate::primitives::opaque::stored_hash;
 use crate::primitives::pkce;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::database::{self, Database, Statement};
@@ -76,14 +74,6 @@ pub struct Redeemed {
     pub code_hash: String,
 }
 
-pub(crate) fn hash(code: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(code.as_bytes()))
-}
-
-fn invalid_grant(description: &str) -> Error {
-    Error::oauth(400, OAuthErrorCode::InvalidGrant, description)
-}
-
 #[derive(Deserialize)]
 struct CodeRow {
     client_id: String,
@@ -92,14 +82,6 @@ struct CodeRow {
     used_at: Option<u64>,
     expires_at: u64,
     family_id: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct UserRow {
-    doc: String,
-    version: i64,
-    logins_count: u64,
-    last_login: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -143,7 +125,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                  (code_hash, client_id, redirect_uri, code_challenge, expires_at, doc) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
-            .bind(hash(&code))
+            .bind(stored_hash(&code))
             .bind(&record.client_id)
             .bind(&record.redirect_uri)
             .bind(request.code_challenge.clone())
@@ -166,7 +148,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         redirect_uri: &str,
         verifier: Option<&str>,
     ) -> Result<Redeemed> {
-        let code_hash = hash(code);
+        let code_hash = stored_hash(code);
         let now = self.clock.now();
         let challenge = verifier.map(pkce::s256).unwrap_or_default();
         let results = self
@@ -204,25 +186,15 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         };
         let record: CodeRecord = database::decode::<database::Doc>(row)?.record()?;
         let user = match results.next().unwrap_or_default().into_iter().next() {
-            Some(row) => {
-                let row: UserRow = database::decode(row)?;
-                let mut user: UserRecord = database::Versioned {
-                    doc: row.doc,
-                    version: row.version,
-                }
-                .record()?;
-                user.logins_count = row.logins_count;
-                user.last_login = row.last_login;
-                user
-            }
+            Some(row) => user_from_row(row)?,
             None => {
-                return Err(invalid_grant(
+                return Err(Error::invalid_grant(
                     "The user of this authorization code no longer exists",
                 ))
             }
         };
         if user.blocked || user.session_epoch != record.session_epoch {
-            return Err(invalid_grant(
+            return Err(Error::invalid_grant(
                 "The user was blocked or changed password since signing in",
             ));
         }
@@ -234,7 +206,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             None => false,
         };
         if !session_live {
-            return Err(invalid_grant(
+            return Err(Error::invalid_grant(
                 "The session this authorization code was issued in has ended",
             ));
         }
@@ -269,7 +241,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             Err(err) => return err,
         };
         let Some(row) = row else {
-            return invalid_grant("The authorization code is invalid");
+            return Error::invalid_grant("The authorization code is invalid");
         };
         if row.used_at.is_some() {
             if let Some(family) = &row.family_id {
@@ -277,25 +249,27 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                     return err;
                 }
             }
-            return invalid_grant(
+            return Error::invalid_grant(
                 "The authorization code has already been used; what it issued is revoked",
             );
         }
         if row.expires_at <= now {
-            return invalid_grant("The authorization code has expired");
+            return Error::invalid_grant("The authorization code has expired");
         }
         if row.client_id != client_id {
-            return invalid_grant("The authorization code was issued to another client");
+            return Error::invalid_grant("The authorization code was issued to another client");
         }
         if row.redirect_uri != redirect_uri {
-            return invalid_grant("redirect_uri is not the one of the authorization request");
+            return Error::invalid_grant(
+                "redirect_uri is not the one of the authorization request",
+            );
         }
         match (&row.code_challenge, verifier) {
-            (Some(_), None) => invalid_grant("Missing required parameter: code_verifier"),
-            (None, Some(_)) => invalid_grant(
+            (Some(_), None) => Error::invalid_grant("Missing required parameter: code_verifier"),
+            (None, Some(_)) => Error::invalid_grant(
                 "code_verifier was sent, but the authorization request had no code_challenge",
             ),
-            _ => invalid_grant("The code_verifier does not match the code_challenge"),
+            _ => Error::invalid_grant("The code_verifier does not match the code_challenge"),
         }
     }
 

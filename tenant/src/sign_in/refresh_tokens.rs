@@ -16,16 +16,14 @@
 //! leaves the organization it was for, when its code is replayed, and at
 //! `POST /oauth/revoke`.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use shared::management::{ExpirationType, RefreshTokenSettings, RotationType};
 
 use crate::error::{Error, OAuthErrorCode, Result};
 use crate::jose::access_token::OrganizationClaims;
-use crate::management::users::UserRecord;
+use crate::management::users::{user_from_row, UserRecord};
+use crate::primitives::opaque::stored_hash;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::database::{self, Database, Statement, MAX_SAFE_INTEGER};
 use crate::seams::random;
@@ -66,16 +64,10 @@ pub struct Presented {
     pub user: UserRecord,
 }
 
-pub(crate) fn hash(token: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
-}
-
-fn invalid_grant(description: &str) -> Error {
-    Error::oauth(400, OAuthErrorCode::InvalidGrant, description)
-}
-
 fn already_used() -> Error {
-    invalid_grant("The refresh token was already used; every token of its sign-in is revoked")
+    Error::invalid_grant(
+        "The refresh token was already used; every token of its sign-in is revoked",
+    )
 }
 
 /// Whether a token rotated at `rotated_at` may still be used at `now`: only
@@ -129,14 +121,6 @@ struct FamilyRow {
     token_expires_at: u64,
 }
 
-#[derive(Deserialize)]
-struct UserRow {
-    doc: String,
-    version: i64,
-    logins_count: u64,
-    last_login: Option<u64>,
-}
-
 impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
     /// A new family for a redeemed code, and its first token: the
     /// statements storing them (with the code's record of the family, so a
@@ -175,7 +159,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             .bind(family_expires)
             .bind(database::doc(&family)),
             token_insert(
-                &hash(&token),
+                &stored_hash(&token),
                 &family_id,
                 now,
                 token_expiry(settings, now, family_expires),
@@ -200,7 +184,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         client_id: &str,
         settings: &RefreshTokenSettings,
     ) -> Result<Presented> {
-        let token_hash = hash(token);
+        let token_hash = stored_hash(token);
         let now = self.clock.now();
         let mut results = self
             .db
@@ -232,19 +216,19 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             .await?
             .into_iter();
         let Some(row) = results.next().unwrap_or_default().into_iter().next() else {
-            return Err(invalid_grant("The refresh token is invalid"));
+            return Err(Error::invalid_grant("The refresh token is invalid"));
         };
         let row: FamilyRow = database::decode(row)?;
         if row.client_id != client_id {
-            return Err(invalid_grant(
+            return Err(Error::invalid_grant(
                 "The refresh token was issued to another client",
             ));
         }
         if row.revoked_at.is_some() {
-            return Err(invalid_grant("The refresh token has been revoked"));
+            return Err(Error::invalid_grant("The refresh token has been revoked"));
         }
         if row.expires_at <= now || row.token_expires_at <= now {
-            return Err(invalid_grant("The refresh token has expired"));
+            return Err(Error::invalid_grant("The refresh token has expired"));
         }
         let reuse = match row.rotated_at {
             None => false,
@@ -257,24 +241,14 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         let family: FamilyRecord = serde_json::from_str(&row.doc)
             .map_err(|err| Error::unavailable(format!("corrupt refresh token family: {err}")))?;
         let user = match results.next().unwrap_or_default().into_iter().next() {
-            Some(row) => {
-                let row: UserRow = database::decode(row)?;
-                let mut user: UserRecord = database::Versioned {
-                    doc: row.doc,
-                    version: row.version,
-                }
-                .record()?;
-                user.logins_count = row.logins_count;
-                user.last_login = row.last_login;
-                Some(user)
-            }
+            Some(row) => Some(user_from_row(row)?),
             None => None,
         };
         let user = match user {
             Some(user) if !user.blocked && user.session_epoch == family.session_epoch => user,
             _ => {
                 self.revoke_family(&row.family_id, now).await?;
-                return Err(invalid_grant(
+                return Err(Error::invalid_grant(
                     "The user was blocked, changed password or was deleted since signing in",
                 ));
             }
@@ -282,7 +256,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         let member = !results.next().unwrap_or_default().is_empty();
         if family.organization.is_some() && !member {
             self.revoke_family(&row.family_id, now).await?;
-            return Err(invalid_grant(
+            return Err(Error::invalid_grant(
                 "The user is no longer a member of the organization this sign-in was for",
             ));
         }
@@ -322,11 +296,11 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             return if renewed.iter().any(|rows| !rows.is_empty()) {
                 Ok(None)
             } else {
-                Err(invalid_grant("The refresh token has been revoked"))
+                Err(Error::invalid_grant("The refresh token has been revoked"))
             };
         }
         let next = random::token(self.rng, TOKEN_BYTES);
-        let next_hash = hash(&next);
+        let next_hash = stored_hash(&next);
         let expires_at = token_expiry(settings, now, presented.family_expires_at);
         let live_family =
             "SELECT 1 FROM refresh_token_families WHERE family_id = ?2 AND revoked_at IS NULL";
@@ -379,7 +353,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         if stored.iter().any(|rows| !rows.is_empty()) {
             Ok(Some(next))
         } else {
-            Err(invalid_grant("The refresh token has been revoked"))
+            Err(Error::invalid_grant("The refresh token has been revoked"))
         }
     }
 
@@ -411,7 +385,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 "SELECT f.family_id, f.client_id FROM refresh_tokens t \
                  JOIN refresh_token_families f ON f.family_id = t.family_id WHERE t.token_hash = ?1",
             )
-            .bind(hash(token)),
+            .bind(stored_hash(token)),
         )
         .await?;
         match owner {

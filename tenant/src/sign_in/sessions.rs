@@ -14,10 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::error::Result;
 use crate::management::users::UserRecord;
@@ -97,7 +94,7 @@ impl ConsentRecord {
 
 /// The row's id: the cookie's id hashed.
 pub(crate) fn session_hash(session_id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(session_id.as_bytes()))
+    crate::primitives::opaque::stored_hash(session_id)
 }
 
 fn is_well_formed_session_id(session_id: &str) -> bool {
