@@ -25,6 +25,10 @@ use shared::actions::TriggerId;
 
 /// Auth0's `token_lifetime_for_web`: implicit access tokens live at most 2 h.
 pub const IMPLICIT_TOKEN_LIFETIME: u64 = 7200;
+/// A person's Management API access token lives at most 1 h, whatever the
+/// flow: the Dashboard renews it with its refresh token (idle 1 h), and one
+/// left behind at sign-out (only the refresh token is revoked) ends soon.
+pub const PERSON_MANAGEMENT_TOKEN_LIFETIME: u64 = 3600;
 /// An access token for `/userinfo` only (no API asked): a day, as Auth0's.
 pub const USERINFO_TOKEN_LIFETIME: u64 = 86_400;
 
@@ -123,7 +127,13 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                         Audience::One(api.identifier.clone())
                     },
                     api.signing_alg,
-                    api.token_lifetime.min(spec.max_lifetime),
+                    if api.is_system {
+                        api.token_lifetime
+                            .min(spec.max_lifetime)
+                            .min(PERSON_MANAGEMENT_TOKEN_LIFETIME)
+                    } else {
+                        api.token_lifetime.min(spec.max_lifetime)
+                    },
                 ),
                 None => (
                     Audience::One(userinfo),

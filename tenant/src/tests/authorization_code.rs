@@ -678,8 +678,16 @@ fn the_dashboard_keeps_a_refresh_token_for_the_management_api_and_no_other_app_g
         tokens.scope.as_deref(),
         Some("openid offline_access read:clients")
     );
+    // A person's Management API token lives an hour, not the API's day.
+    assert_eq!(tokens.expires_in, 3600);
+    assert_eq!(
+        claims(&tokens.access_token)["exp"].as_u64().unwrap()
+            - claims(&tokens.access_token)["iat"].as_u64().unwrap(),
+        3600
+    );
     let rt = tokens.refresh_token.expect("the Dashboard gets one");
     let refreshed = refresh(&world, &dashboard, &rt).unwrap();
+    assert_eq!(refreshed.expires_in, 3600);
     let bearer = format!("Bearer {}", refreshed.access_token);
     block_on(tenant.authorize_management(Some(&bearer), "read:clients")).unwrap();
     // 1 hour idle: a Dashboard left alone signs in again.
