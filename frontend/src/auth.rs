@@ -1,17 +1,26 @@
-//! The sample client's side of the OpenID Connect implicit flow
-//! (`response_type=id_token token`), free of any web API so it is tested on
-//! the host:
+//! The SPA's side of signing in, free of any web API so it is tested on
+//! the host. Two flows, both against the tenant's built-in public clients:
 //!
-//! 1. [`AuthRequest::generate`] makes a fresh `state` and `nonce`, and
-//!    [`authorize_url`] builds the sign-in link carrying them.
-//! 2. [`begin_callback`] reads the `/callback` URL fragment
-//!    ([`parse_fragment`]), checks it answers this browser's request
-//!    ([`check_state`]) and turns an error response into an [`AuthError`].
-//! 3. [`finish_sign_in`] validates the ID token against the tenant's JWK Set
-//!    ([`validate_id_token`]: signature, `iss`, `aud`/`azp`, `exp`, `iat`,
-//!    `nonce`, `at_hash`) and decodes the access token's claims for display.
-//!    An RS256 signature is checked by an [`Rs256Verifier`] (the browser's
-//!    WebCrypto in the app), an EdDSA one here.
+//! - **Authorization code with PKCE** (RFC 6749 §4.1, RFC 7636), the one to
+//!   use: [`AuthRequest::generate_for_code`] makes a fresh `state`, `nonce`
+//!   and code verifier, [`code_authorize_url`] the sign-in link carrying the
+//!   verifier's [`code_challenge`]; [`begin_code_callback`] reads the
+//!   callback's query ([`parse_query`]) and checks its `state`;
+//!   [`code_exchange_body`] is the token request that redeems the code, whose
+//!   answer [`read_token_response`] reads and [`finish_code_sign_in`]
+//!   validates. [`refresh_body`] and [`finish_refresh`] do the same for a
+//!   refresh, [`revocation_body`] revokes a refresh token.
+//! - **Implicit** (`response_type=id_token token`), the link of Auth0's
+//!   reference pages that the sample client keeps: [`AuthRequest::generate`]
+//!   and [`authorize_url`]; [`begin_callback`] reads the `/callback`
+//!   fragment ([`parse_fragment`]) and checks it answers this browser's
+//!   request ([`check_state`]); [`finish_sign_in`] validates it.
+//!
+//! Every ID token is checked by [`validate_id_token`]: signature, `iss`,
+//! `aud`/`azp`, `exp`, `iat`, `nonce`, and `at_hash` (required with an
+//! implicit access token, checked when present otherwise). An RS256
+//! signature is checked by an [`Rs256Verifier`] (the browser's WebCrypto in
+//! the app), an EdDSA one here.
 //!
 //! Every failure is one [`AuthError`], whose `Display` is a sentence for the
 //! person signing in. The time is always passed in, so tests are exact.
@@ -28,13 +37,23 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use shared::app::AppConfig;
 use shared::discovery::{Jwk, JwkSet};
+use shared::error::OAuthErrorBody;
+/// The token endpoint's answer (RFC 6749 §5.1, OIDC Core §3.1.3.3).
+pub use shared::token::TokenResponse as TokenEndpointResponse;
 use subtle::ConstantTimeEq;
 
 /// The implicit flow returning both an ID token and an access token.
 pub const RESPONSE_TYPE: &str = "id_token token";
+/// The authorization code flow.
+pub const CODE_RESPONSE_TYPE: &str = "code";
+/// The only PKCE method the tenant accepts (and the only safe one).
+pub const CODE_CHALLENGE_METHOD: &str = "S256";
+/// The scope that asks for a refresh token.
+pub const OFFLINE_ACCESS: &str = "offline_access";
 /// Tolerated clock difference between this browser and the tenant.
 pub const CLOCK_SKEW_SECONDS: i64 = 60;
-/// Bytes of randomness in each of `state` and `nonce` (256 bits).
+/// Bytes of randomness in each of `state`, `nonce` and the code verifier
+/// (256 bits; a verifier of 43 characters, RFC 7636 §4.1's shortest).
 const RANDOM_BYTES: usize = 32;
 
 /// The tenant's two built-in clients the SPA signs in as.
@@ -48,8 +67,14 @@ pub enum BuiltInClient {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SignInApp {
     pub client: BuiltInClient,
-    /// `sessionStorage` key of its pending [`AuthRequest`].
-    pub storage_key: &'static str,
+    /// `sessionStorage` key of its pending implicit-flow [`AuthRequest`];
+    /// `None` for an app that signs in with the code flow only (its
+    /// callback then refuses tokens in the fragment).
+    pub implicit_storage_key: Option<&'static str>,
+    /// `sessionStorage` key of its pending code-flow [`AuthRequest`], code
+    /// verifier included. Apart from the implicit one, so that neither
+    /// sign-in in progress replaces the other's.
+    pub code_storage_key: &'static str,
     /// Path of its redirect URI on the SPA's origin.
     pub callback_path: &'static str,
     /// The scopes it asks for.
@@ -78,12 +103,20 @@ impl SignInApp {
             BuiltInClient::Dashboard => Some(&config.management_audience),
         }
     }
+
+    /// The scopes it asks for in the code flow: its [`scope`](Self::scope)
+    /// and `offline_access`, for a refresh token (granted only when the
+    /// API allows offline access).
+    pub fn code_scope(&self) -> String {
+        format!("{} {OFFLINE_ACCESS}", self.scope)
+    }
 }
 
 /// The sample client: who you are, for the tenant's default audience.
 pub const SAMPLE_APP: SignInApp = SignInApp {
     client: BuiltInClient::SampleApp,
-    storage_key: "edge_tenant.auth_request",
+    implicit_storage_key: Some("edge_tenant.auth_request"),
+    code_storage_key: "edge_tenant.code_request",
     callback_path: "/callback",
     scope: "openid profile email",
 };
@@ -92,7 +125,8 @@ pub const SAMPLE_APP: SignInApp = SignInApp {
 /// uses; the tenant grants only those the person holds.
 pub const DASHBOARD: SignInApp = SignInApp {
     client: BuiltInClient::Dashboard,
-    storage_key: "edge_tenant.dashboard_auth_request",
+    implicit_storage_key: None,
+    code_storage_key: "edge_tenant.dashboard_auth_request",
     callback_path: "/dashboard/callback",
     scope: "openid profile email \
             read:clients create:clients update:clients delete:clients update:client_keys \
@@ -115,8 +149,9 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// A sign-in this browser started: stored in `sessionStorage` under the
-/// app's [`SignInApp::storage_key`] when the link is built, consumed by the
+/// A sign-in this browser started: stored in `sessionStorage` under one of
+/// the app's keys ([`SignInApp::implicit_storage_key`],
+/// [`SignInApp::code_storage_key`]) when the link is built, consumed by the
 /// callback.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthRequest {
@@ -125,6 +160,10 @@ pub struct AuthRequest {
     /// The SPA path to show once signed in (see [`return_path`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_to: Option<String>,
+    /// The PKCE code verifier of a code-flow sign-in (RFC 7636 §4.1): kept
+    /// here, in this tab only, until the callback redeems the code with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_verifier: Option<String>,
 }
 
 impl AuthRequest {
@@ -134,6 +173,7 @@ impl AuthRequest {
             state: URL_SAFE_NO_PAD.encode(state),
             nonce: URL_SAFE_NO_PAD.encode(nonce),
             return_to: None,
+            code_verifier: None,
         }
     }
 
@@ -141,9 +181,21 @@ impl AuthRequest {
     /// (`crypto.getRandomValues` in the browser) in each value.
     pub fn generate() -> Result<Self, AuthError> {
         let mut bytes = [0u8; 2 * RANDOM_BYTES];
-        getrandom::getrandom(&mut bytes).map_err(|e| AuthError::Random(e.to_string()))?;
+        random(&mut bytes)?;
         let (state, nonce) = bytes.split_at(RANDOM_BYTES);
         Ok(Self::from_random_bytes(state, nonce))
+    }
+
+    /// A fresh request for the code flow: `state`, `nonce` and a code
+    /// verifier of 256 bits each.
+    pub fn generate_for_code() -> Result<Self, AuthError> {
+        let mut bytes = [0u8; 3 * RANDOM_BYTES];
+        random(&mut bytes)?;
+        let (state, rest) = bytes.split_at(RANDOM_BYTES);
+        let (nonce, verifier) = rest.split_at(RANDOM_BYTES);
+        let mut request = Self::from_random_bytes(state, nonce);
+        request.code_verifier = Some(code_verifier(verifier));
+        Ok(request)
     }
 
     /// The form kept in `sessionStorage`.
@@ -155,6 +207,23 @@ impl AuthRequest {
     pub fn from_json(json: &str) -> Option<Self> {
         serde_json::from_str(json).ok()
     }
+}
+
+/// Fills `bytes` from the operating system's CSPRNG.
+fn random(bytes: &mut [u8]) -> Result<(), AuthError> {
+    getrandom::getrandom(bytes).map_err(|e| AuthError::Random(e.to_string()))
+}
+
+/// A PKCE code verifier (RFC 7636 §4.1) from random bytes: their base64url
+/// encoding, 43 characters for 32 bytes.
+pub fn code_verifier(random_bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes)
+}
+
+/// The `S256` code challenge of a verifier (RFC 7636 §4.2):
+/// `BASE64URL(SHA256(ASCII(code_verifier)))`.
+pub fn code_challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 fn encode_query_value(value: &str) -> impl fmt::Display + '_ {
@@ -177,6 +246,33 @@ pub fn authorize_url(
     params: &AuthorizationParams<'_>,
     request: &AuthRequest,
 ) -> String {
+    authorization_request(authorization_endpoint, RESPONSE_TYPE, params, request)
+}
+
+/// The sign-in link of the code flow: `response_type=code`, answered in
+/// the query (`response_mode=query`), with `code_challenge` (see
+/// [`code_challenge`]) and `code_challenge_method=S256`.
+pub fn code_authorize_url(
+    authorization_endpoint: &str,
+    params: &AuthorizationParams<'_>,
+    request: &AuthRequest,
+    code_challenge: &str,
+) -> String {
+    let mut url =
+        authorization_request(authorization_endpoint, CODE_RESPONSE_TYPE, params, request);
+    url.push_str(&format!(
+        "&response_mode=query&code_challenge={}&code_challenge_method={CODE_CHALLENGE_METHOD}",
+        encode_query_value(code_challenge),
+    ));
+    url
+}
+
+fn authorization_request(
+    authorization_endpoint: &str,
+    response_type: &str,
+    params: &AuthorizationParams<'_>,
+    request: &AuthRequest,
+) -> String {
     let separator = if authorization_endpoint.contains('?') {
         '&'
     } else {
@@ -185,7 +281,7 @@ pub fn authorize_url(
     let mut url = format!(
         "{authorization_endpoint}{separator}response_type={}&client_id={}&redirect_uri={}\
          &scope={}",
-        encode_query_value(RESPONSE_TYPE),
+        encode_query_value(response_type),
         encode_query_value(params.client_id),
         encode_query_value(params.redirect_uri),
         encode_query_value(params.scope),
@@ -264,21 +360,8 @@ pub fn parse_fragment(fragment: &str) -> Result<CallbackResponse, AuthError> {
     if fragment.is_empty() {
         return Err(AuthError::NoResponse);
     }
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(fragment)
-        .map_err(|_| AuthError::Malformed("it is not valid form-encoded text".into()))?;
-    for (i, (name, _)) in pairs.iter().enumerate() {
-        if pairs[..i].iter().any(|(earlier, _)| earlier == name) {
-            return Err(AuthError::Malformed(format!(
-                "the parameter \"{name}\" appears more than once"
-            )));
-        }
-    }
-    let take = |name: &str| -> Option<String> {
-        pairs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
+    let pairs = form_pairs(fragment)?;
+    let take = |name: &str| take(&pairs, name);
     let state = take("state");
 
     if let Some(error) = take("error") {
@@ -314,6 +397,197 @@ pub fn parse_fragment(fragment: &str) -> Result<CallbackResponse, AuthError> {
         id_token: required(id_token, "id_token")?,
         state,
     }))
+}
+
+/// The pairs of `application/x-www-form-urlencoded` text, each name once.
+fn form_pairs(text: &str) -> Result<Vec<(String, String)>, AuthError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(text)
+        .map_err(|_| AuthError::Malformed("it is not valid form-encoded text".into()))?;
+    for (i, (name, _)) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|(earlier, _)| earlier == name) {
+            return Err(AuthError::Malformed(format!(
+                "the parameter \"{name}\" appears more than once"
+            )));
+        }
+    }
+    Ok(pairs)
+}
+
+/// The value of parameter `name`, if present.
+fn take(pairs: &[(String, String)], name: &str) -> Option<String> {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
+}
+
+/// How a callback was answered, by where its address carries the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Tokens (or an error) in the fragment.
+    Implicit,
+    /// A code (or an error) in the query.
+    Code,
+}
+
+/// Which flow the callback's address (`location.search`,
+/// `location.hash`) answers, if any: the query when it carries `code`,
+/// `error` or `state` (the tenant never answers in both), else the
+/// fragment when there is one.
+pub fn callback_flow(query: &str, fragment: &str) -> Option<Flow> {
+    let query = query.strip_prefix('?').unwrap_or(query);
+    let answers = |pairs: Vec<(String, String)>| {
+        pairs
+            .iter()
+            .any(|(name, _)| matches!(name.as_str(), "code" | "error" | "state"))
+    };
+    if !query.is_empty() && serde_urlencoded::from_str(query).is_ok_and(answers) {
+        return Some(Flow::Code);
+    }
+    let fragment = fragment.strip_prefix('#').unwrap_or(fragment);
+    (!fragment.is_empty()).then_some(Flow::Implicit)
+}
+
+/// What the tenant put in a code-flow callback's query (RFC 6749 §4.1.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeResponse {
+    Code { code: String, state: Option<String> },
+    Error(ErrorResponse),
+}
+
+impl CodeResponse {
+    /// The `state` the tenant echoed, if any.
+    pub fn state(&self) -> Option<&str> {
+        match self {
+            CodeResponse::Code { state, .. } => state.as_deref(),
+            CodeResponse::Error(e) => e.state.as_deref(),
+        }
+    }
+}
+
+/// Parses the callback's query (with or without its leading `?`).
+pub fn parse_query(query: &str) -> Result<CodeResponse, AuthError> {
+    let query = query.strip_prefix('?').unwrap_or(query);
+    if query.is_empty() {
+        return Err(AuthError::NoResponse);
+    }
+    let pairs = form_pairs(query)?;
+    let take = |name: &str| take(&pairs, name);
+    let state = take("state");
+    if let Some(error) = take("error") {
+        return Ok(CodeResponse::Error(ErrorResponse {
+            error,
+            error_description: take("error_description").filter(|d| !d.is_empty()),
+            state,
+        }));
+    }
+    match take("code") {
+        Some(code) if !code.is_empty() => Ok(CodeResponse::Code { code, state }),
+        // e.g. `/callback?utm_source=x`: not a response from the tenant.
+        None if state.is_none() => Err(AuthError::NoResponse),
+        _ => Err(AuthError::Malformed("it has no authorization code".into())),
+    }
+}
+
+/// A code-flow response that answers this browser's request, to redeem
+/// at the token endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingCode {
+    pub code: String,
+    /// The verifier whose challenge the authorization request carried.
+    pub code_verifier: String,
+    /// The nonce this browser sent; the ID token must carry it.
+    pub nonce: String,
+}
+
+/// Reads a code-flow callback's query and matches it with the stored
+/// request (already removed from storage by the caller: it is one-time).
+pub fn begin_code_callback(
+    query: &str,
+    stored: Option<&AuthRequest>,
+) -> Result<PendingCode, AuthError> {
+    let response = parse_query(query)?;
+    check_state(stored, response.state())?;
+    let Some(stored) = stored else {
+        return Err(AuthError::NoStoredRequest);
+    };
+    match response {
+        CodeResponse::Error(e) => Err(AuthError::Provider {
+            error: e.error,
+            description: e.error_description,
+        }),
+        CodeResponse::Code { code, .. } => Ok(PendingCode {
+            code,
+            // A stored implicit request has no verifier: it is not the
+            // sign-in this answers.
+            code_verifier: stored
+                .code_verifier
+                .clone()
+                .ok_or(AuthError::NoStoredRequest)?,
+            nonce: stored.nonce.clone(),
+        }),
+    }
+}
+
+/// Form-encodes the pairs of a request body.
+fn form_body(pairs: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(pairs).expect("string pairs always encode")
+}
+
+/// The token request that redeems a code (RFC 6749 §4.1.3, RFC 7636
+/// §4.5), as a public client: `client_id` and the verifier, no secret.
+pub fn code_exchange_body(client_id: &str, redirect_uri: &str, pending: &PendingCode) -> String {
+    form_body(&[
+        ("grant_type", "authorization_code"),
+        ("client_id", client_id),
+        ("code", &pending.code),
+        ("redirect_uri", redirect_uri),
+        ("code_verifier", &pending.code_verifier),
+    ])
+}
+
+/// The token request of a refresh (RFC 6749 §6), as a public client.
+pub fn refresh_body(client_id: &str, refresh_token: &str) -> String {
+    form_body(&[
+        ("grant_type", "refresh_token"),
+        ("client_id", client_id),
+        ("refresh_token", refresh_token),
+    ])
+}
+
+/// The revocation request of a refresh token (RFC 7009 §2.1).
+pub fn revocation_body(client_id: &str, refresh_token: &str) -> String {
+    form_body(&[
+        ("client_id", client_id),
+        ("token", refresh_token),
+        ("token_type_hint", "refresh_token"),
+    ])
+}
+
+/// Reads the token endpoint's answer: the tokens of a 2xx, the OAuth error
+/// (RFC 6749 §5.2) of anything else.
+pub fn read_token_response(status: u16, body: &str) -> Result<TokenEndpointResponse, AuthError> {
+    if !(200..300).contains(&status) {
+        let (error, description) = match serde_json::from_str::<OAuthErrorBody>(body) {
+            Ok(body) => (body.error, body.error_description.filter(|d| !d.is_empty())),
+            Err(_) => (format!("HTTP {status}"), None),
+        };
+        return Err(AuthError::TokenRefused {
+            status,
+            error,
+            description,
+        });
+    }
+    let tokens: TokenEndpointResponse = serde_json::from_str(body).map_err(|_| {
+        AuthError::Malformed("the tenant's token answer is not the JSON expected".into())
+    })?;
+    if !tokens.token_type.eq_ignore_ascii_case("Bearer") {
+        return Err(AuthError::UnsupportedTokenType(tokens.token_type));
+    }
+    if tokens.access_token.is_empty() {
+        return Err(AuthError::Malformed("it has no access_token".into()));
+    }
+    Ok(tokens)
 }
 
 /// Checks that the response answers the request this browser stored.
@@ -380,6 +654,24 @@ pub struct IdTokenExpectations<'a> {
     pub client_id: &'a str,
     /// The nonce this browser sent.
     pub nonce: &'a str,
+    /// How the token reached this browser.
+    pub source: IdTokenSource<'a>,
+}
+
+/// How an ID token reached this browser, which decides what binds it to
+/// the sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdTokenSource<'a> {
+    /// In the redirect, with the access token (implicit flow): `nonce` and
+    /// `at_hash` required (OIDC Core §3.2.2.10).
+    Implicit,
+    /// From the token endpoint for a code: `nonce` required, `at_hash`
+    /// checked when present (OIDC Core §3.1.3.6, §3.1.3.8).
+    CodeExchange,
+    /// From the token endpoint for a refresh (OIDC Core §12.2): the same
+    /// person (`subject`); a `nonce` need not be there but, if it is, must
+    /// be the sign-in's; `at_hash` checked when present.
+    Refresh { subject: &'a str },
 }
 
 /// A validated sign-in, kept in memory only.
@@ -395,6 +687,9 @@ pub struct SignedIn {
     /// The access token's claims, decoded without validation for display
     /// (the SPA is not its audience); `None` when it is not a JWT.
     pub access_claims: Option<Map<String, Value>>,
+    /// The refresh token, when the tenant granted offline access (code
+    /// flow only). Kept in memory only; never shown.
+    pub refresh_token: Option<String>,
 }
 
 impl SignedIn {
@@ -435,6 +730,7 @@ pub async fn finish_sign_in(
             issuer,
             client_id,
             nonce: &pending.nonce,
+            source: IdTokenSource::Implicit,
         },
         now,
         rs256,
@@ -449,6 +745,106 @@ pub async fn finish_sign_in(
         scope: tokens.scope,
         id_claims,
         access_claims,
+        refresh_token: None,
+    })
+}
+
+/// Validates the token endpoint's answer to a code redemption (read by
+/// [`read_token_response`]) and returns the sign-in. `nonce` is the one
+/// this browser sent ([`PendingCode::nonce`]).
+pub async fn finish_code_sign_in(
+    nonce: &str,
+    tokens: TokenEndpointResponse,
+    jwks: &JwkSet,
+    issuer: &str,
+    client_id: &str,
+    now: i64,
+    rs256: &impl Rs256Verifier,
+) -> Result<SignedIn, AuthError> {
+    let id_token = tokens
+        .id_token
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| AuthError::Malformed("it has no id_token".into()))?;
+    let id_claims = validate_id_token(
+        &id_token,
+        Some(&tokens.access_token),
+        jwks,
+        &IdTokenExpectations {
+            issuer,
+            client_id,
+            nonce,
+            source: IdTokenSource::CodeExchange,
+        },
+        now,
+        rs256,
+    )
+    .await?;
+    let access_claims = decode_claims_unverified(&tokens.access_token).ok();
+    Ok(SignedIn {
+        id_token,
+        access_token: tokens.access_token,
+        token_type: tokens.token_type,
+        expires_in: Some(tokens.expires_in),
+        scope: tokens.scope,
+        id_claims,
+        access_claims,
+        refresh_token: tokens.refresh_token.filter(|t| !t.is_empty()),
+    })
+}
+
+/// Validates the token endpoint's answer to a refresh of `previous` and
+/// returns the sign-in with its new tokens: the new refresh token when the
+/// tenant rotated it, else the same one; the new ID token (checked as
+/// [`IdTokenSource::Refresh`]) when one came, else the sign-in's.
+pub async fn finish_refresh(
+    previous: &SignedIn,
+    tokens: TokenEndpointResponse,
+    jwks: &JwkSet,
+    issuer: &str,
+    client_id: &str,
+    now: i64,
+    rs256: &impl Rs256Verifier,
+) -> Result<SignedIn, AuthError> {
+    let (id_token, id_claims) = match tokens.id_token.filter(|t| !t.is_empty()) {
+        None => (previous.id_token.clone(), previous.id_claims.clone()),
+        Some(id_token) => {
+            let nonce = previous
+                .id_claims
+                .get("nonce")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let claims = validate_id_token(
+                &id_token,
+                Some(&tokens.access_token),
+                jwks,
+                &IdTokenExpectations {
+                    issuer,
+                    client_id,
+                    nonce,
+                    source: IdTokenSource::Refresh {
+                        subject: previous.subject(),
+                    },
+                },
+                now,
+                rs256,
+            )
+            .await?;
+            (id_token, claims)
+        }
+    };
+    let access_claims = decode_claims_unverified(&tokens.access_token).ok();
+    Ok(SignedIn {
+        id_token,
+        access_token: tokens.access_token,
+        token_type: tokens.token_type,
+        expires_in: Some(tokens.expires_in),
+        scope: tokens.scope,
+        id_claims,
+        access_claims,
+        refresh_token: tokens
+            .refresh_token
+            .filter(|t| !t.is_empty())
+            .or_else(|| previous.refresh_token.clone()),
     })
 }
 
@@ -487,10 +883,13 @@ enum VerifyingKey {
     Ed25519(ed25519_dalek::VerifyingKey),
 }
 
-/// Validates an ID token (OIDC Core 3.2.2.11) and returns its claims.
+/// Validates an ID token (OIDC Core 3.1.3.7, 3.2.2.11) and returns its
+/// claims.
 ///
 /// `now` is the current time in seconds since the Unix epoch. When
-/// `access_token` is given, the token's `at_hash` must be present and match.
+/// `access_token` is given, the token's `at_hash` must match it: present
+/// and matching for [`IdTokenSource::Implicit`], matching when present
+/// otherwise.
 pub async fn validate_id_token(
     id_token: &str,
     access_token: Option<&str>,
@@ -671,8 +1070,14 @@ fn check_claims(
         }
     }
 
-    if string_claim("sub").is_none_or(str::is_empty) {
+    let subject = string_claim("sub").unwrap_or_default();
+    if subject.is_empty() {
         return Err(AuthError::MissingClaim("sub"));
+    }
+    if let IdTokenSource::Refresh { subject: signed_in } = expected.source {
+        if !constant_time_eq(subject, signed_in) {
+            return Err(AuthError::SubjectMismatch);
+        }
     }
     let exp = numeric_date(claims, "exp").ok_or(AuthError::MissingClaim("exp"))?;
     if now >= exp.saturating_add(CLOCK_SKEW_SECONDS) {
@@ -680,8 +1085,9 @@ fn check_claims(
     }
     numeric_date(claims, "iat").ok_or(AuthError::MissingClaim("iat"))?;
 
-    match string_claim("nonce") {
-        Some(nonce) if constant_time_eq(nonce, expected.nonce) => {}
+    match (string_claim("nonce"), expected.source) {
+        (Some(nonce), _) if constant_time_eq(nonce, expected.nonce) => {}
+        (None, IdTokenSource::Refresh { .. }) => {}
         _ => return Err(AuthError::NonceMismatch),
     }
 
@@ -689,7 +1095,10 @@ fn check_claims(
         match string_claim("at_hash") {
             Some(found) if constant_time_eq(found, &at_hash(access_token)) => {}
             Some(_) => return Err(AuthError::AtHashMismatch),
-            None => return Err(AuthError::MissingClaim("at_hash")),
+            None if expected.source == IdTokenSource::Implicit => {
+                return Err(AuthError::MissingClaim("at_hash"))
+            }
+            None => {}
         }
     }
     Ok(())
@@ -724,6 +1133,15 @@ pub enum AuthError {
         error: String,
         description: Option<String>,
     },
+    /// The token endpoint refused to redeem a code or a refresh token.
+    TokenRefused {
+        status: u16,
+        error: String,
+        description: Option<String>,
+    },
+    /// The answer came in a way this app does not sign in with (tokens in
+    /// the fragment of a code-flow-only callback).
+    WrongFlow,
     /// This browser has no pending sign-in (other tab, reused or expired).
     NoStoredRequest,
     /// The response carries no `state`.
@@ -765,6 +1183,8 @@ pub enum AuthError {
     },
     MissingClaim(&'static str),
     NonceMismatch,
+    /// A refreshed ID token is about someone else.
+    SubjectMismatch,
     AtHashMismatch,
 }
 
@@ -828,6 +1248,27 @@ impl fmt::Display for AuthError {
                 }
                 Ok(())
             }
+            AuthError::TokenRefused {
+                error, description, ..
+            } => {
+                match error.as_str() {
+                    "invalid_grant" => write!(
+                        f,
+                        "The tenant no longer accepts this sign-in (invalid_grant): its code or \
+                         refresh token expired, was already used, or was revoked."
+                    )?,
+                    _ => write!(f, "The tenant refused to issue tokens ({error}).")?,
+                }
+                if let Some(description) = description {
+                    write!(f, " The tenant said: \u{201c}{description}\u{201d}")?;
+                }
+                write!(f, " {SIGN_IN_AGAIN}")
+            }
+            AuthError::WrongFlow => write!(
+                f,
+                "This page accepts only a sign-in code in its address, not tokens. \
+                 {SIGN_IN_AGAIN}"
+            ),
             AuthError::NoStoredRequest => write!(
                 f,
                 "This browser has no sign-in in progress to match this response (it may have \
@@ -921,6 +1362,11 @@ impl fmt::Display for AuthError {
                 f,
                 "The identity token was not issued for this browser's sign-in (nonce mismatch). \
                  {SIGN_IN_AGAIN}"
+            ),
+            AuthError::SubjectMismatch => write!(
+                f,
+                "The renewed identity token is about someone other than the person signed in \
+                 (sub mismatch). {SIGN_IN_AGAIN}"
             ),
             AuthError::AtHashMismatch => write!(
                 f,
@@ -1092,6 +1538,7 @@ mod tests {
             issuer: ISSUER,
             client_id: CLIENT_ID,
             nonce: NONCE,
+            source: IdTokenSource::Implicit,
         }
     }
 
@@ -1174,6 +1621,7 @@ mod tests {
             state: STATE.into(),
             nonce: NONCE.into(),
             return_to: None,
+            code_verifier: None,
         }
     }
 
@@ -1208,6 +1656,7 @@ mod tests {
             state: "s+/=&".into(),
             nonce: "n 1".into(),
             return_to: None,
+            code_verifier: None,
         };
         let url = authorize_url(
             "http://127.0.0.1:8787/authorize",
@@ -1250,7 +1699,16 @@ mod tests {
             DASHBOARD.callback_url("http://127.0.0.1:8787/"),
             "http://127.0.0.1:8787/dashboard/callback"
         );
-        assert_ne!(DASHBOARD.storage_key, SAMPLE_APP.storage_key);
+        assert_eq!(DASHBOARD.implicit_storage_key, None, "the code flow only");
+        assert_ne!(DASHBOARD.code_storage_key, SAMPLE_APP.code_storage_key);
+        assert_ne!(
+            SAMPLE_APP.implicit_storage_key,
+            Some(SAMPLE_APP.code_storage_key)
+        );
+        assert!(DASHBOARD
+            .code_scope()
+            .split_whitespace()
+            .any(|s| s == "offline_access"));
         let scopes: Vec<&str> = DASHBOARD.scope.split_whitespace().collect();
         assert!(scopes.starts_with(&["openid", "profile", "email"]));
         for scope in [
@@ -1798,6 +2256,549 @@ mod tests {
         assert!(
             matches!(result, Err(AuthError::InvalidKey(_))),
             "{result:?}"
+        );
+    }
+
+    // --- the code flow: PKCE ---
+
+    /// RFC 7636 Appendix B.
+    const RFC7636_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const RFC7636_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    const VERIFIER: &str = RFC7636_VERIFIER;
+    const CODE: &str = "SplxlOBeZQQYbYS6WxSbIA";
+
+    #[test]
+    fn pkce_follows_rfc_7636_appendix_b() {
+        let octets = [
+            116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212,
+            37, 77, 105, 214, 191, 240, 91, 88, 5, 88, 83, 132, 141, 121,
+        ];
+        assert_eq!(code_verifier(&octets), RFC7636_VERIFIER);
+        assert_eq!(code_challenge(RFC7636_VERIFIER), RFC7636_CHALLENGE);
+    }
+
+    #[test]
+    fn code_requests_are_fresh_and_keep_their_verifier() {
+        let a = AuthRequest::generate_for_code().unwrap();
+        let b = AuthRequest::generate_for_code().unwrap();
+        let verifier = a.code_verifier.clone().expect("a verifier");
+        assert_ne!(Some(&verifier), b.code_verifier.as_ref());
+        assert_ne!(verifier, a.state);
+        assert_ne!(verifier, a.nonce);
+        // RFC 7636 §4.1: 43 to 128 unreserved characters; 256 bits here.
+        assert_eq!(verifier.len(), 43);
+        assert!(verifier
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+        assert_eq!(code_challenge(&verifier).len(), 43);
+        // Kept with the request until the callback, and read back.
+        assert_eq!(AuthRequest::from_json(&a.to_json()), Some(a.clone()));
+        assert!(a.to_json().contains(&verifier));
+        // An implicit request has none, and says nothing about it.
+        assert_eq!(AuthRequest::generate().unwrap().code_verifier, None);
+        assert!(!stored().to_json().contains("code_verifier"));
+    }
+
+    fn code_request() -> AuthRequest {
+        AuthRequest {
+            code_verifier: Some(VERIFIER.into()),
+            ..stored()
+        }
+    }
+
+    #[test]
+    fn code_authorize_url_asks_for_a_code_in_the_query_with_the_s256_challenge() {
+        let url = code_authorize_url(
+            "http://127.0.0.1:8787/authorize",
+            &AuthorizationParams {
+                client_id: CLIENT_ID,
+                redirect_uri: "http://127.0.0.1:8787/dashboard/callback",
+                scope: &DASHBOARD.code_scope(),
+                audience: Some("http://127.0.0.1:8787/api/v2/"),
+            },
+            &code_request(),
+            &code_challenge(VERIFIER),
+        );
+        let (endpoint, query) = url.split_once('?').unwrap();
+        assert_eq!(endpoint, "http://127.0.0.1:8787/authorize");
+        let params: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap();
+        let param = |name: &str| take(&params, name);
+        assert_eq!(param("response_type").as_deref(), Some("code"));
+        assert_eq!(param("response_mode").as_deref(), Some("query"));
+        assert_eq!(param("client_id").as_deref(), Some(CLIENT_ID));
+        assert_eq!(
+            param("redirect_uri").as_deref(),
+            Some("http://127.0.0.1:8787/dashboard/callback")
+        );
+        let scope = param("scope").unwrap();
+        assert!(
+            scope.starts_with("openid profile email read:clients"),
+            "{scope}"
+        );
+        assert!(scope.ends_with(" offline_access"), "{scope}");
+        assert_eq!(
+            param("audience").as_deref(),
+            Some("http://127.0.0.1:8787/api/v2/")
+        );
+        assert_eq!(param("state").as_deref(), Some(STATE));
+        assert_eq!(param("nonce").as_deref(), Some(NONCE));
+        assert_eq!(param("code_challenge").as_deref(), Some(RFC7636_CHALLENGE));
+        assert_eq!(param("code_challenge_method").as_deref(), Some("S256"));
+        assert!(
+            !url.contains(VERIFIER),
+            "the verifier never leaves the browser"
+        );
+        assert_eq!(params.len(), 10);
+    }
+
+    #[test]
+    fn the_sample_apps_code_sign_in_asks_for_a_refresh_token_too() {
+        assert_eq!(
+            SAMPLE_APP.code_scope(),
+            "openid profile email offline_access"
+        );
+        // Its implicit link asks for what the reference pages show.
+        assert_eq!(SAMPLE_APP.scope, "openid profile email");
+    }
+
+    // --- the code flow: the callback ---
+
+    #[test]
+    fn the_callback_tells_a_code_from_tokens() {
+        assert_eq!(callback_flow("?code=abc&state=s", ""), Some(Flow::Code));
+        assert_eq!(
+            callback_flow("?error=access_denied&state=s", ""),
+            Some(Flow::Code)
+        );
+        assert_eq!(callback_flow("state=s", ""), Some(Flow::Code));
+        assert_eq!(
+            callback_flow("", "#access_token=a&id_token=b&state=s"),
+            Some(Flow::Implicit)
+        );
+        assert_eq!(
+            callback_flow("?utm_source=mail", "#error=login_required"),
+            Some(Flow::Implicit)
+        );
+        assert_eq!(callback_flow("?utm_source=mail", ""), None);
+        assert_eq!(callback_flow("", ""), None);
+        assert_eq!(callback_flow("?", "#"), None);
+    }
+
+    #[test]
+    fn parses_a_code_response_and_an_error_response_from_the_query() {
+        assert_eq!(
+            parse_query(&format!("?code={CODE}&state={STATE}")),
+            Ok(CodeResponse::Code {
+                code: CODE.into(),
+                state: Some(STATE.into()),
+            })
+        );
+        assert_eq!(
+            parse_query("error=access_denied&error_description=No+thanks&state=xyz"),
+            Ok(CodeResponse::Error(ErrorResponse {
+                error: "access_denied".into(),
+                error_description: Some("No thanks".into()),
+                state: Some("xyz".into()),
+            }))
+        );
+        assert_eq!(parse_query(""), Err(AuthError::NoResponse));
+        assert_eq!(parse_query("?utm_source=x"), Err(AuthError::NoResponse));
+        assert!(matches!(
+            parse_query("code=a&code=b&state=s"),
+            Err(AuthError::Malformed(m)) if m.contains("code")
+        ));
+    }
+
+    #[test]
+    fn a_code_response_answering_this_browser_is_ready_to_redeem() {
+        let pending = begin_code_callback(
+            &format!("?code={CODE}&state={STATE}"),
+            Some(&code_request()),
+        )
+        .unwrap();
+        assert_eq!(
+            pending,
+            PendingCode {
+                code: CODE.into(),
+                code_verifier: VERIFIER.into(),
+                nonce: NONCE.into(),
+            }
+        );
+    }
+
+    #[test]
+    fn a_code_response_with_another_state_is_refused_plainly() {
+        let err = begin_code_callback(&format!("?code={CODE}&state=forged"), Some(&code_request()))
+            .unwrap_err();
+        assert_eq!(err, AuthError::StateMismatch);
+        assert_eq!(
+            err.to_string(),
+            "The sign-in response did not match this browser's request (state mismatch). \
+             Please sign in again."
+        );
+        assert_eq!(
+            begin_code_callback(&format!("?code={CODE}"), Some(&code_request())),
+            Err(AuthError::StateMissing)
+        );
+    }
+
+    #[test]
+    fn a_code_response_without_a_code_is_refused_plainly() {
+        let err =
+            begin_code_callback(&format!("?state={STATE}"), Some(&code_request())).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "The sign-in response could not be read: it has no authorization code. \
+             Please sign in again."
+        );
+        assert_eq!(
+            begin_code_callback(&format!("?code=&state={STATE}"), Some(&code_request())),
+            Err(AuthError::Malformed("it has no authorization code".into()))
+        );
+    }
+
+    #[test]
+    fn an_error_in_the_query_becomes_a_readable_message() {
+        let err = begin_code_callback(
+            &format!("?error=access_denied&error_description=Blocked+by+an+action&state={STATE}"),
+            Some(&code_request()),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "You declined the request, or the tenant refused to let you sign in \
+             (access_denied). The tenant said: \u{201c}Blocked by an action\u{201d}"
+        );
+        // An error with another state is not this browser's either.
+        assert_eq!(
+            begin_code_callback("?error=access_denied&state=forged", Some(&code_request())),
+            Err(AuthError::StateMismatch)
+        );
+    }
+
+    #[test]
+    fn a_code_needs_this_browsers_code_sign_in() {
+        let query = format!("?code={CODE}&state={STATE}");
+        assert_eq!(
+            begin_code_callback(&query, None),
+            Err(AuthError::NoStoredRequest)
+        );
+        // An implicit request (no verifier) cannot redeem a code.
+        assert_eq!(
+            begin_code_callback(&query, Some(&stored())),
+            Err(AuthError::NoStoredRequest)
+        );
+        assert_eq!(
+            AuthError::WrongFlow.to_string(),
+            "This page accepts only a sign-in code in its address, not tokens. \
+             Please sign in again."
+        );
+    }
+
+    // --- the code flow: the token endpoint ---
+
+    fn pairs(body: &str) -> Vec<(String, String)> {
+        serde_urlencoded::from_str(body).unwrap()
+    }
+
+    fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_token_requests_of_a_public_client() {
+        let pending = PendingCode {
+            code: CODE.into(),
+            code_verifier: VERIFIER.into(),
+            nonce: NONCE.into(),
+        };
+        let body = code_exchange_body(CLIENT_ID, "http://127.0.0.1:8787/callback", &pending);
+        assert_eq!(
+            body,
+            format!(
+                "grant_type=authorization_code&client_id={CLIENT_ID}&code={CODE}\
+                 &redirect_uri=http%3A%2F%2F127.0.0.1%3A8787%2Fcallback&code_verifier={VERIFIER}"
+            )
+        );
+        assert!(!body.contains(NONCE));
+        assert_eq!(
+            pairs(&refresh_body(CLIENT_ID, "rt+/=")),
+            owned(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", CLIENT_ID),
+                ("refresh_token", "rt+/="),
+            ])
+        );
+        assert_eq!(
+            pairs(&revocation_body(CLIENT_ID, "rt&x")),
+            owned(&[
+                ("client_id", CLIENT_ID),
+                ("token", "rt&x"),
+                ("token_type_hint", "refresh_token"),
+            ])
+        );
+    }
+
+    fn token_json(id_token: Option<&str>, refresh_token: Option<&str>) -> String {
+        let mut body = json!({
+            "access_token": access_token(),
+            "token_type": "Bearer",
+            "expires_in": 86_400,
+            "scope": "openid profile email offline_access",
+        });
+        if let Some(id_token) = id_token {
+            body["id_token"] = json!(id_token);
+        }
+        if let Some(refresh_token) = refresh_token {
+            body["refresh_token"] = json!(refresh_token);
+        }
+        body.to_string()
+    }
+
+    #[test]
+    fn reads_the_token_endpoints_answer() {
+        let tokens = read_token_response(200, &token_json(Some("a.b.c"), Some("rt-1"))).unwrap();
+        assert_eq!(tokens.access_token, access_token());
+        assert_eq!(tokens.expires_in, 86_400);
+        assert_eq!(tokens.id_token.as_deref(), Some("a.b.c"));
+        assert_eq!(tokens.refresh_token.as_deref(), Some("rt-1"));
+
+        let mac = token_json(None, None).replace("Bearer", "MAC");
+        assert_eq!(
+            read_token_response(200, &mac),
+            Err(AuthError::UnsupportedTokenType("MAC".into()))
+        );
+        assert!(matches!(
+            read_token_response(200, "<html>"),
+            Err(AuthError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn a_refusal_of_the_token_endpoint_says_why() {
+        let refused = read_token_response(
+            400,
+            r#"{"error":"invalid_grant","error_description":"The code has expired"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            refused,
+            AuthError::TokenRefused {
+                status: 400,
+                error: "invalid_grant".into(),
+                description: Some("The code has expired".into()),
+            }
+        );
+        assert_eq!(
+            refused.to_string(),
+            "The tenant no longer accepts this sign-in (invalid_grant): its code or refresh \
+             token expired, was already used, or was revoked. The tenant said: \
+             \u{201c}The code has expired\u{201d} Please sign in again."
+        );
+        assert_eq!(
+            read_token_response(502, "Bad Gateway"),
+            Err(AuthError::TokenRefused {
+                status: 502,
+                error: "HTTP 502".into(),
+                description: None,
+            })
+        );
+    }
+
+    fn finish_code(body: &str) -> Result<SignedIn, AuthError> {
+        let tokens = read_token_response(200, body)?;
+        ready(finish_code_sign_in(
+            NONCE,
+            tokens,
+            &keys().jwks,
+            ISSUER,
+            CLIENT_ID,
+            NOW,
+            &HostRs256,
+        ))
+    }
+
+    #[test]
+    fn a_redeemed_code_signs_in_with_the_refresh_token_in_memory() {
+        for id_token in [
+            sign_ed(&keys().ed, ED_KID, &id_claims()),
+            sign_rsa(&keys().rsa, RSA_KID, &id_claims()),
+        ] {
+            let signed_in = finish_code(&token_json(Some(&id_token), Some("rt-1"))).unwrap();
+            assert_eq!(signed_in.subject(), "auth0|abc123");
+            assert_eq!(signed_in.id_token, id_token);
+            assert_eq!(Value::Object(signed_in.id_claims), id_claims());
+            assert_eq!(signed_in.access_token, access_token());
+            assert_eq!(signed_in.expires_in, Some(86_400));
+            assert_eq!(signed_in.refresh_token.as_deref(), Some("rt-1"));
+            assert!(signed_in.access_claims.is_some());
+        }
+        // No offline access granted: no refresh token.
+        let id_token = sign_ed(&keys().ed, ED_KID, &id_claims());
+        let signed_in = finish_code(&token_json(Some(&id_token), None)).unwrap();
+        assert_eq!(signed_in.refresh_token, None);
+    }
+
+    #[test]
+    fn a_code_sign_ins_id_token_must_carry_this_browsers_nonce() {
+        let other = sign_ed(
+            &keys().ed,
+            ED_KID,
+            &with(id_claims(), "nonce", json!("someone-elses")),
+        );
+        let err = finish_code(&token_json(Some(&other), Some("rt-1"))).unwrap_err();
+        assert_eq!(err, AuthError::NonceMismatch);
+        assert_eq!(
+            err.to_string(),
+            "The identity token was not issued for this browser's sign-in (nonce mismatch). \
+             Please sign in again."
+        );
+        let mut claims = id_claims();
+        claims.as_object_mut().unwrap().remove("nonce");
+        let missing = sign_ed(&keys().ed, ED_KID, &claims);
+        assert_eq!(
+            finish_code(&token_json(Some(&missing), None)),
+            Err(AuthError::NonceMismatch)
+        );
+    }
+
+    #[test]
+    fn a_code_sign_ins_at_hash_is_checked_when_present() {
+        let mut claims = id_claims();
+        claims.as_object_mut().unwrap().remove("at_hash");
+        let without = sign_ed(&keys().ed, ED_KID, &claims);
+        assert!(finish_code(&token_json(Some(&without), None)).is_ok());
+        let wrong = sign_ed(
+            &keys().ed,
+            ED_KID,
+            &with(id_claims(), "at_hash", json!(at_hash("another"))),
+        );
+        assert_eq!(
+            finish_code(&token_json(Some(&wrong), None)),
+            Err(AuthError::AtHashMismatch)
+        );
+    }
+
+    #[test]
+    fn a_code_sign_in_needs_a_valid_id_token() {
+        assert_eq!(
+            finish_code(&token_json(None, Some("rt-1"))),
+            Err(AuthError::Malformed("it has no id_token".into()))
+        );
+        let forged = sign_ed(&random_ed25519(), ED_KID, &id_claims());
+        assert_eq!(
+            finish_code(&token_json(Some(&forged), None)),
+            Err(AuthError::BadSignature)
+        );
+        let expired = sign_ed(
+            &keys().ed,
+            ED_KID,
+            &with(id_claims(), "exp", json!(NOW - 61)),
+        );
+        assert!(matches!(
+            finish_code(&token_json(Some(&expired), None)),
+            Err(AuthError::Expired { .. })
+        ));
+        let foreign = sign_ed(
+            &keys().ed,
+            ED_KID,
+            &with(id_claims(), "aud", json!("another-client")),
+        );
+        assert_eq!(
+            finish_code(&token_json(Some(&foreign), None)),
+            Err(AuthError::AudienceMismatch)
+        );
+    }
+
+    // --- refreshes ---
+
+    fn signed_in_with_code() -> SignedIn {
+        let id_token = sign_ed(&keys().ed, ED_KID, &id_claims());
+        finish_code(&token_json(Some(&id_token), Some("rt-1"))).unwrap()
+    }
+
+    /// A refreshed ID token as the tenant issues it: no nonce, a new `iat`.
+    fn refreshed_claims() -> Value {
+        let mut claims = with(id_claims(), "iat", json!(NOW + 100));
+        claims.as_object_mut().unwrap().remove("nonce");
+        claims
+    }
+
+    fn finish_refresh_with(previous: &SignedIn, body: &str) -> Result<SignedIn, AuthError> {
+        let tokens = read_token_response(200, body)?;
+        ready(finish_refresh(
+            previous,
+            tokens,
+            &keys().jwks,
+            ISSUER,
+            CLIENT_ID,
+            NOW + 100,
+            &HostRs256,
+        ))
+    }
+
+    #[test]
+    fn a_refresh_keeps_the_rotated_refresh_token_and_the_new_id_token() {
+        let previous = signed_in_with_code();
+        let id_token = sign_ed(&keys().ed, ED_KID, &refreshed_claims());
+        let refreshed =
+            finish_refresh_with(&previous, &token_json(Some(&id_token), Some("rt-2"))).unwrap();
+        assert_eq!(refreshed.refresh_token.as_deref(), Some("rt-2"));
+        assert_eq!(refreshed.id_token, id_token);
+        assert_eq!(Value::Object(refreshed.id_claims), refreshed_claims());
+
+        // Non-rotating tokens, and no ID token: the sign-in's are kept.
+        let kept = finish_refresh_with(&previous, &token_json(None, None)).unwrap();
+        assert_eq!(kept.refresh_token.as_deref(), Some("rt-1"));
+        assert_eq!(kept.id_token, previous.id_token);
+    }
+
+    #[test]
+    fn a_refreshed_id_token_is_checked_like_the_first() {
+        let previous = signed_in_with_code();
+        // The sign-in's nonce may be repeated, never another.
+        let same_nonce = sign_ed(
+            &keys().ed,
+            ED_KID,
+            &with(refreshed_claims(), "nonce", json!(NONCE)),
+        );
+        assert!(finish_refresh_with(&previous, &token_json(Some(&same_nonce), None)).is_ok());
+        let other_nonce = sign_ed(
+            &keys().ed,
+            ED_KID,
+            &with(refreshed_claims(), "nonce", json!("other")),
+        );
+        assert_eq!(
+            finish_refresh_with(&previous, &token_json(Some(&other_nonce), None)),
+            Err(AuthError::NonceMismatch)
+        );
+        // Another person.
+        let other_person = sign_ed(
+            &keys().ed,
+            ED_KID,
+            &with(refreshed_claims(), "sub", json!("auth0|mallory")),
+        );
+        let err =
+            finish_refresh_with(&previous, &token_json(Some(&other_person), None)).unwrap_err();
+        assert_eq!(err, AuthError::SubjectMismatch);
+        assert!(err.to_string().contains("someone other"), "{err}");
+        // Forged, or for another client.
+        let forged = sign_ed(&random_ed25519(), ED_KID, &refreshed_claims());
+        assert_eq!(
+            finish_refresh_with(&previous, &token_json(Some(&forged), None)),
+            Err(AuthError::BadSignature)
+        );
+        let foreign = sign_ed(
+            &keys().ed,
+            ED_KID,
+            &with(refreshed_claims(), "aud", json!("another-client")),
+        );
+        assert_eq!(
+            finish_refresh_with(&previous, &token_json(Some(&foreign), None)),
+            Err(AuthError::AudienceMismatch)
         );
     }
 }

@@ -78,16 +78,19 @@ pub fn now() -> i64 {
     (js_sys::Date::now() / 1000.0) as i64
 }
 
-/// Reads `location.hash` and replaces the address with the app's bare
-/// callback path, so tokens never stay in the address bar or history.
-pub fn take_callback_fragment(app: &SignInApp) -> String {
+/// Reads `location.search` and `location.hash` and replaces the address
+/// with the app's bare callback path, so neither a code nor tokens stay in
+/// the address bar or history (nor in the `Referer` of later requests).
+pub fn take_callback_response(app: &SignInApp) -> (String, String) {
     let window = window();
-    let fragment = window.location().hash().unwrap_or_default();
+    let location = window.location();
+    let query = location.search().unwrap_or_default();
+    let fragment = location.hash().unwrap_or_default();
     if let Ok(history) = window.history() {
         // Failure leaves the address as it was; nothing else depends on it.
         let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(app.callback_path));
     }
-    fragment
+    (query, fragment)
 }
 
 /// Leave the SPA for `url` (a full page load).
@@ -168,20 +171,22 @@ fn session_storage() -> Option<Storage> {
     window().session_storage().ok().flatten()
 }
 
-/// Remembers the app's pending sign-in for its callback in this tab.
-pub fn store_auth_request(app: &SignInApp, request: &AuthRequest) -> Result<(), String> {
+/// Remembers a pending sign-in for its callback in this tab, under `key`
+/// (one of the app's [`SignInApp`] storage keys).
+pub fn store_auth_request(key: &str, request: &AuthRequest) -> Result<(), String> {
     let storage = session_storage()
         .ok_or("This browser does not let the page keep data for this tab (sessionStorage).")?;
     storage
-        .set_item(app.storage_key, &request.to_json())
+        .set_item(key, &request.to_json())
         .map_err(|_| "This browser refused to keep the sign-in request (sessionStorage).".into())
 }
 
-/// Takes the app's pending sign-in out of storage: it can be used only once.
-pub fn take_auth_request(app: &SignInApp) -> Option<AuthRequest> {
+/// Takes the pending sign-in under `key` out of storage: it can be used
+/// only once (and a code verifier is gone once read).
+pub fn take_auth_request(key: &str) -> Option<AuthRequest> {
     let storage = session_storage()?;
-    let stored = storage.get_item(app.storage_key).ok().flatten();
-    let _ = storage.remove_item(app.storage_key);
+    let stored = storage.get_item(key).ok().flatten();
+    let _ = storage.remove_item(key);
     stored.and_then(|json| AuthRequest::from_json(&json))
 }
 

@@ -4,8 +4,9 @@
 //! wasm bundles, so neither page downloads the other's code; `index.html`
 //! loads the Dashboard's under `/dashboard`.
 //!
-//! Network calls live in [`api`], the sign-in rules in [`auth`] and the
-//! browser APIs they need in [`browser`]; both bundles wait for answers the
+//! Network calls live in [`api`], the sign-in rules in [`auth`], a
+//! session's tokens and their refreshes in [`tokens`], and the browser APIs
+//! they need in [`browser`]; both bundles wait for answers the
 //! same way ([`loading`]) and move between their pages with [`route`]. This
 //! module holds what every page shows.
 
@@ -18,6 +19,7 @@ pub mod loading;
 pub mod route;
 pub mod sample_client;
 pub mod sign_in;
+pub mod tokens;
 
 use leptos::prelude::*;
 

@@ -1,6 +1,8 @@
 //! The tenant's sample OIDC client (`/`, `/callback`): signs a person in
-//! with the implicit flow, shows who they are and both tokens' claims, and
-//! calls the sample API with the access token.
+//! with the authorization code flow and PKCE (the recommended way) or with
+//! the implicit link of Auth0's reference pages, shows who they are and
+//! both tokens' claims, calls the sample API with the access token, and,
+//! when the tenant gave a refresh token, refreshes the tokens on request.
 
 use std::sync::Arc;
 
@@ -8,7 +10,8 @@ use leptos::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::api::{self, ApiError, Discovery};
-use crate::auth::{SignedIn, SAMPLE_APP};
+use crate::auth::{Flow, SignedIn, SAMPLE_APP};
+use crate::browser;
 use crate::loading::load;
 use crate::route::{Link, Location};
 use crate::sign_in::{self, AuthState, Session, SignInFailed};
@@ -88,12 +91,33 @@ fn SignInPanel() -> impl IntoView {
         _ => None,
     };
 
+    // The code flow's request (and its verifier) is made when the button is
+    // pressed, not with the page: nothing is stored for a visit that does
+    // not sign in.
+    let code_error = RwSignal::new(None::<String>);
+    let leaving = RwSignal::new(false);
+    let sign_in_with_code = move |_| {
+        leaving.set(true);
+        code_error.set(None);
+        leptos::task::spawn_local(async move {
+            match sign_in::prepare_code_sign_in(SAMPLE_APP, None).await {
+                Ok(url) => browser::navigate(&url),
+                Err(message) => {
+                    leaving.set(false);
+                    code_error.set(Some(message));
+                }
+            }
+        });
+    };
+
     view! {
         <section class="panel sign-in-panel">
             <h2>"Try it"</h2>
             <p>
                 "Sign in on the tenant's login page; you come back here with an ID token and an \
-                 access token."
+                 access token. The authorization code flow with PKCE is the recommended way: \
+                 the tokens never travel in the address, and a refresh token can come with \
+                 them. The implicit flow is the link of Auth0's reference pages."
             </p>
             {signed_in_as}
             {move || match link.get() {
@@ -121,6 +145,28 @@ fn SignInPanel() -> impl IntoView {
                     }
                         .into_any()
                 }
+            }}
+            <p>
+                <button
+                    type="button"
+                    class="button"
+                    data-testid="sign-in-code"
+                    disabled=move || leaving.get()
+                    on:click=sign_in_with_code
+                >
+                    "Sign in with code + PKCE (recommended)"
+                </button>
+            </p>
+            {move || {
+                code_error
+                    .get()
+                    .map(|message| {
+                        view! {
+                            <p class="status error" role="alert" data-testid="sign-in-code-error">
+                                {message}
+                            </p>
+                        }
+                    })
             }}
         </section>
     }
@@ -200,7 +246,7 @@ pub fn Callback() -> impl IntoView {
                         .into_any()
                 }
                 AuthState::SignedIn(session) => view! { <SignedInView session /> }.into_any(),
-                AuthState::Failed(message) => {
+                AuthState::Failed(message) | AuthState::SessionEnded(message) => {
                     view! {
                         <SignInFailed testid="auth-error" message>
                             <HomeLink />
@@ -247,10 +293,21 @@ fn SignedInView(session: Arc<Session>) -> impl IntoView {
     };
     let id_claims = pretty_claims(&signed_in.id_claims);
     let access_token = signed_in.access_token.clone();
+    let flow = match session.flow {
+        Flow::Code => "Authorization code with PKCE",
+        Flow::Implicit => "Implicit (tokens in the address's fragment)",
+    };
+    let refresh = (session.flow == Flow::Code).then(|| {
+        let session = Arc::clone(&session);
+        view! { <RefreshPanel session /> }
+    });
 
     view! {
         <section class="signed-in" data-testid="signed-in">
             <UserPanel session />
+            <p class="note">
+                "Signed in with: " <strong data-testid="sign-in-flow">{flow}</strong>
+            </p>
             <Claims
                 title="ID token claims"
                 note="Signature, issuer, audience, expiry, nonce and at_hash checked."
@@ -264,8 +321,113 @@ fn SignedInView(session: Arc<Session>) -> impl IntoView {
                 text=access_claims
             />
             <SampleApi access_token />
+            {refresh}
         </section>
     }
+}
+
+/// The refresh token of a code-flow sign-in: whether one came (never its
+/// value), and a button that uses it and shows the new access token's
+/// claims.
+#[component]
+fn RefreshPanel(session: Arc<Session>) -> impl IntoView {
+    let tokens = session.tokens.clone();
+    if session.signed_in.refresh_token.is_none() {
+        return view! {
+            <section class="panel" data-testid="refresh-panel">
+                <h2>"Refresh token"</h2>
+                <p data-testid="no-refresh-token">
+                    "None came with this sign-in: the API the access token is for does not \
+                     allow offline access (its "
+                    <code>"allow_offline_access"</code>
+                    " setting)."
+                </p>
+            </section>
+        }
+        .into_any();
+    }
+    // The latest refresh's answer: the new access token's claims, or why not.
+    let refreshed = RwSignal::new(None::<Result<String, String>>);
+    let busy = RwSignal::new(false);
+    let refresh = move |_| {
+        busy.set(true);
+        let refresh = tokens.refresh();
+        leptos::task::spawn_local(async move {
+            let answer = refresh.await;
+            busy.set(false);
+            refreshed.set(Some(match answer {
+                Ok(signed_in) => Ok(match &signed_in.access_claims {
+                    Some(claims) => pretty_claims(claims),
+                    None => "The new access token is not a JWT.".to_owned(),
+                }),
+                Err(err) => Err(match err {
+                    crate::tokens::RefreshError::Ended(why) => {
+                        format!("The tenant refused the refresh token: {why}")
+                    }
+                    crate::tokens::RefreshError::Unavailable(why) => {
+                        format!("The tenant could not be reached: {why}")
+                    }
+                }),
+            }));
+        });
+    };
+    let count = {
+        let tokens = session.tokens.clone();
+        move || {
+            refreshed.track();
+            tokens.refreshes()
+        }
+    };
+
+    view! {
+        <section class="panel" data-testid="refresh-panel">
+            <h2>"Refresh token"</h2>
+            <p data-testid="refresh-token-received">
+                "A refresh token came with this sign-in. It is kept in this page's memory only, \
+                 and its value is never shown; each use returns a new one, which replaces it."
+            </p>
+            <p>
+                <button
+                    type="button"
+                    class="button secondary"
+                    data-testid="refresh-tokens"
+                    disabled=move || busy.get()
+                    on:click=refresh
+                >
+                    "Refresh tokens"
+                </button>
+                " "
+                <span class="note" data-testid="refresh-count">
+                    {move || format!("Refreshed {} time(s).", count())}
+                </span>
+            </p>
+            {move || match refreshed.get() {
+                None => None,
+                Some(Ok(claims)) => {
+                    Some(
+                        view! {
+                            <h3>"The new access token's claims"</h3>
+                            <pre class="claims" data-testid="refreshed-access-token-claims">
+                                {claims}
+                            </pre>
+                        }
+                            .into_any(),
+                    )
+                }
+                Some(Err(message)) => {
+                    Some(
+                        view! {
+                            <p class="status error" role="alert" data-testid="refresh-error">
+                                {message}
+                            </p>
+                        }
+                            .into_any(),
+                    )
+                }
+            }}
+        </section>
+    }
+    .into_any()
 }
 
 /// The person signed in, and Sign out.

@@ -312,6 +312,91 @@ test('the demo user signs in, is signed in again without the form, and signs out
   }
 });
 
+test('the demo user signs in with code + PKCE: the same verified claims, the code gone from the address, no token in any URL', async () => {
+  const { context, page } = await freshPage();
+  try {
+    const seen = [];
+    const exchanges = [];
+    page.on('framenavigated', (frame) => seen.push(frame.url()));
+    page.on('request', (request) => seen.push(request.url()));
+    page.on('response', (response) => {
+      const location = response.headers().location;
+      if (location) seen.push(new URL(location, response.url()).href);
+      if (new URL(response.url()).pathname === '/oauth/token') {
+        const form = Object.fromEntries(new URLSearchParams(response.request().postData()));
+        exchanges.push(response.json().then((body) => ({ form, status: response.status(), body })));
+      }
+    });
+
+    // Both ways in: the reference pages' implicit link, unchanged, then the
+    // code flow's button.
+    const link = await openHome(page);
+    assert.equal(new URL(await link.getAttribute('href')).searchParams.get('response_type'), 'id_token token');
+    const button = page.getByTestId('sign-in-code');
+    assert.equal((await button.textContent()).trim(), 'Sign in with code + PKCE (recommended)');
+    await screenshot(page, 'sign-in-home-two-buttons');
+    const authorizeSeen = page.waitForRequest((request) => new URL(request.url()).pathname === '/authorize');
+    await button.click();
+    const authorize = new URL((await authorizeSeen).url());
+    await expectLoginPage(page);
+    const pending = JSON.parse(await page.evaluate(() => sessionStorage.getItem('edge_tenant.code_request')));
+    assert.equal(authorize.searchParams.get('response_type'), 'code');
+    assert.equal(authorize.searchParams.get('client_id'), appClientId);
+    assert.equal(authorize.searchParams.get('redirect_uri'), url('/callback'));
+    assert.equal(authorize.searchParams.get('state'), pending.state);
+    assert.equal(authorize.searchParams.get('nonce'), pending.nonce);
+    assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256');
+    assert.equal(
+      authorize.searchParams.get('code_challenge'),
+      crypto.createHash('sha256').update(pending.code_verifier).digest('base64url'),
+    );
+    await submitLogin(page, demo.email, demo.password);
+
+    // The same page as the implicit flow shows, from verified tokens.
+    const shown = await readSignedIn(page);
+    await screenshot(page, 'sign-in-signed-in-code');
+    assert.equal(await text(page, 'sign-in-flow'), 'Authorization code with PKCE');
+    assert.equal(shown.email, demo.email);
+    assert.equal(shown.name, 'Demo User');
+    assert.equal(shown.idClaims.aud, appClientId);
+    assert.equal(shown.idClaims.iss, tenant.issuer);
+    assert.equal(shown.idClaims.nonce, pending.nonce, 'the ID token answers this sign-in');
+    assert.equal(shown.idClaims.sub, shown.sub);
+    const audiences = [].concat(shown.accessClaims.aud);
+    assert.ok(audiences.includes(SAMPLE_API), `access token audiences ${JSON.stringify(audiences)}`);
+    assert.equal(shown.apiError, null, `the API call failed: ${shown.apiError}`);
+    assert.equal(shown.apiResponse.sub, shown.sub);
+
+    // The code came in the query, was redeemed once with the verifier, and
+    // left the address bar (replaced, so not in the history either).
+    const callback = seen.map((u) => new URL(u)).find((u) => u.pathname === '/callback' && u.searchParams.has('code'));
+    assert.ok(callback, 'the tenant answered with a code in the query');
+    assert.equal(callback.hash, '');
+    const calls = await Promise.all(exchanges);
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0].form.grant_type, 'authorization_code');
+    assert.equal(calls[0].form.code, callback.searchParams.get('code'));
+    assert.equal(calls[0].form.code_verifier, pending.code_verifier);
+    assert.equal(calls[0].status, 200);
+    assert.equal(page.url(), url('/callback'));
+    assert.equal(await page.evaluate(() => location.search + location.hash), '');
+    assert.equal(page.tokenRedirects.length, 0, 'no redirect carried tokens');
+    const tokens = [calls[0].body.access_token, calls[0].body.id_token, calls[0].body.refresh_token].filter(Boolean);
+    for (const address of seen) {
+      for (const name of ['access_token', 'id_token', 'refresh_token']) {
+        assert.ok(!address.includes(`${name}=`), `no ${name} in ${address}`);
+      }
+      for (const value of tokens) assert.ok(!address.includes(value), `no token value in ${address}`);
+    }
+    const storage = JSON.stringify(await browserStorage(page));
+    for (const value of tokens) assert.ok(!storage.includes(value), 'no token in storage');
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('edge_tenant.code_request')), null, 'the verifier is gone');
+    assertNoProblems(page);
+  } finally {
+    await context.close();
+  }
+});
+
 test('a wrong password keeps the person on the login page with an error and no session', async () => {
   const { context, page } = await freshPage();
   try {

@@ -3,9 +3,10 @@
 //!
 //! Every call is [`api::request`] and answers a [`Reply`] that owns what
 //! it needs: the methods here only name the path and the type the answer
-//! decodes into.
-
-use std::sync::Arc;
+//! decodes into. The token comes from the session's [`Tokens`], refreshed
+//! first when it is about to expire; a call the API refuses with 401 is
+//! sent once more with a refreshed token (the API refused it before doing
+//! anything, so sending it again is safe).
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -27,16 +28,19 @@ use shared::organizations::{
 use super::{ApiError, Method, Reply};
 use crate::api;
 use crate::route::encode_segment;
+use crate::tokens::{RefreshError, Tokens};
 
 /// Items per page in the Dashboard's lists.
 const PER_PAGE: u64 = 50;
 /// The Management API's largest page, for lists read whole.
 const MAX_PER_PAGE: u64 = 100;
 
-/// A Management API client holding the admin's access token.
+/// A Management API client with the admin's tokens.
 #[derive(Clone)]
 pub struct Management {
-    token: Arc<str>,
+    /// `None` before signing in: calls then go without a token, and the
+    /// API refuses them.
+    tokens: Option<Tokens>,
 }
 
 /// `reply`'s JSON answer as a `T`.
@@ -49,16 +53,52 @@ fn done(reply: Reply<String>) -> Reply<()> {
     Box::pin(async move { reply.await.map(drop) })
 }
 
+/// Why no token could be had, as the API would say it: an ended session
+/// is a 401 (the Dashboard then offers to sign in again).
+fn session_error(error: RefreshError) -> ApiError {
+    match error {
+        RefreshError::Ended(why) => ApiError::Status {
+            status: 401,
+            status_text: "Unauthorized".into(),
+            detail: Some(why),
+            field: None,
+        },
+        RefreshError::Unavailable(why) => ApiError::Network(why),
+    }
+}
+
 impl Management {
-    pub fn new(token: &str) -> Self {
+    pub fn new(tokens: Tokens) -> Self {
         Self {
-            token: Arc::from(token),
+            tokens: Some(tokens),
         }
+    }
+
+    /// A client without a token (signed out).
+    pub fn signed_out() -> Self {
+        Self { tokens: None }
     }
 
     /// The request every call makes: `body` is JSON text.
     fn call(&self, method: Method, path: &str, body: Option<&str>) -> Reply<String> {
-        api::request(method, path, Some(&self.token), body)
+        let Some(tokens) = self.tokens.clone() else {
+            return api::request(method, path, None, body);
+        };
+        let path = path.to_owned();
+        let body = body.map(str::to_owned);
+        Box::pin(async move {
+            let token = tokens.access_token().await.map_err(session_error)?;
+            match api::request(method, &path, Some(&token), body.as_deref()).await {
+                Err(err) if err.status() == Some(401) => {
+                    let token = tokens
+                        .after_rejection(&token)
+                        .await
+                        .map_err(session_error)?;
+                    api::request(method, &path, Some(&token), body.as_deref()).await
+                }
+                answer => answer,
+            }
+        })
     }
 
     fn get<T: DeserializeOwned + 'static>(&self, path: &str) -> Reply<T> {

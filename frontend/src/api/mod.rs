@@ -165,6 +165,9 @@ pub struct Discovery {
     pub authorization_endpoint: String,
     pub token_endpoint: String,
     pub jwks_uri: String,
+    /// RFC 8414 §2: where a refresh token is revoked at sign-out.
+    #[serde(default)]
+    pub revocation_endpoint: Option<String>,
 }
 
 /// Sends `method url` with `Accept: application/json`, the bearer token if
@@ -198,6 +201,22 @@ pub fn request(
         }
         Ok(response.body)
     })
+}
+
+/// POSTs the form-encoded `body` to `url` (the token and revocation
+/// endpoints, RFC 6749 §3.2): the answer whatever its status, for
+/// [`crate::auth`] to read; an error only when none arrived.
+pub fn post_form(url: &str, body: &str) -> Reply<browser::HttpResponse> {
+    let sent = browser::fetch(
+        "POST",
+        url,
+        &[
+            ("Accept", "application/json"),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        Some(body),
+    );
+    Box::pin(async move { sent.await.map_err(ApiError::Network) })
 }
 
 /// A JSON answer as a `T`.
@@ -280,6 +299,10 @@ mod tests {
         assert_eq!(read.authorization_endpoint, meta.authorization_endpoint);
         assert_eq!(read.token_endpoint, meta.token_endpoint);
         assert_eq!(read.jwks_uri, meta.jwks_uri);
+        assert_eq!(
+            read.revocation_endpoint.as_deref(),
+            Some("https://t.example/oauth/revoke")
+        );
     }
 
     #[test]

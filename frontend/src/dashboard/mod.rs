@@ -1,6 +1,9 @@
 //! The Dashboard under `/dashboard`: an admin signs in through the tenant's
-//! own `/authorize` as the built-in Dashboard client, for a Management API
-//! token, and every page is a view of `/api/v2` with that token.
+//! own `/authorize` as the built-in Dashboard client, with the
+//! authorization code flow and PKCE, for a Management API token and a
+//! refresh token, both kept in memory only; every page is a view of
+//! `/api/v2` with that token, refreshed before it expires (or when the API
+//! refuses it). Signing out revokes the refresh token.
 //!
 //! What the token allows decides what is shown: without any Management API
 //! permission the Dashboard says so and shows nothing else; a page whose
@@ -68,18 +71,18 @@ pub fn admin() -> Admin {
     match auth.0.get_untracked() {
         AuthState::SignedIn(session) => Admin {
             permissions: Arc::new(Permissions::of(&session.signed_in)),
-            api: Management::new(&session.signed_in.access_token),
+            api: Management::new(session.tokens.clone()),
         },
         _ => Admin {
             permissions: Arc::default(),
-            api: Management::new(""),
+            api: Management::signed_out(),
         },
     }
 }
 
-/// Signs in again and comes back to this page (the token expired).
+/// Signs in again and comes back to this page (the session ended).
 pub fn start_sign_in_again(auth: DashboardAuth) {
-    sign_in::start_sign_in(DASHBOARD, auth.0, Some(browser::current_path()));
+    sign_in::start_code_sign_in(DASHBOARD, auth.0, Some(browser::current_path()));
 }
 
 /// The id in the address of the page shown (`/dashboard/{section}/{id}`),
@@ -119,7 +122,7 @@ fn Shell(route: Memo<Route>) -> impl IntoView {
 
     Effect::new(move |_| {
         if !on_callback.get() && auth.0.get() == AuthState::NotStarted {
-            sign_in::start_sign_in(DASHBOARD, auth.0, Some(browser::current_path()));
+            sign_in::start_code_sign_in(DASHBOARD, auth.0, Some(browser::current_path()));
         }
     });
 
@@ -141,7 +144,12 @@ fn Shell(route: Memo<Route>) -> impl IntoView {
             }
             .into_any(),
             AuthState::Failed(message) => view! { <DashboardSignInFailed message /> }.into_any(),
+            AuthState::SessionEnded(message) => view! { <DashboardSignedOut message /> }.into_any(),
             AuthState::SignedIn(session) => {
+                // A refresh the tenant refuses signs the admin out, saying why.
+                session.tokens.on_end(move |why| {
+                    auth.0.set(AuthState::SessionEnded(why.to_owned()));
+                });
                 if Permissions::of(&session.signed_in).is_admin() {
                     view! { <Layout session route /> }.into_any()
                 } else {
@@ -280,7 +288,7 @@ fn DashboardSignInFailed(message: String) -> impl IntoView {
                 class="button"
                 data-testid="dashboard-try-again"
                 on:click=move |_| {
-                    sign_in::start_sign_in(DASHBOARD, auth.0, Some("/dashboard".to_owned()))
+                    sign_in::start_code_sign_in(DASHBOARD, auth.0, Some("/dashboard".to_owned()))
                 }
             >
                 "Try again"
@@ -289,8 +297,31 @@ fn DashboardSignInFailed(message: String) -> impl IntoView {
     }
 }
 
-/// `/dashboard/callback`: checks the answer, then opens the page the admin
-/// was on.
+/// The tenant refused to renew the admin's tokens: signed out, why, and a
+/// way back to the page they were on.
+#[component]
+fn DashboardSignedOut(message: String) -> impl IntoView {
+    let auth = expect_context::<DashboardAuth>();
+    view! {
+        <section class="auth-error" data-testid="dashboard-signed-out">
+            <h1>"You are signed out"</h1>
+            <p class="status error" role="alert" data-testid="dashboard-signed-out-message">
+                "Your Dashboard session has ended: " {message}
+            </p>
+            <button
+                type="button"
+                class="button"
+                data-testid="dashboard-sign-in"
+                on:click=move |_| start_sign_in_again(auth)
+            >
+                "Sign in"
+            </button>
+        </section>
+    }
+}
+
+/// `/dashboard/callback`: redeems the code and checks the answer, then
+/// opens the page the admin was on.
 #[component]
 fn DashboardCallback() -> impl IntoView {
     let auth = expect_context::<DashboardAuth>();

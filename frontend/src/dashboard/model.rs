@@ -902,6 +902,7 @@ mod tests {
             scope: Some("openid".into()),
             id_claims: serde_json::Map::new(),
             access_claims: Some(claims),
+            refresh_token: None,
         };
         assert!(Permissions::of(&signed_in).can("read:clients"));
         let opaque = SignedIn {

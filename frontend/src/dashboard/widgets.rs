@@ -28,7 +28,10 @@ pub fn ErrorNotice(err: ApiError) -> impl IntoView {
     let auth = expect_context::<DashboardAuth>();
     let expired = err.status() == Some(401);
     let message = match err.status() {
-        Some(401) => "Your Dashboard session has ended.".to_owned(),
+        Some(401) => match err.detail() {
+            Some(why) => format!("Your Dashboard session has ended ({why})."),
+            None => "Your Dashboard session has ended.".to_owned(),
+        },
         Some(403) => format!(
             "You are not allowed to do this. {}",
             err.detail().unwrap_or_default()
@@ -45,6 +48,7 @@ pub fn ErrorNotice(err: ApiError) -> impl IntoView {
                         <button
                             type="button"
                             class="link-button"
+                            data-testid="sign-in-again"
                             on:click=move |_| start_sign_in_again(auth)
                         >
                             "Sign in again"
