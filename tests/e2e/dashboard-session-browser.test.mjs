@@ -5,10 +5,11 @@
 // working, signing out revokes the refresh token, and a refresh token the
 // tenant no longer accepts signs the admin out with the reason.
 //
-// Expiry is real: the Dashboard counts its access token's life (a day for
-// the Management API) on the browser's clock from `expires_in`, so a test
-// signs in with the browser's clock set a day back (Playwright's clock) and
-// then sets it to the present, as a laptop woken after a day would. The
+// Expiry is real: the Dashboard counts its access token's life (an hour for
+// a person's Management API token) on the browser's clock from
+// `expires_in`, so a test signs in with the browser's clock set an hour
+// back (Playwright's clock) and then sets it to the present, as a laptop
+// woken after an hour would. The
 // tenant's clock is never touched.
 //
 // One tenant and one Chromium for the file; each test gets a fresh context
@@ -26,7 +27,7 @@ import { api, appConfig, createUser, mgmtToken, randomEmail, startTenant, tokenR
 
 /** How long the SPA may take to render a step (wasm load, API calls). */
 const UI_TIMEOUT = 20_000;
-const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 const PENDING_SIGN_IN_KEY = 'edge_tenant.dashboard_auth_request';
 
 let tenant;
@@ -265,13 +266,13 @@ test('when the access token is about to expire, the Dashboard refreshes it once,
   const admin = await newAdmin('refresh-admin');
   const { context, page } = await freshPage();
   try {
-    // Signed in with the browser's clock a day back: its access token (a
-    // day) is due for renewal when the clock shows the present again.
-    await context.clock.setFixedTime(Date.now() - DAY_MS);
+    // Signed in with the browser's clock an hour back: its access token (an
+    // hour) is due for renewal when the clock shows the present again.
+    await context.clock.setFixedTime(Date.now() - HOUR_MS);
     await signIn(page, admin);
     await waitFor(page, 'applications');
     const [exchange] = await tokenCalls(page);
-    assert.equal(exchange.body.expires_in, 86_400);
+    assert.equal(exchange.body.expires_in, 3600);
     const firstRefreshToken = exchange.body.refresh_token;
     assert.equal(typeof firstRefreshToken, 'string');
 
@@ -351,7 +352,7 @@ test('a refresh token the tenant no longer accepts signs the admin out with the 
   const admin = await newAdmin('ended-admin');
   const { context, page } = await freshPage();
   try {
-    await context.clock.setFixedTime(Date.now() - DAY_MS);
+    await context.clock.setFixedTime(Date.now() - HOUR_MS);
     await signIn(page, admin);
     await waitFor(page, 'applications');
     const [exchange] = await tokenCalls(page);
