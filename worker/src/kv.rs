@@ -1,7 +1,8 @@
 //! The edge's read model on Workers KV, and the meter that counts what a
 //! request costs in storage operations.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 
 use tenant::seams::store::{KeyPage, Store};
 use tenant::{Error, Result};
@@ -57,15 +58,30 @@ impl Meter {
     }
 }
 
-/// The KV namespace as the tenant's [`Store`], metered.
+/// The KV namespace as the tenant's [`Store`], metered. One is made per
+/// request (or scheduled run), and it reads each key at most once: a key
+/// read again, or read after this request wrote it, is answered from what
+/// the request already has (a browser's token request reads its client
+/// for the grant and again for CORS, one KV operation).
 pub struct KvTenantStore<'a> {
     kv: &'a KvStore,
     meter: &'a Meter,
+    seen: RefCell<HashMap<String, Option<String>>>,
 }
 
 impl<'a> KvTenantStore<'a> {
     pub fn new(kv: &'a KvStore, meter: &'a Meter) -> Self {
-        Self { kv, meter }
+        Self {
+            kv,
+            meter,
+            seen: RefCell::default(),
+        }
+    }
+
+    fn remember(&self, key: &str, value: Option<&str>) {
+        self.seen
+            .borrow_mut()
+            .insert(key.to_string(), value.map(str::to_string));
     }
 
     async fn metered<T>(&self, operation: impl std::future::Future<Output = T>) -> T {
@@ -85,22 +101,35 @@ fn unavailable(operation: &str, err: KvError) -> Error {
 
 impl Store for KvTenantStore<'_> {
     async fn get(&self, key: &str) -> Result<Option<String>> {
-        self.metered(self.kv.get(key).text())
+        if let Some(value) = self.seen.borrow().get(key) {
+            return Ok(value.clone());
+        }
+        let value = self
+            .metered(self.kv.get(key).text())
             .await
-            .map_err(|e| unavailable("get", e))
+            .map_err(|e| unavailable("get", e))?;
+        self.remember(key, value.as_deref());
+        Ok(value)
     }
 
     async fn put(&self, key: &str, value: &str) -> Result<()> {
         let put = self.kv.put(key, value).map_err(|e| unavailable("put", e))?;
+        // Forgotten first: a failed write leaves the key unknown, not stale.
+        self.seen.borrow_mut().remove(key);
         self.metered(put.execute())
             .await
-            .map_err(|e| unavailable("put", e))
+            .map_err(|e| unavailable("put", e))?;
+        self.remember(key, Some(value));
+        Ok(())
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
+        self.seen.borrow_mut().remove(key);
         self.metered(self.kv.delete(key))
             .await
-            .map_err(|e| unavailable("delete", e))
+            .map_err(|e| unavailable("delete", e))?;
+        self.remember(key, None);
+        Ok(())
     }
 
     async fn list(&self, prefix: &str, cursor: Option<&str>) -> Result<KeyPage> {

@@ -2,7 +2,8 @@
 //! 7009), with CORS for single-page apps: a browser may read the answer
 //! when the request's `Origin` is one of the client's Allowed Web Origins
 //! (Auth0's `web_origins`). Machine-to-machine requests send no `Origin`
-//! and cost nothing more; a browser's costs one read of its client.
+//! and cost nothing more; a browser's reads its client, which the grant
+//! has already read in this request (the store reads a key once).
 
 use tenant::{Family, Result};
 use worker::{Request, Response};
