@@ -78,6 +78,29 @@ fn refresh(world: &World, client_id: &str, refresh_token: &str) -> Result<TokenR
     )
 }
 
+/// Signs the person in with the code flow and redeems the code: the
+/// refresh token it starts.
+fn first_refresh_token(world: &World, client_id: &str) -> String {
+    let (code, _) = code_for(world, &code_query(client_id, &[]));
+    redeem(world, client_id, &code, Some(VERIFIER))
+        .unwrap()
+        .refresh_token
+        .expect("a refresh token")
+}
+
+/// Changes the client's `refresh_token` settings.
+fn set_refresh_token(world: &World, client_id: &str, settings: RefreshTokenSettingsUpdate) {
+    block_on(world.tenant().update_client(
+        client_id,
+        ClientUpdate {
+            refresh_token: Some(settings),
+            ..Default::default()
+        },
+        false,
+    ))
+    .unwrap();
+}
+
 fn invalid_grant(result: Result<TokenResponse, Error>) -> String {
     match result {
         Err(Error::OAuth {
@@ -329,11 +352,7 @@ fn refresh_tokens_rotate_and_a_reuse_after_the_interval_revokes_the_family() {
 #[test]
 fn a_refused_refresh_does_not_use_the_token_up() {
     let (world, client_id, _) = setup();
-    let (code, _) = code_for(&world, &code_query(&client_id, &[]));
-    let rt = redeem(&world, &client_id, &code, Some(VERIFIER))
-        .unwrap()
-        .refresh_token
-        .unwrap();
+    let rt = first_refresh_token(&world, &client_id);
     let widened = token(
         &world,
         &[
@@ -376,11 +395,7 @@ fn a_refused_refresh_does_not_use_the_token_up() {
 #[test]
 fn without_a_reuse_interval_even_an_immediate_reuse_revokes_the_family() {
     let (world, client_id, _) = setup();
-    let (code, _) = code_for(&world, &code_query(&client_id, &[]));
-    let rt1 = redeem(&world, &client_id, &code, Some(VERIFIER))
-        .unwrap()
-        .refresh_token
-        .unwrap();
+    let rt1 = first_refresh_token(&world, &client_id);
     let rt2 = refresh(&world, &client_id, &rt1)
         .unwrap()
         .refresh_token
@@ -393,23 +408,15 @@ fn without_a_reuse_interval_even_an_immediate_reuse_revokes_the_family() {
 #[test]
 fn within_the_reuse_interval_an_old_token_still_works() {
     let (world, client_id, _) = setup();
-    block_on(world.tenant().update_client(
+    set_refresh_token(
+        &world,
         &client_id,
-        ClientUpdate {
-            refresh_token: Some(RefreshTokenSettingsUpdate {
-                leeway: Some(30),
-                ..Default::default()
-            }),
+        RefreshTokenSettingsUpdate {
+            leeway: Some(30),
             ..Default::default()
         },
-        false,
-    ))
-    .unwrap();
-    let (code, _) = code_for(&world, &code_query(&client_id, &[]));
-    let rt1 = redeem(&world, &client_id, &code, Some(VERIFIER))
-        .unwrap()
-        .refresh_token
-        .unwrap();
+    );
+    let rt1 = first_refresh_token(&world, &client_id);
     let rt2 = refresh(&world, &client_id, &rt1)
         .unwrap()
         .refresh_token
@@ -429,11 +436,7 @@ fn within_the_reuse_interval_an_old_token_still_works() {
 fn a_refresh_token_works_only_for_its_client_within_its_lifetimes() {
     let (world, client_id, _) = setup();
     let other = people::create_spa(&world);
-    let (code, _) = code_for(&world, &code_query(&client_id, &[]));
-    let rt = redeem(&world, &client_id, &code, Some(VERIFIER))
-        .unwrap()
-        .refresh_token
-        .unwrap();
+    let rt = first_refresh_token(&world, &client_id);
     assert!(invalid_grant(refresh(&world, &other, &rt)).contains("another client"));
     // Not used up by the other client's attempt.
     let rt = refresh(&world, &client_id, &rt)
@@ -520,23 +523,15 @@ fn blocking_or_deleting_the_person_or_revoking_ends_their_refresh_tokens() {
 #[test]
 fn non_rotating_tokens_stay_and_a_refresh_may_narrow_the_scope_but_not_widen_it() {
     let (world, client_id, _) = setup();
-    block_on(world.tenant().update_client(
+    set_refresh_token(
+        &world,
         &client_id,
-        ClientUpdate {
-            refresh_token: Some(RefreshTokenSettingsUpdate {
-                rotation_type: Some(RotationType::NonRotating),
-                ..Default::default()
-            }),
+        RefreshTokenSettingsUpdate {
+            rotation_type: Some(RotationType::NonRotating),
             ..Default::default()
         },
-        false,
-    ))
-    .unwrap();
-    let (code, _) = code_for(&world, &code_query(&client_id, &[]));
-    let rt = redeem(&world, &client_id, &code, Some(VERIFIER))
-        .unwrap()
-        .refresh_token
-        .unwrap();
+    );
+    let rt = first_refresh_token(&world, &client_id);
     for _ in 0..2 {
         let again = refresh(&world, &client_id, &rt).unwrap();
         assert!(
