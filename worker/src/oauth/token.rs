@@ -11,6 +11,53 @@ use worker::{Request, Response};
 use crate::http::{self, Caching};
 use crate::{Deployment, Tenant};
 
+/// What `/oauth/token` and `/oauth/revoke` read of a request: its body and
+/// the two headers the tenant needs.
+struct OAuthRequest {
+    body: Vec<u8>,
+    authorization: Option<String>,
+    content_type: Option<String>,
+}
+
+impl OAuthRequest {
+    async fn read(req: &mut Request) -> Result<Self> {
+        Ok(Self {
+            body: http::read_body(req, Family::OAuth).await?,
+            authorization: http::header(req, "authorization"),
+            content_type: http::header(req, "content-type"),
+        })
+    }
+
+    /// Adds `Access-Control-Allow-Origin` to `response` when the request
+    /// comes from one of its client's Allowed Web Origins.
+    async fn with_cors(
+        &self,
+        req: &Request,
+        tenant: &Tenant<'_>,
+        response: Response,
+    ) -> Result<Response> {
+        let Some(origin) = http::header(req, "origin") else {
+            return Ok(response);
+        };
+        let headers = response.headers();
+        headers.set("Vary", "Origin").map_err(http::internal)?;
+        if tenant
+            .allows_web_origin(
+                self.authorization.as_deref(),
+                self.content_type.as_deref(),
+                &self.body,
+                &origin,
+            )
+            .await
+        {
+            headers
+                .set("Access-Control-Allow-Origin", &origin)
+                .map_err(http::internal)?;
+        }
+        Ok(response)
+    }
+}
+
 /// `POST /oauth/token`, failed client authentications counted against the
 /// deployment's limits.
 pub async fn token(
@@ -18,14 +65,12 @@ pub async fn token(
     tenant: &Tenant<'_>,
     deployment: &Deployment,
 ) -> Result<Response> {
-    let body = http::read_body(req, Family::OAuth).await?;
-    let authorization = http::header(req, "authorization");
-    let content_type = http::header(req, "content-type");
+    let request = OAuthRequest::read(req).await?;
     let answer = tenant
         .token_throttled(
-            authorization.as_deref(),
-            content_type.as_deref(),
-            &body,
+            request.authorization.as_deref(),
+            request.content_type.as_deref(),
+            &request.body,
             &deployment.client_auth_limiters.limits(),
         )
         .await;
@@ -33,15 +78,7 @@ pub async fn token(
         Ok(tokens) => http::json(200, &tokens, Caching::NoStore)?,
         Err(err) => http::error_response(&err, Family::OAuth),
     };
-    with_cors(
-        req,
-        tenant,
-        authorization.as_deref(),
-        content_type.as_deref(),
-        &body,
-        response,
-    )
-    .await
+    request.with_cors(req, tenant, response).await
 }
 
 /// `POST /oauth/revoke`: 200 with an empty body (RFC 7009 §2.2), also for
@@ -51,14 +88,12 @@ pub async fn revoke(
     tenant: &Tenant<'_>,
     deployment: &Deployment,
 ) -> Result<Response> {
-    let body = http::read_body(req, Family::OAuth).await?;
-    let authorization = http::header(req, "authorization");
-    let content_type = http::header(req, "content-type");
+    let request = OAuthRequest::read(req).await?;
     let answer = tenant
         .revoke_throttled(
-            authorization.as_deref(),
-            content_type.as_deref(),
-            &body,
+            request.authorization.as_deref(),
+            request.content_type.as_deref(),
+            &request.body,
             &deployment.client_auth_limiters.limits(),
         )
         .await;
@@ -73,46 +108,12 @@ pub async fn revoke(
         }
         Err(err) => http::error_response(&err, Family::OAuth),
     };
-    with_cors(
-        req,
-        tenant,
-        authorization.as_deref(),
-        content_type.as_deref(),
-        &body,
-        response,
-    )
-    .await
-}
-
-/// Adds `Access-Control-Allow-Origin` when the request comes from one of
-/// its client's Allowed Web Origins.
-async fn with_cors(
-    req: &Request,
-    tenant: &Tenant<'_>,
-    authorization: Option<&str>,
-    content_type: Option<&str>,
-    body: &[u8],
-    response: Response,
-) -> Result<Response> {
-    let Some(origin) = http::header(req, "origin") else {
-        return Ok(response);
-    };
-    let headers = response.headers();
-    headers.set("Vary", "Origin").map_err(http::internal)?;
-    if tenant
-        .allows_web_origin(authorization, content_type, body, &origin)
-        .await
-    {
-        headers
-            .set("Access-Control-Allow-Origin", &origin)
-            .map_err(http::internal)?;
-    }
-    Ok(response)
+    request.with_cors(req, tenant, response).await
 }
 
 /// The CORS preflight of `/oauth/token` and `/oauth/revoke`: any origin may
 /// send, only the client's own origins may read the answer (see
-/// [`with_cors`]).
+/// [`OAuthRequest::with_cors`]).
 pub fn preflight(req: &Request) -> Result<Response> {
     let response = Response::builder().with_status(204).empty();
     let headers = response.headers();
