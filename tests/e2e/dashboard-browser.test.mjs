@@ -21,6 +21,7 @@ import {
   appConfig,
   authorizeQuery,
   Browser,
+  createAdmin,
   createUser,
   decodeJwt,
   hostedLogin,
@@ -116,24 +117,6 @@ async function signInAsAdmin(page, path, admin = logins.admin) {
   await page.getByTestId('dashboard').waitFor({ timeout: UI_TIMEOUT });
 }
 
-/**
- * Another admin, holding every Management API permission as the dev
- * command's does: the hosted login lets one account try 10 sign-ins a
- * minute from one address, which this file's tests would exceed as one.
- */
-async function anotherAdmin(prefix) {
-  const admin = await createUser(tenant, token, { email: randomEmail(prefix) });
-  const management = await api(tenant, token, 'GET', '/api/v2/resource-servers?per_page=100');
-  const system = management.body.find((resource) => resource.is_system);
-  const granted = await api(tenant, token, 'POST', userPath(admin.user.user_id, '/permissions'), {
-    permissions: system.scopes.map((scope) => ({
-      resource_server_identifier: system.identifier,
-      permission_name: scope.value,
-    })),
-  });
-  assert.equal(granted.status, 201, granted.text);
-  return admin;
-}
 
 /** Waits for `testId`, failing with what the page says if a request failed. */
 async function waitFor(page, testId) {
@@ -751,7 +734,7 @@ test('logs: newest first, filtered to failed logins, one event opened with who a
 // Sections loaded on demand
 
 test('each section’s code is fetched when the section is first opened, without a page load', async () => {
-  const admin = await anotherAdmin('sections-admin');
+  const admin = await createAdmin(tenant, token, 'sections-admin');
   const { context, page } = await freshPage();
   try {
     await signInAsAdmin(page, '/dashboard', admin);
@@ -790,7 +773,7 @@ test('each section’s code is fetched when the section is first opened, without
 });
 
 test('a section whose code cannot be fetched says so in its place, and opening it again retries', async () => {
-  const admin = await anotherAdmin('retry-admin');
+  const admin = await createAdmin(tenant, token, 'retry-admin');
   const { context, page } = await freshPage();
   try {
     await signInAsAdmin(page, '/dashboard', admin);
@@ -845,7 +828,7 @@ test('actions: create one from the template, give it a claim and a secret, test,
     });
     return payload;
   };
-  const admin = await anotherAdmin('actions-admin');
+  const admin = await createAdmin(tenant, token, 'actions-admin');
   const { context, page } = await freshPage();
   try {
     await signInAsAdmin(page, '/dashboard', admin);

@@ -23,7 +23,7 @@ import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 
 import { CHROMIUM_OPTIONS, screenshot } from './browser.mjs';
-import { api, appConfig, createUser, mgmtToken, randomEmail, startTenant, tokenRequest, userPath } from './harness.mjs';
+import { appConfig, createAdmin, mgmtToken, startTenant, tokenRequest } from './harness.mjs';
 
 /** How long the SPA may take to render a step (wasm load, API calls). */
 const UI_TIMEOUT = 20_000;
@@ -54,20 +54,6 @@ function url(path) {
   return `${tenant.baseUrl}${path}`;
 }
 
-/** A new user holding every Management API permission. */
-async function newAdmin(prefix) {
-  const admin = await createUser(tenant, token, { email: randomEmail(prefix) });
-  const management = await api(tenant, token, 'GET', '/api/v2/resource-servers?per_page=100');
-  const system = management.body.find((resource) => resource.is_system);
-  const granted = await api(tenant, token, 'POST', userPath(admin.user.user_id, '/permissions'), {
-    permissions: system.scopes.map((scope) => ({
-      resource_server_identifier: system.identifier,
-      permission_name: scope.value,
-    })),
-  });
-  assert.equal(granted.status, 201, granted.text);
-  return admin;
-}
 
 /**
  * A fresh context and page, watched (never altered): every URL the page
@@ -187,7 +173,7 @@ function base64url(buffer) {
 // ---------------------------------------------------------------------------
 
 test('the Dashboard signs in with code + PKCE; no address, request URL or storage ever holds a token; a reload signs in again without the form', async () => {
-  const admin = await newAdmin('code-admin');
+  const admin = await createAdmin(tenant, token, 'code-admin');
   const { context, page } = await freshPage();
   try {
     // The authorization request, and the verifier kept for the round trip.
@@ -263,7 +249,7 @@ test('the Dashboard signs in with code + PKCE; no address, request URL or storag
 });
 
 test('when the access token is about to expire, the Dashboard refreshes it once, keeps the rotated refresh token and keeps working', async () => {
-  const admin = await newAdmin('refresh-admin');
+  const admin = await createAdmin(tenant, token, 'refresh-admin');
   const { context, page } = await freshPage();
   try {
     // Signed in with the browser's clock an hour back: its access token (an
@@ -314,7 +300,7 @@ test('when the access token is about to expire, the Dashboard refreshes it once,
 });
 
 test('signing out revokes the refresh token at /oauth/revoke: it no longer refreshes', async () => {
-  const admin = await newAdmin('signout-admin');
+  const admin = await createAdmin(tenant, token, 'signout-admin');
   const { context, page } = await freshPage();
   try {
     await signIn(page, admin);
@@ -349,7 +335,7 @@ test('signing out revokes the refresh token at /oauth/revoke: it no longer refre
 });
 
 test('a refresh token the tenant no longer accepts signs the admin out with the reason; signing in again returns to the page', async () => {
-  const admin = await newAdmin('ended-admin');
+  const admin = await createAdmin(tenant, token, 'ended-admin');
   const { context, page } = await freshPage();
   try {
     await context.clock.setFixedTime(Date.now() - HOUR_MS);

@@ -831,6 +831,25 @@ export async function createUser(tenant, token, overrides = {}) {
   return { user, email: user.email, password: body.password };
 }
 
+/**
+ * A new user holding every Management API permission, as the dev
+ * command's admin does (browser tests sign in as one each: the hosted
+ * login lets one account try 10 sign-ins a minute from one address).
+ */
+export async function createAdmin(tenant, token, prefix) {
+  const admin = await createUser(tenant, token, { email: randomEmail(prefix) });
+  const management = await api(tenant, token, 'GET', '/api/v2/resource-servers?per_page=100');
+  const system = management.body.find((resource) => resource.is_system);
+  const granted = await api(tenant, token, 'POST', userPath(admin.user.user_id, '/permissions'), {
+    permissions: system.scopes.map((scope) => ({
+      resource_server_identifier: system.identifier,
+      permission_name: scope.value,
+    })),
+  });
+  expectStatus(granted, 201, 'grant every Management API permission');
+  return admin;
+}
+
 /** `/api/v2/users/{id}` with the id URL-encoded (`auth0%7C...`). */
 export function userPath(userId, rest = '') {
   return `/api/v2/users/${encodeURIComponent(userId)}${rest}`;
