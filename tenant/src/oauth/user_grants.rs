@@ -28,7 +28,7 @@ use crate::seams::crypto::CryptoBackend;
 use crate::seams::database::{self, Database};
 use crate::seams::store::Store;
 use crate::sign_in::grant::{grantable_api_scopes, oidc_scopes};
-use crate::sign_in::response::UserTokens;
+use crate::sign_in::response::{Minted, UserTokens};
 use crate::throttle::{ClientAuthLimits, RateLimit};
 use crate::Tenant;
 
@@ -163,15 +163,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 id_token: scope.contains("openid"),
             })
             .await?;
-        let (access_token, expires_in) = minted.access_token.expect("an access token was asked");
-        Ok(TokenResponse {
-            access_token,
-            token_type: "Bearer".to_string(),
-            expires_in,
-            scope: (!scope.is_empty()).then(|| scope.to_string()),
-            id_token: minted.id_token,
-            refresh_token,
-        })
+        token_response(minted, &scope, refresh_token)
     }
 
     /// RFC 6749 §6: new tokens for a refresh token, the scope narrowed if
@@ -273,15 +265,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         let next = self
             .use_refresh_token(&presented, &client.refresh_token)
             .await?;
-        let (access_token, expires_in) = minted.access_token.expect("an access token was asked");
-        Ok(TokenResponse {
-            access_token,
-            token_type: "Bearer".to_string(),
-            expires_in,
-            scope: (!scope.is_empty()).then(|| scope.to_string()),
-            id_token: minted.id_token,
-            refresh_token: next,
-        })
+        token_response(minted, &scope, next)
     }
 
     /// `POST /oauth/revoke` (RFC 7009; Auth0's endpoint): revokes a refresh
@@ -351,4 +335,23 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         )
         .await
     }
+}
+
+/// The token endpoint's answer for a person's tokens (RFC 6749 §5.1).
+fn token_response(
+    minted: Minted,
+    scope: &Scope,
+    refresh_token: Option<String>,
+) -> Result<TokenResponse> {
+    let (access_token, expires_in) = minted
+        .access_token
+        .ok_or_else(|| Error::unavailable("no access token was minted"))?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer".to_string(),
+        expires_in,
+        scope: (!scope.is_empty()).then(|| scope.to_string()),
+        id_token: minted.id_token,
+        refresh_token,
+    })
 }
