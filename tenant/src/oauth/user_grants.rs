@@ -135,7 +135,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             .redeem_code(code, &client.client_id, redirect_uri, verifier)
             .await?;
         let record = &redeemed.record;
-        let api = self.granted_api(record.audience.as_deref()).await?;
+        let api = self.granted_api(record.grant.audience.as_deref()).await?;
         // RFC 6749 §6 and Auth0: offline access when the client may refresh
         // and the API (if any) allows it; both were checked at sign-in too.
         let refresh_token = if record.offline && client.allows_grant(GrantType::RefreshToken) {
@@ -146,7 +146,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         } else {
             None
         };
-        let scope = Scope::of_trusted(&record.scope);
+        let scope = Scope::of_trusted(&record.grant.scope);
         let minted = self
             .mint_user_tokens(UserTokens {
                 client: &client,
@@ -154,11 +154,11 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 scope: &scope,
                 api: api.as_ref(),
                 max_lifetime: u64::MAX,
-                auth_time: record.auth_time,
+                auth_time: record.grant.auth_time,
                 nonce: record.nonce.as_deref(),
-                organization: record.organization.as_ref(),
-                access_token_claims: &record.access_token_claims,
-                id_token_claims: &record.id_token_claims,
+                organization: record.grant.organization.as_ref(),
+                access_token_claims: &record.grant.access_token_claims,
+                id_token_claims: &record.grant.id_token_claims,
                 access_token: true,
                 id_token: scope.contains("openid"),
             })
@@ -200,7 +200,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         // another is refused rather than answered with a token for the
         // first.
         if let Some(asked) = request.audience.as_deref() {
-            if family.audience.as_deref() != Some(asked) {
+            if family.grant.audience.as_deref() != Some(asked) {
                 return Err(Error::oauth(
                     400,
                     OAuthErrorCode::InvalidRequest,
@@ -211,7 +211,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 ));
             }
         }
-        let api = self.granted_api(family.audience.as_deref()).await?;
+        let api = self.granted_api(family.grant.audience.as_deref()).await?;
         if !self.allows_offline_access(api.as_ref(), &client.client_id) {
             return Err(Error::invalid_grant(
                 "The API no longer allows offline access",
@@ -220,7 +220,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         // The sign-in's grant, less what was taken away since: scopes the
         // API no longer defines, and permissions the person no longer
         // holds where it enforces RBAC, decided as a sign-in decides.
-        let at_sign_in = Scope::of_trusted(&family.scope);
+        let at_sign_in = Scope::of_trusted(&family.grant.scope);
         let granted = match &api {
             None => oidc_scopes(&at_sign_in),
             Some(api) => oidc_scopes(&at_sign_in).union(&grantable_api_scopes(
@@ -253,11 +253,11 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 scope: &scope,
                 api: api.as_ref(),
                 max_lifetime: u64::MAX,
-                auth_time: family.auth_time,
+                auth_time: family.grant.auth_time,
                 nonce: None,
-                organization: family.organization.as_ref(),
-                access_token_claims: &family.access_token_claims,
-                id_token_claims: &family.id_token_claims,
+                organization: family.grant.organization.as_ref(),
+                access_token_claims: &family.grant.access_token_claims,
+                id_token_claims: &family.grant.id_token_claims,
                 access_token: true,
                 id_token: scope.contains("openid"),
             })

@@ -40,20 +40,18 @@ pub const CODE_LIFETIME: u64 = 60;
 /// 32 random bytes, base64url.
 const CODE_BYTES: usize = 32;
 
-/// What a code stands for.
+/// What a sign-in granted, as its code holds it and then its refresh
+/// token family (one JSON object with the fields of either record).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CodeRecord {
+pub struct SignInGrant {
     pub client_id: String,
     pub user_id: String,
-    pub redirect_uri: String,
     /// The scopes granted, the OIDC ones included.
     pub scope: String,
     /// The API the access token is for; none: `/userinfo` only.
     pub audience: Option<String>,
-    pub nonce: Option<String>,
     pub auth_time: u64,
-    /// The session that signed the person in, and its epoch.
-    pub session_hash: String,
+    /// The epoch of the person's sessions when they signed in.
     pub session_epoch: u64,
     pub organization: Option<OrganizationClaims>,
     /// What post-login actions set, for the tokens.
@@ -61,6 +59,17 @@ pub struct CodeRecord {
     pub access_token_claims: Map<String, Value>,
     #[serde(default)]
     pub id_token_claims: Map<String, Value>,
+}
+
+/// What a code stands for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodeRecord {
+    #[serde(flatten)]
+    pub grant: SignInGrant,
+    pub redirect_uri: String,
+    pub nonce: Option<String>,
+    /// The session that signed the person in.
+    pub session_hash: String,
     /// Whether the redemption issues a refresh token (`offline_access`
     /// granted).
     pub offline: bool,
@@ -104,19 +113,21 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         let now = self.clock.now();
         let scope = grant.scope();
         let record = CodeRecord {
-            client_id: request.client.client_id.clone(),
-            user_id: session.user.user_id.clone(),
+            grant: SignInGrant {
+                client_id: request.client.client_id.clone(),
+                user_id: session.user.user_id.clone(),
+                scope: scope.to_string(),
+                audience: grant.api.as_ref().map(|api| api.identifier.clone()),
+                auth_time: session.record.auth_time,
+                session_epoch: session.record.epoch,
+                organization,
+                access_token_claims: actions.access_token_claims,
+                id_token_claims: actions.id_token_claims,
+            },
             redirect_uri: request.redirect_uri.clone(),
             offline: scope.contains("offline_access"),
-            scope: scope.to_string(),
-            audience: grant.api.as_ref().map(|api| api.identifier.clone()),
             nonce: request.nonce.clone(),
-            auth_time: session.record.auth_time,
             session_hash: session.id_hash.clone(),
-            session_epoch: session.record.epoch,
-            organization,
-            access_token_claims: actions.access_token_claims,
-            id_token_claims: actions.id_token_claims,
         };
         database::run(
             self.db,
@@ -126,7 +137,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .bind(stored_hash(&code))
-            .bind(&record.client_id)
+            .bind(&record.grant.client_id)
             .bind(&record.redirect_uri)
             .bind(request.code_challenge.clone())
             .bind(now + CODE_LIFETIME)
@@ -193,7 +204,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                 ))
             }
         };
-        if user.blocked || user.session_epoch != record.session_epoch {
+        if user.blocked || user.session_epoch != record.grant.session_epoch {
             return Err(Error::invalid_grant(
                 "The user was blocked or changed password since signing in",
             ));
@@ -201,7 +212,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         let session_live = match results.next().unwrap_or_default().into_iter().next() {
             Some(row) => {
                 let row: SessionRow = database::decode(row)?;
-                row.expires_at > now && row.epoch == record.session_epoch
+                row.expires_at > now && row.epoch == record.grant.session_epoch
             }
             None => false,
         };

@@ -17,18 +17,16 @@
 //! `POST /oauth/revoke`.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use shared::management::{ExpirationType, RefreshTokenSettings, RotationType};
 
 use crate::error::{Error, OAuthErrorCode, Result};
-use crate::jose::access_token::OrganizationClaims;
 use crate::management::users::{user_from_row, UserRecord};
 use crate::primitives::opaque::stored_hash;
 use crate::seams::crypto::CryptoBackend;
 use crate::seams::database::{self, Database, Statement, MAX_SAFE_INTEGER};
 use crate::seams::random;
 use crate::seams::store::Store;
-use crate::sign_in::code::CodeRecord;
+use crate::sign_in::code::{CodeRecord, SignInGrant};
 use crate::Tenant;
 
 const TOKEN_BYTES: usize = 32;
@@ -38,17 +36,8 @@ pub const CLEANUP_BATCH: u64 = 2_000;
 /// What a family's tokens give: the sign-in's grant, as its code had it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FamilyRecord {
-    pub client_id: String,
-    pub user_id: String,
-    pub scope: String,
-    pub audience: Option<String>,
-    pub auth_time: u64,
-    pub session_epoch: u64,
-    pub organization: Option<OrganizationClaims>,
-    #[serde(default)]
-    pub access_token_claims: Map<String, Value>,
-    #[serde(default)]
-    pub id_token_claims: Map<String, Value>,
+    #[serde(flatten)]
+    pub grant: SignInGrant,
     pub settings: RefreshTokenSettings,
 }
 
@@ -135,15 +124,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
         let family_id = random::token(self.rng, 16);
         let token = random::token(self.rng, TOKEN_BYTES);
         let family = FamilyRecord {
-            client_id: code.client_id.clone(),
-            user_id: code.user_id.clone(),
-            scope: code.scope.clone(),
-            audience: code.audience.clone(),
-            auth_time: code.auth_time,
-            session_epoch: code.session_epoch,
-            organization: code.organization.clone(),
-            access_token_claims: code.access_token_claims.clone(),
-            id_token_claims: code.id_token_claims.clone(),
+            grant: code.grant.clone(),
             settings: settings.clone(),
         };
         let family_expires = family_expiry(settings, now);
@@ -153,8 +134,8 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .bind(&family_id)
-            .bind(&family.client_id)
-            .bind(&family.user_id)
+            .bind(&family.grant.client_id)
+            .bind(&family.grant.user_id)
             .bind(now)
             .bind(family_expires)
             .bind(database::doc(&family)),
@@ -245,7 +226,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             None => None,
         };
         let user = match user {
-            Some(user) if !user.blocked && user.session_epoch == family.session_epoch => user,
+            Some(user) if !user.blocked && user.session_epoch == family.grant.session_epoch => user,
             _ => {
                 self.revoke_family(&row.family_id, now).await?;
                 return Err(Error::invalid_grant(
@@ -254,7 +235,7 @@ impl<S: Store, K: CryptoBackend, D: Database> Tenant<'_, S, K, D> {
             }
         };
         let member = !results.next().unwrap_or_default().is_empty();
-        if family.organization.is_some() && !member {
+        if family.grant.organization.is_some() && !member {
             self.revoke_family(&row.family_id, now).await?;
             return Err(Error::invalid_grant(
                 "The user is no longer a member of the organization this sign-in was for",

@@ -306,7 +306,7 @@ impl<K: CryptoBackend> Fixture<K> {
     async fn people(world: &World<K, NoDatabase>) -> (CannedDatabase, Vec<u8>, Vec<u8>) {
         use crate::management::clients::{AuthMethod, GrantType};
         use crate::management::users::UserRecord;
-        use crate::sign_in::code::CodeRecord;
+        use crate::sign_in::code::{CodeRecord, SignInGrant};
         use crate::sign_in::refresh_tokens::FamilyRecord;
 
         let now = super::NOW;
@@ -342,22 +342,7 @@ impl<K: CryptoBackend> Fixture<K> {
         };
         let scope = "openid profile email offline_access read:things";
         let api = audience(SigningAlg::EdDsa);
-        let code = CodeRecord {
-            client_id: spa.client_id.clone(),
-            user_id: user.user_id.clone(),
-            redirect_uri: SPA_CALLBACK.into(),
-            scope: scope.into(),
-            audience: Some(api.clone()),
-            nonce: Some("bench-nonce".into()),
-            auth_time: now,
-            session_hash: "bench-session".into(),
-            session_epoch: 0,
-            organization: None,
-            access_token_claims: Default::default(),
-            id_token_claims: Default::default(),
-            offline: true,
-        };
-        let family = FamilyRecord {
+        let grant = SignInGrant {
             client_id: spa.client_id.clone(),
             user_id: user.user_id.clone(),
             scope: scope.into(),
@@ -367,6 +352,16 @@ impl<K: CryptoBackend> Fixture<K> {
             organization: None,
             access_token_claims: Default::default(),
             id_token_claims: Default::default(),
+        };
+        let code = CodeRecord {
+            grant: grant.clone(),
+            redirect_uri: SPA_CALLBACK.into(),
+            nonce: Some("bench-nonce".into()),
+            session_hash: "bench-session".into(),
+            offline: true,
+        };
+        let family = FamilyRecord {
+            grant,
             settings: spa.refresh_token.clone(),
         };
         let far = now + 86_400;
